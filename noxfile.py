@@ -1,0 +1,122 @@
+"""One command per job. The README names the two that matter: `nox -s serve` and `nox -s ci`.
+
+Sessions share one virtualenv (`.nox/dev`) so a full CI run installs the project once.
+"""
+
+import os
+import shutil
+from pathlib import Path
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+CODEGEN = ROOT / "codegen"
+REDOCLY = CODEGEN / "node_modules" / ".bin" / "redocly"
+SPEC_SOURCE = "spec/openapi.yaml"
+SPEC_BUNDLE = ROOT / "spec" / "dist" / "openapi.json"
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = True
+nox.options.sessions = ["ci"]
+
+PYTHON = "3.11"
+
+
+def _install(session: nox.Session) -> None:
+    session.install("-e", ".[dev]")
+
+
+def _node_tools(session: nox.Session) -> None:
+    """The pinned Node tools in codegen/ (Redocly), installed exactly from package-lock.json."""
+    if not REDOCLY.exists():
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True, cwd=str(CODEGEN))
+
+
+def _bundle(session: nox.Session, output: Path) -> None:
+    output.parent.mkdir(parents=True, exist_ok=True)
+    session.run(
+        str(REDOCLY),
+        "bundle",
+        SPEC_SOURCE,
+        "--config",
+        "spec/redocly.yaml",
+        "--ext",
+        "json",
+        "-o",
+        str(output),
+        external=True,
+        silent=True,
+    )
+
+
+@nox.session(python=PYTHON, name="serve", venv_params=["--seed"])
+def serve(session: nox.Session) -> None:
+    """Run the API server: sandbox, seeded demo account, SQLite under ./var (pass args to `og-server serve`)."""
+    _install(session)
+    session.run("og-server", "serve", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="codegen", venv_params=["--seed"])
+def codegen(session: nox.Session) -> None:
+    """Regenerate every artefact derived from the spec: the bundled document (later: SDKs and docs)."""
+    _node_tools(session)
+    _bundle(session, SPEC_BUNDLE)
+    session.log(f"wrote {SPEC_BUNDLE.relative_to(ROOT)}")
+
+
+@nox.session(python=PYTHON, name="lint", venv_params=["--seed"])
+def lint(session: nox.Session) -> None:
+    """ruff lint and format check."""
+    _install(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python=PYTHON, name="typecheck", venv_params=["--seed"])
+def typecheck(session: nox.Session) -> None:
+    """mypy --strict on the handwritten code."""
+    _install(session)
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON, name="spec", venv_params=["--seed"])
+def spec(session: nox.Session) -> None:
+    """Lint the OpenAPI source with Redocly, check the committed bundle is in sync, validate it as 3.1."""
+    _install(session)
+    _node_tools(session)
+    session.run(str(REDOCLY), "lint", SPEC_SOURCE, "--config", "spec/redocly.yaml", external=True)
+    fresh = Path(session.create_tmp()) / "openapi.json"
+    _bundle(session, fresh)
+    if fresh.read_bytes() != SPEC_BUNDLE.read_bytes():
+        session.error("spec/dist/openapi.json is out of date with spec/: run `nox -s codegen` and commit it")
+    session.run("python", "-m", "openapi_spec_validator", "--schema", "3.1.0", str(SPEC_BUNDLE))
+
+
+@nox.session(python=PYTHON, name="tests", venv_params=["--seed"])
+def tests(session: nox.Session) -> None:
+    """pytest: unit, integration, end-to-end and contract tests (PostgreSQL/Redis ones when their URLs are set)."""
+    _install(session)
+    session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="ci", venv_params=["--seed"])
+def ci(session: nox.Session) -> None:
+    """Everything CI runs, in one virtualenv: lint, types, spec checks, the whole test suite."""
+    _install(session)
+    _node_tools(session)
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+    session.run(str(REDOCLY), "lint", SPEC_SOURCE, "--config", "spec/redocly.yaml", external=True)
+    fresh = Path(session.create_tmp()) / "openapi.json"
+    _bundle(session, fresh)
+    if fresh.read_bytes() != SPEC_BUNDLE.read_bytes():
+        session.error("spec/dist/openapi.json is out of date with spec/: run `nox -s codegen` and commit it")
+    session.run("python", "-m", "openapi_spec_validator", "--schema", "3.1.0", str(SPEC_BUNDLE))
+    if os.environ.get("CI") and not (os.environ.get("OG_TEST_POSTGRES_URL") and os.environ.get("OG_TEST_REDIS_URL")):
+        session.error("CI must run the PostgreSQL and Redis tests: set OG_TEST_POSTGRES_URL and OG_TEST_REDIS_URL")
+    session.run("pytest", *session.posargs)
+
+
+def _which(name: str) -> str | None:
+    return shutil.which(name)

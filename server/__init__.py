@@ -1,0 +1,1 @@
+"""The OG Records Public API server."""

@@ -1,0 +1,221 @@
+"""`og-server`: run, migrate and administer the API server."""
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from server.config import Settings
+from server.problems import ApiProblem
+from server.scopes import SCOPES
+
+
+def _print(data: dict[str, Any], *, as_json: bool, lines: Sequence[str]) -> None:
+    if as_json:
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        print("\n".join(lines))
+
+
+def _prepare(settings: Settings) -> None:
+    from server.db import engine as db
+    from server.db.migrate import upgrade_to_head
+
+    db.configure(settings)
+    upgrade_to_head(settings.database_url)
+
+
+def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
+    _prepare(settings)
+    _print(
+        {"migrated": True, "database": _safe_url(settings.database_url)},
+        as_json=args.json,
+        lines=[f"Database {_safe_url(settings.database_url)} is at the newest schema."],
+    )
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from server.seed import seed_demo_if_empty
+
+    _prepare(settings)
+    demo = seed_demo_if_empty(settings) if not args.no_seed else None
+    base_url = f"http://{args.host}:{args.port}"
+    if demo is not None:
+        print(demo.banner(base_url), flush=True)
+    else:
+        print(
+            f"OG Records API on {base_url} (docs: {base_url}/docs, spec: {base_url}/openapi.json). "
+            "Create a key with: og-server keys create --account ACCOUNT_ID --env sandbox",
+            flush=True,
+        )
+    uvicorn.run(
+        "server.asgi:app",
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_config=None,
+        access_log=False,
+        proxy_headers=False,
+    )
+    return 0
+
+
+def cmd_accounts_create(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.services import accounts, api_keys
+
+    _prepare(settings)
+    with session_scope() as session:
+        account, user, password = accounts.create_account(
+            session,
+            name=args.name,
+            email=args.email or f"owner+{args.name.lower().replace(' ', '-')}@example.com",
+            password=args.password,
+            plan=args.plan,
+            kind=args.kind,
+            production_access=args.production_access,
+        )
+        issued = api_keys.create_key(
+            session, account=account, environment="sandbox", name="Default sandbox key", scopes=list(SCOPES)
+        )
+    data = {
+        "account": {
+            "id": account.id,
+            "name": account.name,
+            "plan": account.plan,
+            "production_access": account.production_access,
+        },
+        "user": {"id": user.id, "email": user.email, "password": password},
+        "api_key": {
+            "id": issued.key.id,
+            "environment": "sandbox",
+            "secret": issued.secret,
+            "scopes": issued.key.scopes,
+        },
+    }
+    _print(
+        data,
+        as_json=args.json,
+        lines=[
+            f"Account  {account.id}  {account.name} (plan {account.plan})",
+            f"User     {user.email}  password: {password}",
+            f"API key  {issued.key.id}  {issued.secret}  (sandbox, every scope; shown once)",
+        ],
+    )
+    return 0
+
+
+def cmd_accounts_grant_production(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.services import accounts
+
+    _prepare(settings)
+    with session_scope() as session:
+        account = accounts.grant_production(session, args.account)
+    _print(
+        {"account": {"id": account.id, "production_access": True}},
+        as_json=args.json,
+        lines=[f"Account {account.id} now has production access."],
+    )
+    return 0
+
+
+def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.services import accounts, api_keys
+
+    _prepare(settings)
+    scopes = list(SCOPES) if args.scopes in (None, "all") else [s.strip() for s in args.scopes.split(",") if s]
+    with session_scope() as session:
+        account = accounts.find_account(session, args.account)
+        issued = api_keys.create_key(session, account=account, environment=args.env, name=args.name, scopes=scopes)
+    data = {
+        "api_key": {
+            "id": issued.key.id,
+            "account_id": account.id,
+            "environment": args.env,
+            "name": args.name,
+            "scopes": issued.key.scopes,
+            "secret": issued.secret,
+        }
+    }
+    _print(data, as_json=args.json, lines=[f"API key {issued.key.id}: {issued.secret} (shown once)"])
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    """The database URL without its password, for output."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        credentials, host = rest.rsplit("@", 1)
+        return f"{scheme}://{credentials.split(':', 1)[0]}:***@{host}"
+    return url
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="og-server", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, handler: Any, help_text: str, parent: Any = commands) -> argparse.ArgumentParser:
+        sub: argparse.ArgumentParser = parent.add_parser(name, help=help_text, description=help_text)
+        sub.add_argument("--json", action="store_true", help="print machine-readable JSON")
+        sub.set_defaults(handler=handler)
+        return sub
+
+    serve = command("serve", cmd_serve, "Migrate, seed a demo account on first start, and serve the API.")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--no-seed", action="store_true", help="do not seed the demo account")
+
+    command("migrate", cmd_migrate, "Bring the database to the newest schema.")
+
+    accounts_parser = commands.add_parser("accounts", help="Manage accounts.")
+    accounts_commands = accounts_parser.add_subparsers(dest="accounts_command", required=True)
+    create = command(
+        "create",
+        cmd_accounts_create,
+        "Create an account, its first user and a sandbox key with every scope.",
+        accounts_commands,
+    )
+    create.add_argument("--name", required=True)
+    create.add_argument("--email")
+    create.add_argument("--password", help="generated when omitted")
+    create.add_argument("--plan", choices=["free", "business"], default="free")
+    create.add_argument("--kind", choices=["artist", "label"], default="artist")
+    create.add_argument("--production-access", action="store_true")
+    grant = command(
+        "grant-production",
+        cmd_accounts_grant_production,
+        "Give an account production access (early access).",
+        accounts_commands,
+    )
+    grant.add_argument("account", help="the account id (acct_…)")
+
+    keys_parser = commands.add_parser("keys", help="Manage API keys.")
+    keys_commands = keys_parser.add_subparsers(dest="keys_command", required=True)
+    keys_create = command("create", cmd_keys_create, "Create an API key (the secret is shown once).", keys_commands)
+    keys_create.add_argument("--account", required=True)
+    keys_create.add_argument("--env", choices=["sandbox", "production"], default="sandbox")
+    keys_create.add_argument("--name", default="CLI key")
+    keys_create.add_argument("--scopes", help=f"comma-separated, or 'all' (default). Known: {', '.join(SCOPES)}")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = Settings.from_env()
+    try:
+        code: int = args.handler(args, settings)
+    except ApiProblem as problem:
+        print(f"error: {problem.code}: {problem.detail}", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""Configuration, read once from `OG_*` environment variables. The README's "Configuration" table mirrors this."""
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _flag(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None
+    base_url: str
+    # Responses are validated against the spec in tests and development; production trusts the handlers.
+    validate_responses: bool
+    max_body_bytes: int
+    max_upload_bytes: int
+    log_level: str
+    log_json: bool
+    webhooks_allow_loopback: bool
+    secret_key: str = field(repr=False)
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        data_dir = Path(os.environ.get("OG_DATA_DIR") or Path.cwd() / "var").resolve()
+        database_url = os.environ.get("OG_DATABASE_URL") or f"sqlite:///{data_dir / 'og.sqlite3'}"
+        return cls(
+            data_dir=data_dir,
+            database_url=_normalise_database_url(database_url),
+            redis_url=os.environ.get("OG_REDIS_URL") or None,
+            base_url=(os.environ.get("OG_BASE_URL") or "http://127.0.0.1:8000").rstrip("/"),
+            validate_responses=_flag("OG_VALIDATE_RESPONSES", False),
+            max_body_bytes=_int("OG_MAX_BODY_BYTES", 1024 * 1024),
+            max_upload_bytes=_int("OG_MAX_UPLOAD_BYTES", 512 * 1024 * 1024),
+            log_level=os.environ.get("OG_LOG_LEVEL", "INFO").upper(),
+            log_json=_flag("OG_LOG_JSON", True),
+            webhooks_allow_loopback=_flag("OG_WEBHOOKS_ALLOW_LOOPBACK", False),
+            secret_key=os.environ.get("OG_SECRET_KEY") or _local_secret_key(data_dir),
+        )
+
+
+def _normalise_database_url(url: str) -> str:
+    """Accept the common `postgresql://` spelling and use the psycopg 3 driver for it."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url.removeprefix("postgres://")
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+def _local_secret_key(data_dir: Path) -> str:
+    """A per-installation key for encrypting reusable secrets, kept in the data directory (zero set-up).
+
+    Production sets OG_SECRET_KEY instead, so every server process shares one key.
+    """
+    path = data_dir / "secret.key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

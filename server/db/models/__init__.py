@@ -1,0 +1,40 @@
+"""SQLModel tables, one module per resource. Importing this package registers every table with the metadata.
+
+Every module is listed explicitly: Alembic autogenerate only sees tables whose module was imported.
+"""
+
+from server.db.models import (
+    accounts,
+    api_keys,
+    earnings,
+    events,
+    files,
+    idempotency,
+    inbound,
+    oauth,
+    payouts,
+    persons,
+    releases,
+    smartlinks,
+    splits,
+    tracks,
+    webhooks,
+)
+
+__all__ = [
+    "accounts",
+    "api_keys",
+    "earnings",
+    "events",
+    "files",
+    "idempotency",
+    "inbound",
+    "oauth",
+    "payouts",
+    "persons",
+    "releases",
+    "smartlinks",
+    "splits",
+    "tracks",
+    "webhooks",
+]

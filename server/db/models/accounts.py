@@ -1,0 +1,29 @@
+"""Accounts (an artist or a label) and the users who log in to them."""
+
+from datetime import datetime
+
+from sqlmodel import Field
+
+from server.db.models.base import Timestamps
+from server.db.types import UTCDateTime
+
+
+class Account(Timestamps, table=True):
+    __tablename__ = "accounts"
+
+    id: str = Field(primary_key=True, max_length=40)
+    name: str = Field(max_length=200)
+    kind: str = Field(default="artist", max_length=12)  # artist | label
+    plan: str = Field(default="free", max_length=12)  # free | business: sets the production rate limit
+    production_access: bool = Field(default=False)  # early access is granted by an operator
+    default_currency: str = Field(default="EUR", max_length=3)
+
+
+class User(Timestamps, table=True):
+    __tablename__ = "users"
+
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=40)
+    email: str = Field(max_length=254, unique=True)
+    password_hash: str = Field(max_length=200)  # argon2id
+    last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

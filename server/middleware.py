@@ -1,0 +1,159 @@
+"""The outermost ASGI middleware: request ids, access logs and request body limits.
+
+It sits outside connexion's exception handling, so it renders its own refusals (oversized or unreadable
+`Content-Length`) and never raises; a body that turns out larger than announced is refused from inside the stack
+(the receive wrapper raises `ApiProblem`, which connexion's exception middleware renders).
+"""
+
+import json
+import logging
+import time
+from collections.abc import Iterable
+from typing import Any
+
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from server.openapi.routes import template_regex
+from server.problems import ApiProblem
+from server.request_context import choose_request_id, request_id_var
+
+log = logging.getLogger("og.access")
+
+
+class RequestGuardMiddleware:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_bytes: int,
+        max_upload_bytes: int,
+        upload_paths: Iterable[str] = (),
+    ) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
+        self.upload_paths = [template_regex(path) for path in upload_paths]
+
+    def _limit_for(self, path: str) -> int:
+        if any(pattern.match(path) for pattern in self.upload_paths):
+            return self.max_upload_bytes
+        return self.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        request_id = choose_request_id(headers.get("x-request-id"))
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status_holder: dict[str, int] = {}
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+                status_holder["status"] = message["status"]
+            await send(message)
+
+        try:
+            limit = self._limit_for(scope["path"])
+            refusal = _check_content_length(headers, limit)
+            if (
+                refusal is None
+                and "content-length" not in headers
+                and "chunked" in headers.get("transfer-encoding", "")
+            ):
+                # connexion reads a body only when Content-Length announces one. A chunked JSON body is small
+                # (bounded by the limit), so it is collected here and replayed with its length.
+                scope, receive, refusal = await _buffer_chunked(scope, receive, limit)
+            if refusal is not None:
+                await _send_problem(send_with_id, refusal, request_id, scope["path"])
+                return
+            await self.app(scope, _limited(receive, limit), send_with_id)
+        finally:
+            log.info(
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                status_holder.get("status", 0),
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "status": status_holder.get("status", 0),
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                },
+            )
+            request_id_var.reset(token)
+
+
+def _check_content_length(headers: Headers, limit: int) -> ApiProblem | None:
+    raw = headers.get("content-length")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        return ApiProblem(400, "bad_request", "The Content-Length header is not a non-negative integer.")
+    if int(raw) > limit:
+        return ApiProblem(413, "payload_too_large", f"The request body exceeds {limit} bytes.")
+    return None
+
+
+async def _buffer_chunked(scope: Scope, receive: Receive, limit: int) -> tuple[Scope, Receive, ApiProblem | None]:
+    body = bytearray()
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        body += message.get("body", b"")
+        more = message.get("more_body", False)
+        if len(body) > limit:
+            return (
+                scope,
+                receive,
+                ApiProblem(413, "payload_too_large", f"The request body exceeds {limit} bytes."),
+            )
+    new_scope = dict(scope)
+    new_scope["headers"] = [
+        (name, value)
+        for name, value in scope["headers"]
+        if name.lower() not in (b"transfer-encoding", b"content-length")
+    ] + [(b"content-length", str(len(body)).encode())]
+    replayed = False
+
+    async def replay() -> Message:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+        return await receive()
+
+    return new_scope, replay, None
+
+
+def _limited(receive: Receive, limit: int) -> Receive:
+    """Count body bytes as they arrive: a chunked or lying client cannot get past the limit."""
+    seen = 0
+
+    async def receive_limited() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise ApiProblem(413, "payload_too_large", f"The request body exceeds {limit} bytes.")
+        return message
+
+    return receive_limited
+
+
+async def _send_problem(send: Send, problem: ApiProblem, request_id: str, path: str) -> None:
+    body = json.dumps(problem.body(request_id=request_id, instance=path)).encode()
+    headers: list[tuple[bytes, bytes]] = [
+        (b"content-type", b"application/problem+json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    start: dict[str, Any] = {"type": "http.response.start", "status": problem.status, "headers": headers}
+    await send(start)
+    await send({"type": "http.response.body", "body": body})

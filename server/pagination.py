@@ -1,0 +1,83 @@
+"""Opaque cursors for newest-first lists.
+
+Ids are time-ordered, so a page is "the next `limit` rows with an id below the last one seen". The cursor carries
+that id and a fingerprint of the list and its filters; a cursor from another list or filter is refused (400
+`invalid_cursor`) rather than silently giving a wrong page.
+"""
+
+import base64
+import binascii
+import hashlib
+import json
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement
+from sqlmodel import Session, col, select
+
+from server.problems import ApiProblem
+
+T = TypeVar("T")
+
+
+def _fingerprint(list_name: str, filters: Mapping[str, Any]) -> str:
+    canonical = json.dumps(
+        {"list": list_name, **{k: v for k, v in filters.items() if v is not None}},
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def encode_cursor(last_id: str, list_name: str, filters: Mapping[str, Any]) -> str:
+    raw = json.dumps({"after": last_id, "fp": _fingerprint(list_name, filters)}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, list_name: str, filters: Mapping[str, Any]) -> str:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        data = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        after, fingerprint = data["after"], data["fp"]
+    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+        raise ApiProblem(400, "invalid_cursor", "The cursor is malformed.") from exc
+    if not isinstance(after, str) or fingerprint != _fingerprint(list_name, filters):
+        raise ApiProblem(400, "invalid_cursor", "The cursor belongs to another list or to other filters.")
+    return after
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    has_more: bool
+    next_cursor: str | None
+
+    def render(self, represent: Callable[[T], dict[str, Any]]) -> dict[str, Any]:
+        return {
+            "object": "list",
+            "data": [represent(item) for item in self.items],
+            "has_more": self.has_more,
+            "next_cursor": self.next_cursor,
+        }
+
+
+def paginate(
+    session: Session,
+    model: Any,
+    *,
+    where: Sequence[ColumnElement[bool]],
+    list_name: str,
+    filters: Mapping[str, Any],
+    limit: int,
+    cursor: str | None,
+) -> Page[Any]:
+    """One newest-first page of `model` rows matching `where`."""
+    statement = select(model).where(*where)
+    if cursor:
+        statement = statement.where(col(model.id) < decode_cursor(cursor, list_name, filters))
+    rows = list(session.exec(statement.order_by(col(model.id).desc()).limit(limit + 1)).all())
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    next_cursor = encode_cursor(rows[-1].id, list_name, filters) if has_more and rows else None
+    return Page(rows, has_more, next_cursor)

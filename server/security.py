@@ -1,0 +1,89 @@
+"""connexion security handlers for the spec's two schemes, `apiKey` (HTTP bearer) and `oauth2`.
+
+Both read `Authorization: Bearer …`. The key prefix tells them apart: `og_test_`/`og_live_` secrets are API keys,
+anything else is an OAuth access token. Each handler ignores the other kind's tokens (connexion then tries the next
+scheme), checks the operation's declared scopes itself and raises our own problems, so a missing scope is a 403
+`insufficient_scope` naming the scopes and never a bare 401.
+"""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from connexion.lifecycle import ConnexionRequest
+from connexion.security import NO_VALUE
+from starlette.concurrency import run_in_threadpool
+
+from server.db.engine import session_scope
+from server.principal import Principal
+from server.problems import ApiProblem
+from server.scopes import missing
+from server.services import api_keys
+
+API_KEY_PREFIXES = tuple(api_keys.PREFIXES.values())
+
+
+def _bearer_token(request: ConnexionRequest) -> str | None:
+    header: str | None = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiProblem(
+            401,
+            "authentication_required",
+            "Send the credential as 'Authorization: Bearer <API key or access token>'.",
+            headers={"WWW-Authenticate": 'Bearer realm="og-records"'},
+        )
+    return token.strip()
+
+
+def _authenticate_api_key(token: str) -> Principal:
+    with session_scope() as session:
+        return api_keys.authenticate(session, token)
+
+
+def _authenticate_access_token(token: str) -> Principal:
+    # OAuth access tokens are issued by the authorization server (issue 3); until it exists none is valid.
+    raise ApiProblem(401, "invalid_token", "The access token is not valid.")
+
+
+def _check_scopes(principal: Principal, required: list[str]) -> None:
+    lacking = missing(required, principal.scopes)
+    if lacking:
+        raise ApiProblem(
+            403,
+            "insufficient_scope",
+            f"This operation needs the scope {', '.join(lacking)}.",
+            missing_scopes=lacking,
+        )
+
+
+class _BearerHandler:
+    accepts_api_keys: bool
+
+    def get_fn(
+        self, security_scheme: dict[str, Any], required_scopes: list[str]
+    ) -> Callable[[ConnexionRequest], Awaitable[Any]]:
+        wants_key = self.accepts_api_keys
+
+        async def verify(request: ConnexionRequest) -> Any:
+            token = _bearer_token(request)
+            if token is None or token.startswith(API_KEY_PREFIXES) != wants_key:
+                return NO_VALUE
+            authenticate = _authenticate_api_key if wants_key else _authenticate_access_token
+            principal = await run_in_threadpool(authenticate, token)
+            _check_scopes(principal, required_scopes or [])
+            return {"sub": principal.account_id, "principal": principal}
+
+        return verify
+
+
+class ApiKeyHandler(_BearerHandler):
+    accepts_api_keys = True
+
+
+class AccessTokenHandler(_BearerHandler):
+    accepts_api_keys = False
+
+
+SECURITY_MAP = {"bearer": ApiKeyHandler, "oauth2": AccessTokenHandler}

@@ -1,0 +1,1 @@
+"""Business rules, one module per resource. No HTTP here: services take and return plain values and models."""

@@ -1,0 +1,194 @@
+"""Shared fixtures: a migrated database per backend, the app, tenants with API keys, a live server."""
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from starlette.testclient import TestClient
+
+from server.app import create_app
+from server.config import Settings
+from server.db import engine as db
+from server.db.engine import session_scope
+from server.db.migrate import upgrade_to_head
+from server.scopes import SCOPES
+from server.services import accounts, api_keys
+
+POSTGRES_URL = os.environ.get("OG_TEST_POSTGRES_URL")
+REDIS_URL = os.environ.get("OG_TEST_REDIS_URL")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _postgres_database(name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    assert POSTGRES_URL is not None
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = POSTGRES_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}".replace("postgresql://", "postgresql+psycopg://", 1)
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'og.sqlite3'}"
+        return
+    if not POSTGRES_URL:
+        pytest.skip("PostgreSQL tests need OG_TEST_POSTGRES_URL (set by .ci/run)")
+    yield from _postgres_database(f"og_test_{secrets.token_hex(4)}")
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    data_dir = tmp_path_factory.mktemp("data")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=None,
+        base_url="http://testserver",
+        validate_responses=True,
+        max_body_bytes=64 * 1024,
+        max_upload_bytes=8 * 1024 * 1024,
+        log_level="WARNING",
+        log_json=True,
+        webhooks_allow_loopback=True,
+        secret_key="test-secret-key",
+    )
+
+
+@pytest.fixture(scope="session")
+def app(settings: Settings):  # type: ignore[no-untyped-def]
+    db.configure(settings)
+    upgrade_to_head(settings.database_url)
+    return create_app(settings)
+
+
+@pytest.fixture
+def client(app, settings: Settings) -> Iterator[TestClient]:  # type: ignore[no-untyped-def]
+    # Re-point the process-wide engine at this backend: both backends' session fixtures may be alive at once.
+    db.configure(settings)
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@dataclass(frozen=True)
+class Tenant:
+    account_id: str
+    key_id: str
+    secret: str
+    environment: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.secret}"}
+
+
+TenantFactory = Callable[..., Tenant]
+
+
+@pytest.fixture
+def make_tenant(app, settings: Settings) -> TenantFactory:  # type: ignore[no-untyped-def]
+    """Creates an account with a key: `make_tenant(scopes=[...], environment="sandbox", production_access=False)`."""
+
+    db.configure(settings)
+
+    def factory(
+        scopes: list[str] | None = None,
+        environment: str = "sandbox",
+        production_access: bool = False,
+        account_id: str | None = None,
+    ) -> Tenant:
+        with session_scope() as session:
+            if account_id is None:
+                account, _user, _password = accounts.create_account(
+                    session,
+                    name="Test Label",
+                    email=f"owner-{secrets.token_hex(6)}@example.com",
+                    password="correct horse battery staple",
+                    production_access=production_access,
+                )
+            else:
+                account = accounts.find_account(session, account_id)
+            issued = api_keys.create_key(
+                session,
+                account=account,
+                environment=environment,
+                name="test key",
+                scopes=list(SCOPES) if scopes is None else scopes,
+            )
+            return Tenant(account.id, issued.key.id, issued.secret, environment)
+
+    return factory
+
+
+@pytest.fixture
+def tenant(make_tenant: TenantFactory) -> Tenant:
+    return make_tenant()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    process: subprocess.Popen[bytes]
+    env: dict[str, str]
+
+
+def start_server(env: dict[str, str], args: list[str], ready_path: str = "/healthz") -> LiveServer:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", *args, "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        cwd=ROOT,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode() if process.stdout else ""
+            raise RuntimeError(f"server exited early:\n{output}")
+        try:
+            if httpx.get(base_url + ready_path, timeout=1).status_code == 200:
+                return LiveServer(base_url, process, env)
+        except httpx.TransportError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError("server did not become ready in 60 s")
+
+
+def stop_server(server: LiveServer) -> str:
+    server.process.terminate()
+    try:
+        output, _ = server.process.communicate(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.process.kill()
+        output, _ = server.process.communicate()
+    return output.decode(errors="replace") if output else ""
+
+
+def server_env(data_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OG_")}
+    env.update({"OG_DATA_DIR": str(data_dir), "OG_LOG_JSON": "1", "OG_LOG_LEVEL": "WARNING", **extra})
+    if database_url:
+        env["OG_DATABASE_URL"] = database_url
+    return env

@@ -1,0 +1,142 @@
+"""Bad input at the framework level answers 4xx problem+json with a request id, never 500."""
+
+import pytest
+from starlette.testclient import TestClient
+
+from tests.conftest import Tenant
+
+
+def _assert_problem(response: object, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.text  # type: ignore[attr-defined]
+    assert response.headers["content-type"] == "application/problem+json"  # type: ignore[attr-defined]
+    body: dict[str, object] = response.json()  # type: ignore[attr-defined]
+    assert body["code"] == code
+    assert body["status"] == status
+    assert body["request_id"] == response.headers["x-request-id"]  # type: ignore[attr-defined]
+    assert str(body["type"]).endswith(code)
+    return body
+
+
+def test_unknown_path_is_404(client: TestClient) -> None:
+    _assert_problem(client.get("/api/v1/nothing-here"), 404, "not_found")
+
+
+def test_wrong_method_is_405_with_the_right_allow_header(client: TestClient, tenant: Tenant) -> None:
+    response = client.delete("/api/v1/persons", headers=tenant.headers)
+    _assert_problem(response, 405, "method_not_allowed")
+    assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
+
+
+def test_malformed_json_is_400(client: TestClient, tenant: Tenant) -> None:
+    response = client.post(
+        "/api/v1/persons",
+        content=b'{"name": ',
+        headers={**tenant.headers, "content-type": "application/json"},
+    )
+    _assert_problem(response, 400, "malformed_json")
+
+
+def test_body_that_is_not_utf8_is_400(client: TestClient, tenant: Tenant) -> None:
+    response = client.post(
+        "/api/v1/persons",
+        content=b'{"name": "\xff"}',
+        headers={**tenant.headers, "content-type": "application/json"},
+    )
+    _assert_problem(response, 400, "invalid_encoding")
+
+
+def test_wrong_content_type_is_415(client: TestClient, tenant: Tenant) -> None:
+    response = client.post("/api/v1/persons", content=b"name=x", headers={**tenant.headers, "content-type": "text/csv"})
+    _assert_problem(response, 415, "unsupported_media_type")
+
+
+def test_missing_body_is_422(client: TestClient, tenant: Tenant) -> None:
+    response = client.post("/api/v1/persons", headers={**tenant.headers, "content-type": "application/json"})
+    _assert_problem(response, 422, "validation_failed")
+
+
+def test_body_over_the_limit_is_413_before_it_is_read(client: TestClient, tenant: Tenant) -> None:
+    big = b'{"name": "' + b"x" * (70 * 1024) + b'", "email": "a@example.com"}'
+    response = client.post(
+        "/api/v1/persons", content=big, headers={**tenant.headers, "content-type": "application/json"}
+    )
+    _assert_problem(response, 413, "payload_too_large")
+
+
+def test_an_oversized_chunked_body_is_413(client: TestClient, tenant: Tenant) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(20):
+            yield b"x" * 8192
+
+    response = client.post(
+        "/api/v1/persons", content=chunks(), headers={**tenant.headers, "content-type": "application/json"}
+    )
+    _assert_problem(response, 413, "payload_too_large")
+
+
+def test_a_chunked_json_body_is_read(client: TestClient, tenant: Tenant) -> None:
+    def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"name": "Chunked",'
+        yield b' "email": "chunked@example.com"}'
+
+    response = client.post(
+        "/api/v1/persons", content=chunks(), headers={**tenant.headers, "content-type": "application/json"}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "Chunked"
+
+
+def test_garbage_content_length_is_400(client: TestClient) -> None:
+    from starlette.types import Message
+
+    received: list[Message] = []
+
+    async def call() -> None:
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/api/v1/persons",
+            "raw_path": b"/api/v1/persons",
+            "query_string": b"",
+            "headers": [(b"content-length", b"12abc"), (b"content-type", b"application/json")],
+            "http_version": "1.1",
+            "scheme": "http",
+            "server": ("t", 80),
+            "client": ("c", 1),
+            "root_path": "",
+        }
+
+        async def receive() -> Message:
+            return {"type": "http.request", "body": b"{}", "more_body": False}
+
+        async def send(message: Message) -> None:
+            received.append(message)
+
+        await client.app(scope, receive, send)  # type: ignore[arg-type]
+
+    import anyio
+
+    anyio.run(call)
+    assert received[0]["status"] == 400
+
+
+@pytest.mark.parametrize("value", ["abc-123-def-456", "req_custom_id_0001"])
+def test_a_sane_client_request_id_is_echoed(client: TestClient, value: str) -> None:
+    assert client.get("/healthz", headers={"X-Request-Id": value}).headers["x-request-id"] == value
+
+
+def test_an_unsafe_client_request_id_is_replaced(client: TestClient) -> None:
+    response = client.get("/healthz", headers={"X-Request-Id": "bad id with spaces and\ttabs"})
+    assert response.headers["x-request-id"].startswith("req_")
+
+
+def test_readiness_reports_the_database(client: TestClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["database"] == "ok"
+
+
+def test_the_31_document_is_served(client: TestClient) -> None:
+    response = client.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.json()["openapi"].startswith("3.1.")

@@ -1,0 +1,96 @@
+"""Persons through the HTTP API: create, read, list with cursors, tenant isolation."""
+
+from starlette.testclient import TestClient
+
+from tests.conftest import Tenant, TenantFactory
+
+
+def _create(client: TestClient, tenant: Tenant, **fields: object) -> dict[str, object]:
+    body = {"name": "Mara Lindqvist", "email": "mara@example.com", **fields}
+    response = client.post("/api/v1/persons", json=body, headers=tenant.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def test_create_then_get_returns_the_same_person(client: TestClient, tenant: Tenant) -> None:
+    created = _create(client, tenant, roles=["composer"], invite=True, metadata={"crm_id": "A-1"})
+    assert created["object"] == "person"
+    assert created["environment"] == "sandbox"
+    assert created["invitation_status"] == "pending"
+    fetched = client.get(f"/api/v1/persons/{created['id']}", headers=tenant.headers)
+    assert fetched.status_code == 200
+    assert fetched.json() == created
+
+
+def test_list_walks_every_page_newest_first_without_repeats(client: TestClient, tenant: Tenant) -> None:
+    ids = [_create(client, tenant, name=f"Person {i}")["id"] for i in range(5)]
+    seen: list[str] = []
+    params: dict[str, object] = {"limit": 2}
+    while True:
+        page = client.get("/api/v1/persons", params=params, headers=tenant.headers).json()
+        seen += [item["id"] for item in page["data"]]
+        if not page["has_more"]:
+            assert page["next_cursor"] is None
+            break
+        params["cursor"] = page["next_cursor"]
+    assert seen == list(reversed(ids))
+
+
+def test_a_cursor_is_refused_under_other_filters(client: TestClient, tenant: Tenant) -> None:
+    for i in range(3):
+        _create(client, tenant, name=f"Person {i}")
+    cursor = client.get("/api/v1/persons", params={"limit": 1}, headers=tenant.headers).json()["next_cursor"]
+    response = client.get(
+        "/api/v1/persons",
+        params={"limit": 1, "cursor": cursor, "created_gte": "2020-01-01T00:00:00Z"},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_cursor"
+
+
+def test_another_accounts_person_is_not_found(client: TestClient, make_tenant: TenantFactory) -> None:
+    owner, stranger = make_tenant(), make_tenant()
+    person = _create(client, owner)
+    response = client.get(f"/api/v1/persons/{person['id']}", headers=stranger.headers)
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+    assert person["id"] not in [p["id"] for p in client.get("/api/v1/persons", headers=stranger.headers).json()["data"]]
+
+
+def test_production_and_sandbox_never_see_each_other(client: TestClient, make_tenant: TenantFactory) -> None:
+    sandbox = make_tenant(production_access=True)
+    production = make_tenant(environment="production", account_id=sandbox.account_id)
+    person = _create(client, sandbox)
+    assert client.get(f"/api/v1/persons/{person['id']}", headers=production.headers).status_code == 404
+    live = _create(client, production)
+    assert live["environment"] == "production"
+    assert client.get(f"/api/v1/persons/{live['id']}", headers=sandbox.headers).status_code == 404
+
+
+def test_invalid_fields_are_all_reported_with_pointers(client: TestClient, tenant: Tenant) -> None:
+    response = client.post(
+        "/api/v1/persons",
+        json={"email": "not an email", "phone": "0151", "surprise": True},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 422
+    problem = response.json()
+    assert problem["code"] == "validation_failed"
+    pointers = {(error["code"], error["pointer"]) for error in problem["errors"]}
+    assert ("required", "/name") in pointers
+    assert ("format", "/email") in pointers
+    assert ("pattern", "/phone") in pointers
+    assert ("additional_property", "") in pointers
+
+
+def test_creating_a_person_records_an_event_in_the_same_transaction(client: TestClient, tenant: Tenant) -> None:
+    from sqlmodel import col, select
+
+    from server.db.engine import session_scope
+    from server.db.models.events import Event
+
+    person = _create(client, tenant)
+    with session_scope() as session:
+        events = session.exec(select(Event).where(col(Event.account_id) == tenant.account_id)).all()
+    assert [(e.type, e.payload["data"]["object"]["id"]) for e in events] == [("person.created", person["id"])]

@@ -46,3 +46,5 @@ def configure(level: str, *, as_json: bool) -> None:
     # Access lines come from our own middleware (with request id, status and duration); uvicorn's would duplicate.
     logging.getLogger("uvicorn.access").handlers[:] = []
     logging.getLogger("uvicorn.access").propagate = False
+    # connexion warns on every request to an operation with several request media types; that is by design here.
+    logging.getLogger("connexion.operations.openapi3").setLevel(logging.ERROR)

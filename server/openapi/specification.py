@@ -57,4 +57,7 @@ class OpenAPI31Specification(connexion.spec.OpenAPISpecification):  # type: igno
 
 def install() -> None:
     """Make connexion build OpenAPI31Specification for every OpenAPI 3 document it loads."""
+    current = getattr(connexion.spec, "OpenAPISpecification", None)
+    if current is None or not issubclass(OpenAPI31Specification, current):
+        raise RuntimeError("connexion.spec.OpenAPISpecification moved: revisit docs/adr/0001 before upgrading")
     connexion.spec.OpenAPISpecification = OpenAPI31Specification

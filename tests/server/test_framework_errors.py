@@ -140,3 +140,53 @@ def test_the_31_document_is_served(client: TestClient) -> None:
     response = client.get("/openapi.json")
     assert response.status_code == 200
     assert response.json()["openapi"].startswith("3.1.")
+
+
+def test_truncated_multipart_is_a_4xx_problem(client: TestClient, tenant: Tenant) -> None:
+    response = client.post(
+        "/api/v1/tracks",
+        content=b'--xyz\r\nContent-Disposition: form-data; name="metadata"\r\n\r\n{"title": "x"}\r\n--xy',
+        headers={**tenant.headers, "content-type": "multipart/form-data; boundary=xyz"},
+    )
+    # The parser reads a body cut off before its closing boundary as an empty form: the parts are missing.
+    body = _assert_problem(response, 422, "validation_failed")
+    assert {"pointer": "/audio", "code": "required"}.items() <= body["errors"][-1].items()  # type: ignore[index]
+
+
+def test_multipart_without_a_boundary_is_400(client: TestClient, tenant: Tenant) -> None:
+    response = client.post(
+        "/api/v1/tracks", content=b"garbage", headers={**tenant.headers, "content-type": "multipart/form-data"}
+    )
+    _assert_problem(response, 400, "malformed_multipart")
+
+
+def test_log_lines_are_json_and_carry_the_request_id(client: TestClient, capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import logging
+
+    from server.logs import JsonFormatter
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    handler = Keep()
+    logger = logging.getLogger("og.access")
+    logger.addHandler(handler)
+    previous = logger.level
+    logger.setLevel(logging.INFO)
+    try:
+        # The formatter reads the request id while the request is being handled; format inside the emit.
+        formatted: list[dict[str, object]] = []
+        handler.emit = lambda record: formatted.append(json.loads(JsonFormatter().format(record)))  # type: ignore[method-assign]
+        response = client.get("/healthz")
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+    access = [line for line in formatted if line["logger"] == "og.access"]
+    assert access
+    assert access[-1]["request_id"] == response.headers["x-request-id"]
+    assert access[-1]["status"] == 200
+    assert access[-1]["path"] == "/healthz"

@@ -1,0 +1,93 @@
+"""`og-server`: the commands an operator and the README rely on, run as real processes."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from tests.conftest import server_env, start_server, stop_server
+
+
+def og_server(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+
+
+def test_accounts_create_prints_every_id_and_secret_as_json(tmp_path: Path) -> None:
+    env = server_env(tmp_path)
+    result = og_server(
+        env, "accounts", "create", "--name", "Night Owl Records", "--plan", "business", "--kind", "label", "--json"
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["account"]["id"].startswith("acct_")
+    assert data["account"]["plan"] == "business"
+    assert data["account"]["production_access"] is False
+    assert data["user"]["email"]
+    assert len(data["user"]["password"]) >= 16
+    assert data["api_key"]["secret"].startswith("og_test_")
+    # The printed key works, and only the hash was stored.
+    database = (tmp_path / "og.sqlite3").read_bytes()
+    assert data["api_key"]["secret"].encode() not in database
+
+
+def test_production_keys_need_production_access(tmp_path: Path) -> None:
+    env = server_env(tmp_path)
+    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--json").stdout)["account"]["id"]
+    refused = og_server(env, "keys", "create", "--account", account, "--env", "production", "--json")
+    assert refused.returncode == 1
+    assert "production_access_not_enabled" in refused.stderr
+    assert og_server(env, "accounts", "grant-production", account, "--json").returncode == 0
+    created = og_server(
+        env,
+        "keys",
+        "create",
+        "--account",
+        account,
+        "--env",
+        "production",
+        "--scopes",
+        "releases:read,releases:write",
+        "--json",
+    )
+    assert created.returncode == 0, created.stderr
+    key = json.loads(created.stdout)["api_key"]
+    assert key["secret"].startswith("og_live_")
+    assert key["scopes"] == ["releases:read", "releases:write"]
+
+
+def test_migrate_is_idempotent(tmp_path: Path) -> None:
+    env = server_env(tmp_path)
+    for _ in range(2):
+        result = og_server(env, "migrate", "--json")
+        assert result.returncode == 0, result.stderr
+        assert json.loads(result.stdout)["migrated"] is True
+
+
+def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_document(tmp_path: Path) -> None:
+    env = server_env(tmp_path)
+    server = start_server(env, ["serve"])
+    try:
+        spec = httpx.get(server.base_url + "/openapi.json", timeout=10)
+        assert spec.status_code == 200
+        assert spec.json()["openapi"].startswith("3.1.")
+        assert httpx.get(server.base_url + "/readyz", timeout=10).json()["status"] == "ready"
+    finally:
+        output = stop_server(server)
+    key = re.search(r"Sandbox key:\s+(og_test_\w+)", output)
+    assert key, output
+    assert f"Base URL:      {server.base_url}" in output
+    assert "/docs" in output
+    # The seeded data is there for the printed key (a second server on the same data dir does not seed again).
+    again = start_server(env, ["serve"])
+    try:
+        persons = httpx.get(again.base_url + "/api/v1/persons", headers={"Authorization": f"Bearer {key.group(1)}"})
+        assert persons.status_code == 200
+        assert len(persons.json()["data"]) >= 3
+    finally:
+        second_output = stop_server(again)
+    assert "Sandbox key:" not in second_output

@@ -4,7 +4,6 @@ Sessions share one virtualenv (`.nox/dev`) so a full CI run installs the project
 """
 
 import os
-import shutil
 from pathlib import Path
 
 import nox
@@ -29,7 +28,8 @@ def _install(session: nox.Session) -> None:
 def _node_tools(session: nox.Session) -> None:
     """The pinned Node tools in codegen/ (Redocly), installed exactly from package-lock.json."""
     if not REDOCLY.exists():
-        session.run("npm", "ci", "--no-audit", "--no-fund", external=True, cwd=str(CODEGEN))
+        with session.chdir(CODEGEN):
+            session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
 
 
 def _bundle(session: nox.Session, output: Path) -> None:
@@ -116,7 +116,3 @@ def ci(session: nox.Session) -> None:
     if os.environ.get("CI") and not (os.environ.get("OG_TEST_POSTGRES_URL") and os.environ.get("OG_TEST_REDIS_URL")):
         session.error("CI must run the PostgreSQL and Redis tests: set OG_TEST_POSTGRES_URL and OG_TEST_REDIS_URL")
     session.run("pytest", *session.posargs)
-
-
-def _which(name: str) -> str | None:
-    return shutil.which(name)

@@ -6,6 +6,8 @@ from typing import Any
 
 from sqlalchemy import DateTime, Dialect, Numeric, String, TypeDecorator
 
+from server import clock
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """A timezone-aware UTC timestamp on every backend.
@@ -57,7 +59,7 @@ class Money(TypeDecorator[Decimal]):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def as_decimal(value: Any) -> Decimal:

@@ -64,6 +64,9 @@ def _parameter_errors(location: str, param: dict[str, Any], value: Any) -> list[
     return field_errors(schema, value, prefix=name)
 
 
+_NO_BODY = object()  # an empty request body, as opposed to the JSON document `null`
+
+
 class JSONRequestBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
     """Parses a JSON body strictly (UTF-8, valid JSON) and validates it against the operation's 2020-12 schema."""
 
@@ -73,7 +76,7 @@ class JSONRequestBodyValidator(AbstractRequestBodyValidator):  # type: ignore[mi
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
         if not raw:
-            return None
+            return _NO_BODY
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -84,10 +87,12 @@ class JSONRequestBodyValidator(AbstractRequestBodyValidator):  # type: ignore[mi
             raise ApiProblem(400, "malformed_json", f"The request body is not valid JSON: {exc}.") from exc
 
     def _validate(self, body: Any) -> None:
-        if body is None:
-            if self._nullable:
+        if body is _NO_BODY:
+            if not self._required:
                 return
             raise validation_failed([FieldError("required", "", "A JSON request body is required.")])
+        if body is None and self._nullable:
+            return
         errors = field_errors(self._schema, body)
         if errors:
             raise validation_failed(errors)

@@ -12,10 +12,11 @@ from sqlmodel import Session, col, or_, select
 from server.db.models.accounts import Account
 from server.db.models.api_keys import ApiKey
 from server.db.types import utcnow
-from server.ids import new_id
+from server.ids import has_prefix, new_id
+from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import ApiProblem
-from server.scopes import SCOPES, effective
+from server.problems import ApiProblem, FieldError, invalid_state, not_found
+from server.scopes import SCOPES, effective, missing
 
 PREFIXES = {"sandbox": "og_test_", "production": "og_live_"}
 ROTATION_GRACE = timedelta(days=7)  # the product page's promise: a rotated key keeps working for 7 days
@@ -91,6 +92,7 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
         if key.expires_at is not None and now >= key.expires_at:
             raise ApiProblem(401, "api_key_expired", "The API key has expired.")
     elif key.previous_expires_at is None or now >= key.previous_expires_at:
+        # The previous secret of a rotated key: accepted only during its grace period.
         raise ApiProblem(401, "api_key_expired", "This API key was rotated and its grace period has ended.")
     account = session.get(Account, key.account_id)
     if account is None:  # pragma: no cover - foreign keys prevent it
@@ -111,3 +113,108 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
         credential_id=key.id,
         kind="api_key",
     )
+
+
+EXPIRING_WITHIN = timedelta(days=7)
+
+
+def status_of(key: ApiKey, now: datetime | None = None) -> str:
+    """active | expiring | expired | revoked, as the API shows it."""
+    now = now or utcnow()
+    if key.revoked_at is not None:
+        return "revoked"
+    if key.expires_at is not None:
+        if now >= key.expires_at:
+            return "expired"
+        if key.expires_at - now < EXPIRING_WITHIN:
+            return "expiring"
+    return "active"
+
+
+def create_for(
+    session: Session, principal: Principal, *, name: str, scopes: list[str], expires_at: datetime | None
+) -> IssuedKey:
+    """A key created through the API: in the caller's environment, with no scope the caller does not hold."""
+    lacking = missing(scopes, principal.scopes)
+    if lacking:
+        raise ApiProblem(
+            403,
+            "insufficient_scope",
+            f"A credential can only grant scopes it holds; this one lacks {', '.join(lacking)}.",
+            missing_scopes=lacking,
+        )
+    if expires_at is not None and expires_at <= utcnow():
+        raise ApiProblem(
+            422,
+            "validation_failed",
+            "expires_at must be in the future.",
+            errors=[FieldError("in_past", "/expires_at", "expires_at must be in the future.")],
+        )
+    account = session.get(Account, principal.account_id)
+    if account is None:  # pragma: no cover - the principal was authenticated against this account
+        raise not_found("account", principal.account_id)
+    return create_key(
+        session, account=account, environment=principal.environment, name=name, scopes=scopes, expires_at=expires_at
+    )
+
+
+def get(session: Session, principal: Principal, key_id: str) -> ApiKey:
+    key = session.get(ApiKey, key_id) if has_prefix(key_id, "key") else None
+    if key is None or (key.account_id, key.environment) != (principal.account_id, principal.environment):
+        raise not_found("API key", key_id)
+    return key
+
+
+def list_page(
+    session: Session, principal: Principal, *, limit: int, cursor: str | None, status: str | None
+) -> Page[ApiKey]:
+    now = utcnow()
+    where = [col(ApiKey.account_id) == principal.account_id, col(ApiKey.environment) == principal.environment]
+    expires = col(ApiKey.expires_at)
+    not_revoked = col(ApiKey.revoked_at).is_(None)
+    if status == "revoked":
+        where.append(col(ApiKey.revoked_at).is_not(None))
+    elif status == "expired":
+        where += [not_revoked, expires <= now]
+    elif status == "expiring":
+        where += [not_revoked, expires > now, expires < now + EXPIRING_WITHIN]
+    elif status == "active":
+        where += [not_revoked, or_(expires.is_(None), expires >= now + EXPIRING_WITHIN)]
+    return paginate(
+        session,
+        ApiKey,
+        where=where,
+        list_name="api_keys",
+        filters={"status": status, "env": principal.environment},
+        limit=limit,
+        cursor=cursor,
+    )
+
+
+def rotate(session: Session, principal: Principal, key_id: str, *, expires_in: int) -> IssuedKey:
+    """A new secret now; the previous one keeps working for `expires_in` seconds (at most two secrets work)."""
+    key = get(session, principal, key_id)
+    state = status_of(key)
+    if state in ("revoked", "expired"):
+        raise invalid_state("API key", state, f"A {state} API key cannot be rotated; create a new key.")
+    now = utcnow()
+    secret = _new_secret(key.environment)
+    key.previous_secret_hash = key.secret_hash if expires_in > 0 else None
+    key.previous_expires_at = now + timedelta(seconds=expires_in) if expires_in > 0 else None
+    key.secret_hash = hash_secret(secret)
+    key.last4 = secret[-4:]
+    key.updated_at = now
+    session.add(key)
+    session.flush()
+    return IssuedKey(key, secret)
+
+
+def revoke(session: Session, principal: Principal, key_id: str) -> ApiKey:
+    """Both secrets stop working at once. Revoking a revoked key changes nothing."""
+    key = get(session, principal, key_id)
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+        key.updated_at = key.revoked_at
+        session.add(key)
+        session.flush()
+    return key

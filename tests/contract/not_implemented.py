@@ -53,11 +53,6 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         "sendTestWebhook",
         "recoverWebhookEvents",
         # Access (issue: access)
-        "createApiKey",
-        "listApiKeys",
-        "getApiKey",
-        "rotateApiKey",
-        "revokeApiKey",
         "authorizeOAuth",
         "submitOAuthConsent",
         "createOAuthToken",

@@ -22,3 +22,7 @@ def bad_response() -> ConnexionResponse:
 
 def crash() -> ConnexionResponse:
     raise RuntimeError("boom")
+
+
+def echo_optional(body: dict[str, Any] | None = None) -> ConnexionResponse:
+    return json_response({"received": body})

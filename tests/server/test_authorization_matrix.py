@@ -1,0 +1,153 @@
+"""The authorization matrix, generated from the spec for every operation.
+
+- no credential → 401; a credential without the declared scope → 403 naming it (for every secured operation,
+  implemented or not: security runs before the handler);
+- another account's resource, or the other environment's, → 404 (for every implemented operation that takes a
+  resource id: the resources are created through the spec's own create operations and request examples).
+"""
+
+import re
+from typing import Any
+
+import pytest
+from starlette.testclient import TestClient
+
+from server.openapi.resolver import unimplemented_operations
+from server.openapi.specification import raw_document
+from server.scopes import SCOPES
+from tests.conftest import TenantFactory
+
+DOCUMENT = raw_document()
+UNIMPLEMENTED = set(unimplemented_operations(DOCUMENT))
+
+
+def _resolve(node: Any) -> Any:
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = DOCUMENT
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def _operations() -> list[tuple[str, str, dict[str, Any]]]:
+    found = []
+    for path, item in DOCUMENT["paths"].items():
+        for method in ("get", "put", "post", "patch", "delete"):
+            if method in item:
+                operation = dict(item[method])
+                operation["parameters"] = [
+                    _resolve(p) for p in [*item.get("parameters", []), *operation.get("parameters", [])]
+                ]
+                found.append((path, method, operation))
+    return found
+
+
+OPERATIONS = _operations()
+SECURED = [(p, m, o) for p, m, o in OPERATIONS if o.get("security")]
+
+
+def _required_scope(operation: dict[str, Any]) -> str:
+    return str(operation["security"][0]["apiKey"][0])
+
+
+def _path_prefix(parameter: dict[str, Any]) -> str | None:
+    match = re.match(r"^\^([a-z]+)_", _resolve(parameter.get("schema", {})).get("pattern", ""))
+    return match.group(1) if match else None
+
+
+def _fill(path: str, operation: dict[str, Any], ids: dict[str, str]) -> str:
+    for parameter in operation["parameters"]:
+        if parameter["in"] == "path":
+            prefix = _path_prefix(parameter) or "x"
+            value = ids.get(prefix, f"{prefix}_00000000000000000000000000")
+            path = path.replace("{" + parameter["name"] + "}", value)
+    return path
+
+
+def _example_body(operation: dict[str, Any]) -> Any:
+    content = _resolve(operation.get("requestBody", {})).get("content", {})
+    media = content.get("application/json")
+    if media is None:
+        return None
+    for example in media.get("examples", {}).values():
+        return _resolve(example)["value"]
+    return {}
+
+
+def _call(client: TestClient, method: str, url: str, operation: dict[str, Any], headers: dict[str, str]) -> Any:
+    body = _example_body(operation)
+    if body is None:
+        return client.request(method.upper(), url, headers=headers)
+    return client.request(method.upper(), url, json=body, headers=headers)
+
+
+IDS = [f"{m.upper()} {p}" for p, m, _ in SECURED]
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), SECURED, ids=IDS)
+def test_no_credential_is_401(client: TestClient, path: str, method: str, operation: dict[str, Any]) -> None:
+    response = _call(client, method, _fill(path, operation, {}), operation, {})
+    assert response.status_code == 401, response.text
+    assert response.json()["code"] == "authentication_required"
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), SECURED, ids=IDS)
+def test_missing_scope_is_403(
+    client: TestClient, make_tenant: TenantFactory, path: str, method: str, operation: dict[str, Any]
+) -> None:
+    needed = _required_scope(operation)
+    resource = needed.split(":")[0]
+    lacking = {needed, f"{resource}:write"}
+    tenant = make_tenant(scopes=[s for s in SCOPES if s not in lacking])
+    response = _call(client, method, _fill(path, operation, {}), operation, tenant.headers)
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "insufficient_scope"
+    assert response.json()["missing_scopes"] == [needed]
+
+
+def _creatable() -> list[tuple[str, dict[str, Any]]]:
+    """Implemented create operations with a JSON example, by the id prefix of what they create."""
+    creators = []
+    for path, method, operation in SECURED:
+        if (
+            (
+                method == "post"
+                and operation["operationId"].startswith("create")
+                and operation["operationId"] not in UNIMPLEMENTED
+            )
+            and _example_body(operation) is not None
+            and "{" not in path
+        ):
+            creators.append((path, operation))
+    return creators
+
+
+BY_ID = [
+    (p, m, o)
+    for p, m, o in SECURED
+    if o["operationId"] not in UNIMPLEMENTED and any(param["in"] == "path" for param in o["parameters"])
+]
+
+
+@pytest.mark.parametrize(("path", "method", "operation"), BY_ID, ids=[f"{m.upper()} {p}" for p, m, _ in BY_ID])
+def test_other_tenants_resources_are_404(
+    client: TestClient, make_tenant: TenantFactory, path: str, method: str, operation: dict[str, Any]
+) -> None:
+    owner = make_tenant(production_access=True)
+    ids: dict[str, str] = {}
+    for create_path, create in _creatable():
+        response = client.post(create_path, json=_example_body(create), headers=owner.headers)
+        assert response.status_code == 201, response.text
+        created_id = response.json()["id"]
+        ids[created_id.split("_")[0]] = created_id
+    url = _fill(path, operation, ids)
+    assert "_00000000000000000000000000" not in url, f"no implemented create operation makes the resource of {path}"
+    stranger = make_tenant()
+    other_environment = make_tenant(environment="production", account_id=owner.account_id)
+    for intruder in (stranger, other_environment):
+        response = _call(client, method, url, operation, intruder.headers)
+        assert response.status_code == 404, response.text
+        assert response.json()["code"] == "not_found"
+    # …while the owner does reach it (the 404 is about tenancy, not a broken request).
+    assert _call(client, method, url, operation, owner.headers).status_code < 400

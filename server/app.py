@@ -8,7 +8,7 @@ from connexion.middleware import MiddlewarePosition
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import errors, logs, problems
+from server import config, errors, logs, problems
 from server.config import Settings
 from server.db import engine as db
 from server.middleware import RequestGuardMiddleware
@@ -45,6 +45,7 @@ def build_app(
     document: dict[str, Any], settings: Settings, handler_package: str = HANDLER_PACKAGE
 ) -> connexion.AsyncApp:
     """The app for any 3.1 document (tests build small ones to prove the adapter)."""
+    config.activate(settings)
     specification.install()
     problems.install_catalogue(document.get("x-error-codes", {}))
     routes.install(document, extra={"/openapi.json": ["GET"]})

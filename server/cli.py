@@ -147,6 +147,44 @@ def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_oauth_clients_create(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.services import accounts, oauth_clients
+
+    _prepare(settings)
+    scopes = None if args.scopes in (None, "all") else [s.strip() for s in args.scopes.split(",") if s]
+    with session_scope() as session:
+        account = accounts.find_account(session, args.account)
+        registered = oauth_clients.register(
+            session,
+            account=account,
+            environment=args.env,
+            name=args.name,
+            redirect_uris=args.redirect_uri,
+            public=args.public,
+            scopes=scopes,
+        )
+    client = registered.client
+    data = {
+        "oauth_client": {
+            "client_id": client.id,
+            "client_secret": registered.secret,
+            "name": client.name,
+            "environment": client.environment,
+            "public": client.is_public,
+            "redirect_uris": client.redirect_uris,
+            "scopes": client.allowed_scopes,
+        }
+    }
+    secret_line = (
+        "public client: no secret (PKCE only)"
+        if registered.secret is None
+        else (f"client_secret: {registered.secret} (shown once)")
+    )
+    _print(data, as_json=args.json, lines=[f"client_id: {client.id}", secret_line])
+    return 0
+
+
 def _safe_url(url: str) -> str:
     """The database URL without its password, for output."""
     if "@" in url and "://" in url:
@@ -203,6 +241,28 @@ def build_parser() -> argparse.ArgumentParser:
     keys_create.add_argument("--env", choices=["sandbox", "production"], default="sandbox")
     keys_create.add_argument("--name", default="CLI key")
     keys_create.add_argument("--scopes", help=f"comma-separated, or 'all' (default). Known: {', '.join(SCOPES)}")
+
+    clients_parser = commands.add_parser("oauth-clients", help="Manage OAuth clients (applications).")
+    clients_commands = clients_parser.add_subparsers(dest="clients_command", required=True)
+    clients_create = command(
+        "create",
+        cmd_oauth_clients_create,
+        "Register an OAuth client (the secret of a confidential client is shown once).",
+        clients_commands,
+    )
+    clients_create.add_argument("--account", required=True, help="the account that owns the application")
+    clients_create.add_argument("--name", default="OAuth application")
+    clients_create.add_argument(
+        "--redirect-uri",
+        action="append",
+        required=True,
+        help="exact redirect URI (repeat for several); loopback IPs match any port",
+    )
+    clients_create.add_argument("--env", choices=["sandbox", "production"], default="sandbox")
+    clients_create.add_argument(
+        "--public", action="store_true", help="a public client (SPA, native app) without a secret"
+    )
+    clients_create.add_argument("--scopes", help="comma-separated scopes it may request, or 'all' (default)")
     return parser
 
 

@@ -79,3 +79,17 @@ def _local_secret_key(data_dir: Path) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+_active: list[Settings] = []
+
+
+def activate(settings: Settings) -> None:
+    """Make these the settings of the running app (set once by the app factory)."""
+    _active[:] = [settings]
+
+
+def active() -> Settings:
+    if not _active:
+        raise RuntimeError("no settings are active: build the app with server.app.create_app()")
+    return _active[0]

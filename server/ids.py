@@ -26,6 +26,7 @@ PREFIXES = {
     "webhook_endpoint": "we",
     "webhook_attempt": "wa",
     "request": "req",
+    "token_family": "fam",
 }
 
 

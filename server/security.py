@@ -17,7 +17,7 @@ from server.db.engine import session_scope
 from server.principal import Principal
 from server.problems import ApiProblem
 from server.scopes import missing
-from server.services import api_keys
+from server.services import api_keys, oauth
 
 API_KEY_PREFIXES = tuple(api_keys.PREFIXES.values())
 
@@ -43,8 +43,8 @@ def _authenticate_api_key(token: str) -> Principal:
 
 
 def _authenticate_access_token(token: str) -> Principal:
-    # OAuth access tokens are issued by the authorization server (issue 3); until it exists none is valid.
-    raise ApiProblem(401, "invalid_token", "The access token is not valid.")
+    with session_scope() as session:
+        return oauth.authenticate_access_token(session, token)
 
 
 def _check_scopes(principal: Principal, required: list[str]) -> None:

@@ -152,8 +152,10 @@ class LiveServer:
     env: dict[str, str]
 
 
-def start_server(env: dict[str, str], args: list[str], ready_path: str = "/healthz") -> LiveServer:
-    port = free_port()
+def start_server(
+    env: dict[str, str], args: list[str], ready_path: str = "/healthz", port: int | None = None
+) -> LiveServer:
+    port = port or free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "server.cli", *args, "--host", "127.0.0.1", "--port", str(port)],
         env=env,

@@ -17,12 +17,13 @@ from connexion.resolver import Resolution, Resolver
 
 from server.problems import ApiProblem
 
-_FIRST_CAP = re.compile(r"(.)([A-Z][a-z]+)")
-_ALL_CAP = re.compile(r"([a-z0-9])([A-Z])")
+_WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def snake_case(name: str) -> str:
-    return _ALL_CAP.sub(r"\1_\2", _FIRST_CAP.sub(r"\1_\2", name)).lower()
+    """`createRelease` → `create_release`; acronyms stay whole: `OAuth` → `oauth`, `createOAuthToken` →
+    `create_oauth_token`."""
+    return _WORD_BOUNDARY.sub("_", name).lower()
 
 
 HANDLER_PACKAGE = "server.api"

@@ -22,7 +22,10 @@ def compiled(schema: dict[str, Any]) -> Any:
     entry = _CACHE.get(id(schema))
     if entry is not None and entry[0] is schema:
         return entry[1]
-    validator = jsonschema_rs.Draft202012Validator(schema, validate_formats=True)
+    # connexion attaches the whole `components` section to every schema it hands out ("with_definitions"), though
+    # its references are already inlined; compiling it would be wasted work and trips jsonschema_rs's depth limit.
+    own = {key: value for key, value in schema.items() if key != "components"}
+    validator = jsonschema_rs.Draft202012Validator(own, validate_formats=True)
     with _LOCK:
         _CACHE[id(schema)] = (schema, validator)
     return validator

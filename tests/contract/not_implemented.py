@@ -53,12 +53,6 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         "sendTestWebhook",
         "recoverWebhookEvents",
         # Access (issue: access)
-        "authorizeOAuth",
-        "submitOAuthConsent",
-        "createOAuthToken",
-        "revokeOAuthToken",
-        "introspectOAuthToken",
-        "getOAuthMetadata",
         # Inbound provider webhooks
         "receiveStripeWebhook",
         "receiveWiseWebhook",

@@ -1,0 +1,1 @@
+"""Server-rendered pages (the OAuth sign-in and consent page)."""

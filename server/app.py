@@ -16,7 +16,7 @@ from server.openapi import routes, specification
 from server.openapi.resolver import HANDLER_PACKAGE, TagResolver
 from server.openapi.validators import VALIDATOR_MAP
 from server.ratelimit.limiter import RateLimiter, limiter_from_settings
-from server.ratelimit.middleware import RateLimitMiddleware
+from server.ratelimit.middleware import DecisionHeaders, GuardRefusalHeaders, RateLimitMiddleware
 from server.security import SECURITY_MAP
 
 
@@ -63,6 +63,11 @@ def build_app(
     )
     app.add_url_rule("/openapi.json", "openapi_json", openapi_json, methods=["GET"])
     errors.register(app)
+    limiter = rate_limiter or limiter_from_settings(settings)
+    # Middlewares at one position nest in the order added: this one ends up outside the guard.
+    app.add_middleware(
+        GuardRefusalHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION, limiter=limiter, document=document
+    )
     app.add_middleware(
         RequestGuardMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
@@ -74,7 +79,8 @@ def build_app(
     app.add_middleware(
         RateLimitMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
-        limiter=rate_limiter or limiter_from_settings(settings),
+        limiter=limiter,
         document=document,
     )
+    app.add_middleware(DecisionHeaders, position=MiddlewarePosition.BEFORE_CONTEXT)
     return app

@@ -28,6 +28,8 @@ from server.ratelimit.gcra import Decision
 from server.ratelimit.limiter import RateLimiter
 from server.request_context import request_id_var
 
+_DECIDED = "og.rate_limit"  # a dict shared by both middlewares: {"decision": Decision} once decided
+
 CredentialResolver = Callable[[MutableMapping[str, Any], str], Awaitable[Principal]]
 PlanLookup = Callable[[str], Awaitable[str]]
 
@@ -87,6 +89,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         decision = await self.decide(scope)
+        scope.setdefault(_DECIDED, {})["decision"] = decision
         headers = decision.headers()
         if not decision.allowed:
             await _send_rate_limited(send, decision, headers, scope["path"])
@@ -124,6 +127,52 @@ class RateLimitMiddleware:
         except Exception:
             # E.g. the database is down: limit by IP; the security handler tries again and renders the error.
             return None
+
+
+class DecisionHeaders:
+    """Inside connexion, next to the handlers: puts the decision's headers on their responses before connexion's
+    response validation checks them against the spec (which declares them required)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        decision = scope.get(_DECIDED, {}).get("decision") if scope["type"] == "http" else None
+        if decision is None:
+            await self.app(scope, receive, send)
+            return
+        headers = decision.headers()
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                response_headers = MutableHeaders(scope=message)
+                for name, value in headers.items():
+                    response_headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class GuardRefusalHeaders(RateLimitMiddleware):
+    """Outside the request guard: rate-limit headers on the guard's own early refusals (a `Content-Length` over the
+    body limit), the only responses that never reach `RateLimitMiddleware`. Such a request counts like any other."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        slot: dict[str, Decision] = {}
+        scope[_DECIDED] = slot
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start" and "decision" not in slot:
+                response_headers = MutableHeaders(scope=message)
+                for name, value in (await self.decide(scope)).headers().items():
+                    if name != "Retry-After":
+                        response_headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _client_ip(scope: Scope) -> str:

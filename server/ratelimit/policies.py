@@ -26,7 +26,7 @@ class Policy:
     @property
     def interval_us(self) -> int:
         """Microseconds between two requests at the sustained rate (GCRA's emission interval)."""
-        return WINDOW_SECONDS * 1_000_000 // self.limit
+        return max(1, WINDOW_SECONDS * 1_000_000 // self.limit)  # at least 1 µs, however large the multiplier
 
 
 SANDBOX = Policy("sandbox", limit=60, burst=60)

@@ -91,6 +91,16 @@ def test_error_responses_carry_the_headers_and_count(limited: TestClient, make_t
     _assert_rate_limit_headers(forbidden, 60, 59, "sandbox")
 
 
+def test_a_body_refused_by_its_content_length_carries_the_headers(
+    limited: TestClient, make_tenant: TenantFactory
+) -> None:
+    tenant = make_tenant()
+    too_large = limited.post("/api/v1/persons", content=b"{}", headers={**tenant.headers, "Content-Length": str(10**9)})
+    assert too_large.status_code == 413
+    assert too_large.headers["RateLimit-Policy"].startswith('"sandbox"')
+    assert too_large.headers["X-RateLimit-Remaining"] == "59"
+
+
 def test_failed_authentication_is_limited_per_ip(limited: TestClient) -> None:
     first = limited.get("/api/v1/persons", headers={"Authorization": "Bearer og_test_wrong"})
     assert first.status_code == 401

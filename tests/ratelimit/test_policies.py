@@ -211,3 +211,11 @@ def test_headers_follow_the_ietf_draft_and_the_legacy_trio(clock: FakeClock) -> 
         }
     finally:
         caller.close()
+
+
+def test_a_huge_multiplier_keeps_a_positive_interval(clock: FakeClock) -> None:
+    caller = Caller(RateLimiter(MemoryStore(clock), multiplier=10**7), policies.PLANS["business"])
+    try:
+        assert caller.hit().allowed
+    finally:
+        caller.close()

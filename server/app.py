@@ -15,6 +15,8 @@ from server.middleware import RequestGuardMiddleware
 from server.openapi import routes, specification
 from server.openapi.resolver import HANDLER_PACKAGE, TagResolver
 from server.openapi.validators import VALIDATOR_MAP
+from server.ratelimit.limiter import RateLimiter, limiter_from_settings
+from server.ratelimit.middleware import DecisionHeaders, GuardRefusalHeaders, RateLimitMiddleware
 from server.security import SECURITY_MAP
 
 
@@ -42,7 +44,10 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
 
 
 def build_app(
-    document: dict[str, Any], settings: Settings, handler_package: str = HANDLER_PACKAGE
+    document: dict[str, Any],
+    settings: Settings,
+    handler_package: str = HANDLER_PACKAGE,
+    rate_limiter: RateLimiter | None = None,
 ) -> connexion.AsyncApp:
     """The app for any 3.1 document (tests build small ones to prove the adapter)."""
     config.activate(settings)
@@ -59,6 +64,11 @@ def build_app(
     )
     app.add_url_rule("/openapi.json", "openapi_json", openapi_json, methods=["GET"])
     errors.register(app)
+    limiter = rate_limiter or limiter_from_settings(settings)
+    # Middlewares at one position nest in the order added: this one ends up outside the guard.
+    app.add_middleware(
+        GuardRefusalHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION, limiter=limiter, document=document
+    )
     app.add_middleware(
         RequestGuardMiddleware,
         position=MiddlewarePosition.BEFORE_EXCEPTION,
@@ -66,4 +76,12 @@ def build_app(
         max_upload_bytes=settings.max_upload_bytes,
         upload_paths=upload_paths(document),
     )
+    # Added after the guard, so it sits inside it (request ids, access log) and outside exception handling.
+    app.add_middleware(
+        RateLimitMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        limiter=limiter,
+        document=document,
+    )
+    app.add_middleware(DecisionHeaders, position=MiddlewarePosition.BEFORE_CONTEXT)
     return app

@@ -32,6 +32,10 @@ class Settings:
     log_json: bool
     webhooks_allow_loopback: bool
     secret_key: str = field(repr=False)
+    # Scales every rate limit and burst (tests and load tests raise it; 1 is the product's published limits).
+    rate_limit_multiplier: float = 1.0
+    # Namespace of the rate-limit keys in Redis (several deployments or test runs can share one Redis).
+    rate_limit_prefix: str = "og:rl"
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -49,6 +53,8 @@ class Settings:
             log_json=_flag("OG_LOG_JSON", True),
             webhooks_allow_loopback=_flag("OG_WEBHOOKS_ALLOW_LOOPBACK", False),
             secret_key=os.environ.get("OG_SECRET_KEY") or _local_secret_key(data_dir),
+            rate_limit_multiplier=float(os.environ.get("OG_RATE_LIMIT_MULTIPLIER") or 1),
+            rate_limit_prefix=os.environ.get("OG_RATE_LIMIT_PREFIX") or "og:rl",
         )
 
 

@@ -15,6 +15,8 @@ class Principal:
     scopes: frozenset[str]
     credential_id: str  # api key id or OAuth token family: the unit rate limits and idempotency keys belong to
     kind: str  # api_key | oauth
+    # The account's plan as read while authenticating (None: unknown, the rate limiter reads it itself).
+    plan: str | None = None
 
 
 def current() -> Principal:

@@ -6,7 +6,7 @@ scheme), checks the operation's declared scopes itself and raises our own proble
 `insufficient_scope` naming the scopes and never a bare 401.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from connexion.lifecycle import ConnexionRequest
@@ -47,6 +47,29 @@ def _authenticate_access_token(token: str) -> Principal:
         return oauth.authenticate_access_token(session, token)
 
 
+_RESOLVED = "og.resolved_credentials"  # request-scope memo: token -> Principal or the ApiProblem it raised
+
+
+async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Principal:
+    """The principal behind a bearer token, looked up once per request.
+
+    The rate-limit middleware resolves the token first (it needs the credential and plan before anything runs);
+    the security handlers then reuse the outcome from the request scope instead of querying again.
+    """
+    memo: dict[str, Principal | ApiProblem] = scope.setdefault(_RESOLVED, {})
+    outcome = memo.get(token)
+    if outcome is None:
+        authenticate = _authenticate_api_key if token.startswith(API_KEY_PREFIXES) else _authenticate_access_token
+        try:
+            outcome = await run_in_threadpool(authenticate, token)
+        except ApiProblem as problem:
+            outcome = problem
+        memo[token] = outcome
+    if isinstance(outcome, ApiProblem):
+        raise outcome
+    return outcome
+
+
 def _check_scopes(principal: Principal, required: list[str]) -> None:
     lacking = missing(required, principal.scopes)
     if lacking:
@@ -70,8 +93,7 @@ class _BearerHandler:
             token = _bearer_token(request)
             if token is None or token.startswith(API_KEY_PREFIXES) != wants_key:
                 return NO_VALUE
-            authenticate = _authenticate_api_key if wants_key else _authenticate_access_token
-            principal = await run_in_threadpool(authenticate, token)
+            principal = await resolve_credential(request.scope, token)
             _check_scopes(principal, required_scopes or [])
             return {"sub": principal.account_id, "principal": principal}
 

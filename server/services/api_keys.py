@@ -112,6 +112,7 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
         scopes=effective(key.scopes),
         credential_id=key.id,
         kind="api_key",
+        plan=account.plan,
     )
 
 

@@ -39,7 +39,9 @@ def implemented_operations() -> list[str]:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveServer, str]]:
     data_dir = tmp_path_factory.mktemp("contract")
-    env = server_env(data_dir, OG_VALIDATE_RESPONSES="1")
+    # The published limits would refuse the fuzzer after 60 requests: raise them (the limiter still runs and every
+    # response still carries the headers; tests/ratelimit checks the real limits).
+    env = server_env(data_dir, OG_VALIDATE_RESPONSES="1", OG_RATE_LIMIT_MULTIPLIER="1000")
     created = subprocess.run(
         [sys.executable, "-m", "server.cli", "accounts", "create", "--name", "Contract Tests", "--json"],
         env=env,

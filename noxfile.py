@@ -58,10 +58,12 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, name="codegen", venv_params=["--seed"])
 def codegen(session: nox.Session) -> None:
-    """Regenerate every artefact derived from the spec: the bundled document (later: SDKs and docs)."""
+    """Regenerate every artefact derived from the spec: the bundled document, the docs site (later: SDKs)."""
     _node_tools(session)
     _bundle(session, SPEC_BUNDLE)
     session.log(f"wrote {SPEC_BUNDLE.relative_to(ROOT)}")
+    _install(session)
+    session.run("python", "-m", "server.docs_site.build")  # API reference + guides into server/docs_site/site/
 
 
 @nox.session(python=PYTHON, name="lint", venv_params=["--seed"])

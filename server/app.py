@@ -11,6 +11,7 @@ from starlette.responses import Response
 from server import config, errors, logs, problems
 from server.config import Settings
 from server.db import engine as db
+from server.docs_site import routes as docs_routes
 from server.middleware import RequestGuardMiddleware
 from server.openapi import routes, specification
 from server.openapi.resolver import HANDLER_PACKAGE, TagResolver
@@ -53,7 +54,7 @@ def build_app(
     config.activate(settings)
     specification.install()
     problems.install_catalogue(document.get("x-error-codes", {}))
-    routes.install(document, extra={"/openapi.json": ["GET"]})
+    routes.install(document, extra={"/openapi.json": ["GET"], **docs_routes.ROUTES})
     app = connexion.AsyncApp(__name__, security_map=SECURITY_MAP)
     app.add_api(
         copy.deepcopy(document),
@@ -63,6 +64,7 @@ def build_app(
         swagger_ui_options=connexion.options.SwaggerUIOptions(swagger_ui=False, serve_spec=False),
     )
     app.add_url_rule("/openapi.json", "openapi_json", openapi_json, methods=["GET"])
+    docs_routes.add_routes(app)
     errors.register(app)
     limiter = rate_limiter or limiter_from_settings(settings)
     # Middlewares at one position nest in the order added: this one ends up outside the guard.

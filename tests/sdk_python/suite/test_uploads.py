@@ -9,7 +9,6 @@ from og_records import OGRecords, ServerError, file_from
 from og_records.models import UploadTrackAudioBody
 
 
-
 def _capture() -> tuple[list[bytes], httpx.MockTransport]:
     bodies: list[bytes] = []
 

@@ -58,11 +58,12 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, name="codegen", venv_params=["--seed"])
 def codegen(session: nox.Session) -> None:
-    """Regenerate every artefact derived from the spec: the bundled document, the docs site (later: SDKs)."""
+    """Regenerate every artefact derived from the spec: the bundled document, the Python SDK, the docs site."""
     _node_tools(session)
     _bundle(session, SPEC_BUNDLE)
     session.log(f"wrote {SPEC_BUNDLE.relative_to(ROOT)}")
-    _install(session)
+    _install(session)  # the pinned openapi-python-client and ruff
+    session.run("python", "codegen/python/generate.py")  # the Python SDK's generated layer
     session.run("python", "-m", "server.docs_site.build")  # API reference + guides into server/docs_site/site/
 
 
@@ -99,6 +100,13 @@ def tests(session: nox.Session) -> None:
     """pytest: unit, integration, end-to-end and contract tests (PostgreSQL/Redis ones when their URLs are set)."""
     _install(session)
     session.run("pytest", *session.posargs)
+
+
+@nox.session(python=PYTHON, name="bench", venv_params=["--seed"])
+def bench(session: nox.Session) -> None:
+    """Benchmarks, each printing a Markdown table (SDK call overhead vs raw httpx)."""
+    _install(session)
+    session.run("python", "-m", "benchmarks.sdk_overhead", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="ci", venv_params=["--seed"])

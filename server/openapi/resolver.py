@@ -21,7 +21,7 @@ _WORD_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
 def snake_case(name: str) -> str:
-    """`createRelease` → `create_release`; acronyms stay whole: `OAuth` → `oauth`, `createOAuthToken` →
+    """`createRelease` → `create_release`; acronyms stay whole: `OAuth` → `oauth`, `createOauthToken` →
     `create_oauth_token`."""
     return _WORD_BOUNDARY.sub("_", name).lower()
 

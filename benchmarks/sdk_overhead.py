@@ -1,0 +1,102 @@
+"""SDK call overhead: `client.persons.get(id)` through og-records against the same GET with raw httpx.
+
+    python -m benchmarks.sdk_overhead [--requests 2000]
+
+Starts a real server (uvicorn subprocess, SQLite in a temporary directory), creates an account and a person, then
+times both clients in alternating rounds over one keep-alive connection each and prints a Markdown table. Target:
+the SDK takes at most 1.3x the time of raw httpx per call. Run it from the repository root (og_records is imported
+from sdk-python/, which needs httpx, attrs and python-dateutil).
+"""
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "sdk-python"))
+sys.path.insert(0, str(ROOT))
+
+from og_records import OGRecords  # noqa: E402
+from og_records.models import PersonCreate  # noqa: E402
+
+from tests.conftest import server_env, start_server, stop_server  # noqa: E402
+
+TARGET = 1.3
+
+
+def _time_calls(call: Callable[[], object], count: int) -> list[float]:
+    durations = []
+    for _ in range(count):
+        started = time.perf_counter()
+        call()
+        durations.append(time.perf_counter() - started)
+    return durations
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000, help="calls per client (split into 5 rounds)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = server_env(Path(tmp))
+        server = start_server(env, ["serve", "--no-seed"])
+        try:
+            created = subprocess.run(
+                [sys.executable, "-m", "server.cli", "accounts", "create", "--name", "Bench", "--json"],
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            key = json.loads(created.stdout)["api_key"]["secret"]
+            with (
+                OGRecords(api_key=key, base_url=server.base_url) as sdk,
+                httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}) as raw,
+            ):
+                person = sdk.persons.create(body=PersonCreate(name="Bench", email="bench@example.com"))
+
+                def raw_get() -> object:
+                    response = raw.get(f"/api/v1/persons/{person.id}")
+                    response.raise_for_status()
+                    return response.json()
+
+                def sdk_get() -> object:
+                    return sdk.persons.get(person.id)
+
+                for warm in (raw_get, sdk_get):
+                    _time_calls(warm, 50)
+                rounds = 5
+                per_round = max(args.requests // rounds, 1)
+                raw_times: list[float] = []
+                sdk_times: list[float] = []
+                for _ in range(rounds):  # alternate so drift in the server affects both alike
+                    raw_times += _time_calls(raw_get, per_round)
+                    sdk_times += _time_calls(sdk_get, per_round)
+        finally:
+            stop_server(server)
+    raw_median, sdk_median = statistics.median(raw_times), statistics.median(sdk_times)
+    raw_p95 = statistics.quantiles(raw_times, n=20)[18]
+    sdk_p95 = statistics.quantiles(sdk_times, n=20)[18]
+    ratio = sdk_median / raw_median
+    print(f"SDK overhead, GET /api/v1/persons/{{id}}, {len(raw_times)} calls each, 1 uvicorn worker\n")
+    print("| client | median (ms) | p95 (ms) | ratio to raw httpx |")
+    print("| --- | ---: | ---: | ---: |")
+    print(f"| raw httpx | {raw_median * 1000:.3f} | {raw_p95 * 1000:.3f} | 1.00x |")
+    print(f"| og-records SDK | {sdk_median * 1000:.3f} | {sdk_p95 * 1000:.3f} | {ratio:.2f}x |")
+    print(
+        f"\nSDK-side cost per call: {(sdk_median - raw_median) * 1e6:.0f} µs (target ratio ≤ {TARGET}x: "
+        f"{'met' if ratio <= TARGET else 'NOT met'})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""The Python SDK of the OG Records Public API.
+
+from og_records import OGRecords
+client = OGRecords(api_key="og_test_…")
+for person in client.persons.list():
+    print(person.id, person.name)
+"""
+
+from og_records import models
+from og_records._client import DEFAULT_BASE_URL, AsyncOGRecords, OGRecords, environment_of
+from og_records._exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    ConflictError,
+    FieldError,
+    NotFoundError,
+    OGRecordsError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+    WebhookVerificationError,
+)
+from og_records._generated.types import UNSET, Unset
+from og_records._version import __version__
+from og_records.oauth import AuthorizationRequest, OAuthAuth, OAuthClient, Token
+from og_records.pagination import AsyncPage, AsyncPaginator, SyncPage
+from og_records.uploads import File, file_from
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "UNSET",
+    "APIConnectionError",
+    "APIError",
+    "APIResponseValidationError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AsyncOGRecords",
+    "AsyncPage",
+    "AsyncPaginator",
+    "AuthenticationError",
+    "AuthorizationRequest",
+    "BadRequestError",
+    "ConflictError",
+    "FieldError",
+    "File",
+    "NotFoundError",
+    "OAuthAuth",
+    "OAuthClient",
+    "OGRecords",
+    "OGRecordsError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "ServerError",
+    "SyncPage",
+    "Token",
+    "Unset",
+    "ValidationError",
+    "WebhookVerificationError",
+    "__version__",
+    "environment_of",
+    "file_from",
+    "models",
+]

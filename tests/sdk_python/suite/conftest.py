@@ -1,0 +1,67 @@
+"""Fixtures of the SDK suite: the live server, its keys, and clients that record which operations they called."""
+
+import json
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+import pytest
+from og_records import AsyncOGRecords, OGRecords
+
+CALLED: set[str] = set()
+
+
+def _env(name: str) -> str:
+    value = os.environ.get(name)
+    if not value:
+        pytest.fail(f"{name} is not set: run this suite through tests/sdk_python/test_sdk_wheel.py")
+    return value
+
+
+def _record(response: httpx.Response) -> None:
+    operation = response.request.extensions.get("og_records.operation_id")
+    # An operation counts as called when the server handled it (not a 501 `not_implemented`, not a crash).
+    if isinstance(operation, str) and response.status_code < 500:
+        CALLED.add(operation)
+
+
+async def _arecord(response: httpx.Response) -> None:
+    _record(response)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    target = os.environ.get("OG_SDK_TEST_COVERAGE_FILE")
+    if target:
+        with open(target, "w") as handle:
+            json.dump(sorted(CALLED), handle)
+
+
+@pytest.fixture(scope="session")
+def base_url() -> str:
+    return _env("OG_SDK_TEST_BASE_URL")
+
+
+@pytest.fixture(scope="session")
+def api_key() -> str:
+    return _env("OG_SDK_TEST_API_KEY")
+
+
+@pytest.fixture
+def client(base_url: str, api_key: str) -> Iterator[OGRecords]:
+    http = httpx.Client(event_hooks={"response": [_record]})
+    with OGRecords(api_key=api_key, base_url=base_url, http_client=http) as sdk:
+        yield sdk
+    http.close()
+
+
+@pytest.fixture
+async def async_client(base_url: str, api_key: str) -> AsyncIterator[AsyncOGRecords]:
+    http = httpx.AsyncClient(event_hooks={"response": [_arecord]})
+    async with AsyncOGRecords(api_key=api_key, base_url=base_url, http_client=http) as sdk:
+        yield sdk
+    await http.aclose()
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"

@@ -11,6 +11,8 @@ import nox
 ROOT = Path(__file__).resolve().parent
 CODEGEN = ROOT / "codegen"
 REDOCLY = CODEGEN / "node_modules" / ".bin" / "redocly"
+OPENAPI_TS = CODEGEN / "node_modules" / ".bin" / "openapi-ts"
+TS_SDK_GENERATED = ROOT / "sdk-typescript" / "src" / "generated"
 SPEC_SOURCE = "spec/openapi.yaml"
 SPEC_BUNDLE = ROOT / "spec" / "dist" / "openapi.json"
 
@@ -26,8 +28,8 @@ def _install(session: nox.Session) -> None:
 
 
 def _node_tools(session: nox.Session) -> None:
-    """The pinned Node tools in codegen/ (Redocly), installed exactly from package-lock.json."""
-    if not REDOCLY.exists():
+    """The pinned Node tools in codegen/ (Redocly, @hey-api/openapi-ts, TypeScript), as package-lock.json pins them."""
+    if not (REDOCLY.exists() and OPENAPI_TS.exists()):
         with session.chdir(CODEGEN):
             session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
 
@@ -49,6 +51,28 @@ def _bundle(session: nox.Session, output: Path) -> None:
     )
 
 
+def _generate_ts_sdk(session: nox.Session, output: Path) -> None:
+    """The TypeScript SDK's generated half (types and request functions), from the bundled spec."""
+    session.run(
+        str(OPENAPI_TS),
+        "-f",
+        str(CODEGEN / "openapi-ts.config.mjs"),
+        "--no-log-file",
+        "--silent",
+        external=True,
+        env={"OG_TS_SDK_OUTPUT": str(output)},
+    )
+
+
+def _check_ts_sdk_is_generated(session: nox.Session) -> None:
+    fresh = Path(session.create_tmp()) / "ts-sdk-generated"
+    _generate_ts_sdk(session, fresh)
+    committed = {p.relative_to(TS_SDK_GENERATED): p.read_bytes() for p in TS_SDK_GENERATED.rglob("*") if p.is_file()}
+    generated = {p.relative_to(fresh): p.read_bytes() for p in fresh.rglob("*") if p.is_file()}
+    if committed != generated:
+        session.error("sdk-typescript/src/generated is out of date with the spec: run `nox -s codegen` and commit it")
+
+
 @nox.session(python=PYTHON, name="serve", venv_params=["--seed"])
 def serve(session: nox.Session) -> None:
     """Run the API server: sandbox, seeded demo account, SQLite under ./var (pass args to `og-server serve`)."""
@@ -58,10 +82,12 @@ def serve(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, name="codegen", venv_params=["--seed"])
 def codegen(session: nox.Session) -> None:
-    """Regenerate every artefact derived from the spec: the bundled document, the Python SDK, the docs site."""
+    """Regenerate every artefact derived from the spec: the bundle, the Python and TypeScript SDKs, the docs site."""
     _node_tools(session)
     _bundle(session, SPEC_BUNDLE)
     session.log(f"wrote {SPEC_BUNDLE.relative_to(ROOT)}")
+    _generate_ts_sdk(session, TS_SDK_GENERATED)
+    session.log(f"wrote {TS_SDK_GENERATED.relative_to(ROOT)}")
     _install(session)  # the pinned openapi-python-client and ruff
     session.run("python", "codegen/python/generate.py")  # the Python SDK's generated layer
     session.run("python", "-m", "server.docs_site.build")  # API reference + guides into server/docs_site/site/
@@ -104,9 +130,11 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, name="bench", venv_params=["--seed"])
 def bench(session: nox.Session) -> None:
-    """Benchmarks, each printing a Markdown table (SDK call overhead vs raw httpx)."""
+    """Benchmarks, each printing a Markdown table: SDK call overhead (Python vs raw httpx, TypeScript vs raw fetch)."""
     _install(session)
+    _node_tools(session)
     session.run("python", "-m", "benchmarks.sdk_overhead", *session.posargs)
+    session.run("python", "-m", "benchmarks.sdk_typescript_overhead", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="ci", venv_params=["--seed"])
@@ -123,6 +151,7 @@ def ci(session: nox.Session) -> None:
     if fresh.read_bytes() != SPEC_BUNDLE.read_bytes():
         session.error("spec/dist/openapi.json is out of date with spec/: run `nox -s codegen` and commit it")
     session.run("python", "-m", "openapi_spec_validator", "--schema", "3.1.0", str(SPEC_BUNDLE))
+    _check_ts_sdk_is_generated(session)
     if os.environ.get("CI") and not (os.environ.get("OG_TEST_POSTGRES_URL") and os.environ.get("OG_TEST_REDIS_URL")):
         session.error("CI must run the PostgreSQL and Redis tests: set OG_TEST_POSTGRES_URL and OG_TEST_REDIS_URL")
     session.run("pytest", *session.posargs)

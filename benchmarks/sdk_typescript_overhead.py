@@ -1,0 +1,86 @@
+# ruff: noqa: S603, S607  (a benchmark runs npm and node from PATH, as the test suite does)
+"""TypeScript SDK call overhead: `client.persons.get(id)` through @og/api-sdk against the same GET with raw `fetch`.
+
+    python -m benchmarks.sdk_typescript_overhead [--requests 2000]
+
+Builds the SDK (sdk-typescript/dist), starts a real server (uvicorn subprocess, SQLite in a temporary directory),
+creates an account and a person, then times both clients in alternating rounds from one Node process (keep-alive
+connections, warmed up) and prints a Markdown table. Target: the SDK takes at most 1.3x the time of raw fetch.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.conftest import server_env, start_server, stop_server  # noqa: E402
+
+TARGET = 1.3
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--requests", type=int, default=2000, help="calls per client (split into 5 rounds)")
+    args = parser.parse_args()
+    subprocess.run(["npm", "run", "--silent", "build"], cwd=ROOT / "sdk-typescript", check=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        # Rate limits would measure the limiter's patience, not the SDK: raise them far above the load.
+        env = server_env(Path(tmp), OG_RATE_LIMIT_MULTIPLIER="1000")
+        created = subprocess.run(
+            [sys.executable, "-m", "server.cli", "accounts", "create", "--name", "Bench", "--json"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        key = json.loads(created.stdout)["api_key"]["secret"]
+        server = start_server(env, ["serve", "--no-seed"])
+        try:
+            person = httpx.post(
+                f"{server.base_url}/api/v1/persons",
+                json={"name": "Bench Person", "email": "bench@example.com"},
+                headers={"Authorization": f"Bearer {key}"},
+            ).json()
+            result = subprocess.run(
+                ["node", str(Path(__file__).with_suffix(".mjs"))],
+                env={
+                    **os.environ,
+                    "OG_BENCH_BASE_URL": server.base_url,
+                    "OG_BENCH_API_KEY": key,
+                    "OG_BENCH_PERSON_ID": person["id"],
+                    "OG_BENCH_REQUESTS": str(args.requests),
+                },
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        finally:
+            stop_server(server)
+    stats = json.loads(result.stdout)
+    raw, sdk = stats["raw fetch"], stats["@og/api-sdk"]
+    print(f"TypeScript SDK overhead: GET /api/v1/persons/{{id}}, {raw['n']} calls each, Node {node_version()}\n")
+    print("| client | mean (ms) | p50 (ms) | p95 (ms) | mean vs raw fetch |")
+    print("| --- | ---: | ---: | ---: | ---: |")
+    for name, row in stats.items():
+        ratio = row["mean"] / raw["mean"]
+        print(f"| {name} | {row['mean']:.3f} | {row['p50']:.3f} | {row['p95']:.3f} | {ratio:.2f}x |")
+    ratio = sdk["mean"] / raw["mean"]
+    print(f"\nTarget ≤ {TARGET}x: {'met' if ratio <= TARGET else 'MISSED'} ({ratio:.2f}x).")
+    return 0
+
+
+def node_version() -> str:
+    return subprocess.run(["node", "--version"], capture_output=True, text=True, check=True).stdout.strip()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

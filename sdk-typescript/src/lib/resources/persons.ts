@@ -1,0 +1,22 @@
+import * as api from '../../generated/sdk.gen.js';
+import type { ListPersonsData, Person, PersonCreate } from '../../generated/types.gen.js';
+import type { RequestOptions } from '../core.js';
+import type { PagePromise } from '../pagination.js';
+import { APIResource, type ListParams, withCursor } from './resource.js';
+
+/** Payees and collaborators. */
+export class Persons extends APIResource {
+  /** Creates a person; with `invite: true` an invitation email goes out at once. */
+  create(body: PersonCreate, options?: RequestOptions): Promise<Person> {
+    return this._transport.call((call) => api.createPerson({ ...call, body }), options);
+  }
+
+  /** The persons of the credential's environment, newest first. */
+  list(params: ListParams<ListPersonsData> = {}, options?: RequestOptions): PagePromise<Person> {
+    return this._transport.list<Person>((cursor, call) => api.listPersons({ ...call, query: withCursor(params, cursor) }), options);
+  }
+
+  get(id: string, options?: RequestOptions): Promise<Person> {
+    return this._transport.call((call) => api.getPerson({ ...call, path: { id } }), options);
+  }
+}

@@ -1,0 +1,33 @@
+// The server's real 429: exhaust a key's limit, check the error, then let the SDK wait it out.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { RateLimitError } from '@og/api-sdk';
+import { liveClient } from './helpers.js';
+
+const ATTEMPTS_TO_FIND_THE_LIMIT = 400;
+
+test('a 429 from the server is a RateLimitError, and retries wait Retry-After out', { timeout: 180_000 }, async (t) => {
+  const key = process.env['OG_TEST_RATE_LIMIT_KEY'];
+  assert.ok(key, 'OG_TEST_RATE_LIMIT_KEY is not set');
+  const impatient = liveClient({ apiKey: key, maxRetries: 0 });
+  let limited: RateLimitError | undefined;
+  for (let i = 0; i < ATTEMPTS_TO_FIND_THE_LIMIT && limited === undefined; i++) {
+    try {
+      await impatient.persons.list({ limit: 1 });
+    } catch (error) {
+      if (!(error instanceof RateLimitError)) throw error;
+      limited = error;
+    }
+  }
+  if (limited === undefined) {
+    t.skip(`the server sent no 429 in ${ATTEMPTS_TO_FIND_THE_LIMIT} requests: it does not rate limit yet`);
+    return;
+  }
+  assert.equal(limited.status, 429);
+  assert.equal(limited.code, 'rate_limited');
+  assert.ok(limited.retryAfter !== undefined && limited.retryAfter >= 0, 'a 429 must say Retry-After');
+
+  const patient = liveClient({ apiKey: key, maxRetries: 5 });
+  const page = await patient.persons.list({ limit: 1 });
+  assert.ok(Array.isArray(page.data));
+});

@@ -1,0 +1,177 @@
+"""The TypeScript SDK as an integrator gets it: `npm pack`ed, installed into a fresh project whose strict TypeScript
+compiles against it, then run (node's test runner) against a real server and against stand-in servers.
+
+The TypeScript tests live in `consumer/`; the README's snippets are compiled with them.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from server.openapi.resolver import unimplemented_operations
+from server.openapi.specification import raw_document
+from tests.conftest import ROOT, LiveServer, server_env, start_server, stop_server
+
+SDK = ROOT / "sdk-typescript"
+CODEGEN_MODULES = ROOT / "codegen" / "node_modules"
+TSC = CODEGEN_MODULES / ".bin" / "tsc"
+CONSUMER = Path(__file__).with_name("consumer")
+README_SNIPPET = re.compile(r"```ts\n(.*?)```", re.DOTALL)
+# Test-only packages the consumer project borrows from codegen/ (pinned there), so the run needs no registry.
+BORROWED = ["standardwebhooks", "@types/node", "@stablelib/base64", "fast-sha256", "undici-types"]
+
+
+def run(command: list[str], cwd: Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False, **kwargs)  # type: ignore[call-overload]
+    assert result.returncode == 0, f"{' '.join(command)} failed:\n{result.stdout[-8000:]}\n{result.stderr[-8000:]}"
+    return result  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="module")
+def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    if not TSC.exists():
+        pytest.fail("codegen/node_modules is missing: run `npm ci` in codegen/ (nox -s ci does)")
+    run(["npm", "run", "--silent", "build"], SDK)
+    destination = tmp_path_factory.mktemp("pack")
+    packed = run(["npm", "pack", "--json", "--pack-destination", str(destination)], SDK)
+    return destination / json.loads(packed.stdout)[0]["filename"]
+
+
+@pytest.fixture(scope="module")
+def consumer(tarball: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    project = tmp_path_factory.mktemp("consumer")
+    (project / "package.json").write_text(json.dumps({"name": "sdk-consumer", "private": True, "type": "module"}))
+    run(["npm", "install", "--no-audit", "--no-fund", "--no-package-lock", str(tarball)], project)
+    for name in BORROWED:
+        link = project / "node_modules" / name
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to(CODEGEN_MODULES / name, target_is_directory=True)
+    for source in CONSUMER.iterdir():
+        if source.suffix in {".ts", ".json"}:
+            shutil.copy(source, project / source.name)
+    readme = project / "readme"
+    readme.mkdir()
+    for number, snippet in enumerate(README_SNIPPET.findall((SDK / "README.md").read_text()), start=1):
+        (readme / f"snippet_{number}.ts").write_text(snippet)
+    run([str(TSC), "-p", str(project)], project)
+    return project
+
+
+@dataclass
+class Live:
+    server: LiveServer
+    api_key: str
+    rate_limit_key: str
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    env = server_env(tmp_path_factory.mktemp("server"), OG_WEBHOOKS_ALLOW_LOOPBACK="1")
+    cli = [sys.executable, "-m", "server.cli"]
+    created = json.loads(run([*cli, "accounts", "create", "--name", "TypeScript SDK", "--json"], ROOT, env=env).stdout)
+    account_id = created["account"]["id"]
+    second = json.loads(
+        run([*cli, "keys", "create", "--account", account_id, "--scopes", "all", "--json"], ROOT, env=env).stdout
+    )
+    server = start_server(env, ["serve", "--no-seed"])
+    try:
+        yield Live(server, created["api_key"]["secret"], second["api_key"]["secret"])
+    finally:
+        stop_server(server)
+
+
+@dataclass
+class SuiteRun:
+    output: str
+    returncode: int
+    requests: list[dict[str, object]]
+
+
+@pytest.fixture(scope="module")
+def suite(consumer: Path, live: Live) -> SuiteRun:
+    log = consumer / "requests.jsonl"
+    env = {
+        **os.environ,
+        "OG_TEST_BASE_URL": live.server.base_url,
+        "OG_TEST_API_KEY": live.api_key,
+        "OG_TEST_RATE_LIMIT_KEY": live.rate_limit_key,
+        "OG_TEST_REQUEST_LOG": str(log),
+    }
+    compiled = sorted(str(path) for path in (consumer / "dist").glob("*.test.js"))
+    rate_limit = [path for path in compiled if path.endswith("ratelimit.test.js")]
+    outputs, returncode = [], 0
+    # The rate-limit test exhausts a key's limit; it runs after the others so it cannot slow them down.
+    for files in ([path for path in compiled if path not in rate_limit], rate_limit):
+        result = subprocess.run(
+            ["node", "--test", "--test-reporter=spec", *files],
+            cwd=consumer,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
+        )
+        outputs.append(result.stdout + result.stderr)
+        returncode = returncode or result.returncode
+    requests = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return SuiteRun("\n".join(outputs), returncode, requests)
+
+
+def test_the_package_has_types_and_no_runtime_dependencies(tarball: Path) -> None:
+    with tarfile.open(tarball) as archive:
+        names = set(archive.getnames())
+        manifest_file = archive.extractfile("package/package.json")
+        assert manifest_file is not None
+        manifest = json.load(manifest_file)
+    assert {"package/dist/index.js", "package/dist/index.d.ts", "package/README.md"} <= names
+    assert manifest["type"] == "module"
+    assert manifest["exports"]["."] == {"types": "./dist/index.d.ts", "import": "./dist/index.js"}
+    assert not manifest.get("dependencies")
+    assert not manifest.get("peerDependencies")
+
+
+def test_the_core_imports_no_node_modules(tarball: Path) -> None:
+    """Browsers and edge runtimes have fetch and Web Crypto, not `node:*` modules or `Buffer`."""
+    with tarfile.open(tarball) as archive:
+        for member in archive.getmembers():
+            if member.name.endswith(".js"):
+                extracted = archive.extractfile(member)
+                assert extracted is not None
+                code = re.sub(r"/\*.*?\*/|//[^\n]*", "", extracted.read().decode(), flags=re.DOTALL)  # not comments
+                assert not re.search(r"""from ['"]node:|require\(|\bBuffer\.|\bprocess\.""", code), member.name
+
+
+def test_the_typescript_suite_passes_against_the_server(suite: SuiteRun) -> None:
+    assert suite.returncode == 0, suite.output[-30000:]
+    assert re.search(r"\bpass [1-9]", suite.output), suite.output[-30000:]
+
+
+def test_every_implemented_operation_runs_through_the_sdk(suite: SuiteRun) -> None:
+    document = raw_document()
+    routes = [
+        (method.upper(), re.compile("^" + re.sub(r"\{[^}]+\}", "[^/]+", path) + "$"), operation["operationId"])
+        for path, item in document["paths"].items()
+        for method, operation in item.items()
+        if method in {"get", "put", "post", "patch", "delete"}
+    ]
+    # Literal paths before templated ones, so `/smartlinks/{slug}` does not swallow a literal sibling.
+    routes.sort(key=lambda route: route[1].pattern.count("[^/]+"))
+    exercised = set()
+    for request in suite.requests:
+        path = str(request["url"]).split("?", 1)[0].split("://", 1)[1].split("/", 1)[1]
+        for method, pattern, operation_id in routes:
+            if request["method"] == method and pattern.match("/" + path) and request["status"] != 501:
+                exercised.add(operation_id)
+                break
+    implemented = {operation_id for _, _, operation_id in routes} - set(unimplemented_operations(document))
+    missing = sorted(implemented - exercised)
+    assert not missing, f"operations the server implements but no TypeScript SDK test exercises: {missing}"

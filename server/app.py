@@ -12,6 +12,7 @@ from server import config, errors, logs, problems
 from server.config import Settings
 from server.db import engine as db
 from server.docs_site import routes as docs_routes
+from server.idempotency import IdempotencyMiddleware
 from server.middleware import RequestGuardMiddleware
 from server.openapi import routes, specification
 from server.openapi.resolver import HANDLER_PACKAGE, TagResolver
@@ -86,4 +87,6 @@ def build_app(
         document=document,
     )
     app.add_middleware(DecisionHeaders, position=MiddlewarePosition.BEFORE_CONTEXT)
+    # After security (a key belongs to the credential), before request validation (a replay runs nothing again).
+    app.add_middleware(IdempotencyMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)
     return app

@@ -6,8 +6,12 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import cast
 
-from sqlmodel import Session, col, or_, select
+from sqlalchemy import Table, bindparam
+from sqlalchemy import select as sa_select
+from sqlalchemy import update as sa_update
+from sqlmodel import Session, col, or_
 
 from server.db.models.accounts import Account
 from server.db.models.api_keys import ApiKey
@@ -75,44 +79,66 @@ def create_key(
     return IssuedKey(key, secret)
 
 
+_KEYS = cast(Table, ApiKey.__table__)  # type: ignore[attr-defined]
+_ACCOUNTS = cast(Table, Account.__table__)  # type: ignore[attr-defined]
+# Built once: constructing the statement per request cost more than running it.
+_LOOKUP = (
+    sa_select(
+        _KEYS.c.id,
+        _KEYS.c.account_id,
+        _KEYS.c.environment,
+        _KEYS.c.scopes,
+        _KEYS.c.secret_hash,
+        _KEYS.c.revoked_at,
+        _KEYS.c.expires_at,
+        _KEYS.c.previous_expires_at,
+        _KEYS.c.last_used_at,
+        _ACCOUNTS.c.production_access,
+        _ACCOUNTS.c.plan,
+    )
+    .join_from(_KEYS, _ACCOUNTS, _KEYS.c.account_id == _ACCOUNTS.c.id)
+    .where(or_(_KEYS.c.secret_hash == bindparam("digest"), _KEYS.c.previous_secret_hash == bindparam("digest")))
+)
+_TOUCH = sa_update(_KEYS).where(_KEYS.c.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
+
+
 def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> Principal:
-    """The principal an API key secret stands for, or the precise 401/403 why not."""
+    """The principal an API key secret stands for, or the precise 401/403 why not.
+
+    This runs on every request, so it is one indexed query for the key and its account's gate and plan (no ORM
+    objects), plus a write only when `last_used_at` is more than a minute old. Nothing is cached: a revocation is
+    effective on the very next request.
+    """
     now = now or utcnow()
     if not secret.startswith(tuple(PREFIXES.values())):
         raise ApiProblem(401, "invalid_api_key", "The API key is not valid.")
     digest = hash_secret(secret)
-    key = session.exec(
-        select(ApiKey).where(or_(col(ApiKey.secret_hash) == digest, col(ApiKey.previous_secret_hash) == digest))
-    ).first()
-    if key is None:
+    row = session.connection().execute(_LOOKUP, {"digest": digest}).first()
+    if row is None:
         raise ApiProblem(401, "invalid_api_key", "The API key is not valid.")
-    if key.revoked_at is not None:
+    if row.revoked_at is not None:
         raise ApiProblem(401, "api_key_revoked", "The API key was revoked.")
-    if hmac.compare_digest(key.secret_hash, digest):
-        if key.expires_at is not None and now >= key.expires_at:
+    if hmac.compare_digest(row.secret_hash, digest):
+        if row.expires_at is not None and now >= row.expires_at:
             raise ApiProblem(401, "api_key_expired", "The API key has expired.")
-    elif key.previous_expires_at is None or now >= key.previous_expires_at:
+    elif row.previous_expires_at is None or now >= row.previous_expires_at:
         # The previous secret of a rotated key: accepted only during its grace period.
         raise ApiProblem(401, "api_key_expired", "This API key was rotated and its grace period has ended.")
-    account = session.get(Account, key.account_id)
-    if account is None:  # pragma: no cover - foreign keys prevent it
-        raise ApiProblem(401, "invalid_api_key", "The API key is not valid.")
-    if key.environment == "production" and not account.production_access:
+    if row.environment == "production" and not row.production_access:
         raise ApiProblem(
             403,
             "production_access_not_enabled",
             "This account has no production access yet. Production is in early access; ask us to enable it.",
         )
-    if key.last_used_at is None or now - key.last_used_at >= _LAST_USED_RESOLUTION:
-        key.last_used_at = now
-        session.add(key)
+    if row.last_used_at is None or now - row.last_used_at >= _LAST_USED_RESOLUTION:
+        session.connection().execute(_TOUCH, {"key_id": row.id, "now": now})
     return Principal(
-        account_id=key.account_id,
-        environment=key.environment,
-        scopes=effective(key.scopes),
-        credential_id=key.id,
+        account_id=row.account_id,
+        environment=row.environment,
+        scopes=effective(row.scopes),
+        credential_id=row.id,
         kind="api_key",
-        plan=account.plan,
+        plan=row.plan,
     )
 
 

@@ -32,6 +32,8 @@ class Settings:
     log_json: bool
     webhooks_allow_loopback: bool
     secret_key: str = field(repr=False)
+    # Run audio/cover QC in a thread of the server process; off when a separate worker process runs it.
+    qc_in_process: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -49,6 +51,7 @@ class Settings:
             log_json=_flag("OG_LOG_JSON", True),
             webhooks_allow_loopback=_flag("OG_WEBHOOKS_ALLOW_LOOPBACK", False),
             secret_key=os.environ.get("OG_SECRET_KEY") or _local_secret_key(data_dir),
+            qc_in_process=_flag("OG_QC_IN_PROCESS", True),
         )
 
 

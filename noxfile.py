@@ -134,7 +134,12 @@ def bench(session: nox.Session) -> None:
     _install(session)
     _node_tools(session)
     session.run("python", "-m", "benchmarks.auth")
-    session.run("python", "-m", "benchmarks.limiter", *(["--redis", os.environ["OG_REDIS_URL"]] if os.environ.get("OG_REDIS_URL") else []))
+    session.run(
+        "python",
+        "-m",
+        "benchmarks.limiter",
+        *(["--redis", os.environ["OG_REDIS_URL"]] if os.environ.get("OG_REDIS_URL") else []),
+    )
     session.run("python", "-m", "benchmarks.sdk_overhead", *session.posargs)
     session.run("python", "-m", "benchmarks.sdk_typescript_overhead", *session.posargs)
 

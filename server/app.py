@@ -1,6 +1,8 @@
 """The ASGI application: the 3.1 contract bound to handlers, with the cross-cutting layers around it."""
 
 import copy
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import connexion
@@ -8,7 +10,7 @@ from connexion.middleware import MiddlewarePosition
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import config, errors, logs, problems
+from server import config, errors, logs, problems, storage
 from server.config import Settings
 from server.db import engine as db
 from server.docs_site import routes as docs_routes
@@ -17,6 +19,7 @@ from server.middleware import RequestGuardMiddleware
 from server.openapi import routes, specification
 from server.openapi.resolver import HANDLER_PACKAGE, TagResolver
 from server.openapi.validators import VALIDATOR_MAP
+from server.qc import worker as qc_worker
 from server.ratelimit.limiter import RateLimiter, limiter_from_settings
 from server.ratelimit.middleware import DecisionHeaders, GuardRefusalHeaders, RateLimitMiddleware
 from server.security import SECURITY_MAP
@@ -42,7 +45,23 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level, as_json=settings.log_json)
     db.configure(settings)
+    storage.configure(settings)
     return build_app(specification.raw_document(), settings)
+
+
+def background_work(settings: Settings) -> Any:
+    """The app's lifespan: the in-process QC worker runs while the app does (unless OG_QC_IN_PROCESS=0)."""
+
+    @asynccontextmanager
+    async def lifespan(_app: Any) -> AsyncIterator[None]:
+        if settings.qc_in_process:
+            qc_worker.start_in_process()
+        try:
+            yield
+        finally:
+            qc_worker.stop_in_process()
+
+    return lifespan
 
 
 def build_app(
@@ -56,7 +75,7 @@ def build_app(
     specification.install()
     problems.install_catalogue(document.get("x-error-codes", {}))
     routes.install(document, extra={"/openapi.json": ["GET"], **docs_routes.ROUTES})
-    app = connexion.AsyncApp(__name__, security_map=SECURITY_MAP)
+    app = connexion.AsyncApp(__name__, security_map=SECURITY_MAP, lifespan=background_work(settings))
     app.add_api(
         copy.deepcopy(document),
         resolver=TagResolver(handler_package),

@@ -36,6 +36,8 @@ class Settings:
     rate_limit_multiplier: float = 1.0
     # Namespace of the rate-limit keys in Redis (several deployments or test runs can share one Redis).
     rate_limit_prefix: str = "og:rl"
+    # Run audio/cover QC in a thread of the server process; off when a separate worker process runs it.
+    qc_in_process: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -55,6 +57,7 @@ class Settings:
             secret_key=os.environ.get("OG_SECRET_KEY") or _local_secret_key(data_dir),
             rate_limit_multiplier=float(os.environ.get("OG_RATE_LIMIT_MULTIPLIER") or 1),
             rate_limit_prefix=os.environ.get("OG_RATE_LIMIT_PREFIX") or "og:rl",
+            qc_in_process=_flag("OG_QC_IN_PROCESS", True),
         )
 
 

@@ -35,10 +35,8 @@ class RequestGuardMiddleware:
         self.max_upload_bytes = max_upload_bytes
         self.upload_paths = [template_regex(path) for path in upload_paths]
 
-    def _limit_for(self, path: str) -> int:
-        if any(pattern.match(path) for pattern in self.upload_paths):
-            return self.max_upload_bytes
-        return self.max_body_bytes
+    def _is_upload(self, path: str) -> bool:
+        return any(pattern.match(path) for pattern in self.upload_paths)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -57,10 +55,12 @@ class RequestGuardMiddleware:
             await send(message)
 
         try:
-            limit = self._limit_for(scope["path"])
+            upload = self._is_upload(scope["path"])
+            limit = self.max_upload_bytes if upload else self.max_body_bytes
             refusal = _check_content_length(headers, limit)
             if (
                 refusal is None
+                and not upload  # uploads are parsed as a stream (server.openapi.multipart), never buffered
                 and "content-length" not in headers
                 and "chunked" in headers.get("transfer-encoding", "")
             ):

@@ -5,12 +5,14 @@ from typing import Any
 
 from sqlmodel import select
 
+from server import storage
 from server.api.persons import represent
 from server.config import Settings
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.principal import Principal
 from server.scopes import SCOPES, effective
+from server.seed_catalogue import seed_catalogue
 from server.services import accounts, api_keys, events, persons
 
 DEMO_EMAIL = "demo@og-records.test"
@@ -65,6 +67,7 @@ class Demo:
 
 def seed_demo_if_empty(settings: Settings) -> Demo | None:
     """Create the demo account unless any account exists. Returns its one-time secrets, or None."""
+    storage.configure(settings)
     with session_scope() as session:
         if session.exec(select(Account).limit(1)).first() is not None:
             return None
@@ -76,7 +79,10 @@ def seed_demo_if_empty(settings: Settings) -> Demo | None:
         )
         principal = Principal(account.id, "sandbox", effective(SCOPES), issued.key.id, "api_key")
 
+        composer_id = ""
         for fields in _PERSONS:
             person = persons.create(session, principal, fields)
             events.emit(session, principal, "person.created", represent(person))
+            composer_id = composer_id or person.id
+    seed_catalogue(principal, composer_id)
     return Demo(account.id, user.email, password, issued.secret)

@@ -20,8 +20,9 @@ from connexion.validators import (
     TextResponseBodyValidator,
 )
 from connexion.validators import ParameterValidator as ConnexionParameterValidator
-from starlette.types import Scope
+from starlette.types import Receive, Scope
 
+from server.openapi import multipart
 from server.openapi.schema_validation import field_errors
 from server.problems import ApiProblem, FieldError, validation_failed
 
@@ -122,8 +123,26 @@ class FormValidator(FormDataValidator):  # type: ignore[misc]
 class MultipartValidator(MultiPartFormDataValidator):  # type: ignore[misc]
     """multipart/form-data bodies: a malformed body is a 400 `malformed_multipart`, never a 500.
 
-    File parts are not validated here (the handlers stream them to the file store); the non-file fields are.
+    Bodies with file parts are streamed to the file store as they arrive (`server.openapi.multipart`): the stock
+    validator would keep the whole body in memory to replay it. Other multipart bodies are parsed as before.
     """
+
+    async def wrap_receive(self, receive: Receive, *, scope: Scope) -> tuple[Receive, Scope]:
+        if not multipart.streams_files(self._schema):
+            wrapped: tuple[Receive, Scope] = await super().wrap_receive(receive, scope=scope)
+            return wrapped
+
+        async def stream() -> AsyncGenerator[bytes, None]:
+            more_body = True
+            while more_body:
+                message = await receive()
+                if message["type"] != "http.request":
+                    raise ApiProblem(400, "malformed_multipart", "The client disconnected during the upload.")
+                more_body = message.get("more_body", False)
+                yield message.get("body", b"")
+
+        parsed = await multipart.parse_streaming(stream(), scope, self._schema)
+        return multipart.replace_body(scope, parsed)
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         try:

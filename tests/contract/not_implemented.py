@@ -7,21 +7,6 @@ schemathesis in test_schemathesis.py.
 
 NOT_IMPLEMENTED: frozenset[str] = frozenset(
     {
-        # Releases and tracks (issue: releases and tracks)
-        "createRelease",
-        "listReleases",
-        "getRelease",
-        "updateReleaseDetails",
-        "updateReleaseTracks",
-        "updateReleaseArtwork",
-        "updateReleaseDistribution",
-        "submitRelease",
-        "createTrack",
-        "listTracks",
-        "getTrack",
-        "updateTrack",
-        "uploadTrackAudio",
-        "getTrackQcStatus",
         # Splits, earnings, payouts, smart links
         "createSplit",
         "listSplits",

@@ -91,7 +91,8 @@ export const getRelease = <ThrowOnError extends boolean = false>(options: Option
  *
  * Wizard step "details": titles, artists, label, genre, language, ℗ and © lines, original release date and UPC.
  * Only the fields sent change; `null` clears a field. Allowed while the release is `draft` or `action_needed`,
- * otherwise `409 invalid_state`. A UPC used by another release fails with `409 conflict`. Emits `release.updated`.
+ * otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to a store) is
+ * allowed in every status. A UPC used by another release fails with `409 conflict`. Emits `release.updated`.
  *
  */
 export const updateReleaseDetails = <ThrowOnError extends boolean = false>(options: Options<UpdateReleaseDetailsData, ThrowOnError>): RequestResult<UpdateReleaseDetailsResponses, UpdateReleaseDetailsErrors, ThrowOnError> => (options.client ?? client).patch<UpdateReleaseDetailsResponses, UpdateReleaseDetailsErrors, ThrowOnError>({
@@ -148,7 +149,8 @@ export const updateReleaseTracks = <ThrowOnError extends boolean = false>(option
  * above 50 MiB are refused at once with `413 payload_too_large`. Quality control runs asynchronously: the response
  * shows `artwork_qc.status: pending`, and `release.artwork_qc_completed` is emitted with the result (also readable
  * via `getRelease` and every track's `getTrackQcStatus`). Allowed while the release is `draft` or
- * `action_needed`, otherwise `409 invalid_state`.
+ * `action_needed`, otherwise `409 invalid_state`. A file whose content is not JPEG or PNG (whatever its declared
+ * type) is refused with `415 unsupported_media_type`; an empty file with `422 validation_failed`.
  *
  */
 export const updateReleaseArtwork = <ThrowOnError extends boolean = false>(options: Options<UpdateReleaseArtworkData, ThrowOnError>): RequestResult<UpdateReleaseArtworkResponses, UpdateReleaseArtworkErrors, ThrowOnError> => (options.client ?? client).patch<UpdateReleaseArtworkResponses, UpdateReleaseArtworkErrors, ThrowOnError>({
@@ -200,7 +202,9 @@ export const updateReleaseDistribution = <ThrowOnError extends boolean = false>(
 /**
  * Submit a release for distribution
  *
- * Submits a `draft` or `action_needed` release for review and delivery (any other status: `409 invalid_state`).
+ * Submits a `draft` or `action_needed` release for review and delivery. Submitting a release that is already
+ * `submitted` changes nothing and answers with its current state (safe to retry, with or without
+ * `Idempotency-Key`); any other status answers `409 invalid_state`.
  * Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
  * submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON `pointer` into
  * the release resource as `getRelease` returns it:
@@ -298,7 +302,7 @@ export const listTracks = <ThrowOnError extends boolean = false>(options?: Optio
  *
  * - `application/json`: the metadata only; upload audio later with `uploadTrackAudio`.
  * - `multipart/form-data`: a `metadata` part holding the same JSON object (`Content-Type: application/json`) and
- * an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 1 GiB (larger:
+ * an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 512 MiB (larger:
  * `413 payload_too_large`).
  *
  * With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted with the
@@ -349,7 +353,8 @@ export const getTrack = <ThrowOnError extends boolean = false>(options: Options<
  *
  * Edits a track's metadata; only the fields sent change, `null` clears a field, `credits` and `metadata` are
  * replaced whole. Allowed while the track is on no release or its release is `draft` or `action_needed`,
- * otherwise `409 invalid_state`. An ISRC used by another track fails with `409 conflict`. Replace the audio with
+ * otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC used by another
+ * track fails with `409 conflict`. Replace the audio with
  * `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
  *
  */
@@ -375,10 +380,12 @@ export const updateTrack = <ThrowOnError extends boolean = false>(options: Optio
  * Upload a track's audio
  *
  * Uploads the track's audio as the `audio` part of a `multipart/form-data` body (FLAC or WAV PCM, 16/24 bit, at
- * least 44.1 kHz, stereo), replacing any earlier file, up to 1 GiB (larger: `413 payload_too_large`). Quality
+ * least 44.1 kHz, stereo), replacing any earlier file, up to 512 MiB (larger: `413 payload_too_large`). Quality
  * control starts again (`qc_status: pending`, `duration_ms` is re-measured); `track.qc_completed` is emitted with
  * the result. Allowed while the track is on no release or its release is `draft` or `action_needed`, otherwise
- * `409 invalid_state`. Emits `track.updated`.
+ * `409 invalid_state`. A file whose content is not FLAC or WAV (whatever its declared type) is refused with
+ * `415 unsupported_media_type`; an empty file with `422 validation_failed`. The file's SHA-256 is in `audio.sha256`.
+ * Emits `track.updated`.
  *
  */
 export const uploadTrackAudio = <ThrowOnError extends boolean = false>(options: Options<UploadTrackAudioData, ThrowOnError>): RequestResult<UploadTrackAudioResponses, UploadTrackAudioErrors, ThrowOnError> => (options.client ?? client).put<UploadTrackAudioResponses, UploadTrackAudioErrors, ThrowOnError>({

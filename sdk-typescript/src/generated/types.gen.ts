@@ -3264,7 +3264,7 @@ export type UpdateTrackResponse = UpdateTrackResponses[keyof UpdateTrackResponse
 export type UploadTrackAudioData = {
     body: {
         /**
-         * The audio file (FLAC or WAV PCM), up to 1 GiB.
+         * The audio file (FLAC or WAV PCM), up to 512 MiB.
          */
         audio: Blob | File;
     };

@@ -3,8 +3,8 @@
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Text, UniqueConstraint
-from sqlmodel import Field
+from sqlalchemy import JSON, BigInteger, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
 
 from server.db.models.base import TenantOwned
 from server.db.types import UTCDateTime
@@ -80,3 +80,16 @@ class ReleaseDelivery(TenantOwned, table=True):
     # The sender's own timestamp of the last applied event. Senders reorder and retry: an event whose
     # timestamp is not newer than this is ignored (compare-and-set in the UPDATE's WHERE clause).
     last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class IdentifierCounter(SQLModel, table=True):
+    """The next number of an identifier series we assign (UPC item references, ISRC designation codes).
+
+    One row per series (`upc:production`, `isrc:sandbox:26`, …); taking a number is an UPDATE of the row, so two
+    concurrent submits never draw the same number.
+    """
+
+    __tablename__ = "identifier_counters"
+
+    name: str = Field(primary_key=True, max_length=40)
+    next_value: int = Field(default=1, sa_type=BigInteger)

@@ -26,7 +26,7 @@ class CreateTrackFilesBody:
         metadata (TrackCreate): A new track. With `release_id` it is appended to that release's tracklist (disc 1, next
             track number); reorder
             it with `updateReleaseTracks`.
-        audio (File): The audio file (FLAC or WAV PCM), up to 1 GiB.
+        audio (File): The audio file (FLAC or WAV PCM), up to 512 MiB.
     """
 
     metadata: TrackCreate

@@ -18,7 +18,7 @@ T = TypeVar("T", bound="UploadTrackAudioBody")
 class UploadTrackAudioBody:
     """
     Attributes:
-        audio (File): The audio file (FLAC or WAV PCM), up to 1 GiB.
+        audio (File): The audio file (FLAC or WAV PCM), up to 512 MiB.
     """
 
     audio: File

@@ -125,7 +125,9 @@ class Releases(SyncAPIResource):
         and UPC.
         Only the fields sent change; `null` clears a field. Allowed while the release is `draft` or
         `action_needed`,
-        otherwise `409 invalid_state`. A UPC used by another release fails with `409 conflict`. Emits
+        otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
+        a store) is
+        allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
         `release.updated`.
         """
         return self._request(
@@ -186,7 +188,9 @@ class Releases(SyncAPIResource):
         shows `artwork_qc.status: pending`, and `release.artwork_qc_completed` is emitted with the result
         (also readable
         via `getRelease` and every track's `getTrackQcStatus`). Allowed while the release is `draft` or
-        `action_needed`, otherwise `409 invalid_state`.
+        `action_needed`, otherwise `409 invalid_state`. A file whose content is not JPEG or PNG (whatever
+        its declared
+        type) is refused with `415 unsupported_media_type`; an empty file with `422 validation_failed`.
         """
         return self._request(
             _update_release_artwork._get_kwargs(
@@ -236,8 +240,10 @@ class Releases(SyncAPIResource):
     ) -> Release:
         """Submit a release for distribution.
 
-        Submits a `draft` or `action_needed` release for review and delivery (any other status: `409
-        invalid_state`).
+        Submits a `draft` or `action_needed` release for review and delivery. Submitting a release that is
+        already
+        `submitted` changes nothing and answers with its current state (safe to retry, with or without
+        `Idempotency-Key`); any other status answers `409 invalid_state`.
         Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
         submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON
         `pointer` into
@@ -396,7 +402,9 @@ class AsyncReleases(AsyncAPIResource):
         and UPC.
         Only the fields sent change; `null` clears a field. Allowed while the release is `draft` or
         `action_needed`,
-        otherwise `409 invalid_state`. A UPC used by another release fails with `409 conflict`. Emits
+        otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
+        a store) is
+        allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
         `release.updated`.
         """
         return await self._request(
@@ -457,7 +465,9 @@ class AsyncReleases(AsyncAPIResource):
         shows `artwork_qc.status: pending`, and `release.artwork_qc_completed` is emitted with the result
         (also readable
         via `getRelease` and every track's `getTrackQcStatus`). Allowed while the release is `draft` or
-        `action_needed`, otherwise `409 invalid_state`.
+        `action_needed`, otherwise `409 invalid_state`. A file whose content is not JPEG or PNG (whatever
+        its declared
+        type) is refused with `415 unsupported_media_type`; an empty file with `422 validation_failed`.
         """
         return await self._request(
             _update_release_artwork._get_kwargs(
@@ -507,8 +517,10 @@ class AsyncReleases(AsyncAPIResource):
     ) -> Release:
         """Submit a release for distribution.
 
-        Submits a `draft` or `action_needed` release for review and delivery (any other status: `409
-        invalid_state`).
+        Submits a `draft` or `action_needed` release for review and delivery. Submitting a release that is
+        already
+        `submitted` changes nothing and answers with its current state (safe to retry, with or without
+        `Idempotency-Key`); any other status answers `409 invalid_state`.
         Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
         submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON
         `pointer` into

@@ -97,8 +97,10 @@ def sync_detailed(
 ) -> Response[Problem | Release]:
     """Submit a release for distribution
 
-     Submits a `draft` or `action_needed` release for review and delivery (any other status: `409
-    invalid_state`).
+     Submits a `draft` or `action_needed` release for review and delivery. Submitting a release that is
+    already
+    `submitted` changes nothing and answers with its current state (safe to retry, with or without
+    `Idempotency-Key`); any other status answers `409 invalid_state`.
     Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
     submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON
     `pointer` into
@@ -179,8 +181,10 @@ def sync(
 ) -> Problem | Release | None:
     """Submit a release for distribution
 
-     Submits a `draft` or `action_needed` release for review and delivery (any other status: `409
-    invalid_state`).
+     Submits a `draft` or `action_needed` release for review and delivery. Submitting a release that is
+    already
+    `submitted` changes nothing and answers with its current state (safe to retry, with or without
+    `Idempotency-Key`); any other status answers `409 invalid_state`.
     Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
     submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON
     `pointer` into
@@ -256,8 +260,10 @@ async def asyncio_detailed(
 ) -> Response[Problem | Release]:
     """Submit a release for distribution
 
-     Submits a `draft` or `action_needed` release for review and delivery (any other status: `409
-    invalid_state`).
+     Submits a `draft` or `action_needed` release for review and delivery. Submitting a release that is
+    already
+    `submitted` changes nothing and answers with its current state (safe to retry, with or without
+    `Idempotency-Key`); any other status answers `409 invalid_state`.
     Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
     submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON
     `pointer` into
@@ -336,8 +342,10 @@ async def asyncio(
 ) -> Problem | Release | None:
     """Submit a release for distribution
 
-     Submits a `draft` or `action_needed` release for review and delivery (any other status: `409
-    invalid_state`).
+     Submits a `draft` or `action_needed` release for review and delivery. Submitting a release that is
+    already
+    `submitted` changes nothing and answers with its current state (safe to retry, with or without
+    `Idempotency-Key`); any other status answers `409 invalid_state`.
     Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
     submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON
     `pointer` into

@@ -124,7 +124,9 @@ def sync_detailed(
     shows `artwork_qc.status: pending`, and `release.artwork_qc_completed` is emitted with the result
     (also readable
     via `getRelease` and every track's `getTrackQcStatus`). Allowed while the release is `draft` or
-    `action_needed`, otherwise `409 invalid_state`.
+    `action_needed`, otherwise `409 invalid_state`. A file whose content is not JPEG or PNG (whatever
+    its declared
+    type) is refused with `415 unsupported_media_type`; an empty file with `422 validation_failed`.
 
     Args:
         id (str):
@@ -167,7 +169,9 @@ def sync(
     shows `artwork_qc.status: pending`, and `release.artwork_qc_completed` is emitted with the result
     (also readable
     via `getRelease` and every track's `getTrackQcStatus`). Allowed while the release is `draft` or
-    `action_needed`, otherwise `409 invalid_state`.
+    `action_needed`, otherwise `409 invalid_state`. A file whose content is not JPEG or PNG (whatever
+    its declared
+    type) is refused with `415 unsupported_media_type`; an empty file with `422 validation_failed`.
 
     Args:
         id (str):
@@ -205,7 +209,9 @@ async def asyncio_detailed(
     shows `artwork_qc.status: pending`, and `release.artwork_qc_completed` is emitted with the result
     (also readable
     via `getRelease` and every track's `getTrackQcStatus`). Allowed while the release is `draft` or
-    `action_needed`, otherwise `409 invalid_state`.
+    `action_needed`, otherwise `409 invalid_state`. A file whose content is not JPEG or PNG (whatever
+    its declared
+    type) is refused with `415 unsupported_media_type`; an empty file with `422 validation_failed`.
 
     Args:
         id (str):
@@ -246,7 +252,9 @@ async def asyncio(
     shows `artwork_qc.status: pending`, and `release.artwork_qc_completed` is emitted with the result
     (also readable
     via `getRelease` and every track's `getTrackQcStatus`). Allowed while the release is `draft` or
-    `action_needed`, otherwise `409 invalid_state`.
+    `action_needed`, otherwise `409 invalid_state`. A file whose content is not JPEG or PNG (whatever
+    its declared
+    type) is refused with `415 unsupported_media_type`; an empty file with `422 validation_failed`.
 
     Args:
         id (str):

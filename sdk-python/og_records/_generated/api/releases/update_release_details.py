@@ -114,7 +114,9 @@ def sync_detailed(
     and UPC.
     Only the fields sent change; `null` clears a field. Allowed while the release is `draft` or
     `action_needed`,
-    otherwise `409 invalid_state`. A UPC used by another release fails with `409 conflict`. Emits
+    otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
+    a store) is
+    allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
     `release.updated`.
 
     Args:
@@ -155,7 +157,9 @@ def sync(
     and UPC.
     Only the fields sent change; `null` clears a field. Allowed while the release is `draft` or
     `action_needed`,
-    otherwise `409 invalid_state`. A UPC used by another release fails with `409 conflict`. Emits
+    otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
+    a store) is
+    allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
     `release.updated`.
 
     Args:
@@ -191,7 +195,9 @@ async def asyncio_detailed(
     and UPC.
     Only the fields sent change; `null` clears a field. Allowed while the release is `draft` or
     `action_needed`,
-    otherwise `409 invalid_state`. A UPC used by another release fails with `409 conflict`. Emits
+    otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
+    a store) is
+    allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
     `release.updated`.
 
     Args:
@@ -230,7 +236,9 @@ async def asyncio(
     and UPC.
     Only the fields sent change; `null` clears a field. Allowed while the release is `draft` or
     `action_needed`,
-    otherwise `409 invalid_state`. A UPC used by another release fails with `409 conflict`. Emits
+    otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
+    a store) is
+    allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
     `release.updated`.
 
     Args:

@@ -75,8 +75,8 @@ class Tracks(SyncAPIResource):
         - `application/json`: the metadata only; upload audio later with `uploadTrackAudio`.
         - `multipart/form-data`: a `metadata` part holding the same JSON object (`Content-Type:
         application/json`) and
-          an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 1 GiB
-        (larger:
+          an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 512
+        MiB (larger:
           `413 payload_too_large`).
 
         With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
@@ -130,8 +130,9 @@ class Tracks(SyncAPIResource):
         `metadata` are
         replaced whole. Allowed while the track is on no release or its release is `draft` or
         `action_needed`,
-        otherwise `409 invalid_state`. An ISRC used by another track fails with `409 conflict`. Replace the
-        audio with
+        otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
+        used by another
+        track fails with `409 conflict`. Replace the audio with
         `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
         """
         return self._request(
@@ -156,13 +157,17 @@ class Tracks(SyncAPIResource):
 
         Uploads the track's audio as the `audio` part of a `multipart/form-data` body (FLAC or WAV PCM,
         16/24 bit, at
-        least 44.1 kHz, stereo), replacing any earlier file, up to 1 GiB (larger: `413 payload_too_large`).
-        Quality
+        least 44.1 kHz, stereo), replacing any earlier file, up to 512 MiB (larger: `413
+        payload_too_large`). Quality
         control starts again (`qc_status: pending`, `duration_ms` is re-measured); `track.qc_completed` is
         emitted with
         the result. Allowed while the track is on no release or its release is `draft` or `action_needed`,
         otherwise
-        `409 invalid_state`. Emits `track.updated`.
+        `409 invalid_state`. A file whose content is not FLAC or WAV (whatever its declared type) is refused
+        with
+        `415 unsupported_media_type`; an empty file with `422 validation_failed`. The file's SHA-256 is in
+        `audio.sha256`.
+        Emits `track.updated`.
         """
         return self._request(
             _upload_track_audio._get_kwargs(
@@ -252,8 +257,8 @@ class AsyncTracks(AsyncAPIResource):
         - `application/json`: the metadata only; upload audio later with `uploadTrackAudio`.
         - `multipart/form-data`: a `metadata` part holding the same JSON object (`Content-Type:
         application/json`) and
-          an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 1 GiB
-        (larger:
+          an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 512
+        MiB (larger:
           `413 payload_too_large`).
 
         With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
@@ -307,8 +312,9 @@ class AsyncTracks(AsyncAPIResource):
         `metadata` are
         replaced whole. Allowed while the track is on no release or its release is `draft` or
         `action_needed`,
-        otherwise `409 invalid_state`. An ISRC used by another track fails with `409 conflict`. Replace the
-        audio with
+        otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
+        used by another
+        track fails with `409 conflict`. Replace the audio with
         `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
         """
         return await self._request(
@@ -333,13 +339,17 @@ class AsyncTracks(AsyncAPIResource):
 
         Uploads the track's audio as the `audio` part of a `multipart/form-data` body (FLAC or WAV PCM,
         16/24 bit, at
-        least 44.1 kHz, stereo), replacing any earlier file, up to 1 GiB (larger: `413 payload_too_large`).
-        Quality
+        least 44.1 kHz, stereo), replacing any earlier file, up to 512 MiB (larger: `413
+        payload_too_large`). Quality
         control starts again (`qc_status: pending`, `duration_ms` is re-measured); `track.qc_completed` is
         emitted with
         the result. Allowed while the track is on no release or its release is `draft` or `action_needed`,
         otherwise
-        `409 invalid_state`. Emits `track.updated`.
+        `409 invalid_state`. A file whose content is not FLAC or WAV (whatever its declared type) is refused
+        with
+        `415 unsupported_media_type`; an empty file with `422 validation_failed`. The file's SHA-256 is in
+        `audio.sha256`.
+        Emits `track.updated`.
         """
         return await self._request(
             _upload_track_audio._get_kwargs(

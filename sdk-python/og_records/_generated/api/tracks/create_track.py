@@ -122,8 +122,8 @@ def sync_detailed(
     - `application/json`: the metadata only; upload audio later with `uploadTrackAudio`.
     - `multipart/form-data`: a `metadata` part holding the same JSON object (`Content-Type:
     application/json`) and
-      an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 1 GiB
-    (larger:
+      an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 512
+    MiB (larger:
       `413 payload_too_large`).
 
     With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
@@ -176,8 +176,8 @@ def sync(
     - `application/json`: the metadata only; upload audio later with `uploadTrackAudio`.
     - `multipart/form-data`: a `metadata` part holding the same JSON object (`Content-Type:
     application/json`) and
-      an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 1 GiB
-    (larger:
+      an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 512
+    MiB (larger:
       `413 payload_too_large`).
 
     With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
@@ -225,8 +225,8 @@ async def asyncio_detailed(
     - `application/json`: the metadata only; upload audio later with `uploadTrackAudio`.
     - `multipart/form-data`: a `metadata` part holding the same JSON object (`Content-Type:
     application/json`) and
-      an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 1 GiB
-    (larger:
+      an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 512
+    MiB (larger:
       `413 payload_too_large`).
 
     With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
@@ -277,8 +277,8 @@ async def asyncio(
     - `application/json`: the metadata only; upload audio later with `uploadTrackAudio`.
     - `multipart/form-data`: a `metadata` part holding the same JSON object (`Content-Type:
     application/json`) and
-      an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 1 GiB
-    (larger:
+      an `audio` part with the file (FLAC or WAV PCM, 16/24 bit, at least 44.1 kHz, stereo), up to 512
+    MiB (larger:
       `413 payload_too_large`).
 
     With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted

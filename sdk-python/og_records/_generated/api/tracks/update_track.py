@@ -114,8 +114,9 @@ def sync_detailed(
     `metadata` are
     replaced whole. Allowed while the track is on no release or its release is `draft` or
     `action_needed`,
-    otherwise `409 invalid_state`. An ISRC used by another track fails with `409 conflict`. Replace the
-    audio with
+    otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
+    used by another
+    track fails with `409 conflict`. Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -157,8 +158,9 @@ def sync(
     `metadata` are
     replaced whole. Allowed while the track is on no release or its release is `draft` or
     `action_needed`,
-    otherwise `409 invalid_state`. An ISRC used by another track fails with `409 conflict`. Replace the
-    audio with
+    otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
+    used by another
+    track fails with `409 conflict`. Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -195,8 +197,9 @@ async def asyncio_detailed(
     `metadata` are
     replaced whole. Allowed while the track is on no release or its release is `draft` or
     `action_needed`,
-    otherwise `409 invalid_state`. An ISRC used by another track fails with `409 conflict`. Replace the
-    audio with
+    otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
+    used by another
+    track fails with `409 conflict`. Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -236,8 +239,9 @@ async def asyncio(
     `metadata` are
     replaced whole. Allowed while the track is on no release or its release is `draft` or
     `action_needed`,
-    otherwise `409 invalid_state`. An ISRC used by another track fails with `409 conflict`. Replace the
-    audio with
+    otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
+    used by another
+    track fails with `409 conflict`. Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:

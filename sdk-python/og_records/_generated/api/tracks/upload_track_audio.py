@@ -117,13 +117,17 @@ def sync_detailed(
 
      Uploads the track's audio as the `audio` part of a `multipart/form-data` body (FLAC or WAV PCM,
     16/24 bit, at
-    least 44.1 kHz, stereo), replacing any earlier file, up to 1 GiB (larger: `413 payload_too_large`).
-    Quality
+    least 44.1 kHz, stereo), replacing any earlier file, up to 512 MiB (larger: `413
+    payload_too_large`). Quality
     control starts again (`qc_status: pending`, `duration_ms` is re-measured); `track.qc_completed` is
     emitted with
     the result. Allowed while the track is on no release or its release is `draft` or `action_needed`,
     otherwise
-    `409 invalid_state`. Emits `track.updated`.
+    `409 invalid_state`. A file whose content is not FLAC or WAV (whatever its declared type) is refused
+    with
+    `415 unsupported_media_type`; an empty file with `422 validation_failed`. The file's SHA-256 is in
+    `audio.sha256`.
+    Emits `track.updated`.
 
     Args:
         id (str):
@@ -159,13 +163,17 @@ def sync(
 
      Uploads the track's audio as the `audio` part of a `multipart/form-data` body (FLAC or WAV PCM,
     16/24 bit, at
-    least 44.1 kHz, stereo), replacing any earlier file, up to 1 GiB (larger: `413 payload_too_large`).
-    Quality
+    least 44.1 kHz, stereo), replacing any earlier file, up to 512 MiB (larger: `413
+    payload_too_large`). Quality
     control starts again (`qc_status: pending`, `duration_ms` is re-measured); `track.qc_completed` is
     emitted with
     the result. Allowed while the track is on no release or its release is `draft` or `action_needed`,
     otherwise
-    `409 invalid_state`. Emits `track.updated`.
+    `409 invalid_state`. A file whose content is not FLAC or WAV (whatever its declared type) is refused
+    with
+    `415 unsupported_media_type`; an empty file with `422 validation_failed`. The file's SHA-256 is in
+    `audio.sha256`.
+    Emits `track.updated`.
 
     Args:
         id (str):
@@ -196,13 +204,17 @@ async def asyncio_detailed(
 
      Uploads the track's audio as the `audio` part of a `multipart/form-data` body (FLAC or WAV PCM,
     16/24 bit, at
-    least 44.1 kHz, stereo), replacing any earlier file, up to 1 GiB (larger: `413 payload_too_large`).
-    Quality
+    least 44.1 kHz, stereo), replacing any earlier file, up to 512 MiB (larger: `413
+    payload_too_large`). Quality
     control starts again (`qc_status: pending`, `duration_ms` is re-measured); `track.qc_completed` is
     emitted with
     the result. Allowed while the track is on no release or its release is `draft` or `action_needed`,
     otherwise
-    `409 invalid_state`. Emits `track.updated`.
+    `409 invalid_state`. A file whose content is not FLAC or WAV (whatever its declared type) is refused
+    with
+    `415 unsupported_media_type`; an empty file with `422 validation_failed`. The file's SHA-256 is in
+    `audio.sha256`.
+    Emits `track.updated`.
 
     Args:
         id (str):
@@ -236,13 +248,17 @@ async def asyncio(
 
      Uploads the track's audio as the `audio` part of a `multipart/form-data` body (FLAC or WAV PCM,
     16/24 bit, at
-    least 44.1 kHz, stereo), replacing any earlier file, up to 1 GiB (larger: `413 payload_too_large`).
-    Quality
+    least 44.1 kHz, stereo), replacing any earlier file, up to 512 MiB (larger: `413
+    payload_too_large`). Quality
     control starts again (`qc_status: pending`, `duration_ms` is re-measured); `track.qc_completed` is
     emitted with
     the result. Allowed while the track is on no release or its release is `draft` or `action_needed`,
     otherwise
-    `409 invalid_state`. Emits `track.updated`.
+    `409 invalid_state`. A file whose content is not FLAC or WAV (whatever its declared type) is refused
+    with
+    `415 unsupported_media_type`; an empty file with `422 validation_failed`. The file's SHA-256 is in
+    `audio.sha256`.
+    Emits `track.updated`.
 
     Args:
         id (str):

@@ -1,0 +1,167 @@
+"""Benchmarks of the releases issue: audio QC time and memory, and server RSS growth during a 500 MB upload.
+
+Run: `.venv/bin/python -m benchmarks.releases_qc` (prints a Markdown table). Each measurement runs in a fresh
+process so imports and earlier allocations do not blur peak memory.
+
+- QC: a 4-minute 24-bit/48 kHz stereo WAV (generated once into a temp dir); wall time, CPU time and peak RSS growth
+  of `server.qc.audio.analyse` over the process's RSS after imports. Targets: ≤ 2 s on one core; ≤ 3x the decoded
+  audio size (240 s x 48 000 x 2 channels x 4 bytes = 92 MB as 32-bit samples).
+- Upload: a real `og-server serve` (QC off, so only the upload is measured); a 500 MB `audio` part streamed as a
+  chunked multipart body; server RSS sampled every 50 ms. Target: growth ≤ 64 MB.
+"""
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+QC_SECONDS, QC_RATE = 240, 48_000
+UPLOAD_BYTES = 500 * 1024 * 1024
+
+
+def _make_wav(path: Path) -> None:
+    import numpy as np  # noqa: PLC0415
+    import soundfile as sf  # noqa: PLC0415
+
+    rng = np.random.default_rng(1)
+    with sf.SoundFile(path, "w", QC_RATE, 2, subtype="PCM_24", format="WAV") as out:
+        for start in range(0, QC_SECONDS * QC_RATE, QC_RATE * 10):  # 10 s at a time: the generator stays small
+            t = (np.arange(QC_RATE * 10) + start) / QC_RATE
+            # a hot master, as delivered: peaks near -1 dBFS, so every measurement does its full work
+            tone = 0.8 * np.sin(2 * np.pi * 220 * t) + rng.normal(0, 0.03, t.size)
+            out.write(np.stack([tone, tone * 0.9], axis=1))
+
+
+def _qc_child(path: str) -> None:
+    from server.qc import audio  # noqa: PLC0415
+
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    wall, cpu = time.perf_counter(), time.process_time()
+    with open(path, "rb") as handle:
+        report = audio.analyse(handle)
+    result = {
+        "wall_s": time.perf_counter() - wall,
+        "cpu_s": time.process_time() - cpu,
+        "peak_growth_mb": (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - baseline) / 1024,
+        "findings": [f["code"] for f in report.findings],
+    }
+    print(json.dumps(result))
+
+
+def bench_qc(workdir: Path) -> dict[str, float]:
+    wav = workdir / "four-minutes.wav"
+    subprocess.run(  # noqa: S603 - our own interpreter and module
+        [
+            sys.executable,
+            "-c",
+            f"from benchmarks.releases_qc import _make_wav; from pathlib import Path; _make_wav(Path({str(wav)!r}))",
+        ],
+        check=True,
+        cwd=ROOT,
+    )
+    out = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", f"from benchmarks.releases_qc import _qc_child; _qc_child({str(wav)!r})"],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def _rss_mb(pid: int) -> float:
+    import psutil  # noqa: PLC0415
+
+    return float(psutil.Process(pid).memory_info().rss) / (1024 * 1024)
+
+
+def _body(boundary: bytes) -> Iterator[bytes]:
+    yield b"--" + boundary + b'\r\nContent-Disposition: form-data; name="audio"; filename="big.wav"\r\n'
+    yield b"Content-Type: audio/wav\r\n\r\n"
+    chunk = b"RIFF" + bytes(4) + b"WAVE" + bytes(1024 * 1024 - 12)  # sniffed as WAV; the rest is silence
+    sent = 0
+    while sent < UPLOAD_BYTES:
+        yield chunk
+        sent += len(chunk)
+        chunk = bytes(1024 * 1024)
+    yield b"\r\n--" + boundary + b"--\r\n"
+
+
+def bench_upload(workdir: Path) -> dict[str, float]:
+    import httpx  # noqa: PLC0415
+
+    from tests.conftest import server_env, start_server, stop_server  # noqa: PLC0415
+
+    env = server_env(workdir / "server", OG_QC_IN_PROCESS="0", OG_MAX_UPLOAD_BYTES=str(UPLOAD_BYTES + 1024 * 1024))
+    created = subprocess.run(
+        [sys.executable, "-m", "server.cli", "accounts", "create", "--name", "Bench", "--json"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+        text=True,
+    )
+    headers = {"Authorization": f"Bearer {json.loads(created.stdout)['api_key']['secret']}"}
+    server = start_server(env, ["serve", "--no-seed"])
+    try:
+        track = httpx.post(
+            server.base_url + "/api/v1/tracks", json={"title": "Big", "primary_artists": ["A"]}, headers=headers
+        ).json()
+        baseline = _rss_mb(server.process.pid)
+        peak = [baseline]
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.is_set():
+                peak[0] = max(peak[0], _rss_mb(server.process.pid))
+                time.sleep(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        boundary = b"benchboundary"
+        started = time.perf_counter()
+        response = httpx.put(
+            f"{server.base_url}/api/v1/tracks/{track['id']}/audio",
+            content=_body(boundary),
+            headers={**headers, "Content-Type": f"multipart/form-data; boundary={boundary.decode()}"},
+            timeout=600,
+        )
+        elapsed = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        if response.status_code != 200:
+            raise RuntimeError(f"upload failed: {response.status_code} {response.text[:500]}")
+        return {"baseline_mb": baseline, "peak_mb": peak[0], "growth_mb": peak[0] - baseline, "seconds": elapsed}
+    finally:
+        stop_server(server)
+
+
+def main() -> int:
+    with tempfile.TemporaryDirectory(prefix="og-bench-") as tmp:
+        workdir = Path(tmp)
+        qc = bench_qc(workdir)
+        upload = bench_upload(workdir)
+    decoded_mb = QC_SECONDS * QC_RATE * 2 * 4 / 1e6
+    print("| benchmark | measured | target |")
+    print("| --- | --- | --- |")
+    print(f"| QC 4 min 24-bit/48 kHz stereo WAV: wall time | {qc['wall_s']:.2f} s | ≤ 2 s on one core |")
+    print(f"| QC: CPU time | {qc['cpu_s']:.2f} s | — |")
+    print(
+        f"| QC: peak RSS growth | {qc['peak_growth_mb']:.1f} MB ({qc['peak_growth_mb'] / decoded_mb:.2f}x of "
+        f"{decoded_mb:.0f} MB decoded) | ≤ 3x decoded |"
+    )
+    print(f"| Upload 500 MB: server RSS growth | {upload['growth_mb']:.1f} MB | ≤ 64 MB |")
+    print(f"| Upload 500 MB: time (loopback) | {upload['seconds']:.1f} s | — |")
+    print(f"\nCPUs: {os.cpu_count()}; load average at end: {os.getloadavg()[0]:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,222 @@
+"""Releases: the wizard (create, details, tracks, artwork, distribution), reads, lists and submission."""
+
+from typing import Any
+
+from connexion.lifecycle import ConnexionResponse
+from sqlmodel import Session, col, select
+
+from server import principal as caller
+from server.api.params import timestamp
+from server.api.responses import json_response
+from server.api.tracks import changed, file_info, qc_report
+from server.api.tracks import represent as represent_track
+from server.db.engine import session_scope
+from server.db.models.files import File
+from server.db.models.releases import Release, ReleaseDelivery
+from server.db.models.tracks import Track
+from server.openapi.multipart import parsed_upload
+from server.principal import Principal
+from server.qc import sniff, worker
+from server.services import events, files, releases, submission
+from server.timefmt import rfc3339
+
+
+def _step(missing: list[str]) -> dict[str, Any]:
+    return {"complete": not missing, "missing": missing}
+
+
+def steps(release: Release, tracks: list[Track]) -> dict[str, Any]:
+    details = [
+        pointer
+        for pointer, value in (
+            ("/title", release.title),
+            ("/primary_artists", release.primary_artists),
+            ("/label", release.label),
+            ("/genre", release.genre),
+            ("/language", release.language),
+            ("/p_line", release.p_line_year),
+            ("/c_line", release.c_line_year),
+        )
+        if value in (None, "", [])
+    ]
+    track_step = (
+        ["/tracks"] if not tracks else [f"/tracks/{i}/audio" for i, t in enumerate(tracks) if not t.audio_file_id]
+    )
+    distribution = [
+        pointer
+        for pointer, value in (
+            ("/release_date", release.release_date),
+            ("/territories", release.territories),
+            ("/stores", release.stores),
+        )
+        if value in (None, [])
+    ]
+    return {
+        "details": _step(details),
+        "tracks": _step(track_step),
+        "artwork": _step([] if release.artwork_file_id else ["/artwork"]),
+        "distribution": _step(distribution),
+    }
+
+
+def _line(year: int | None, owner: str | None) -> dict[str, Any] | None:
+    return None if year is None or owner is None else {"year": year, "owner": owner}
+
+
+def represent(session: Session, release: Release) -> dict[str, Any]:
+    tracks = releases.tracks_of(session, release)
+    artwork = session.get(File, release.artwork_file_id) if release.artwork_file_id else None
+    deliveries = session.exec(
+        select(ReleaseDelivery).where(col(ReleaseDelivery.release_id) == release.id).order_by(col(ReleaseDelivery.id))
+    ).all()
+    return {
+        "id": release.id,
+        "object": "release",
+        "environment": release.environment,
+        "status": release.status,
+        "status_reason": release.status_reason,
+        "title": release.title,
+        "version": release.version,
+        "primary_artists": list(release.primary_artists),
+        "featured_artists": list(release.featured_artists),
+        "label": release.label,
+        "genre": release.genre,
+        "subgenre": release.subgenre,
+        "language": release.language,
+        "p_line": _line(release.p_line_year, release.p_line_owner),
+        "c_line": _line(release.c_line_year, release.c_line_owner),
+        "original_release_date": release.original_release_date.isoformat() if release.original_release_date else None,
+        "release_date": release.release_date.isoformat() if release.release_date else None,
+        "territories": list(release.territories),
+        "stores": list(release.stores),
+        "price_tier": release.price_tier,
+        "release_type": release.release_type,
+        "explicit": release.explicit,
+        "upc": release.upc,
+        "duration_ms": sum(t.duration_ms or 0 for t in tracks),
+        "tracks": [represent_track(session, t) for t in tracks],
+        "artwork": file_info(artwork),
+        "artwork_qc": qc_report(
+            release.artwork_qc_status,
+            release.artwork_file_id,
+            release.artwork_qc_findings,
+            release.artwork_qc_completed_at,
+        ),
+        "steps": steps(release, tracks),
+        "deliveries": [
+            {
+                "store": d.store,
+                "status": d.status,
+                "message": d.message,
+                "store_url": d.store_url,
+                "updated_at": rfc3339(d.updated_at),
+            }
+            for d in deliveries
+        ],
+        "submitted_at": rfc3339(release.submitted_at) if release.submitted_at else None,
+        "metadata": dict(release.meta),
+        "created_at": rfc3339(release.created_at),
+        "updated_at": rfc3339(release.updated_at),
+    }
+
+
+def create_release(body: dict[str, Any]) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        release = releases.create(session, principal, body)
+        document = represent(session, release)
+        events.emit(session, principal, "release.created", document)
+    return json_response(document, 201)
+
+
+def list_releases(
+    limit: int = 20,
+    cursor: str | None = None,
+    status: str | None = None,
+    created_gte: str | None = None,
+    created_lt: str | None = None,
+) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        page = releases.list_page(
+            session,
+            principal,
+            limit=limit,
+            cursor=cursor,
+            status=status,
+            created_gte=timestamp(created_gte),
+            created_lt=timestamp(created_lt),
+        )
+        return json_response(page.render(lambda release: represent(session, release)))
+
+
+def get_release(id: str) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        return json_response(represent(session, releases.get(session, principal, id)))
+
+
+def _updated(session: Session, principal: Principal, release: Release, before: dict[str, Any]) -> ConnexionResponse:
+    document = represent(session, release)
+    events.emit(session, principal, "release.updated", document, previous_attributes=changed(before, document))
+    return json_response(document)
+
+
+def update_release_details(id: str, body: dict[str, Any]) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        release = releases.get(session, principal, id)
+        before = represent(session, release)
+        releases.update_details(session, principal, release, body)
+        return _updated(session, principal, release, before)
+
+
+def update_release_tracks(id: str, body: dict[str, Any]) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        release = releases.get(session, principal, id)
+        before = represent(session, release)
+        releases.set_tracklist(session, principal, release, body["tracks"])
+        return _updated(session, principal, release, before)
+
+
+def update_release_distribution(id: str, body: dict[str, Any]) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        release = releases.get(session, principal, id)
+        before = represent(session, release)
+        releases.update_distribution(session, release, body)
+        return _updated(session, principal, release, before)
+
+
+def update_release_artwork(id: str, body: Any = None) -> ConnexionResponse:
+    principal = caller.current()
+    upload = parsed_upload()
+    assert upload is not None  # the operation only accepts multipart bodies
+    try:
+        with session_scope() as session:
+            release = releases.get(session, principal, id)
+            releases.ensure_editable(release)
+            before = represent(session, release)
+            artwork = files.save_upload(
+                session, principal, upload.files["artwork"], purpose="artwork", accepted=sniff.IMAGE_TYPES
+            )
+            releases.set_artwork(session, release, artwork)
+            response = _updated(session, principal, release, before)
+    finally:
+        upload.discard()
+    worker.wake()
+    return response
+
+
+def submit_release(id: str) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        release, previous = submission.submit(session, principal, id)
+        document = represent(session, release)
+        if previous is not None:  # None: it was already submitted; answer with its state, emit nothing
+            events.emit(session, principal, "release.submitted", document)
+            events.emit(
+                session, principal, "release.status_changed", document, previous_attributes={"status": previous}
+            )
+    return json_response(document)

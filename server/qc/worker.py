@@ -1,0 +1,219 @@
+"""Running QC in the background: pending jobs live in the database, any process can run them.
+
+A job is a track whose `qc_status` is `pending` (audio) or a release whose `artwork_qc_status` is (cover). The
+analysis runs outside any transaction; its result is written with a compare-and-set on the file id and the pending
+status, so a job finished twice (two workers, or a restart mid-way) is applied once and emits one event, and a result
+for a file that was replaced meanwhile is dropped. Nothing is lost on restart: the job is still `pending`.
+
+`run_pending()` is the whole interface: the in-process `QcWorker` thread (started with the app) calls it, and so
+can a separate worker process.
+"""
+
+import logging
+import threading
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from server.db.engine import session_scope
+from server.db.models.files import File
+from server.db.models.releases import Release
+from server.db.models.tracks import Track
+from server.db.types import utcnow
+from server.principal import Principal
+from server.qc.findings import finding, verdict
+from server.storage import store
+
+log = logging.getLogger("og.qc")
+
+STAGING_MAX_AGE_SECONDS = 6 * 3600
+
+
+def _system_principal(account_id: str, environment: str) -> Principal:
+    return Principal(account_id, environment, frozenset(), "system:qc", "system")
+
+
+def _missing(file_id: str) -> list[dict[str, Any]]:
+    return [finding("corrupt", "error", f"The stored file {file_id} could not be read; upload it again.")]
+
+
+def _analyse_audio(file_id: str, key: str) -> tuple[list[dict[str, Any]], int | None]:
+    if not store().exists(key):
+        return _missing(file_id), None
+    from server.qc import audio  # noqa: PLC0415 - scipy takes seconds to import; only the worker needs it
+
+    with store().open(key) as handle:
+        report = audio.analyse(handle)
+    return report.findings, report.duration_ms
+
+
+def _audio_job(track_id: str, file_id: str, key: str, memo: dict[str, Any]) -> None:
+    if file_id not in memo:  # one file on several tracks (the same master) is analysed once per round
+        memo[file_id] = _analyse_audio(file_id, key)
+    findings, duration = memo[file_id]
+    with session_scope() as session:
+        now = utcnow()
+        result = session.exec(
+            update(Track)
+            .where(col(Track.id) == track_id, col(Track.audio_file_id) == file_id, col(Track.qc_status) == "pending")
+            .values(
+                qc_status=verdict(findings),
+                qc_findings=findings,
+                qc_completed_at=now,
+                duration_ms=duration,
+                updated_at=now,
+            )
+        )
+        if result.rowcount != 1:
+            return
+        track = session.get(Track, track_id, populate_existing=True)
+        assert track is not None
+        _emit_audio_events(session, track)
+
+
+def _emit_audio_events(session: Any, track: Track) -> None:
+    from server.api.releases import represent as represent_release  # noqa: PLC0415 - api imports the worker
+    from server.api.tracks import represent_qc  # noqa: PLC0415
+    from server.services import events, releases  # noqa: PLC0415
+
+    principal = _system_principal(track.account_id, track.environment)
+    events.emit(session, principal, "track.qc_completed", represent_qc(session, track))
+    release = session.get(Release, track.release_id) if track.release_id else None
+    if release is not None:
+        before_type = release.release_type
+        releases.refresh_derived(session, release)
+        if release.release_type != before_type:
+            document = represent_release(session, release)
+            events.emit(
+                session, principal, "release.updated", document, previous_attributes={"release_type": before_type}
+            )
+
+
+def _analyse_cover(file_id: str, key: str, size: int) -> list[dict[str, Any]]:
+    if not store().exists(key):
+        return _missing(file_id)
+    from server.qc import cover  # noqa: PLC0415
+
+    with store().open(key) as handle:
+        return cover.analyse(handle, size)
+
+
+def _cover_job(release_id: str, file_id: str, key: str, size: int, memo: dict[str, Any]) -> None:
+    if file_id not in memo:
+        memo[file_id] = _analyse_cover(file_id, key, size)
+    findings = memo[file_id]
+    with session_scope() as session:
+        now = utcnow()
+        result = session.exec(
+            update(Release)
+            .where(
+                col(Release.id) == release_id,
+                col(Release.artwork_file_id) == file_id,
+                col(Release.artwork_qc_status) == "pending",
+            )
+            .values(artwork_qc_status=verdict(findings), artwork_qc_findings=findings, artwork_qc_completed_at=now)
+        )
+        if result.rowcount != 1:
+            return
+        from server.api.releases import represent as represent_release  # noqa: PLC0415
+        from server.services import events  # noqa: PLC0415
+
+        release = session.get(Release, release_id, populate_existing=True)
+        assert release is not None
+        principal = _system_principal(release.account_id, release.environment)
+        events.emit(session, principal, "release.artwork_qc_completed", represent_release(session, release))
+
+
+def run_pending(limit: int = 20) -> int:
+    """Runs up to `limit` pending QC jobs (audio first, oldest first); returns how many it ran."""
+    with session_scope() as session:
+        audio_jobs = session.exec(
+            select(Track.id, File.id, File.storage_key)
+            .join(File, col(File.id) == col(Track.audio_file_id))
+            .where(col(Track.qc_status) == "pending")
+            .order_by(col(Track.updated_at))
+            .limit(limit)
+        ).all()
+        cover_jobs = session.exec(
+            select(Release.id, File.id, File.storage_key, File.size_bytes)
+            .join(File, col(File.id) == col(Release.artwork_file_id))
+            .where(col(Release.artwork_qc_status) == "pending")
+            .order_by(col(Release.updated_at))
+            .limit(limit)
+        ).all()
+    memo: dict[str, Any] = {}
+    for track_id, file_id, key in audio_jobs:
+        _guarded(_audio_job, track_id, file_id, key, memo)
+    for release_id, file_id, key, size in cover_jobs:
+        _guarded(_cover_job, release_id, file_id, key, size, memo)
+    return len(audio_jobs) + len(cover_jobs)
+
+
+def _guarded(job: Any, *args: Any) -> None:
+    try:
+        job(*args)
+    except Exception:  # one broken job must not stop the others; it stays pending and is retried
+        log.exception("QC job %s%r failed", job.__name__, args[:-1])
+
+
+class QcWorker:
+    """A daemon thread that runs pending QC jobs when woken (after an upload) and every `interval` seconds."""
+
+    def __init__(self, interval: float = 5.0) -> None:
+        self.interval = interval
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="og-qc-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        swept_at = 0.0
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                for _ in range(100):  # bounded: a job that keeps failing stays pending for the next round
+                    if self._stop.is_set() or not run_pending():
+                        break
+                now = utcnow().timestamp()
+                if now - swept_at > 3600:
+                    store().sweep_staging(STAGING_MAX_AGE_SECONDS)
+                    swept_at = now
+            except Exception:
+                log.exception("QC worker iteration failed")
+            self._wake.wait(self.interval)
+
+
+_worker: list[QcWorker] = []
+
+
+def start_in_process(interval: float = 5.0) -> QcWorker:
+    qc_worker = QcWorker(interval)
+    qc_worker.start()
+    _worker.append(qc_worker)
+    return qc_worker
+
+
+def stop_in_process() -> None:
+    while _worker:
+        _worker.pop().stop()
+
+
+def wake() -> None:
+    """Tells the in-process worker (if this process runs one) that a job is waiting."""
+    for qc_worker in _worker:
+        qc_worker.wake()

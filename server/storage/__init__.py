@@ -1,0 +1,125 @@
+"""The file store: where uploaded bytes live, content-addressed by SHA-256.
+
+Uploads are streamed into a staging file while their digest is computed (never held whole in memory), then
+committed under their digest. The interface is small on purpose so an object store (S3, GCS) can replace the local
+directory: `stage()` → write chunks → `commit()`; `open()` to read back.
+"""
+
+import hashlib
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Protocol
+
+from server.config import Settings
+
+SNIFF_BYTES = 64  # enough leading bytes to recognise every format we accept (RIFF/WAVE, fLaC, JPEG, PNG)
+
+
+@dataclass
+class StagedFile:
+    """An upload being received: bytes go to `path`, the digest and size are kept as they arrive."""
+
+    path: Path
+    size: int = 0
+    head: bytes = b""
+    _digest: "hashlib._Hash" = field(default_factory=hashlib.sha256, repr=False)
+    _handle: BinaryIO | None = field(default=None, repr=False)
+
+    def write(self, chunk: bytes) -> None:
+        if self._handle is None:
+            self._handle = self.path.open("wb")
+        if len(self.head) < SNIFF_BYTES:
+            self.head += chunk[: SNIFF_BYTES - len(self.head)]
+        self._handle.write(chunk)
+        self._digest.update(chunk)
+        self.size += len(chunk)
+
+    def close(self) -> None:
+        if self._handle is None:
+            self._handle = self.path.open("wb")
+        self._handle.close()
+
+    @property
+    def sha256(self) -> str:
+        return self._digest.hexdigest()
+
+    def discard(self) -> None:
+        if self._handle is not None and not self._handle.closed:
+            self._handle.close()
+        self.path.unlink(missing_ok=True)
+
+
+class FileStore(Protocol):
+    def stage(self) -> StagedFile: ...
+
+    def commit(self, staged: StagedFile) -> str:
+        """Moves a closed staged file to its content address; returns the storage key."""
+        ...
+
+    def open(self, key: str) -> BinaryIO: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def sweep_staging(self, older_than_seconds: float) -> int:
+        """Removes staged files abandoned by requests that never finished; returns how many."""
+        ...
+
+
+class LocalFileStore:
+    """Files under a local directory: `sha256/ab/<digest>`, staging in `tmp/`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.staging = root / "tmp"
+        self.staging.mkdir(parents=True, exist_ok=True)
+
+    def stage(self) -> StagedFile:
+        return StagedFile(self.staging / f"upload-{secrets.token_hex(12)}")
+
+    def commit(self, staged: StagedFile) -> str:
+        digest = staged.sha256
+        key = f"sha256/{digest[:2]}/{digest}"
+        target = self.root / key
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            # Same bytes already stored (by anyone): keep one copy.
+            staged.path.unlink(missing_ok=True)
+        else:
+            os.replace(staged.path, target)
+        return key
+
+    def open(self, key: str) -> BinaryIO:
+        return (self.root / key).open("rb")
+
+    def exists(self, key: str) -> bool:
+        return (self.root / key).is_file()
+
+    def sweep_staging(self, older_than_seconds: float) -> int:
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for path in self.staging.glob("upload-*"):
+            try:
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
+
+_configured: list[FileStore] = []
+
+
+def configure(settings: Settings) -> FileStore:
+    store: FileStore = LocalFileStore(settings.data_dir / "files")
+    _configured[:] = [store]
+    return store
+
+
+def store() -> FileStore:
+    if not _configured:
+        raise RuntimeError("server.storage.configure() was not called")
+    return _configured[0]

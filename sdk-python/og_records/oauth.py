@@ -7,6 +7,9 @@
 
 Refresh tokens rotate: each works once, and the new one arrives with every refresh. `on_token` is called with
 every token the helper obtains, so you can persist the current refresh token before it is needed again.
+
+    oauth.revoke(token.refresh_token)                          # sign-out: ends the whole grant
+    oauth.introspect(access_token).active                      # confidential clients (resource servers) only
 """
 
 import base64
@@ -18,12 +21,14 @@ import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import httpx
 
+from og_records._base import OPERATION_EXTENSION
 from og_records._client import DEFAULT_BASE_URL
-from og_records._exceptions import error_for
+from og_records._exceptions import OGRecordsError, error_for
+from og_records._generated.models.o_auth_introspection import OAuthIntrospection
 
 __all__ = ["AuthorizationRequest", "OAuthAuth", "OAuthClient", "Token"]
 
@@ -119,12 +124,45 @@ class OAuthClient:
         """An httpx auth for `OGRecords(auth=…)` / `AsyncOGRecords(auth=…)` that refreshes when needed."""
         return OAuthAuth(self, token)
 
+    def revoke(self, token: str, *, token_type_hint: str | None = None) -> None:
+        """Revokes an access or refresh token (RFC 7009); either ends the whole grant. Unknown tokens are no error."""
+        form = {"token": token} if token_type_hint is None else {"token": token, "token_type_hint": token_type_hint}
+        response = self._http.send(self._post("/oauth/revoke", "revoke_oauth_token", self._with_credentials(form)))
+        response.read()
+        if not response.is_success:
+            raise error_for(response)
+
+    def introspect(self, token: str) -> OAuthIntrospection:
+        """What the server knows of a token this client was issued (RFC 7662); needs the client secret."""
+        if self.client_secret is None:
+            raise OGRecordsError("Introspection is for confidential clients: pass client_secret= to OAuthClient.")
+        # HTTP Basic with form-encoded id and secret (RFC 6749 §2.3.1), as the introspection endpoint requires.
+        pair = f"{quote(self.client_id, safe='')}:{quote(self.client_secret, safe='')}"
+        request = self._post("/oauth/introspect", "introspect_oauth_token", {"token": token})
+        request.headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode()
+        response = self._http.send(request)
+        response.read()
+        if not response.is_success:
+            raise error_for(response)
+        return OAuthIntrospection.from_dict(response.json())
+
     def token_request(self, form: dict[str, str]) -> httpx.Request:
+        return self._post("/oauth/token", "create_oauth_token", self._with_credentials(form))
+
+    def _with_credentials(self, form: dict[str, str]) -> dict[str, str]:
         fields = {**form, "client_id": self.client_id}
         if self.client_secret is not None:
             fields["client_secret"] = self.client_secret
+        return fields
+
+    def _post(self, path: str, operation_id: str, form: dict[str, str]) -> httpx.Request:
+        # Tagged like the resource methods' requests, so event hooks and transports can tell the operations apart.
         return httpx.Request(
-            "POST", f"{self.base_url}/oauth/token", data=fields, headers={"Accept": "application/json"}
+            "POST",
+            self.base_url + path,
+            data=form,
+            headers={"Accept": "application/json"},
+            extensions={OPERATION_EXTENSION: operation_id},
         )
 
     def token_from(self, response: httpx.Response) -> Token:

@@ -15,7 +15,7 @@ import pytest
 
 from server.openapi.resolver import snake_case, unimplemented_operations
 from server.openapi.specification import raw_document
-from tests.conftest import ROOT, server_env, start_server, stop_server
+from tests.conftest import ROOT, free_port, server_env, start_server, stop_server
 
 SDK = ROOT / "sdk-python"
 SUITE = Path(__file__).parent / "suite"
@@ -60,14 +60,37 @@ def _og_server(env: dict[str, str], *args: str) -> dict[str, object]:
     return data
 
 
+# The suite's server keeps the product's rate limits scaled by this: every key gets 120 requests at once and then 2 a
+# second, so the dedicated rate-limit key meets the real 429 after ~120 requests (under a second here) and waits about a
+# second for it to pass (Retry-After is whole seconds), while no other key of the suite comes near its budget.
+RATE_LIMIT_MULTIPLIER = "2"
+OAUTH_REDIRECT_URI = "http://127.0.0.1/callback"  # loopback: the server accepts it on any port (RFC 8252)
+
+
 @pytest.fixture(scope="module")
 def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[SuiteRun]:
     data_dir = tmp_path_factory.mktemp("sdk-server")
-    env = server_env(data_dir)
-    server = start_server(env, ["serve", "--no-seed"])
+    port = free_port()
+    # OG_BASE_URL: the OAuth server builds its metadata and redirects on the public URL.
+    env = server_env(data_dir, OG_BASE_URL=f"http://127.0.0.1:{port}", OG_RATE_LIMIT_MULTIPLIER=RATE_LIMIT_MULTIPLIER)
+    server = start_server(env, ["serve", "--no-seed"], port=port)
     try:
-        created = _og_server(env, "accounts", "create", "--name", "SDK Test Label")
+        created = _og_server(env, "accounts", "create", "--name", "SDK Test Label", "--email", "owner@sdk.example.com")
         account_id = created["account"]["id"]  # type: ignore[index]
+        developer = _og_server(env, "accounts", "create", "--name", "SDK App Developer")["account"]["id"]  # type: ignore[index]
+        oauth_client = _og_server(
+            env,
+            "oauth-clients",
+            "create",
+            "--account",
+            str(developer),
+            "--name",
+            "SDK Test App",
+            "--redirect-uri",
+            OAUTH_REDIRECT_URI,
+            "--scopes",
+            "persons:read,persons:write",
+        )["oauth_client"]
         keys = {
             "OG_SDK_TEST_API_KEY": created["api_key"]["secret"],  # type: ignore[index]
             "OG_SDK_TEST_RATE_LIMIT_KEY": _og_server(env, "keys", "create", "--account", account_id)["api_key"][  # type: ignore[index]
@@ -76,6 +99,12 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "OG_SDK_TEST_READONLY_KEY": _og_server(
                 env, "keys", "create", "--account", account_id, "--scopes", "persons:read"
             )["api_key"]["secret"],  # type: ignore[index]
+            # The user who signs in on the consent page: the owner of the account the API keys act on.
+            "OG_SDK_TEST_USER_EMAIL": created["user"]["email"],  # type: ignore[index]
+            "OG_SDK_TEST_USER_PASSWORD": created["user"]["password"],  # type: ignore[index]
+            "OG_SDK_TEST_OAUTH_CLIENT_ID": oauth_client["client_id"],  # type: ignore[index]
+            "OG_SDK_TEST_OAUTH_CLIENT_SECRET": oauth_client["client_secret"],  # type: ignore[index]
+            "OG_SDK_TEST_OAUTH_REDIRECT_URI": OAUTH_REDIRECT_URI,
         }
         coverage = data_dir / "called.json"
         suite_env = {

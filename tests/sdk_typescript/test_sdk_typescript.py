@@ -14,12 +14,13 @@ import tarfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from server.openapi.resolver import unimplemented_operations
 from server.openapi.specification import raw_document
-from tests.conftest import ROOT, LiveServer, server_env, start_server, stop_server
+from tests.conftest import ROOT, LiveServer, free_port, server_env, start_server, stop_server
 
 SDK = ROOT / "sdk-typescript"
 CODEGEN_MODULES = ROOT / "codegen" / "node_modules"
@@ -66,25 +67,65 @@ def consumer(tarball: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return project
 
 
+# The server keeps the product's rate limits scaled by this: every key gets 120 requests at once, then 2 a second. The
+# dedicated rate-limit key meets the real 429 after ~120 requests and waits about a second (Retry-After is whole
+# seconds) for the next one; no other key of the suite comes near its budget.
+RATE_LIMIT_MULTIPLIER = "2"
+OAUTH_REDIRECT_URI = "http://127.0.0.1/callback"  # loopback: the server accepts it on any port (RFC 8252)
+
+
 @dataclass
 class Live:
     server: LiveServer
-    api_key: str
-    rate_limit_key: str
+    env: dict[str, str]  # what the TypeScript tests read: OG_TEST_API_KEY, OG_TEST_OAUTH_CLIENT_ID, …
 
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
-    env = server_env(tmp_path_factory.mktemp("server"), OG_WEBHOOKS_ALLOW_LOOPBACK="1")
-    cli = [sys.executable, "-m", "server.cli"]
-    created = json.loads(run([*cli, "accounts", "create", "--name", "TypeScript SDK", "--json"], ROOT, env=env).stdout)
-    account_id = created["account"]["id"]
-    second = json.loads(
-        run([*cli, "keys", "create", "--account", account_id, "--scopes", "all", "--json"], ROOT, env=env).stdout
+    port = free_port()
+    env = server_env(
+        tmp_path_factory.mktemp("server"),
+        OG_WEBHOOKS_ALLOW_LOOPBACK="1",
+        OG_BASE_URL=f"http://127.0.0.1:{port}",  # the OAuth server's issuer and redirects use the public URL
+        OG_RATE_LIMIT_MULTIPLIER=RATE_LIMIT_MULTIPLIER,
     )
-    server = start_server(env, ["serve", "--no-seed"])
+    cli = [sys.executable, "-m", "server.cli"]
+
+    def og_server(*args: str) -> dict[str, Any]:
+        return dict(json.loads(run([*cli, *args, "--json"], ROOT, env=env).stdout))
+
+    created = og_server("accounts", "create", "--name", "TypeScript SDK", "--email", "owner@ts-sdk.example.com")
+    account_id = created["account"]["id"]
+    second = og_server("keys", "create", "--account", account_id, "--scopes", "all")
+    developer = og_server("accounts", "create", "--name", "TypeScript App Developer")["account"]["id"]
+    app = og_server(
+        "oauth-clients",
+        "create",
+        "--account",
+        developer,
+        "--name",
+        "TypeScript Test App",
+        "--redirect-uri",
+        OAUTH_REDIRECT_URI,
+        "--scopes",
+        "persons:read,persons:write",
+    )["oauth_client"]
+    server = start_server(env, ["serve", "--no-seed"], port=port)
     try:
-        yield Live(server, created["api_key"]["secret"], second["api_key"]["secret"])
+        yield Live(
+            server,
+            {
+                "OG_TEST_BASE_URL": server.base_url,
+                "OG_TEST_API_KEY": created["api_key"]["secret"],
+                "OG_TEST_RATE_LIMIT_KEY": second["api_key"]["secret"],
+                # The user who signs in on the consent page owns the account the API key acts on.
+                "OG_TEST_USER_EMAIL": created["user"]["email"],
+                "OG_TEST_USER_PASSWORD": created["user"]["password"],
+                "OG_TEST_OAUTH_CLIENT_ID": app["client_id"],
+                "OG_TEST_OAUTH_CLIENT_SECRET": app["client_secret"],
+                "OG_TEST_OAUTH_REDIRECT_URI": OAUTH_REDIRECT_URI,
+            },
+        )
     finally:
         stop_server(server)
 
@@ -99,13 +140,7 @@ class SuiteRun:
 @pytest.fixture(scope="module")
 def suite(consumer: Path, live: Live) -> SuiteRun:
     log = consumer / "requests.jsonl"
-    env = {
-        **os.environ,
-        "OG_TEST_BASE_URL": live.server.base_url,
-        "OG_TEST_API_KEY": live.api_key,
-        "OG_TEST_RATE_LIMIT_KEY": live.rate_limit_key,
-        "OG_TEST_REQUEST_LOG": str(log),
-    }
+    env = {**os.environ, **live.env, "OG_TEST_REQUEST_LOG": str(log)}
     compiled = sorted(str(path) for path in (consumer / "dist").glob("*.test.js"))
     rate_limit = [path for path in compiled if path.endswith("ratelimit.test.js")]
     outputs, returncode = [], 0

@@ -2,7 +2,7 @@
 
 import json
 import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
@@ -52,6 +52,20 @@ def client(base_url: str, api_key: str) -> Iterator[OGRecords]:
     with OGRecords(api_key=api_key, base_url=base_url, http_client=http) as sdk:
         yield sdk
     http.close()
+
+
+@pytest.fixture
+def recording_http() -> Iterator[Callable[[], httpx.Client]]:
+    """Makes httpx clients (each with its own cookie jar, like a browser) whose requests count as called operations."""
+    opened: list[httpx.Client] = []
+
+    def new() -> httpx.Client:
+        opened.append(httpx.Client(event_hooks={"response": [_record]}))
+        return opened[-1]
+
+    yield new
+    for http in opened:
+        http.close()
 
 
 @pytest.fixture

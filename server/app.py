@@ -16,6 +16,7 @@ from server.openapi import routes, specification
 from server.openapi.resolver import HANDLER_PACKAGE, TagResolver
 from server.openapi.validators import VALIDATOR_MAP
 from server.security import SECURITY_MAP
+from server.webhooks import worker as webhook_worker
 
 
 def upload_paths(document: dict[str, Any]) -> list[str]:
@@ -48,7 +49,8 @@ def build_app(
     specification.install()
     problems.install_catalogue(document.get("x-error-codes", {}))
     routes.install(document, extra={"/openapi.json": ["GET"]})
-    app = connexion.AsyncApp(__name__, security_map=SECURITY_MAP)
+    lifespan = webhook_worker.embedded(settings) if settings.webhooks_embedded_worker else None
+    app = connexion.AsyncApp(__name__, security_map=SECURITY_MAP, lifespan=lifespan)
     app.add_api(
         copy.deepcopy(document),
         resolver=TagResolver(handler_package),

@@ -32,6 +32,8 @@ class Settings:
     log_json: bool
     webhooks_allow_loopback: bool
     secret_key: str = field(repr=False)
+    # Run a webhook delivery worker inside each API process (`og-server serve`); off for separate workers.
+    webhooks_embedded_worker: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -49,6 +51,7 @@ class Settings:
             log_json=_flag("OG_LOG_JSON", True),
             webhooks_allow_loopback=_flag("OG_WEBHOOKS_ALLOW_LOOPBACK", False),
             secret_key=os.environ.get("OG_SECRET_KEY") or _local_secret_key(data_dir),
+            webhooks_embedded_worker=_flag("OG_WEBHOOKS_EMBEDDED_WORKER", True),
         )
 
 

@@ -85,7 +85,8 @@ class JSONRequestBodyValidator(AbstractRequestBodyValidator):  # type: ignore[mi
 
     def _validate(self, body: Any) -> None:
         if body is None:
-            if self._nullable:
+            # An operation whose body is optional (`requestBody.required: false`) accepts none at all.
+            if self._nullable or not self._required:
                 return
             raise validation_failed([FieldError("required", "", "A JSON request body is required.")])
         errors = field_errors(self._schema, body)

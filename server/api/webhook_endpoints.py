@@ -122,11 +122,13 @@ def send_test_webhook(id: str) -> ConnexionResponse:
 
 def recover_webhook_events(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
-    since = timestamp(body["since"])
-    assert since is not None
+    requested_since = timestamp(body["since"])
+    assert requested_since is not None
     with session_scope() as session:
         endpoint = webhook_endpoints.get(session, principal, id)
-        until, count = webhook_deliveries.recover(session, endpoint, since, timestamp(body.get("until")), utcnow())
+        since, until, count = webhook_deliveries.recover(
+            session, endpoint, requested_since, timestamp(body.get("until")), utcnow()
+        )
     document = {
         "object": "webhook_recovery",
         "endpoint_id": id,

@@ -16,7 +16,7 @@ from server.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEn
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, invalid_state, validation_failed
+from server.problems import ApiProblem, FieldError, invalid_state
 from server.webhooks import wakeup
 
 RETENTION = timedelta(days=30)
@@ -128,16 +128,12 @@ def resend(
 
 def recover(
     session: Session, endpoint: WebhookEndpoint, since: datetime, until: datetime | None, moment: datetime
-) -> tuple[datetime, int]:
-    """Schedule every subscribed event created in [since, until) again, oldest first. Returns (until, count)."""
-    until = until or moment
-    errors = []
-    if since < moment - RETENTION:
-        errors.append(FieldError("range_too_old", "/since", "`since` may be at most 30 days ago."))
-    if until <= since:
-        errors.append(FieldError("range_empty", "/until", "`until` must be later than `since`."))
-    if errors:
-        raise validation_failed(errors)
+) -> tuple[datetime, datetime, int]:
+    """Schedule every subscribed event created in [since, until) again, oldest first.
+
+    Returns the effective range (`since` no earlier than the retention allows) and the number of events.
+    """
+    since, until = max(since, moment - RETENTION), until or moment
     if endpoint.status != "enabled":
         raise invalid_state("webhook_endpoint", endpoint.status, "The endpoint is disabled: enable it first.")
     events = session.exec(
@@ -157,7 +153,7 @@ def recover(
             schedule(session, event, endpoint, trigger="recovery", moment=moment)
             count += 1
     session.flush()
-    return until, count
+    return since, until, count
 
 
 def list_attempts(

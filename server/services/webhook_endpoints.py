@@ -25,7 +25,7 @@ ALL_EVENTS = "*"
 
 def create(session: Session, principal: Principal, fields: dict[str, Any]) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret in plain text (shown once, stored only encrypted)."""
-    errors = _url_errors(fields["url"]) + _event_errors(fields["enabled_events"])
+    errors = _url_errors(fields["url"])
     if errors:
         raise validation_failed(errors)
     secret = signing_secrets.generate()
@@ -34,7 +34,7 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> tu
         account_id=principal.account_id,
         environment=principal.environment,
         url=fields["url"],
-        enabled_events=list(fields["enabled_events"]),
+        enabled_events=_normalised_events(fields["enabled_events"]),
         description=fields.get("description"),
         secret_ciphertext=signing_secrets.encrypt(secret, settings().secret_key),
         meta=dict(fields.get("metadata") or {}),
@@ -74,15 +74,13 @@ def list_page(
 
 def update(session: Session, principal: Principal, endpoint_id: str, fields: dict[str, Any]) -> WebhookEndpoint:
     endpoint = get(session, principal, endpoint_id)
-    errors = (_url_errors(fields["url"]) if "url" in fields else []) + (
-        _event_errors(fields["enabled_events"]) if "enabled_events" in fields else []
-    )
+    errors = _url_errors(fields["url"]) if "url" in fields else []
     if errors:
         raise validation_failed(errors)
     if "url" in fields:
         endpoint.url = fields["url"]
     if "enabled_events" in fields:
-        endpoint.enabled_events = list(fields["enabled_events"])
+        endpoint.enabled_events = _normalised_events(fields["enabled_events"])
     if "description" in fields:
         endpoint.description = fields["description"]
     if "metadata" in fields:
@@ -153,10 +151,9 @@ def subscribes(endpoint: WebhookEndpoint, event_type: str) -> bool:
     return ALL_EVENTS in endpoint.enabled_events or event_type in endpoint.enabled_events
 
 
-def _event_errors(types: list[str]) -> list[FieldError]:
-    if ALL_EVENTS in types and len(types) > 1:
-        return [FieldError("wildcard_combined", "/enabled_events", "`*` cannot be combined with other event types.")]
-    return []
+def _normalised_events(types: list[str]) -> list[str]:
+    """`*` subsumes every other type: stored alone, so the endpoint reads back as what it receives."""
+    return [ALL_EVENTS] if ALL_EVENTS in types else list(types)
 
 
 def _url_errors(url: str) -> list[FieldError]:

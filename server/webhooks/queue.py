@@ -105,7 +105,10 @@ def claim(session: Session, *, now: datetime, limit: int, lease: timedelta, serv
 
 
 def record(session: Session, job: Job, outcome: Outcome, *, now: datetime, rng: random.Random | None = None) -> None:
-    """Write the attempt to the log and decide what happens next: done, a retry, or disabling the endpoint."""
+    """Write the attempt to the log and decide what happens next: done, a retry, or disabling the endpoint.
+
+    Flushes, and leaves the commit to the caller (the worker records a whole batch in one transaction).
+    """
     delivery = session.get(WebhookDelivery, job.delivery_id)
     endpoint = session.get(WebhookEndpoint, job.endpoint_id)
     if delivery is None or endpoint is None:
@@ -137,7 +140,7 @@ def record(session: Session, job: Job, outcome: Outcome, *, now: datetime, rng: 
 
     if delivery.attempt_count != job.attempt_number:
         # Our lease ran out and another worker claimed the delivery since: it owns the schedule now.
-        session.commit()
+        session.flush()
         return
     delivery.in_flight_until = None
     delivery.updated_at = now
@@ -168,7 +171,7 @@ def record(session: Session, job: Job, outcome: Outcome, *, now: datetime, rng: 
         delivery.next_attempt_at = now  # a resend or recovery was scheduled while this attempt was in flight
     session.add(delivery)
     session.add(endpoint)
-    session.commit()
+    session.flush()
 
 
 def _more_scheduled(session: Session, job: Job) -> bool:

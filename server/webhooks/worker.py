@@ -113,8 +113,16 @@ class Worker:
             )
 
     def _record(self, results: list[tuple[queue.Job, sender.Outcome]]) -> None:
+        # One transaction (one commit) for the whole batch; should it fail, each result on its own, so one bad
+        # row cannot lose the others.
+        try:
+            with session_scope() as session:
+                for job, outcome in results:
+                    queue.record(session, job, outcome, now=self.clock.now(), rng=self._rng)
+            return
+        except Exception:
+            log.exception("recording a batch of webhook attempts failed; recording them one by one")
         for job, outcome in results:
-            # One transaction per result: a failure recording one (e.g. a deleted endpoint) cannot lose the others.
             try:
                 with session_scope() as session:
                     queue.record(session, job, outcome, now=self.clock.now(), rng=self._rng)

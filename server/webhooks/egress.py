@@ -111,6 +111,8 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
 
 def error_code(exc: BaseException) -> str:
     """The attempt's `error` for a request that got no usable response."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connect_timeout"
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
         return "timeout"
     chain: list[BaseException] = []

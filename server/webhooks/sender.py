@@ -13,7 +13,10 @@ from server.webhooks import signing
 from server.webhooks.clock import Clock
 from server.webhooks.egress import error_code
 
-TIMEOUT_SECONDS = 15.0
+TIMEOUT_SECONDS = 15.0  # the whole attempt, from connecting to the last byte read
+# Resolving and connecting: an endpoint that cannot accept a connection in 5 s is down, and the test action (which
+# waits for its attempt) answers sooner.
+CONNECT_TIMEOUT_SECONDS = 5.0
 EXCERPT_CHARS = 1024
 _EXCERPT_BYTES = EXCERPT_CHARS * 4  # enough bytes for 1024 characters of any UTF-8
 USER_AGENT = "OG-Records-Webhooks/1"
@@ -57,7 +60,13 @@ async def send(
     retry_after: timedelta | None = None
     try:
         async with asyncio.timeout(timeout_seconds):
-            request = client.build_request("POST", url, content=body, headers=headers)
+            request = client.build_request(
+                "POST",
+                url,
+                content=body,
+                headers=headers,
+                timeout=httpx.Timeout(timeout_seconds, connect=min(CONNECT_TIMEOUT_SECONDS, timeout_seconds)),
+            )
             response = await client.send(request, stream=True, follow_redirects=False)
             try:
                 status = response.status_code

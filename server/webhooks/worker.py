@@ -117,8 +117,7 @@ class Worker:
         # row cannot lose the others.
         try:
             with session_scope() as session:
-                for job, outcome in results:
-                    queue.record(session, job, outcome, now=self.clock.now(), rng=self._rng)
+                queue.record_batch(session, results, now=self.clock.now(), rng=self._rng)
             return
         except Exception:
             log.exception("recording a batch of webhook attempts failed; recording them one by one")

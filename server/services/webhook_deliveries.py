@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import event as sa_event
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from server.db.models.events import Event
@@ -131,29 +131,75 @@ def recover(
 ) -> tuple[datetime, datetime, int]:
     """Schedule every subscribed event created in [since, until) again, oldest first.
 
-    Returns the effective range (`since` no earlier than the retention allows) and the number of events.
+    Returns the effective range (`since` no earlier than the retention allows) and the number of events. Written in
+    bulk (a range can hold thousands of events), in one short transaction.
     """
     since, until = max(since, moment - RETENTION), until or moment
     if endpoint.status != "enabled":
         raise invalid_state("webhook_endpoint", endpoint.status, "The endpoint is disabled: enable it first.")
-    events = session.exec(
-        select(Event)
-        .where(
-            col(Event.account_id) == endpoint.account_id,
-            col(Event.environment) == endpoint.environment,
-            col(Event.created_at) >= since,
-            col(Event.created_at) < until,
-            col(Event.type) != TEST_EVENT,
+    in_range = [
+        col(Event.account_id) == endpoint.account_id,
+        col(Event.environment) == endpoint.environment,
+        col(Event.created_at) >= since,
+        col(Event.created_at) < until,
+        col(Event.type) != TEST_EVENT,
+    ]
+    events = [
+        event
+        for event in session.exec(select(Event).where(*in_range).order_by(col(Event.id)))
+        if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events
+    ]
+    deliveries = {
+        delivery.event_id: delivery
+        for delivery in session.exec(
+            select(WebhookDelivery)
+            .join(Event, col(Event.id) == col(WebhookDelivery.event_id))
+            .where(col(WebhookDelivery.endpoint_id) == endpoint.id, *in_range)
         )
-        .order_by(col(Event.id))
-    ).all()
-    count = 0
+    }
+    pending = dict(
+        session.exec(
+            select(WebhookAttempt.delivery_id, func.count())
+            .where(col(WebhookAttempt.endpoint_id) == endpoint.id, col(WebhookAttempt.outcome) == "pending")
+            .group_by(col(WebhookAttempt.delivery_id))
+        ).all()
+    )
     for event in events:
-        if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events:
-            schedule(session, event, endpoint, trigger="recovery", moment=moment)
-            count += 1
+        delivery = deliveries.get(event.id)
+        if delivery is None:
+            delivery = deliveries[event.id] = WebhookDelivery(
+                event_id=event.id, endpoint_id=endpoint.id, status="pending"
+            )
+        if delivery.next_attempt_at is None or delivery.next_attempt_at > moment:
+            delivery.next_attempt_at = moment
+        if delivery.status in ("succeeded", "dead"):
+            delivery.status = "pending"
+        delivery.updated_at = moment
+        session.add(delivery)
     session.flush()
-    return since, until, count
+    for event in events:
+        delivery = deliveries[event.id]
+        assert delivery.id is not None
+        session.add(
+            WebhookAttempt(
+                id=new_id("wa"),
+                account_id=event.account_id,
+                environment=event.environment,
+                delivery_id=delivery.id,
+                endpoint_id=endpoint.id,
+                event_id=event.id,
+                event_type=event.type,
+                attempt=delivery.attempt_count + pending.get(delivery.id, 0) + 1,
+                trigger="recovery",
+                next_attempt_at=moment,
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
+    if events:
+        _wake_worker_after_commit(session)
+    session.flush()
+    return since, until, len(events)
 
 
 def list_attempts(

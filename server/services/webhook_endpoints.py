@@ -2,6 +2,7 @@
 
 import ipaddress
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -20,6 +21,9 @@ from server.webhooks import signing_secrets
 from server.webhooks.egress import address_allowed, is_loopback_host
 
 DEFAULT_OVERLAP_SECONDS = 86400
+REGISTRATION_DNS_SECONDS = 2.0
+# A slow resolver must not hold a request: lookups run here and are abandoned after the timeout.
+_resolver = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook-dns")
 ALL_EVENTS = "*"
 
 
@@ -183,15 +187,22 @@ def _url_errors(url: str) -> list[FieldError]:
 def _resolves_publicly(host: str) -> bool:
     """False when the host is, or resolves to, an address deliveries may not reach.
 
-    A name that does not resolve (yet) is accepted: its deliveries fail with `dns_failure` until it does. The
-    check is repeated on every connection (server.webhooks.egress), so this is early feedback, not the guard.
+    A name that does not resolve (yet), or not within 2 s, is accepted: its deliveries fail with `dns_failure` until
+    it does. The check is repeated on every connection (server.webhooks.egress), so this is early feedback, not the
+    guard.
     """
     try:
         addresses = [ipaddress.ip_address(host)]
     except ValueError:
+        lookup = _resolver.submit(socket.getaddrinfo, host, 443, type=socket.SOCK_STREAM)
         try:
-            infos = socket.getaddrinfo(host, 443, type=socket.SOCK_STREAM)
-        except (OSError, UnicodeError):
+            infos = lookup.result(timeout=REGISTRATION_DNS_SECONDS)
+        except (OSError, UnicodeError, TimeoutError):
             return True
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+        addresses = []
+        for info in infos:
+            try:
+                addresses.append(ipaddress.ip_address(str(info[4][0]).split("%")[0]))
+            except ValueError:
+                continue
     return all(address_allowed(address, allow_loopback=False) for address in addresses)

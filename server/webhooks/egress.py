@@ -11,6 +11,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Iterable
+from functools import cache
 
 import httpcore
 import httpx
@@ -101,12 +102,18 @@ class GuardedTransport(httpx.AsyncHTTPTransport):
     def __init__(self, *, allow_loopback: bool, max_connections: int = 100) -> None:
         super().__init__(trust_env=False, limits=httpx.Limits(max_connections=max_connections))
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl.create_default_context(),
+            ssl_context=_ssl_context(),
             max_connections=max_connections,
             max_keepalive_connections=max_connections,
             keepalive_expiry=5.0,
             network_backend=GuardedBackend(allow_loopback=allow_loopback),
         )
+
+
+@cache
+def _ssl_context() -> ssl.SSLContext:
+    # Loading the CA bundle takes milliseconds; the test action builds a transport per request.
+    return ssl.create_default_context()
 
 
 def error_code(exc: BaseException) -> str:

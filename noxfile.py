@@ -134,6 +134,8 @@ def bench(session: nox.Session) -> None:
     _install(session)
     _node_tools(session)
     session.run("python", "-m", "benchmarks.auth")
+    session.run("python", "-m", "benchmarks.releases_qc")
+    session.run("python", "-m", "benchmarks.webhooks")
     session.run(
         "python",
         "-m",

@@ -23,6 +23,7 @@ from server.qc import worker as qc_worker
 from server.ratelimit.limiter import RateLimiter, limiter_from_settings
 from server.ratelimit.middleware import DecisionHeaders, GuardRefusalHeaders, RateLimitMiddleware
 from server.security import SECURITY_MAP
+from server.webhooks import worker as webhook_worker
 
 
 def upload_paths(document: dict[str, Any]) -> list[str]:
@@ -50,14 +51,20 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
 
 
 def background_work(settings: Settings) -> Any:
-    """The app's lifespan: the in-process QC worker runs while the app does (unless OG_QC_IN_PROCESS=0)."""
+    """The app's lifespan: the work that runs beside the requests while the app does. The in-process QC worker
+    (unless OG_QC_IN_PROCESS=0) and the embedded webhook delivery worker (unless OG_WEBHOOKS_EMBEDDED_WORKER=0)."""
+    deliveries = webhook_worker.embedded(settings) if settings.webhooks_embedded_worker else None
 
     @asynccontextmanager
-    async def lifespan(_app: Any) -> AsyncIterator[None]:
+    async def lifespan(app: Any) -> AsyncIterator[None]:
         if settings.qc_in_process:
             qc_worker.start_in_process()
         try:
-            yield
+            if deliveries is None:
+                yield
+            else:
+                async with deliveries(app):
+                    yield
         finally:
             qc_worker.stop_in_process()
 

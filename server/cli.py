@@ -2,6 +2,7 @@
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -42,6 +43,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     from server.seed import seed_demo_if_empty
 
     _prepare(settings)
+    if args.no_worker:  # read again by server.asgi in each uvicorn process
+        os.environ["OG_WEBHOOKS_EMBEDDED_WORKER"] = "0"
     demo = seed_demo_if_empty(settings) if not args.no_seed else None
     base_url = f"http://{args.host}:{args.port}"
     if demo is not None:
@@ -61,6 +64,32 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         access_log=False,
         proxy_headers=False,
     )
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+    import signal
+    from datetime import timedelta
+
+    from server.db import engine as db
+    from server.webhooks import worker
+
+    # No migration here: many workers start at once; `og-server migrate` (or serve) brings the schema up first.
+    db.configure(settings)
+    delivery_worker = worker.Worker.from_settings(
+        settings, batch=args.batch, lease=timedelta(seconds=args.lease_seconds)
+    )
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop.set)
+        print(f"webhook worker running (batch {args.batch}, lease {args.lease_seconds} s)", flush=True)
+        await worker.run(delivery_worker, stop)
+
+    asyncio.run(main())
     return 0
 
 
@@ -209,6 +238,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--no-seed", action="store_true", help="do not seed the demo account")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="do not deliver webhooks in this process (run `og-server worker`)"
+    )
+
+    worker_parser = command(
+        "worker", cmd_worker, "Deliver webhooks: a worker process beside `serve --no-worker` (PostgreSQL)."
+    )
+    worker_parser.add_argument("--batch", type=int, default=64, help="deliveries claimed and sent at once")
+    worker_parser.add_argument(
+        "--lease-seconds", type=int, default=60, help="how long a claimed delivery is reserved (must exceed 15)"
+    )
 
     command("migrate", cmd_migrate, "Bring the database to the newest schema.")
 

@@ -38,6 +38,8 @@ class Settings:
     rate_limit_prefix: str = "og:rl"
     # Run audio/cover QC in a thread of the server process; off when a separate worker process runs it.
     qc_in_process: bool = True
+    # Run a webhook delivery worker inside each API process (`og-server serve`); off for separate workers.
+    webhooks_embedded_worker: bool = False
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -58,6 +60,7 @@ class Settings:
             rate_limit_multiplier=float(os.environ.get("OG_RATE_LIMIT_MULTIPLIER") or 1),
             rate_limit_prefix=os.environ.get("OG_RATE_LIMIT_PREFIX") or "og:rl",
             qc_in_process=_flag("OG_QC_IN_PROCESS", True),
+            webhooks_embedded_worker=_flag("OG_WEBHOOKS_EMBEDDED_WORKER", True),
         )
 
 

@@ -38,6 +38,13 @@ def configure(settings: Settings) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
 
 
+def settings() -> Settings:
+    """The process's settings, as given to configure()."""
+    if not _configured:
+        raise RuntimeError("server.db.engine.configure() was not called")
+    return _configured[0]
+
+
 def engine() -> Engine:
     if not _configured:
         raise RuntimeError("server.db.engine.configure() was not called")

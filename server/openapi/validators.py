@@ -83,9 +83,13 @@ class JSONRequestBodyValidator(AbstractRequestBodyValidator):  # type: ignore[mi
         except UnicodeDecodeError as exc:
             raise ApiProblem(400, "invalid_encoding", f"The request body is not valid UTF-8: {exc.reason}.") from exc
         try:
-            return json.loads(text)
+            document = json.loads(text)
         except json.JSONDecodeError as exc:
             raise ApiProblem(400, "malformed_json", f"The request body is not valid JSON: {exc}.") from exc
+        if document is None and not self._nullable:
+            # A literal `null` is a body, and not an absent one: an optional body still refuses it.
+            raise validation_failed([FieldError("type", "", "null is not a valid request body.")])
+        return document
 
     def _validate(self, body: Any) -> None:
         if body is _NO_BODY:

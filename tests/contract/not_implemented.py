@@ -24,19 +24,6 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         "followSmartLink",
         "getSmartLink",
         "getSmartLinkStats",
-        # Events and outbound webhooks (issue: outbound webhooks)
-        "listEvents",
-        "getEvent",
-        "resendEvent",
-        "createWebhookEndpoint",
-        "listWebhookEndpoints",
-        "getWebhookEndpoint",
-        "updateWebhookEndpoint",
-        "deleteWebhookEndpoint",
-        "rotateWebhookEndpointSecret",
-        "listWebhookAttempts",
-        "sendTestWebhook",
-        "recoverWebhookEvents",
         # Access (issue: access)
         # Inbound provider webhooks
         "receiveStripeWebhook",

@@ -82,7 +82,8 @@ def test_schemathesis_finds_no_failure(live: tuple[LiveServer, str], tmp_path: P
         "--header",
         f"Authorization: Bearer {secret}",
         "--request-timeout",
-        "10",
+        # sendTestWebhook may wait up to 15 s for the endpoint (its documented bound) before answering.
+        "20",
         "--no-color",
         "--report",
         "junit",

@@ -1527,7 +1527,7 @@ export type WebhookAttempt = {
      */
     started_at: string | null;
     /**
-     * Time until the response (or the error), in milliseconds. Requests time out after 15 seconds.
+     * Time until the response (or the error), in milliseconds. Requests time out after 15 seconds (5 seconds to connect).
      */
     duration_ms: number | null;
     /**
@@ -1539,8 +1539,9 @@ export type WebhookAttempt = {
      */
     response_excerpt: string | null;
     /**
-     * Why the attempt failed without a usable response, e.g. `timeout`, `connection_refused`, `dns_failure`,
-     * `tls_error`, `address_not_allowed`; `null` when a response arrived.
+     * Why the attempt failed without a usable response, e.g. `timeout` (no full answer in 15 s), `connect_timeout`
+     * (no connection in 5 s), `connection_refused`, `dns_failure`, `tls_error`, `address_not_allowed`; `null` when a
+     * response arrived.
      *
      */
     error: string | null;
@@ -1643,7 +1644,7 @@ export type WebhookEndpointCreate = {
      */
     url: string;
     /**
-     * The event types to deliver, or `["*"]` for every type. `*` cannot be combined with other types.
+     * The event types to deliver, or `["*"]` for every type. `*` together with other types means every type (stored as `["*"]`).
      */
     enabled_events: Array<WebhookEventType>;
     description?: string | null;
@@ -1709,17 +1710,17 @@ export type WebhookAttemptList = ListMeta & {
  */
 export type WebhookRecovery = {
     /**
-     * Re-send events created at or after this time; at most 30 days ago (events are kept 30 days).
+     * Re-send events created at or after this time. Events are kept 30 days, so an earlier `since` means 30 days ago.
      */
     since: string;
     /**
-     * Re-send events created before this time; defaults to now. Must be later than `since`.
+     * Re-send events created before this time; defaults to now. A range that ends before it starts is empty.
      */
     until?: string | null;
 };
 
 /**
- * A scheduled recovery. The events are delivered in the order they were created, as new attempts.
+ * A scheduled recovery. The events are scheduled oldest first, as new attempts (they may arrive out of order).
  */
 export type WebhookRecoveryResult = {
     object: 'webhook_recovery';

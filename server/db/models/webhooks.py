@@ -62,6 +62,9 @@ class WebhookDelivery(Timestamps, table=True):
     attempt_count: int = Field(default=0)
     next_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_attempt_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The lease of the worker sending it right now (claimed rows are skipped until it passes). A worker that dies
+    # mid-request leaves the lease behind; the row becomes claimable again when it expires, so nothing is lost.
+    in_flight_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class WebhookAttempt(TenantOwned, table=True):

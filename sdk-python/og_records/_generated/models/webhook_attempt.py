@@ -37,14 +37,15 @@ class WebhookAttempt:
         started_at (datetime.datetime | None): When the request was sent; `null` while the attempt is scheduled but not
             yet sent.
         duration_ms (int | None): Time until the response (or the error), in milliseconds. Requests time out after 15
-            seconds.
+            seconds (5 seconds to connect).
         response_status (int | None): The endpoint's HTTP status; `null` if no response arrived (timeout, connection
             error) or not yet sent.
         response_excerpt (None | str): The first 1024 characters of the response body (decoded as UTF-8, invalid bytes
             replaced).
-        error (None | str): Why the attempt failed without a usable response, e.g. `timeout`, `connection_refused`,
-            `dns_failure`,
-            `tls_error`, `address_not_allowed`; `null` when a response arrived.
+        error (None | str): Why the attempt failed without a usable response, e.g. `timeout` (no full answer in 15 s),
+            `connect_timeout`
+            (no connection in 5 s), `connection_refused`, `dns_failure`, `tls_error`, `address_not_allowed`; `null` when a
+            response arrived.
         outcome (WebhookAttemptOutcome): `succeeded` on any 2xx status, `failed` otherwise (3xx counts as failure),
             `pending` until sent.
         next_attempt_at (datetime.datetime | None): For a pending attempt, when it is scheduled; for a failed one, when

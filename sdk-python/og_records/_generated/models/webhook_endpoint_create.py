@@ -26,8 +26,8 @@ class WebhookEndpointCreate:
             are
             refused (`422`). Plain `http` is accepted only for loopback hosts (`localhost`, `127.0.0.0/8`, `[::1]`) and only
             when the server runs with `OG_WEBHOOKS_ALLOW_LOOPBACK=1`, which is meant for local development.
-        enabled_events (list[WebhookEventType]): The event types to deliver, or `["*"]` for every type. `*` cannot be
-            combined with other types.
+        enabled_events (list[WebhookEventType]): The event types to deliver, or `["*"]` for every type. `*` together
+            with other types means every type (stored as `["*"]`).
         description (None | str | Unset):
         metadata (Metadata | Unset): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
             characters), stored with the

@@ -18,10 +18,10 @@ class WebhookRecovery:
     """The time range of events to deliver again to one endpoint.
 
     Attributes:
-        since (datetime.datetime): Re-send events created at or after this time; at most 30 days ago (events are kept 30
-            days).
-        until (datetime.datetime | None | Unset): Re-send events created before this time; defaults to now. Must be
-            later than `since`.
+        since (datetime.datetime): Re-send events created at or after this time. Events are kept 30 days, so an earlier
+            `since` means 30 days ago.
+        until (datetime.datetime | None | Unset): Re-send events created before this time; defaults to now. A range that
+            ends before it starts is empty.
     """
 
     since: datetime.datetime

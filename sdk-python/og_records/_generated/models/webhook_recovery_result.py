@@ -14,7 +14,7 @@ T = TypeVar("T", bound="WebhookRecoveryResult")
 
 @_attrs_define
 class WebhookRecoveryResult:
-    """A scheduled recovery. The events are delivered in the order they were created, as new attempts.
+    """A scheduled recovery. The events are scheduled oldest first, as new attempts (they may arrive out of order).
 
     Attributes:
         object_ (Literal['webhook_recovery']):

@@ -119,11 +119,12 @@ def sync_detailed(
     """Re-send a time range of events
 
      Schedules a new delivery of every event created in `[since, until)` whose type the endpoint
-    subscribes to, in the
-    order they were created, whether or not they were delivered before (receivers deduplicate on
-    `webhook-id`).
-    `since` may be at most 30 days ago. Answers `202` with the number of events; the deliveries appear
-    as attempts
+    subscribes to, oldest
+    first, whether or not they were delivered before (receivers deduplicate on `webhook-id`). Deliveries
+    run
+    concurrently, so events may arrive out of order: use each event's `created` to order them.
+    Events are kept 30 days: an earlier `since` starts the range 30 days ago (the answer says so).
+    Answers `202` with the number of events; the deliveries appear as attempts
     with `trigger: recovery`. A disabled endpoint is refused with `409 invalid_state`: enable it first.
 
     Args:
@@ -162,11 +163,12 @@ def sync(
     """Re-send a time range of events
 
      Schedules a new delivery of every event created in `[since, until)` whose type the endpoint
-    subscribes to, in the
-    order they were created, whether or not they were delivered before (receivers deduplicate on
-    `webhook-id`).
-    `since` may be at most 30 days ago. Answers `202` with the number of events; the deliveries appear
-    as attempts
+    subscribes to, oldest
+    first, whether or not they were delivered before (receivers deduplicate on `webhook-id`). Deliveries
+    run
+    concurrently, so events may arrive out of order: use each event's `created` to order them.
+    Events are kept 30 days: an earlier `since` starts the range 30 days ago (the answer says so).
+    Answers `202` with the number of events; the deliveries appear as attempts
     with `trigger: recovery`. A disabled endpoint is refused with `409 invalid_state`: enable it first.
 
     Args:
@@ -200,11 +202,12 @@ async def asyncio_detailed(
     """Re-send a time range of events
 
      Schedules a new delivery of every event created in `[since, until)` whose type the endpoint
-    subscribes to, in the
-    order they were created, whether or not they were delivered before (receivers deduplicate on
-    `webhook-id`).
-    `since` may be at most 30 days ago. Answers `202` with the number of events; the deliveries appear
-    as attempts
+    subscribes to, oldest
+    first, whether or not they were delivered before (receivers deduplicate on `webhook-id`). Deliveries
+    run
+    concurrently, so events may arrive out of order: use each event's `created` to order them.
+    Events are kept 30 days: an earlier `since` starts the range 30 days ago (the answer says so).
+    Answers `202` with the number of events; the deliveries appear as attempts
     with `trigger: recovery`. A disabled endpoint is refused with `409 invalid_state`: enable it first.
 
     Args:
@@ -241,11 +244,12 @@ async def asyncio(
     """Re-send a time range of events
 
      Schedules a new delivery of every event created in `[since, until)` whose type the endpoint
-    subscribes to, in the
-    order they were created, whether or not they were delivered before (receivers deduplicate on
-    `webhook-id`).
-    `since` may be at most 30 days ago. Answers `202` with the number of events; the deliveries appear
-    as attempts
+    subscribes to, oldest
+    first, whether or not they were delivered before (receivers deduplicate on `webhook-id`). Deliveries
+    run
+    concurrently, so events may arrive out of order: use each event's `created` to order them.
+    Events are kept 30 days: an earlier `since` starts the range 30 days ago (the answer says so).
+    Answers `202` with the number of events; the deliveries appear as attempts
     with `trigger: recovery`. A disabled endpoint is refused with `409 invalid_state`: enable it first.
 
     Args:

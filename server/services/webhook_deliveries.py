@@ -1,0 +1,262 @@
+"""Scheduling deliveries: the fan-out of new events, resends, range recovery, and the attempt log.
+
+Sending is the worker's job (server.webhooks.worker); this module only writes what is due, in the caller's
+transaction.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from server.db.models.events import Event
+from server.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from server.ids import has_prefix, new_id
+from server.pagination import Page, paginate
+from server.principal import Principal
+from server.problems import ApiProblem, FieldError, invalid_state
+from server.webhooks import wakeup
+
+RETENTION = timedelta(days=30)
+TEST_EVENT = "webhook.test"  # never fanned out: it goes only to the endpoint it is sent to
+
+
+def fan_out(session: Session, event: Event) -> int:
+    """One due delivery per enabled endpoint of the event's tenant that subscribes to its type."""
+    if event.type == TEST_EVENT:
+        return 0
+    endpoints = session.exec(
+        select(WebhookEndpoint).where(
+            col(WebhookEndpoint.account_id) == event.account_id,
+            col(WebhookEndpoint.environment) == event.environment,
+            col(WebhookEndpoint.status) == "enabled",
+        )
+    ).all()
+    count = 0
+    for endpoint in endpoints:
+        if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events:
+            session.add(
+                WebhookDelivery(
+                    event_id=event.id, endpoint_id=endpoint.id, next_attempt_at=event.created_at, status="pending"
+                )
+            )
+            count += 1
+    if count:
+        _wake_worker_after_commit(session)
+    return count
+
+
+def drop_pending(session: Session, endpoint_id: str, moment: datetime) -> None:
+    """Cancel everything still scheduled for an endpoint (it was disabled)."""
+    session.execute(
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.endpoint_id) == endpoint_id, col(WebhookDelivery.next_attempt_at).is_not(None))
+        .values(next_attempt_at=None, status="dead", updated_at=moment)
+    )
+    session.execute(
+        update(WebhookAttempt)
+        .where(col(WebhookAttempt.endpoint_id) == endpoint_id, col(WebhookAttempt.outcome) == "pending")
+        .values(outcome="failed", error="endpoint_disabled", next_attempt_at=None, updated_at=moment)
+    )
+
+
+def schedule(
+    session: Session, event: Event, endpoint: WebhookEndpoint, *, trigger: str, moment: datetime
+) -> WebhookAttempt:
+    """A new attempt (resend, recovery) of an event to an endpoint, due now, written as `pending`."""
+    delivery = session.exec(
+        select(WebhookDelivery).where(
+            col(WebhookDelivery.event_id) == event.id, col(WebhookDelivery.endpoint_id) == endpoint.id
+        )
+    ).first()
+    if delivery is None:
+        delivery = WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id, status="pending")
+    # An earlier retry still scheduled later is brought forward: the new attempt replaces it.
+    if delivery.next_attempt_at is None or delivery.next_attempt_at > moment:
+        delivery.next_attempt_at = moment
+    if delivery.status in ("succeeded", "dead"):
+        delivery.status = "pending"
+    delivery.updated_at = moment
+    session.add(delivery)
+    session.flush()
+    assert delivery.id is not None
+    already_pending = len(
+        session.exec(
+            select(WebhookAttempt.id).where(
+                col(WebhookAttempt.delivery_id) == delivery.id, col(WebhookAttempt.outcome) == "pending"
+            )
+        ).all()
+    )
+    attempt = WebhookAttempt(
+        id=new_id("wa"),
+        account_id=event.account_id,
+        environment=event.environment,
+        delivery_id=delivery.id,
+        endpoint_id=endpoint.id,
+        event_id=event.id,
+        event_type=event.type,
+        attempt=delivery.attempt_count + already_pending + 1,  # renumbered when it is actually sent
+        trigger=trigger,
+        next_attempt_at=moment,
+        created_at=moment,
+        updated_at=moment,
+    )
+    session.add(attempt)
+    _wake_worker_after_commit(session)
+    return attempt
+
+
+def resend(
+    session: Session, principal: Principal, event: Event, endpoint: WebhookEndpoint | None, moment: datetime
+) -> list[WebhookAttempt]:
+    if endpoint is not None:
+        if endpoint.status != "enabled":
+            raise invalid_state("webhook_endpoint", endpoint.status, "The endpoint is disabled: enable it first.")
+        targets = [endpoint]
+    else:
+        targets = [
+            e
+            for e in _enabled_endpoints(session, principal)
+            if event.type != TEST_EVENT and ("*" in e.enabled_events or event.type in e.enabled_events)
+        ]
+    attempts = [schedule(session, event, target, trigger="resend", moment=moment) for target in targets]
+    session.flush()
+    return attempts
+
+
+def recover(
+    session: Session, endpoint: WebhookEndpoint, since: datetime, until: datetime | None, moment: datetime
+) -> tuple[datetime, datetime, int]:
+    """Schedule every subscribed event created in [since, until) again, oldest first.
+
+    Returns the effective range (`since` no earlier than the retention allows) and the number of events. Written in
+    bulk (a range can hold thousands of events), in one short transaction.
+    """
+    since, until = max(since, moment - RETENTION), until or moment
+    if endpoint.status != "enabled":
+        raise invalid_state("webhook_endpoint", endpoint.status, "The endpoint is disabled: enable it first.")
+    in_range = [
+        col(Event.account_id) == endpoint.account_id,
+        col(Event.environment) == endpoint.environment,
+        col(Event.created_at) >= since,
+        col(Event.created_at) < until,
+        col(Event.type) != TEST_EVENT,
+    ]
+    events = [
+        event
+        for event in session.exec(select(Event).where(*in_range).order_by(col(Event.id)))
+        if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events
+    ]
+    deliveries = {
+        delivery.event_id: delivery
+        for delivery in session.exec(
+            select(WebhookDelivery)
+            .join(Event, col(Event.id) == col(WebhookDelivery.event_id))
+            .where(col(WebhookDelivery.endpoint_id) == endpoint.id, *in_range)
+        )
+    }
+    pending = dict(
+        session.exec(
+            select(WebhookAttempt.delivery_id, func.count())
+            .where(col(WebhookAttempt.endpoint_id) == endpoint.id, col(WebhookAttempt.outcome) == "pending")
+            .group_by(col(WebhookAttempt.delivery_id))
+        ).all()
+    )
+    for event in events:
+        delivery = deliveries.get(event.id)
+        if delivery is None:
+            delivery = deliveries[event.id] = WebhookDelivery(
+                event_id=event.id, endpoint_id=endpoint.id, status="pending"
+            )
+        if delivery.next_attempt_at is None or delivery.next_attempt_at > moment:
+            delivery.next_attempt_at = moment
+        if delivery.status in ("succeeded", "dead"):
+            delivery.status = "pending"
+        delivery.updated_at = moment
+        session.add(delivery)
+    session.flush()
+    for event in events:
+        delivery = deliveries[event.id]
+        assert delivery.id is not None
+        session.add(
+            WebhookAttempt(
+                id=new_id("wa"),
+                account_id=event.account_id,
+                environment=event.environment,
+                delivery_id=delivery.id,
+                endpoint_id=endpoint.id,
+                event_id=event.id,
+                event_type=event.type,
+                attempt=delivery.attempt_count + pending.get(delivery.id, 0) + 1,
+                trigger="recovery",
+                next_attempt_at=moment,
+                created_at=moment,
+                updated_at=moment,
+            )
+        )
+    if events:
+        _wake_worker_after_commit(session)
+    session.flush()
+    return since, until, len(events)
+
+
+def list_attempts(
+    session: Session,
+    endpoint: WebhookEndpoint,
+    *,
+    limit: int,
+    cursor: str | None,
+    event_id: str | None,
+    outcome: str | None,
+    moment: datetime,
+) -> Page[WebhookAttempt]:
+    where = [
+        col(WebhookAttempt.endpoint_id) == endpoint.id,
+        col(WebhookAttempt.created_at) >= moment - RETENTION,
+    ]
+    if event_id is not None:
+        where.append(col(WebhookAttempt.event_id) == event_id)
+    if outcome is not None:
+        where.append(col(WebhookAttempt.outcome) == outcome)
+    filters = {"endpoint": endpoint.id, "event_id": event_id, "outcome": outcome}
+    return paginate(
+        session, WebhookAttempt, where=where, list_name="webhook_attempts", filters=filters, limit=limit, cursor=cursor
+    )
+
+
+def find_endpoint(session: Session, principal: Principal, endpoint_id: str) -> WebhookEndpoint:
+    endpoint = session.get(WebhookEndpoint, endpoint_id) if has_prefix(endpoint_id, "we") else None
+    if endpoint is None or (endpoint.account_id, endpoint.environment) != (principal.account_id, principal.environment):
+        raise ApiProblem(
+            404,
+            "not_found",
+            f"No webhook endpoint with id {endpoint_id} exists.",
+            errors=[FieldError("not_found", "/endpoint_id", "No such webhook endpoint.")],
+        )
+    return endpoint
+
+
+def _enabled_endpoints(session: Session, principal: Principal) -> list[WebhookEndpoint]:
+    return list(
+        session.exec(
+            select(WebhookEndpoint).where(
+                col(WebhookEndpoint.account_id) == principal.account_id,
+                col(WebhookEndpoint.environment) == principal.environment,
+                col(WebhookEndpoint.status) == "enabled",
+            )
+        ).all()
+    )
+
+
+def _wake_worker_after_commit(session: Session) -> None:
+    """Nudge this process's worker once the transaction commits (others find the rows by polling)."""
+    if not session.info.get("webhooks_wake"):
+        session.info["webhooks_wake"] = True
+        sa_event.listen(session, "after_commit", _after_commit, once=True)
+
+
+def _after_commit(session: Session, *_args: Any) -> None:
+    session.info.pop("webhooks_wake", None)
+    wakeup.notify()

@@ -1,0 +1,274 @@
+"""The delivery queue in the database: claiming due deliveries, and recording what an attempt did."""
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_
+from sqlmodel import Session, col, select
+
+from server.db.models.events import Event
+from server.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from server.ids import new_id
+from server.services import events, webhook_endpoints
+from server.services.webhook_deliveries import RETENTION
+from server.webhooks.schedule import DISABLE_AFTER, next_delay
+from server.webhooks.sender import Outcome
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything one attempt needs, read at claim time so sending touches no database."""
+
+    delivery_id: int
+    attempt_number: int  # the delivery's attempt_count after the claim: also the claim's fencing token
+    trigger: str
+    pending_attempt_id: str | None  # a scheduled (resend, recovery, test) attempt this one fills in
+    account_id: str
+    environment: str
+    event_id: str
+    event_type: str
+    endpoint_id: str
+    url: str
+    body: bytes
+    secrets: tuple[str, ...]
+
+
+def event_body(event: Event) -> bytes:
+    return json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def claim(session: Session, *, now: datetime, limit: int, lease: timedelta, server_key: str) -> list[Job]:
+    """Reserve up to `limit` due deliveries for this worker until `now + lease`, and commit the reservation.
+
+    On PostgreSQL the due rows are locked with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows
+    without waiting for each other; the lease then keeps them out of reach while the request is in flight.
+    """
+    due = session.exec(
+        select(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.next_attempt_at) <= now,
+            or_(col(WebhookDelivery.in_flight_until).is_(None), col(WebhookDelivery.in_flight_until) < now),
+        )
+        .order_by(col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    if not due:
+        session.rollback()
+        return []
+    ids = [d.id for d in due]
+    events_by_id = {e.id: e for e in session.exec(select(Event).where(col(Event.id).in_({d.event_id for d in due})))}
+    endpoints_by_id = {
+        e.id: e
+        for e in session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_({d.endpoint_id for d in due})))
+    }
+    pending: dict[int, WebhookAttempt] = {}
+    for attempt in session.exec(
+        select(WebhookAttempt)
+        .where(col(WebhookAttempt.delivery_id).in_(ids), col(WebhookAttempt.outcome) == "pending")
+        .order_by(col(WebhookAttempt.id).desc())
+    ):
+        pending[attempt.delivery_id] = attempt  # descending, so the oldest pending attempt wins
+    jobs = []
+    for delivery in due:
+        event, endpoint = events_by_id[delivery.event_id], endpoints_by_id[delivery.endpoint_id]
+        assert delivery.id is not None
+        if endpoint.status != "enabled" and delivery.id not in pending:
+            delivery.next_attempt_at, delivery.status = None, "dead"
+            session.add(delivery)
+            continue
+        delivery.attempt_count += 1
+        delivery.in_flight_until = now + lease
+        delivery.last_attempt_at = now
+        session.add(delivery)
+        scheduled = pending.get(delivery.id)
+        jobs.append(
+            Job(
+                delivery_id=delivery.id,
+                attempt_number=delivery.attempt_count,
+                trigger=scheduled.trigger if scheduled else ("automatic" if delivery.attempt_count == 1 else "retry"),
+                pending_attempt_id=scheduled.id if scheduled else None,
+                account_id=event.account_id,
+                environment=event.environment,
+                event_id=event.id,
+                event_type=event.type,
+                endpoint_id=endpoint.id,
+                url=endpoint.url,
+                body=event_body(event),
+                secrets=tuple(webhook_endpoints.active_secrets(endpoint, now, server_key)),
+            )
+        )
+    session.commit()
+    return jobs
+
+
+def record_batch(
+    session: Session, results: list[tuple[Job, Outcome]], *, now: datetime, rng: random.Random | None = None
+) -> None:
+    """`record` for a batch, with the rows it reads loaded in three queries instead of three per result."""
+    delivery_ids = [job.delivery_id for job, _ in results]
+    list(session.exec(select(WebhookDelivery).where(col(WebhookDelivery.id).in_(delivery_ids))))
+    list(session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_({j.endpoint_id for j, _ in results}))))
+    scheduled = {
+        (attempt.delivery_id, attempt.id)
+        for attempt in session.exec(
+            select(WebhookAttempt).where(
+                col(WebhookAttempt.delivery_id).in_(delivery_ids), col(WebhookAttempt.outcome) == "pending"
+            )
+        )
+    }
+    for job, outcome in results:
+        more = any(d == job.delivery_id and a != job.pending_attempt_id for d, a in scheduled)
+        record(session, job, outcome, now=now, rng=rng, more_scheduled=more)
+
+
+def record(
+    session: Session,
+    job: Job,
+    outcome: Outcome,
+    *,
+    now: datetime,
+    rng: random.Random | None = None,
+    more_scheduled: bool | None = None,
+) -> None:
+    """Write the attempt to the log and decide what happens next: done, a retry, or disabling the endpoint.
+
+    Flushes, and leaves the commit to the caller (the worker records a whole batch in one transaction).
+    """
+    delivery = session.get(WebhookDelivery, job.delivery_id)
+    endpoint = session.get(WebhookEndpoint, job.endpoint_id)
+    if delivery is None or endpoint is None:
+        return  # the endpoint was deleted while the request was in flight: its log went with it
+    attempt = session.get(WebhookAttempt, job.pending_attempt_id) if job.pending_attempt_id else None
+    if attempt is None:
+        attempt = WebhookAttempt(
+            id=new_id("wa"),
+            account_id=job.account_id,
+            environment=job.environment,
+            delivery_id=job.delivery_id,
+            endpoint_id=job.endpoint_id,
+            event_id=job.event_id,
+            event_type=job.event_type,
+            attempt=job.attempt_number,
+            trigger=job.trigger,
+            created_at=outcome.started_at,
+        )
+    attempt.attempt = job.attempt_number
+    attempt.started_at = outcome.started_at
+    attempt.duration_ms = outcome.duration_ms
+    attempt.response_status = outcome.status
+    attempt.response_excerpt = outcome.excerpt
+    attempt.error = outcome.error
+    attempt.outcome = "succeeded" if outcome.succeeded else "failed"
+    attempt.next_attempt_at = None
+    attempt.updated_at = now
+    session.add(attempt)
+
+    if delivery.attempt_count != job.attempt_number:
+        # Our lease ran out and another worker claimed the delivery since: it owns the schedule now.
+        session.flush()
+        return
+    delivery.in_flight_until = None
+    delivery.updated_at = now
+    if job.trigger == "test":
+        # A test is sent once, never retried, and says nothing about the endpoint's health.
+        delivery.status, delivery.next_attempt_at = ("succeeded" if outcome.succeeded else "dead"), None
+    elif outcome.succeeded:
+        delivery.status, delivery.next_attempt_at = "succeeded", None
+        endpoint.failing_since = None
+    elif endpoint.status != "enabled":
+        # Disabled while this attempt was in flight (by hand, or by another attempt's result): nothing is retried
+        # and the endpoint is not disabled, or announced, twice.
+        delivery.status, delivery.next_attempt_at = "dead", None
+    elif outcome.status == 410:
+        delivery.status, delivery.next_attempt_at = "dead", None
+        _disable(session, endpoint, "gone", now)
+    else:
+        delay = next_delay(job.attempt_number, outcome.retry_after, rng)
+        delivery.status = "failed" if delay is not None else "dead"
+        delivery.next_attempt_at = now + delay if delay is not None else None
+        attempt.next_attempt_at = delivery.next_attempt_at
+        if endpoint.failing_since is None:
+            endpoint.failing_since = outcome.started_at
+        elif now - endpoint.failing_since >= DISABLE_AFTER:
+            _disable(session, endpoint, "failing", now)
+            delivery.status, delivery.next_attempt_at, attempt.next_attempt_at = "dead", None, None
+    if more_scheduled is None:
+        more_scheduled = _more_scheduled(session, job)
+    if endpoint.status == "enabled" and more_scheduled:
+        delivery.next_attempt_at = now  # a resend or recovery was scheduled while this attempt was in flight
+    session.add(delivery)
+    session.add(endpoint)
+    session.flush()
+
+
+def _more_scheduled(session: Session, job: Job) -> bool:
+    statement = select(WebhookAttempt.id).where(
+        col(WebhookAttempt.delivery_id) == job.delivery_id, col(WebhookAttempt.outcome) == "pending"
+    )
+    if job.pending_attempt_id:
+        statement = statement.where(col(WebhookAttempt.id) != job.pending_attempt_id)
+    return session.exec(statement.limit(1)).first() is not None
+
+
+def _disable(session: Session, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
+    # The payload is the endpoint as the API shows it; imported here because the API module imports this one.
+    from server.api.webhook_endpoints import represent  # noqa: PLC0415
+
+    webhook_endpoints.disable(session, endpoint, reason=reason, moment=now)
+    session.flush()
+    events.emit_for(
+        session,
+        endpoint.account_id,
+        endpoint.environment,
+        "endpoint.disabled",
+        represent(endpoint, now=now),
+        extra_data={"reason": reason},
+    )
+
+
+def purge_expired(session: Session, *, now: datetime) -> int:
+    """Delete events past the 30-day retention; their deliveries and attempts go with them."""
+    result = session.execute(delete(Event).where(col(Event.created_at) < now - RETENTION))
+    session.commit()
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def test_job(session: Session, endpoint: WebhookEndpoint, event: Event, *, now: datetime, server_key: str) -> Job:
+    """A `webhook.test` delivery to one endpoint, claimed at once by the request that sends it (no worker)."""
+    delivery = WebhookDelivery(
+        event_id=event.id, endpoint_id=endpoint.id, status="pending", attempt_count=1, last_attempt_at=now
+    )
+    session.add(delivery)
+    session.flush()
+    assert delivery.id is not None
+    attempt = WebhookAttempt(
+        id=new_id("wa"),
+        account_id=event.account_id,
+        environment=event.environment,
+        delivery_id=delivery.id,
+        endpoint_id=endpoint.id,
+        event_id=event.id,
+        event_type=event.type,
+        attempt=1,
+        trigger="test",
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(attempt)
+    return Job(
+        delivery_id=delivery.id,
+        attempt_number=1,
+        trigger="test",
+        pending_attempt_id=attempt.id,
+        account_id=event.account_id,
+        environment=event.environment,
+        event_id=event.id,
+        event_type=event.type,
+        endpoint_id=endpoint.id,
+        url=endpoint.url,
+        body=event_body(event),
+        secrets=tuple(webhook_endpoints.active_secrets(endpoint, now, server_key)),
+    )

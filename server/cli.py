@@ -153,6 +153,21 @@ def cmd_accounts_grant_production(args: argparse.Namespace, settings: Settings) 
     return 0
 
 
+def cmd_accounts_set_plan(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.services import accounts
+
+    _prepare(settings)
+    with session_scope() as session:
+        account = accounts.set_plan(session, args.account, args.plan)
+    _print(
+        {"account": {"id": account.id, "plan": account.plan}},
+        as_json=args.json,
+        lines=[f"Account {account.id} is now on the {account.plan} plan."],
+    )
+    return 0
+
+
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     from server.db.engine import session_scope
     from server.services import accounts, api_keys
@@ -273,6 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
         accounts_commands,
     )
     grant.add_argument("account", help="the account id (acct_…)")
+    set_plan = command(
+        "set-plan",
+        cmd_accounts_set_plan,
+        "Move an account to another plan (its production rate limit changes on the next request).",
+        accounts_commands,
+    )
+    set_plan.add_argument("account", help="the account id (acct_…)")
+    set_plan.add_argument("--plan", choices=["free", "business"], required=True)
 
     keys_parser = commands.add_parser("keys", help="Manage API keys.")
     keys_commands = keys_parser.add_subparsers(dest="keys_command", required=True)

@@ -51,3 +51,13 @@ def grant_production(session: Session, account_id: str) -> Account:
     account.production_access = True
     session.add(account)
     return account
+
+
+def set_plan(session: Session, account_id: str, plan: str) -> Account:
+    """Change the account's plan; rate limits follow on the next request (they read the plan per request)."""
+    if plan not in PLANS:
+        raise ApiProblem(422, "validation_failed", f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}.")
+    account = find_account(session, account_id)
+    account.plan = plan
+    session.add(account)
+    return account

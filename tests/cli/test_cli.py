@@ -91,3 +91,15 @@ def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_docume
     finally:
         second_output = stop_server(again)
     assert "Sandbox key:" not in second_output
+
+
+def test_set_plan_moves_an_account_between_plans(tmp_path: Path) -> None:
+    env = server_env(tmp_path)
+    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--json").stdout)["account"]
+    assert account["plan"] == "free"
+    moved = og_server(env, "accounts", "set-plan", account["id"], "--plan", "business", "--json")
+    assert moved.returncode == 0, moved.stderr
+    assert json.loads(moved.stdout)["account"] == {"id": account["id"], "plan": "business"}
+    unknown = og_server(env, "accounts", "set-plan", "acct_00000000000000000000000000", "--plan", "free")
+    assert unknown.returncode == 1
+    assert "not_found" in unknown.stderr

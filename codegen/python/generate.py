@@ -65,7 +65,9 @@ def generate(output: Path) -> None:
     for path in sorted(output.rglob("*.py")):
         fixed = subprocess.run([*fix, "-"], input=path.read_bytes(), capture_output=True, check=True).stdout  # noqa: S603
         path.write_bytes(fixed)
-    subprocess.run([ruff, "format", *common, "-q", "."], cwd=output, check=True)  # noqa: S603
+    # --no-respect-gitignore: the temporary output may sit inside an ignored folder (nox points TMPDIR at
+    # .nox/<session>/tmp), and ruff would then silently skip every file.
+    subprocess.run([ruff, "format", *common, "--no-respect-gitignore", "-q", "."], cwd=output, check=True)  # noqa: S603
     for path in sorted(output.rglob("*.py")):
         path.write_text(HEADER + path.read_text(encoding="utf-8"), encoding="utf-8")
     (output / "py.typed").unlink(missing_ok=True)

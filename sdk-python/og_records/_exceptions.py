@@ -103,7 +103,10 @@ class NotFoundError(APIStatusError):
 
 
 class ConflictError(APIStatusError):
-    pass
+    @property
+    def current_state(self) -> str | None:
+        """For `invalid_state`: the status the resource is in, which does not allow the request (e.g. `submitted`)."""
+        return _str_or_none(self.problem.get("current_state"))
 
 
 class ValidationError(APIStatusError):

@@ -7,8 +7,8 @@ transaction.
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import case, func, or_, update
 from sqlalchemy import event as sa_event
-from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from server.db.models.events import Event
@@ -72,16 +72,12 @@ def schedule(
         )
     ).first()
     if delivery is None:
-        delivery = WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id, status="pending")
-    # An earlier retry still scheduled later is brought forward: the new attempt replaces it.
-    if delivery.next_attempt_at is None or delivery.next_attempt_at > moment:
-        delivery.next_attempt_at = moment
-    if delivery.status in ("succeeded", "dead"):
-        delivery.status = "pending"
-    delivery.updated_at = moment
-    session.add(delivery)
-    session.flush()
+        delivery = WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id, status="pending", next_attempt_at=moment)
+        session.add(delivery)
+        session.flush()
     assert delivery.id is not None
+    # An earlier retry still scheduled later is brought forward: the new attempt replaces it.
+    bring_forward(session, [delivery.id], moment)
     already_pending = len(
         session.exec(
             select(WebhookAttempt.id).where(
@@ -164,19 +160,15 @@ def recover(
             .group_by(col(WebhookAttempt.delivery_id))
         ).all()
     )
+    existing = [d.id for d in (deliveries.get(event.id) for event in events) if d is not None and d.id is not None]
     for event in events:
-        delivery = deliveries.get(event.id)
-        if delivery is None:
-            delivery = deliveries[event.id] = WebhookDelivery(
-                event_id=event.id, endpoint_id=endpoint.id, status="pending"
+        if event.id not in deliveries:
+            deliveries[event.id] = WebhookDelivery(
+                event_id=event.id, endpoint_id=endpoint.id, status="pending", next_attempt_at=moment
             )
-        if delivery.next_attempt_at is None or delivery.next_attempt_at > moment:
-            delivery.next_attempt_at = moment
-        if delivery.status in ("succeeded", "dead"):
-            delivery.status = "pending"
-        delivery.updated_at = moment
-        session.add(delivery)
+            session.add(deliveries[event.id])
     session.flush()
+    bring_forward(session, existing, moment)
     for event in events:
         delivery = deliveries[event.id]
         assert delivery.id is not None
@@ -200,6 +192,25 @@ def recover(
         _wake_worker_after_commit(session)
     session.flush()
     return since, until, len(events)
+
+
+def bring_forward(session: Session, delivery_ids: list[int], moment: datetime) -> None:
+    """Make deliveries due at `moment` (unless due earlier) and pending again, decided on each row as it is when
+    written rather than as read earlier: a worker recording an attempt of the same delivery at this very moment may
+    just have marked it done. (On PostgreSQL the UPDATE waits for that worker's row lock and then re-reads the row.)
+    """
+    due, status = col(WebhookDelivery.next_attempt_at), col(WebhookDelivery.status)
+    for start in range(0, len(delivery_ids), 500):  # bounded IN lists, however large a recovered range
+        session.execute(
+            update(WebhookDelivery)
+            .where(col(WebhookDelivery.id).in_(delivery_ids[start : start + 500]))
+            .values(
+                next_attempt_at=case((or_(due.is_(None), due > moment), moment), else_=due),
+                status=case((status.in_(("succeeded", "dead")), "pending"), else_=status),
+                updated_at=moment,
+            )
+            .execution_options(synchronize_session=False)
+        )
 
 
 def list_attempts(

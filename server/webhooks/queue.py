@@ -107,21 +107,46 @@ def claim(session: Session, *, now: datetime, limit: int, lease: timedelta, serv
 def record_batch(
     session: Session, results: list[tuple[Job, Outcome]], *, now: datetime, rng: random.Random | None = None
 ) -> None:
-    """`record` for a batch, with the rows it reads loaded in three queries instead of three per result."""
+    """`record` for a batch, with the rows it reads loaded in a few queries instead of a few per result."""
     delivery_ids = [job.delivery_id for job, _ in results]
     list(session.exec(select(WebhookDelivery).where(col(WebhookDelivery.id).in_(delivery_ids))))
     list(session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_({j.endpoint_id for j, _ in results}))))
-    scheduled = {
-        (attempt.delivery_id, attempt.id)
-        for attempt in session.exec(
-            select(WebhookAttempt).where(
-                col(WebhookAttempt.delivery_id).in_(delivery_ids), col(WebhookAttempt.outcome) == "pending"
+    list(session.exec(select(WebhookAttempt).where(col(WebhookAttempt.id).in_(_pending_ids(results)))))
+    for job, outcome in results:
+        record(session, job, outcome, now=now, rng=rng, check_scheduled=False)
+    _keep_scheduled_due(session, results, now)
+
+
+def _pending_ids(results: list[tuple[Job, Outcome]]) -> list[str]:
+    return [job.pending_attempt_id for job, _ in results if job.pending_attempt_id]
+
+
+def _keep_scheduled_due(session: Session, results: list[tuple[Job, Outcome]], now: datetime) -> None:
+    """A resend or recovery scheduled while these attempts were in flight stays due.
+
+    Asked only after the deliveries were written: the write holds the database's write lock (SQLite) or the
+    deliveries' row locks (PostgreSQL), so a scheduling transaction either committed before (and is seen here) or
+    writes after (and brings the delivery forward itself, `webhook_deliveries.bring_forward`). Asked before the
+    write, one committing in between was lost and its attempt stayed pending forever.
+    """
+    session.flush()
+    scheduled = set(
+        session.exec(
+            select(WebhookAttempt.delivery_id).where(
+                col(WebhookAttempt.delivery_id).in_([job.delivery_id for job, _ in results]),
+                col(WebhookAttempt.outcome) == "pending",
             )
         )
-    }
-    for job, outcome in results:
-        more = any(d == job.delivery_id and a != job.pending_attempt_id for d, a in scheduled)
-        record(session, job, outcome, now=now, rng=rng, more_scheduled=more)
+    )
+    for job, _ in results:
+        delivery = session.get(WebhookDelivery, job.delivery_id)
+        endpoint = session.get(WebhookEndpoint, job.endpoint_id)
+        if delivery is None or endpoint is None or delivery.attempt_count != job.attempt_number:
+            continue  # deleted, or claimed again by another worker that now owns the schedule
+        if job.delivery_id in scheduled and endpoint.status == "enabled":
+            delivery.next_attempt_at = now
+            session.add(delivery)
+    session.flush()
 
 
 def record(
@@ -131,11 +156,12 @@ def record(
     *,
     now: datetime,
     rng: random.Random | None = None,
-    more_scheduled: bool | None = None,
+    check_scheduled: bool = True,
 ) -> None:
     """Write the attempt to the log and decide what happens next: done, a retry, or disabling the endpoint.
 
     Flushes, and leaves the commit to the caller (the worker records a whole batch in one transaction).
+    `check_scheduled=False` leaves keeping newly scheduled attempts due to the caller (`record_batch` does it once).
     """
     delivery = session.get(WebhookDelivery, job.delivery_id)
     endpoint = session.get(WebhookEndpoint, job.endpoint_id)
@@ -195,22 +221,11 @@ def record(
         elif now - endpoint.failing_since >= DISABLE_AFTER:
             _disable(session, endpoint, "failing", now)
             delivery.status, delivery.next_attempt_at, attempt.next_attempt_at = "dead", None, None
-    if more_scheduled is None:
-        more_scheduled = _more_scheduled(session, job)
-    if endpoint.status == "enabled" and more_scheduled:
-        delivery.next_attempt_at = now  # a resend or recovery was scheduled while this attempt was in flight
     session.add(delivery)
     session.add(endpoint)
+    if check_scheduled:
+        _keep_scheduled_due(session, [(job, outcome)], now)
     session.flush()
-
-
-def _more_scheduled(session: Session, job: Job) -> bool:
-    statement = select(WebhookAttempt.id).where(
-        col(WebhookAttempt.delivery_id) == job.delivery_id, col(WebhookAttempt.outcome) == "pending"
-    )
-    if job.pending_attempt_id:
-        statement = statement.where(col(WebhookAttempt.id) != job.pending_attempt_id)
-    return session.exec(statement.limit(1)).first() is not None
 
 
 def _disable(session: Session, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:

@@ -20,8 +20,16 @@ from tests.conftest import ROOT, free_port, server_env, start_server, stop_serve
 SDK = ROOT / "sdk-python"
 SUITE = Path(__file__).parent / "suite"
 UV = str(Path(sys.executable).parent / "uv")
-# The suite's own tools, pinned like the repository's (pyproject.toml dev extra).
-SUITE_REQUIREMENTS = ["pytest==9.2.0", "pytest-timeout==2.4.0", "standardwebhooks==1.1.0"]
+# The suite's own tools, pinned like the repository's (pyproject.toml); numpy, soundfile and Pillow write the real
+# audio and cover files the release wizard tests upload.
+SUITE_REQUIREMENTS = [
+    "pytest==9.2.0",
+    "pytest-timeout==2.4.0",
+    "standardwebhooks==1.1.0",
+    "numpy==2.4.6",
+    "soundfile==0.14.0",
+    "pillow==13.0.0",
+]
 
 
 @dataclass
@@ -72,7 +80,14 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     data_dir = tmp_path_factory.mktemp("sdk-server")
     port = free_port()
     # OG_BASE_URL: the OAuth server builds its metadata and redirects on the public URL.
-    env = server_env(data_dir, OG_BASE_URL=f"http://127.0.0.1:{port}", OG_RATE_LIMIT_MULTIPLIER=RATE_LIMIT_MULTIPLIER)
+    # OG_WEBHOOKS_ALLOW_LOOPBACK: the webhook tests register endpoints on a receiver of their own on 127.0.0.1; the
+    # server's embedded delivery worker (on by default) delivers to it.
+    env = server_env(
+        data_dir,
+        OG_BASE_URL=f"http://127.0.0.1:{port}",
+        OG_RATE_LIMIT_MULTIPLIER=RATE_LIMIT_MULTIPLIER,
+        OG_WEBHOOKS_ALLOW_LOOPBACK="1",
+    )
     server = start_server(env, ["serve", "--no-seed"], port=port)
     try:
         created = _og_server(env, "accounts", "create", "--name", "SDK Test Label", "--email", "owner@sdk.example.com")

@@ -78,6 +78,11 @@ export class NotFoundError extends APIError {
 }
 export class ConflictError extends APIError {
   override name = 'ConflictError';
+  /** For `invalid_state`: the status the resource is in, which does not allow the request (e.g. `submitted`). */
+  get currentState(): string | undefined {
+    const body = this.body;
+    return typeof body === 'object' && body !== null ? stringOr((body as Record<string, unknown>)['current_state']) : undefined;
+  }
 }
 export class UnprocessableEntityError extends APIError {
   override name = 'UnprocessableEntityError';

@@ -3,10 +3,12 @@
 import json
 import os
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import get_args
 
 import httpx
 import pytest
 from og_records import AsyncOGRecords, OGRecords
+from og_records.models import ApiKeyCreate, ApiKeyScope
 
 CALLED: set[str] = set()
 
@@ -50,6 +52,18 @@ def api_key() -> str:
 def client(base_url: str, api_key: str) -> Iterator[OGRecords]:
     http = httpx.Client(event_hooks={"response": [_record]})
     with OGRecords(api_key=api_key, base_url=base_url, http_client=http) as sdk:
+        yield sdk
+    http.close()
+
+
+@pytest.fixture(scope="module")
+def own_key_client(base_url: str, api_key: str) -> Iterator[OGRecords]:
+    """A client on an API key of its own (created through the SDK, every scope), for a module that makes many
+    requests: sandbox rate limits are per key, so it cannot spend the budget the rest of the suite shares."""
+    http = httpx.Client(event_hooks={"response": [_record]})
+    with OGRecords(api_key=api_key, base_url=base_url, http_client=http) as owner:
+        key = owner.api_keys.create(body=ApiKeyCreate(name="SDK suite: own budget", scopes=list(get_args(ApiKeyScope))))
+    with OGRecords(api_key=key.secret, base_url=base_url, http_client=http) as sdk:
         yield sdk
     http.close()
 

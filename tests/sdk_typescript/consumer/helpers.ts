@@ -68,3 +68,26 @@ export function json(response: ServerResponse, status: number, body: unknown): v
   response.writeHead(status, { 'Content-Type': 'application/json' });
   response.end(JSON.stringify(body));
 }
+
+/**
+ * A client on an API key of its own (created through the SDK, every scope), for tests that make many requests: sandbox
+ * rate limits are per key, so they cannot spend the budget the other test files (running in parallel) share.
+ */
+export async function ownKeyClient(name: string): Promise<OGRecords> {
+  const key = await liveClient().apiKeys.create({
+    name,
+    scopes: ['releases:read', 'releases:write', 'tracks:read', 'tracks:write', 'persons:read', 'persons:write', 'events:read', 'webhooks:read', 'webhooks:write'],
+  });
+  return new OGRecords({ apiKey: key.secret, baseUrl: baseUrl(), fetch: recordingFetch });
+}
+
+/** Polls `read` until `done` holds (QC and webhook deliveries happen in the background, moments later). */
+export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 60_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`still not done after ${timeoutMs} ms: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}

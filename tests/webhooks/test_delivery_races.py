@@ -1,0 +1,115 @@
+"""A resend or recovery scheduled while an attempt of the same delivery is in flight is delivered, whichever of the
+two transactions (the API's scheduling, the worker's recording) reads or writes first."""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import event as sa_event
+from sqlmodel import Session, col, select
+from starlette.testclient import TestClient
+
+from server.config import Settings
+from server.db.engine import engine, session_scope
+from server.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from server.db.types import utcnow
+from server.services import webhook_deliveries
+from server.webhooks import queue
+from server.webhooks.sender import Outcome
+from tests.conftest import Tenant
+from tests.webhooks.conftest import drain
+from tests.webhooks.receiver import Receiver, running_receiver
+
+
+def _in_flight_resend(client: TestClient, tenant: Tenant, settings: Settings, event_id: str) -> queue.Job:
+    """Resends the event and claims the resend as the worker does, leaving it in flight."""
+    resent = client.post(f"/api/v1/events/{event_id}/resend", json={}, headers=tenant.headers)
+    assert resent.status_code == 202, resent.text
+    with session_scope() as session:
+        [job] = queue.claim(
+            session, now=utcnow(), limit=10, lease=timedelta(seconds=60), server_key=settings.secret_key
+        )
+    assert job.trigger == "resend"
+    return job
+
+
+def _answered(at: datetime) -> Outcome:
+    return Outcome(started_at=at, duration_ms=3, status=200, excerpt="ok", error=None, retry_after=None)
+
+
+def _setup(client: TestClient, tenant: Tenant, settings: Settings, receiver: Receiver) -> tuple[str, str, datetime]:
+    since = utcnow() - timedelta(minutes=1)
+    created = client.post(
+        "/api/v1/webhook-endpoints", json={"url": receiver.url, "enabled_events": ["*"]}, headers=tenant.headers
+    )
+    assert created.status_code == 201, created.text
+    person = client.post("/api/v1/persons", json={"name": "Ada", "email": "ada@example.com"}, headers=tenant.headers)
+    assert person.status_code == 201, person.text
+    assert drain(settings) == 1
+    return str(created.json()["id"]), receiver.requests[0].headers["webhook-id"], since
+
+
+def _pending(endpoint_id: str) -> list[Any]:
+    with session_scope() as session:
+        return list(
+            session.exec(
+                select(WebhookAttempt.trigger).where(
+                    col(WebhookAttempt.endpoint_id) == endpoint_id, col(WebhookAttempt.outcome) == "pending"
+                )
+            )
+        )
+
+
+def test_a_recovery_committed_while_the_worker_records_is_delivered(
+    client: TestClient, tenant: Tenant, settings: Settings
+) -> None:
+    with running_receiver() as receiver:
+        endpoint_id, event_id, since = _setup(client, tenant, settings, receiver)
+        job = _in_flight_resend(client, tenant, settings, event_id)
+        recovered: list[int] = []
+
+        def recover_first(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            # The worker has read what it needs and is about to write its first row: the recovery commits now.
+            if statement.lstrip().upper().startswith(("UPDATE", "INSERT")) and not recovered:
+                recovered.append(0)
+                response = client.post(
+                    f"/api/v1/webhook-endpoints/{endpoint_id}/recover",
+                    json={"since": since.isoformat()},
+                    headers=tenant.headers,
+                )
+                recovered[0] = response.json()["event_count"]
+
+        sa_event.listen(engine(), "before_cursor_execute", recover_first)
+        try:
+            with session_scope() as session:
+                queue.record_batch(session, [(job, _answered(utcnow()))], now=utcnow())
+        finally:
+            sa_event.remove(engine(), "before_cursor_execute", recover_first)
+        assert recovered == [1]
+        assert _pending(endpoint_id) == ["recovery"]
+        assert drain(settings) == 1, "the recovery attempt is due"
+        assert _pending(endpoint_id) == []
+        assert [r.headers["webhook-id"] for r in receiver.requests] == [event_id] * 2  # the resend was never sent
+
+
+def test_a_recovery_that_read_the_delivery_before_the_worker_recorded_is_delivered(
+    client: TestClient, tenant: Tenant, settings: Settings
+) -> None:
+    with running_receiver() as receiver:
+        endpoint_id, event_id, since = _setup(client, tenant, settings, receiver)
+        job = _in_flight_resend(client, tenant, settings, event_id)
+        with Session(engine(), expire_on_commit=False) as recovering:
+            # The recovery reads the delivery while the resend is in flight (still due, so nothing to bring forward)…
+            stale = recovering.exec(select(WebhookDelivery).where(col(WebhookDelivery.event_id) == event_id)).one()
+            assert stale.next_attempt_at is not None
+            # …the worker records the resend (the delivery is done)…
+            with session_scope() as session:
+                queue.record_batch(session, [(job, _answered(utcnow()))], now=utcnow())
+            # …and only then the recovery writes.
+            endpoint = recovering.get(WebhookEndpoint, endpoint_id)
+            assert endpoint is not None
+            _, _, count = webhook_deliveries.recover(recovering, endpoint, since, None, utcnow())
+            recovering.commit()
+        assert count == 1
+        assert _pending(endpoint_id) == ["recovery"]
+        assert drain(settings) == 1, "the recovery attempt is due"
+        assert _pending(endpoint_id) == []

@@ -7,6 +7,7 @@ servers, drives them with wrk, tells expected from unexpected statuses and write
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -28,16 +29,23 @@ def _wrk() -> None:
 def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     command = [sys.executable, "-m", "benchmarks.suite", "--quick", "--scenarios", "release_get,rate_limited"]
-    done = subprocess.run(
+    # Its own process group: if it hangs, the servers it started are stopped with it.
+    process = subprocess.Popen(
         [*command, "--json", str(out)],
-        check=False,
         cwd=ROOT,
         env={k: v for k, v in os.environ.items() if not k.startswith("OG_")},
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=240,
+        start_new_session=True,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    try:
+        stdout, stderr = process.communicate(timeout=240)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"the quick benchmark run hung:\n{stdout}\n{stderr}")
+    assert process.returncode == 0, stdout + stderr
     document = json.loads(out.read_text())
     scenarios = {s["name"]: s for s in document["scenarios"]}
     assert set(scenarios) == {"bare_reference", "release_get", "rate_limited"}
@@ -54,4 +62,4 @@ def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tm
     assert scenarios["release_get"]["ratio"] == pytest.approx(expected_ratio, abs=0.001)
     # Capabilities still answering 501 are listed, not measured.
     assert "not implemented yet" in document["backends"][0]["not_implemented_yet"]["smartlink_view"]
-    assert "| release_get — authenticated GET /api/v1/releases/{id} |" in done.stdout
+    assert "| release_get — authenticated GET /api/v1/releases/{id} |" in stdout

@@ -130,20 +130,12 @@ def tests(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, name="bench", venv_params=["--seed"])
 def bench(session: nox.Session) -> None:
-    """Benchmarks, each printing a Markdown table: SDK call overhead (Python vs raw httpx, TypeScript vs raw fetch)."""
+    """The benchmark suite in one Markdown report: HTTP load with wrk against the server and a bare reference,
+    then the component micro-benchmarks (`-- --json PATH`, `-- --quick`, `-- --postgres`: see README "Benchmarks")."""
     _install(session)
     _node_tools(session)
-    session.run("python", "-m", "benchmarks.auth")
-    session.run("python", "-m", "benchmarks.releases_qc")
-    session.run("python", "-m", "benchmarks.webhooks")
-    session.run(
-        "python",
-        "-m",
-        "benchmarks.limiter",
-        *(["--redis", os.environ["OG_REDIS_URL"]] if os.environ.get("OG_REDIS_URL") else []),
-    )
-    session.run("python", "-m", "benchmarks.sdk_overhead", *session.posargs)
-    session.run("python", "-m", "benchmarks.sdk_typescript_overhead", *session.posargs)
+    session.run(str(ROOT / ".ci" / "install-wrk"), external=True)  # Debian's wrk, only when missing
+    session.run("python", "-m", "benchmarks.suite", *session.posargs)
 
 
 @nox.session(python=PYTHON, name="ci", venv_params=["--seed"])

@@ -13,7 +13,7 @@ from connexion.lifecycle import ConnexionRequest
 from connexion.security import NO_VALUE
 from starlette.concurrency import run_in_threadpool
 
-from server.db.engine import session_scope
+from server.db.engine import engine, session_scope
 from server.principal import Principal
 from server.problems import ApiProblem
 from server.scopes import missing
@@ -38,8 +38,9 @@ def _bearer_token(request: ConnexionRequest) -> str | None:
 
 
 def _authenticate_api_key(token: str) -> Principal:
-    with session_scope() as session:
-        return api_keys.authenticate(session, token)
+    # A Core transaction, not an ORM session: committed at the end (the `last_used_at` touch), rolled back on errors.
+    with engine().begin() as connection:
+        return api_keys.authenticate(connection, token)
 
 
 def _authenticate_access_token(token: str) -> Principal:

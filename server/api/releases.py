@@ -1,8 +1,10 @@
 """Releases: the wizard (create, details, tracks, artwork, distribution), reads, lists and submission."""
 
+from collections.abc import Sequence
 from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from server import principal as caller
@@ -63,12 +65,25 @@ def _line(year: int | None, owner: str | None) -> dict[str, Any] | None:
     return None if year is None or owner is None else {"year": year, "owner": owner}
 
 
-def represent(session: Session, release: Release) -> dict[str, Any]:
-    tracks = releases.tracks_of(session, release)
+_DELIVERY_ORDER = col(ReleaseDelivery.id)
+_DELIVERIES_OF = (
+    select(ReleaseDelivery).where(col(ReleaseDelivery.release_id) == bindparam("release_id")).order_by(_DELIVERY_ORDER)
+)
+
+
+def represent(
+    session: Session,
+    release: Release,
+    *,
+    tracks: list[Track] | None = None,
+    deliveries: Sequence[ReleaseDelivery] | None = None,
+) -> dict[str, Any]:
+    """The API's release object. A list page passes its tracks and deliveries, loaded for the whole page at once."""
+    if tracks is None:
+        tracks = releases.tracks_of(session, release)
+    if deliveries is None:
+        deliveries = session.exec(_DELIVERIES_OF, params={"release_id": release.id}).all()
     artwork = session.get(File, release.artwork_file_id) if release.artwork_file_id else None
-    deliveries = session.exec(
-        select(ReleaseDelivery).where(col(ReleaseDelivery.release_id) == release.id).order_by(col(ReleaseDelivery.id))
-    ).all()
     return {
         "id": release.id,
         "object": "release",
@@ -147,7 +162,29 @@ def list_releases(
             created_gte=timestamp(created_gte),
             created_lt=timestamp(created_lt),
         )
-        return json_response(page.render(lambda release: represent(session, release)))
+        return json_response(page.render(PageRepresenter(session, page.items)))
+
+
+class PageRepresenter:
+    """`represent` for a page of releases, with three queries for the whole page instead of three per release:
+    tracks and deliveries grouped by release, and the artwork and audio files loaded into the session so that each
+    file's `session.get` is answered from the identity map (which holds only weak references: `files` keeps them)."""
+
+    def __init__(self, session: Session, page: Sequence[Release]) -> None:
+        self.session = session
+        release_ids = [release.id for release in page]
+        self.tracks = releases.tracks_of_each(session, release_ids)
+        self.deliveries: dict[str, list[ReleaseDelivery]] = {release_id: [] for release_id in release_ids}
+        if release_ids:
+            statement = select(ReleaseDelivery).where(col(ReleaseDelivery.release_id).in_(release_ids))
+            for delivery in session.exec(statement.order_by(_DELIVERY_ORDER)):
+                self.deliveries[delivery.release_id].append(delivery)
+        file_ids = [release.artwork_file_id for release in page if release.artwork_file_id]
+        file_ids += [t.audio_file_id for tracks in self.tracks.values() for t in tracks if t.audio_file_id]
+        self.files = session.exec(select(File).where(col(File.id).in_(file_ids))).all() if file_ids else []
+
+    def __call__(self, release: Release) -> dict[str, Any]:
+        return represent(self.session, release, tracks=self.tracks[release.id], deliveries=self.deliveries[release.id])
 
 
 def get_release(id: str) -> ConnexionResponse:

@@ -14,7 +14,11 @@ from server.config import Settings
 @cache
 def engine_for(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # One pooled connection per thread-pool thread (anyio's default is 40): with SQLAlchemy's default of 5,
+        # concurrent requests kept opening and closing overflow connections, PRAGMAs and all (issue 10's profile).
+        engine = create_engine(
+            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=40, max_overflow=10
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

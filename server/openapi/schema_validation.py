@@ -47,8 +47,11 @@ def field_errors(schema: dict[str, Any], instance: Any, *, prefix: str = "") -> 
 
     `prefix` is "" for a request body (pointers like `/title`) or `query:limit` for a parameter.
     """
+    validator = compiled(schema)
+    if validator.is_valid(instance):  # the common case, and cheaper than starting the error iterator
+        return []
     errors: list[FieldError] = []
-    for error in compiled(schema).iter_errors(instance):
+    for error in validator.iter_errors(instance):
         path = "".join("/" + _escape(str(part)) for part in error.instance_path)
         # The failing keyword names the rule: `required`, `pattern`, `const`, `exclusive_minimum`, …
         keywords = [part for part in error.schema_path if isinstance(part, str)]

@@ -7,6 +7,7 @@ from starlette.testclient import TestClient
 
 from server.db.engine import session_scope
 from server.db.models.events import Event
+from server.db.models.releases import ReleaseDelivery
 from server.services import identifiers
 from tests.conftest import Tenant, TenantFactory
 from tests.server.releases_helpers import (
@@ -217,6 +218,34 @@ def test_list_filters_by_status_and_pages(client: TestClient, tenant: Tenant) ->
     )
     assert [r["id"] for r in rest["data"]] == [ids[0]]
     assert ok(client.get("/api/v1/releases", params={"status": "live"}, headers=tenant.headers))["data"] == []
+
+
+def test_a_list_page_shows_each_release_exactly_as_its_own_read(client: TestClient, tenant: Tenant) -> None:
+    # A page loads tracks, deliveries and files for all its releases at once: nothing may differ from one read.
+    full = complete_release(client, tenant, tracks=2)
+    other = complete_release(client, tenant, tracks=1)
+    bare = create_release(client, tenant)
+    with session_scope() as session:
+        for store, status in (("spotify", "live"), ("apple_music", "delivered")):
+            session.add(
+                ReleaseDelivery(
+                    account_id=tenant.account_id,
+                    environment=tenant.environment,
+                    release_id=full["id"],
+                    store=store,
+                    status=status,
+                    store_url=f"https://{store}.example/album/1" if status == "live" else None,
+                )
+            )
+    page = ok(client.get("/api/v1/releases", params={"limit": 10}, headers=tenant.headers))
+    assert [r["id"] for r in page["data"]] == [bare["id"], other["id"], full["id"]]
+    for listed in page["data"]:
+        assert listed == ok(client.get(f"/api/v1/releases/{listed['id']}", headers=tenant.headers))
+    listed_full = page["data"][2]
+    assert [t["title"] for t in listed_full["tracks"]] == ["Song 1", "Song 2"]
+    assert all(t["audio"] is not None for t in listed_full["tracks"])
+    assert listed_full["artwork"] is not None
+    assert [d["store"] for d in listed_full["deliveries"]] == ["spotify", "apple_music"]
 
 
 def test_another_accounts_release_is_not_found(client: TestClient, make_tenant: TenantFactory) -> None:

@@ -1,0 +1,42 @@
+"""The bare reference of the load benchmark: the same database read and JSON encoding, without our layers.
+
+    OG_DATABASE_URL=… uvicorn benchmarks.reference_app:app
+
+One Starlette route, `GET /releases/{id}`: the release row by primary key through the same SQLAlchemy engine the
+server uses (same driver, pool and SQLite pragmas), its columns encoded as JSON. No OpenAPI routing, no
+authentication, no rate limit, no validation, no request ids or access log. A sync endpoint, so Starlette runs it
+in its thread pool exactly as connexion runs our sync handlers. The benchmark reports every scenario's throughput
+as a ratio to this one, measured in the same run on the same machine.
+"""
+
+import json
+import os
+
+from sqlmodel import Session
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from server.config import _normalise_database_url
+from server.db.engine import engine_for
+from server.db.models.releases import Release
+
+ENGINE = engine_for(_normalise_database_url(os.environ["OG_DATABASE_URL"]))
+COLUMNS = [column.key for column in Release.__table__.columns]  # type: ignore[attr-defined]
+
+
+def get_release(request: Request) -> Response:
+    with Session(ENGINE) as session:
+        release = session.get(Release, request.path_params["id"])
+        if release is None:
+            return Response(status_code=404)
+        row = {name: getattr(release, name) for name in COLUMNS}
+    return Response(json.dumps(row, default=str, separators=(",", ":")), media_type="application/json")
+
+
+def healthz(_request: Request) -> Response:
+    return Response(b"ok")
+
+
+app = Starlette(routes=[Route("/releases/{id}", get_release), Route("/healthz", healthz)])

@@ -1,0 +1,150 @@
+# ruff: noqa: S603  (the suite runs our own benchmark modules with our own interpreter)
+"""The whole benchmark suite in one Markdown report (what `nox -s bench` runs).
+
+    python -m benchmarks.suite [--json PATH] [--quick] [--postgres [URL]] [--redis URL] [--seconds 10]
+                               [--connections 16] [--skip-components]
+
+1. HTTP load (benchmarks/load.py): every scenario against the server and the bare reference, on SQLite, and on
+   PostgreSQL + Redis too when --postgres is given or OG_TEST_POSTGRES_URL is set (Redis from --redis or
+   OG_TEST_REDIS_URL).
+2. The component micro-benchmarks of the other issues (auth, limiter, releases QC, webhook delivery, Python and
+   TypeScript SDK overhead), each run as its own process; their Markdown tables are folded into the report and,
+   parsed into rows, into the JSON document.
+
+--quick is the harness's smoke run: every load scenario for 1 s on SQLite, no components.
+"""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks import load
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def components(redis_url: str | None) -> list[tuple[str, list[str]]]:
+    """(name, module arguments) of each component micro-benchmark, in report order."""
+    return [
+        ("auth", ["benchmarks.auth"]),
+        ("limiter", ["benchmarks.limiter", *(["--redis", redis_url] if redis_url else [])]),
+        ("releases_qc", ["benchmarks.releases_qc"]),
+        ("webhooks", ["benchmarks.webhooks"]),
+        ("sdk_overhead", ["benchmarks.sdk_overhead"]),
+        ("sdk_typescript_overhead", ["benchmarks.sdk_typescript_overhead"]),
+    ]
+
+
+def markdown_tables(text: str) -> list[list[dict[str, str]]]:
+    """The Markdown tables in a component's output, each as a list of rows keyed by the header cells."""
+    tables: list[list[dict[str, str]]] = []
+    header: list[str] | None = None
+    for line in [*text.splitlines(), ""]:
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")] if line.strip().startswith("|") else None
+        if cells is None:
+            header = None
+        elif header is None:
+            header = cells
+            tables.append([])
+        elif not all(set(cell) <= set("-: ") for cell in cells):
+            tables[-1].append(dict(zip(header, cells, strict=False)))
+    return tables
+
+
+def run_component(name: str, module_args: list[str]) -> dict[str, Any]:
+    started = time.monotonic()
+    load_before = load.load_average()
+    done = subprocess.run(
+        [sys.executable, "-m", *module_args], cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800
+    )
+    return {
+        "name": name,
+        "command": "python -m " + " ".join(module_args),
+        "ok": done.returncode == 0,
+        "seconds": round(time.monotonic() - started, 1),
+        "load_average": load_before,
+        "output": done.stdout.strip() if done.returncode == 0 else (done.stdout + done.stderr).strip()[-3000:],
+        "tables": markdown_tables(done.stdout) if done.returncode == 0 else [],
+    }
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--json", type=Path, help="also write the results as JSON to this path")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 1 s per scenario, SQLite, no components")
+    parser.add_argument(
+        "--postgres",
+        nargs="?",
+        const=os.environ.get("OG_TEST_POSTGRES_URL") or "postgresql://postgres@127.0.0.1:5432/test",
+        default=os.environ.get("OG_TEST_POSTGRES_URL"),
+        help="also run the load on PostgreSQL (admin URL; default OG_TEST_POSTGRES_URL)",
+    )
+    parser.add_argument(
+        "--redis",
+        default=os.environ.get("OG_TEST_REDIS_URL") or os.environ.get("OG_REDIS_URL"),
+        help="Redis URL: the rate limiter's store with PostgreSQL, and the limiter micro-benchmark",
+    )
+    parser.add_argument("--seconds", type=int, default=10, help="measured seconds per load scenario")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before each load scenario")
+    parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--scenarios", help="comma-separated load scenarios (default: all)")
+    parser.add_argument("--skip-components", action="store_true", help="only the HTTP load scenarios")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.warmup, args.postgres, args.skip_components = 1, 0, None, True
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    backends: list[dict[str, str | None]] = [{}]  # SQLite
+    if args.postgres:
+        backends.append({"postgres": args.postgres, "redis": args.redis})
+    sections = [
+        f"# OG Records benchmarks ({started}, {os.cpu_count()} CPUs, load average at start {load.load_average():.2f})",
+        "",
+        "Throughput ratios are to the bare reference measured in the same run; absolute numbers drift with the "
+        "machine and its other load (the load average is noted next to every scenario).",
+    ]
+    document: dict[str, Any] = {"generated_at": started, "cpus": os.cpu_count(), "scenarios": [], "backends": []}
+    for backend in backends:
+        report, result = load.run(
+            seconds=args.seconds,
+            warmup=args.warmup,
+            connections=args.connections,
+            scenarios=args.scenarios,
+            **backend,
+        )
+        sections += ["", report]
+        document["scenarios"] += result["scenarios"]
+        document["backends"].append({k: v for k, v in result.items() if k != "scenarios"})
+    if not args.skip_components:
+        document["components"] = []
+        sections += ["", "## Component micro-benchmarks"]
+        for name, module_args in components(args.redis):
+            component = run_component(name, module_args)
+            document["components"].append(component)
+            status = "" if component["ok"] else " — FAILED"
+            sections += [
+                "",
+                f"### {name}{status} (`{component['command']}`, load average {component['load_average']:.2f})",
+                "",
+                component["output"],
+            ]
+    print("\n".join(sections))
+    if args.json:
+        args.json.write_text(json.dumps(document, indent=2) + "\n")
+    failed = [c["name"] for c in document.get("components", []) if not c["ok"]]
+    if failed:
+        print(f"\nFailed components: {', '.join(failed)}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -39,6 +39,34 @@ def event_body(event: Event) -> bytes:
     return json.dumps(event.payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def _job(
+    event: Event,
+    endpoint: WebhookEndpoint,
+    *,
+    delivery_id: int,
+    attempt_number: int,
+    trigger: str,
+    pending_attempt_id: str | None,
+    now: datetime,
+    server_key: str,
+) -> Job:
+    """The job for one attempt of `event` to `endpoint`, with the secrets that sign it now."""
+    return Job(
+        delivery_id=delivery_id,
+        attempt_number=attempt_number,
+        trigger=trigger,
+        pending_attempt_id=pending_attempt_id,
+        account_id=event.account_id,
+        environment=event.environment,
+        event_id=event.id,
+        event_type=event.type,
+        endpoint_id=endpoint.id,
+        url=endpoint.url,
+        body=event_body(event),
+        secrets=tuple(webhook_endpoints.active_secrets(endpoint, now, server_key)),
+    )
+
+
 def claim(session: Session, *, now: datetime, limit: int, lease: timedelta, server_key: str) -> list[Job]:
     """Reserve up to `limit` due deliveries for this worker until `now + lease`, and commit the reservation.
 
@@ -84,20 +112,17 @@ def claim(session: Session, *, now: datetime, limit: int, lease: timedelta, serv
         delivery.last_attempt_at = now
         session.add(delivery)
         scheduled = pending.get(delivery.id)
+        trigger = scheduled.trigger if scheduled else ("automatic" if delivery.attempt_count == 1 else "retry")
         jobs.append(
-            Job(
+            _job(
+                event,
+                endpoint,
                 delivery_id=delivery.id,
                 attempt_number=delivery.attempt_count,
-                trigger=scheduled.trigger if scheduled else ("automatic" if delivery.attempt_count == 1 else "retry"),
+                trigger=trigger,
                 pending_attempt_id=scheduled.id if scheduled else None,
-                account_id=event.account_id,
-                environment=event.environment,
-                event_id=event.id,
-                event_type=event.type,
-                endpoint_id=endpoint.id,
-                url=endpoint.url,
-                body=event_body(event),
-                secrets=tuple(webhook_endpoints.active_secrets(endpoint, now, server_key)),
+                now=now,
+                server_key=server_key,
             )
         )
     session.commit()
@@ -273,17 +298,13 @@ def test_job(session: Session, endpoint: WebhookEndpoint, event: Event, *, now: 
         updated_at=now,
     )
     session.add(attempt)
-    return Job(
+    return _job(
+        event,
+        endpoint,
         delivery_id=delivery.id,
         attempt_number=1,
         trigger="test",
         pending_attempt_id=attempt.id,
-        account_id=event.account_id,
-        environment=event.environment,
-        event_id=event.id,
-        event_type=event.type,
-        endpoint_id=endpoint.id,
-        url=endpoint.url,
-        body=event_body(event),
-        secrets=tuple(webhook_endpoints.active_secrets(endpoint, now, server_key)),
+        now=now,
+        server_key=server_key,
     )

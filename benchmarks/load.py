@@ -84,7 +84,7 @@ def _bearer(secret: str, **extra: str) -> dict[str, str]:
 SCENARIOS = [
     Scenario(
         REFERENCE,
-        "bare Starlette: release row by id + JSON (no auth, no validation)",
+        "bare Starlette: the release, its tracks and deliveries by id + JSON (no auth, no validation)",
         "reference",
         frozenset({200}),
         lambda f: [HttpRequest("GET", f"/releases/{rid}") for rid in f.release_ids],

@@ -2,8 +2,9 @@
 
     OG_DATABASE_URL=… uvicorn benchmarks.reference_app:app
 
-One Starlette route, `GET /releases/{id}`: the release row by primary key through the same SQLAlchemy engine the
-server uses (same driver, pool and SQLite pragmas), its columns encoded as JSON. No OpenAPI routing, no
+One Starlette route, `GET /releases/{id}`: the rows the API reads for a release — the release by primary key, its
+tracks and its per-store deliveries — through the same SQLAlchemy engine and ORM the server uses (same driver,
+pool and SQLite pragmas), their columns encoded as JSON. No OpenAPI routing, no
 authentication, no rate limit, no validation, no request ids or access log. A sync endpoint, so Starlette runs it
 in its thread pool exactly as connexion runs our sync handlers. The benchmark reports every scenario's throughput
 as a ratio to this one, measured in the same run on the same machine.
@@ -12,7 +13,7 @@ as a ratio to this one, measured in the same run on the same machine.
 import json
 import os
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -20,10 +21,14 @@ from starlette.routing import Route
 
 from server.config import _normalise_database_url
 from server.db.engine import engine_for
-from server.db.models.releases import Release
+from server.db.models.releases import Release, ReleaseDelivery
+from server.db.models.tracks import Track
 
 ENGINE = engine_for(_normalise_database_url(os.environ["OG_DATABASE_URL"]))
-COLUMNS = [column.key for column in Release.__table__.columns]  # type: ignore[attr-defined]
+
+
+def _columns(row: object) -> dict[str, object]:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}  # type: ignore[attr-defined]
 
 
 def get_release(request: Request) -> Response:
@@ -31,7 +36,17 @@ def get_release(request: Request) -> Response:
         release = session.get(Release, request.path_params["id"])
         if release is None:
             return Response(status_code=404)
-        row = {name: getattr(release, name) for name in COLUMNS}
+        tracks = session.exec(
+            select(Track)
+            .where(col(Track.release_id) == release.id)
+            .order_by(col(Track.disc_number), col(Track.track_number), col(Track.id))
+        ).all()
+        deliveries = session.exec(select(ReleaseDelivery).where(col(ReleaseDelivery.release_id) == release.id)).all()
+        row = {
+            **_columns(release),
+            "tracks": [_columns(t) for t in tracks],
+            "deliveries": [_columns(d) for d in deliveries],
+        }
     return Response(json.dumps(row, default=str, separators=(",", ":")), media_type="application/json")
 
 

@@ -40,6 +40,8 @@ class Settings:
     qc_in_process: bool = True
     # Run a webhook delivery worker inside each API process (`og-server serve`); off for separate workers.
     webhooks_embedded_worker: bool = False
+    # Serve plain path-only GETs beside connexion (server/openapi/fast_reads.py); off only to compare the two paths.
+    fast_reads: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -61,6 +63,7 @@ class Settings:
             rate_limit_prefix=os.environ.get("OG_RATE_LIMIT_PREFIX") or "og:rl",
             qc_in_process=_flag("OG_QC_IN_PROCESS", True),
             webhooks_embedded_worker=_flag("OG_WEBHOOKS_EMBEDDED_WORKER", True),
+            fast_reads=_flag("OG_FAST_READS", True),
         )
 
 

@@ -102,12 +102,12 @@ def get_smart_link(id: str) -> ConnexionResponse:
         return json_response(represent(smartlinks.get(session, principal, id)))
 
 
-def get_smart_link_stats(id: str, **query: str) -> ConnexionResponse:
+def get_smart_link_stats(id: str, to: str | None = None) -> ConnexionResponse:
     principal = caller.current()
-    # `from` is a Python keyword, so the range arrives in **query (as `from`, or `from_` with pythonic params).
-    start_text = query.get("from") or query.get("from_")
+    # `from` is a Python keyword, so it cannot be a handler argument: read it from the (validated) query.
+    start_text = connexion.request.query_params.get("from")
     start = date.fromisoformat(start_text) if start_text else None
-    end = date.fromisoformat(query["to"]) if query.get("to") else None
+    end = date.fromisoformat(to) if to else None
     with session_scope() as session:
         link = smartlinks.get(session, principal, id)
         first, last = smartlinks.day_range(start, end)

@@ -35,9 +35,7 @@ def test_a_smart_link_from_creation_to_statistics(client: OGRecords) -> None:
                 SmartLinkCreateDestinationsItem(service=SmartLinkService.SPOTIFY, url=SPOTIFY),
                 SmartLinkCreateDestinationsItem(service=SmartLinkService.BANDCAMP, url=BANDCAMP),
             ],
-            presave=SmartLinkCreatePresave(
-                enabled=True, services=[PresaveService.SPOTIFY], time_zone="Europe/Berlin"
-            ),
+            presave=SmartLinkCreatePresave(enabled=True, services=[PresaveService.SPOTIFY], time_zone="Europe/Berlin"),
         ),
         idempotency_key=str(uuid.uuid4()),
     )

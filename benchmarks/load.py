@@ -481,6 +481,10 @@ def targets(results: list[Measurement]) -> list[str]:
             f"- Target release_get ≥0.50 of bare: {get.ratio:.2f} ({'met' if get.ratio >= 0.5 else 'NOT met'}); "
             f"p99 ≤20 ms: {get.p99_ms:.1f} ms ({'met' if get.p99_ms <= 20 else 'NOT met'})."
         )
+    view = by_name.get("smartlink_view")
+    if view is not None:
+        met = "met" if view.ratio >= 0.5 else "NOT met"
+        out.append(f"- Target smartlink_view ≥0.50 of bare_reference_smartlink: {view.ratio:.2f} ({met}).")
     errors = sum(m.errors for m in results)
     out.append(f"- Target no errors under load: {errors} ({'met' if errors == 0 else 'NOT met'}).")
     rss = max(m.server_rss_mb for m in results)

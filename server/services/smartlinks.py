@@ -78,7 +78,8 @@ def _https_url(value: str) -> bool:
     except ValueError:
         return False
     return (
-        parts.scheme == "https"
+        value.isascii()  # what a Location header can carry as is
+        and parts.scheme == "https"
         and bool(parts.hostname)
         and "@" not in parts.netloc
         and not any(ch.isspace() or ord(ch) < 0x20 for ch in value)

@@ -4,15 +4,24 @@
 
 One Starlette route, `GET /releases/{id}`: the rows the API reads for a release — the release by primary key, its
 tracks and its per-store deliveries — through the same SQLAlchemy engine and ORM the server uses (same driver,
-pool and SQLite pragmas), their columns encoded as JSON. No OpenAPI routing, no
-authentication, no rate limit, no validation, no request ids or access log. A sync endpoint, so Starlette runs it
-in its thread pool exactly as connexion runs our sync handlers. The benchmark reports every scenario's throughput
-as a ratio to this one, measured in the same run on the same machine.
+pool and SQLite pragmas), their columns encoded as JSON. No OpenAPI routing, no authentication, no rate limit, no
+validation, no request ids or access log. A sync endpoint, so Starlette runs it in its thread pool, the idiomatic
+way (connexion does the same with our sync handlers; our short path for plain reads skips the hop on SQLite, see
+docs/adr/0003). The benchmark reports every scenario's throughput as a ratio to this one (or to the smart-link
+twin below), measured in the same run on the same machine.
+
+`GET /smartlinks/{slug}` is the twin of the public smart-link page and the base of the smart-link scenarios'
+ratios: the link row by its unique slug, one INSERT of the hit in the same transaction (the real page records every
+view and click), the row's public columns as JSON.
 """
 
+import hashlib
 import json
 import os
+from datetime import UTC, datetime
 
+from sqlalchemy import bindparam as sqlalchemy_bindparam
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,6 +31,7 @@ from starlette.routing import Route
 from server.config import _normalise_database_url
 from server.db.engine import engine_for
 from server.db.models.releases import Release, ReleaseDelivery
+from server.db.models.smartlinks import SmartLink, SmartLinkHit
 from server.db.models.tracks import Track
 
 ENGINE = engine_for(_normalise_database_url(os.environ["OG_DATABASE_URL"]))
@@ -50,8 +60,38 @@ def get_release(request: Request) -> Response:
     return Response(json.dumps(row, default=str, separators=(",", ":")), media_type="application/json")
 
 
+_BY_SLUG = select(SmartLink).where(col(SmartLink.slug) == sqlalchemy_bindparam("slug"))
+_PUBLIC = ["slug", "title", "artist", "artwork_url", "environment", "release_at"]
+
+
+def get_smartlink(request: Request) -> Response:
+    with Session(ENGINE) as session:
+        link = session.exec(_BY_SLUG, params={"slug": request.path_params["slug"]}).first()
+        if link is None:
+            return Response(status_code=404)
+        row = {name: getattr(link, name) for name in _PUBLIC}
+        row["services"] = [d["service"] for d in link.destinations]
+        agent = request.headers.get("user-agent", "")
+        session.execute(
+            insert(SmartLinkHit).values(
+                smartlink_id=link.id,
+                kind="view",
+                visitor_hash=hashlib.sha256(agent.encode()).hexdigest(),
+                occurred_at=datetime.now(UTC),
+            )
+        )
+        session.commit()
+    return Response(json.dumps(row, default=str, separators=(",", ":")), media_type="application/json")
+
+
 def healthz(_request: Request) -> Response:
     return Response(b"ok")
 
 
-app = Starlette(routes=[Route("/releases/{id}", get_release), Route("/healthz", healthz)])
+app = Starlette(
+    routes=[
+        Route("/releases/{id}", get_release),
+        Route("/smartlinks/{slug}", get_smartlink),
+        Route("/healthz", healthz),
+    ]
+)

@@ -7,7 +7,7 @@ schemathesis in test_schemathesis.py.
 
 NOT_IMPLEMENTED: frozenset[str] = frozenset(
     {
-        # Splits, earnings, payouts, smart links
+        # Splits, earnings, payouts
         "createSplit",
         "listSplits",
         "getSplit",
@@ -18,12 +18,6 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         "listPayouts",
         "getPayout",
         "requestPayout",
-        "createSmartLink",
-        "listSmartLinks",
-        "getPublicSmartLink",
-        "followSmartLink",
-        "getSmartLink",
-        "getSmartLinkStats",
         # Access (issue: access)
         # Inbound provider webhooks
         "receiveStripeWebhook",

@@ -10,6 +10,7 @@ from server import principal as caller
 from server.api.responses import json_response, redirect_response
 from server.db.engine import session_scope
 from server.db.models.smartlinks import SmartLink
+from server.openapi.fast_reads import read_only
 from server.services import events, smartlink_stats, smartlinks
 from server.timefmt import rfc3339
 
@@ -96,6 +97,7 @@ def list_smart_links(limit: int = 20, cursor: str | None = None, release_id: str
         return json_response(page.render(represent))
 
 
+@read_only
 def get_smart_link(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:

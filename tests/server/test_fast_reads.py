@@ -17,6 +17,7 @@ from server.openapi.specification import raw_document
 from server.problems import ApiProblem
 from tests.conftest import Tenant, TenantFactory
 from tests.server.releases_helpers import create_person, create_release, create_track, ok
+from tests.server.test_smartlinks import _create as create_smart_link
 
 # Headers whose values differ between any two responses (ids, clocks, budgets): compared by name only.
 _VOLATILE = {"x-request-id", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit", "date"}
@@ -42,6 +43,7 @@ def _parameters(client: TestClient, tenant: Tenant) -> dict[str, dict[str, str]]
         headers=tenant.headers,
     )
     event = ok(client.get("/api/v1/events", params={"limit": 1}, headers=tenant.headers))["data"][0]
+    link = create_smart_link(client, tenant)
     return {
         "getRelease": {"id": release["id"]},
         "getTrack": {"id": track["id"]},
@@ -50,6 +52,9 @@ def _parameters(client: TestClient, tenant: Tenant) -> dict[str, dict[str, str]]
         "getWebhookEndpoint": {"id": ok(endpoint, 201)["id"]},
         "getEvent": {"id": event["id"]},
         "getApiKey": {"id": tenant.key_id},
+        "getSmartLink": {"id": link["id"]},
+        "getPublicSmartLink": {"slug": link["slug"]},
+        "followSmartLink": {"slug": link["slug"], "service": "spotify"},
     }
 
 
@@ -83,6 +88,7 @@ def test_the_short_path_takes_the_plain_reads_and_nothing_else() -> None:
     routes = {r.operation_id: r for r in fast_routes(raw_document(), "server.api")}
     assert routes["getRelease"].read_only
     assert routes["getPerson"].read_only
+    assert not routes["getPublicSmartLink"].read_only  # it records the view
 
 
 def test_both_paths_answer_alike_for_owners_strangers_and_bad_requests(
@@ -112,9 +118,11 @@ def test_both_paths_answer_alike_for_owners_strangers_and_bad_requests(
         if operation_id != "getWebhookEndpoint":
             cases.append((path, narrow.headers))  # missing scope: 403 naming it
         for url, headers in cases:
-            short, long = client.get(url, headers=headers), long_path.get(url, headers=headers)
+            short = client.get(url, headers=headers, follow_redirects=False)
+            long = long_path.get(url, headers=headers, follow_redirects=False)
             assert _normalised(short) == _normalised(long), (operation_id, url, headers, short.text, long.text)
-        assert client.get(path, headers=owner.headers).status_code == 200, operation_id
+        served = client.get(path, headers=owner.headers, follow_redirects=False)
+        assert served.status_code == (302 if operation_id == "followSmartLink" else 200), operation_id
 
 
 class _Next:

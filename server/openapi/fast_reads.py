@@ -54,9 +54,6 @@ def read_only(handler: F) -> F:
     return handler
 
 
-_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
-
-
 @dataclass(frozen=True)
 class FastRoute:
     operation_id: str

@@ -8,13 +8,6 @@ schemathesis in test_schemathesis.py.
 NOT_IMPLEMENTED: frozenset[str] = frozenset(
     {
         # Splits, earnings, payouts, smart links
-        "createSplit",
-        "listSplits",
-        "getSplit",
-        "listReleaseSplits",
-        "listEarnings",
-        "summarizeEarnings",
-        "getBalance",
         "listPayouts",
         "getPayout",
         "requestPayout",
@@ -28,7 +21,6 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         # Inbound provider webhooks
         "receiveStripeWebhook",
         "receiveWiseWebhook",
-        "receiveDspSyncWebhook",
         "receiveMailgunWebhook",
         "receiveWhapiWebhook",
     }

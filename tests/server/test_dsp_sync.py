@@ -11,8 +11,9 @@ from server.clock import now
 from server.db.engine import session_scope
 from server.db.models.inbound import InboundWebhookReceipt
 from server.db.models.releases import Release
+from server.webhooks.signing import headers as signed
 from server.webhooks.signing_secrets import generate
-from tests.conftest import Tenant
+from tests.conftest import DSP_SYNC_SECRET, Tenant
 from tests.server.money_helpers import catalogue, iso, line, report, send_dsp
 from tests.server.releases_helpers import ok
 
@@ -50,9 +51,7 @@ def test_bad_signature_stale_timestamp_and_wrong_secret_are_refused_before_stori
     ]
     raw = json.dumps(payload).encode()
     # Signed over one body, another sent: verification is on the raw bytes.
-    from server.webhooks.signing import headers as signed
-
-    tampered = {**signed([__import__("tests.conftest").conftest.DSP_SYNC_SECRET], "msg_tampered", now(), raw)}
+    tampered = signed([DSP_SYNC_SECRET], "msg_tampered", now(), raw)
     refused.append(
         client.post(
             "/webhooks/dsp-sync",
@@ -76,7 +75,8 @@ def test_a_replayed_message_is_acknowledged_once(client: TestClient, tenant: Ten
     first = send_dsp(client, payload, message_id="msg_replay_1")
     assert first.json() == {"received": True, "duplicate": False}
     again = send_dsp(client, payload, message_id="msg_replay_1")
-    assert again.status_code == 200 and again.json() == {"received": True, "duplicate": True}
+    assert again.status_code == 200
+    assert again.json() == {"received": True, "duplicate": True}
     assert len(_earnings(client, tenant)) == 1
     # The same report under a new message id (a re-sent report) does not count its lines twice either.
     assert send_dsp(client, payload, message_id="msg_replay_2").json()["duplicate"] is False
@@ -97,12 +97,15 @@ def test_report_lines_are_matched_and_announced(client: TestClient, tenant: Tena
     lines = {entry["isrc"]: entry for entry in _earnings(client, tenant)}
     assert set(lines) == {first, second}
     assert lines[first]["amount"] == "2.7000000001"  # 3.0000000001 x 0.9, exact to 10 places
-    assert lines[first]["release_id"] == cat["release"]["id"] and lines[first]["track_id"] == cat["tracks"][0]["id"]
+    assert lines[first]["release_id"] == cat["release"]["id"]
+    assert lines[first]["track_id"] == cat["tracks"][0]["id"]
     assert lines[first]["sale_period"] == {"start": "2026-09-01", "end": "2026-09-30"}
-    assert lines[second]["net"] == "-1.5000000000" and lines[second]["units"] == -50
+    assert lines[second]["net"] == "-1.5000000000"
+    assert lines[second]["units"] == -50
     events = ok(client.get("/api/v1/events", params={"type": "earnings.imported"}, headers=tenant.headers))["data"]
     summary = events[0]["data"]["object"]
-    assert summary["line_count"] == 2 and summary["store"] == "spotify"
+    assert summary["line_count"] == 2
+    assert summary["store"] == "spotify"
     assert summary["totals"] == {"line_count": 2, "units": 250, "gross": "2.1000000000", "net": "1.2000000001"}
 
 
@@ -139,6 +142,7 @@ def test_unknown_event_types_and_releases_are_acknowledged(client: TestClient, t
         "upc": "4006381333931",
     }
     response = send_dsp(client, unknown_release)
-    assert response.status_code == 200 and response.json()["duplicate"] is False
+    assert response.status_code == 200
+    assert response.json()["duplicate"] is False
     fetched = ok(client.get(f"/api/v1/releases/{cat['release']['id']}", headers=tenant.headers))
     assert fetched["deliveries"] == []

@@ -24,7 +24,8 @@ def test_create_then_get_and_event(client: TestClient, tenant: Tenant) -> None:
         _split(client, tenant, {"release_id": cat["release"]["id"], "shares": _shares(cat["persons"], 6000, 4000)}),
         201,
     )
-    assert created["version"] == 1 and created["status"] == "active"
+    assert created["version"] == 1
+    assert created["status"] == "active"
     assert created["effective_from"] == date.today().isoformat()
     assert [s["acceptance_status"] for s in created["shares"]] == ["pending", "pending"]
     assert [s["share_bps"] for s in created["shares"]] == [6000, 4000]
@@ -92,9 +93,12 @@ def test_a_new_version_supersedes_from_its_date_on(client: TestClient, tenant: T
         ),
         201,
     )
-    assert second["version"] == 2 and second["effective_from"] == later
+    assert second["version"] == 2
+    assert second["effective_from"] == later
     old = ok(client.get(f"/api/v1/splits/{first['id']}", headers=tenant.headers))
-    assert old["status"] == "superseded" and old["superseded_by"] == second["id"] and old["superseded_at"]
+    assert old["status"] == "superseded"
+    assert old["superseded_by"] == second["id"]
+    assert old["superseded_at"]
     # A third version cannot start before the current one.
     response = _split(
         client,

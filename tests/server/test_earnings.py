@@ -69,7 +69,9 @@ def test_balance_allocates_exactly_and_holds_unaccepted_shares(client: TestClien
     assert Decimal(balance["available"]) + Decimal(balance["pending"]) == Decimal("6.0000000001") - Decimal(
         "0.0000000005"
     ) + Decimal("0.0000000003")
-    assert balance["currency"] == "EUR" and balance["minimum_payout"] == "10.00" and balance["payouts_enabled"]
+    assert balance["currency"] == "EUR"
+    assert balance["minimum_payout"] == "10.00"
+    assert balance["payouts_enabled"]
 
 
 def test_lines_before_a_split_belong_to_the_account_and_payouts_debit(
@@ -103,7 +105,8 @@ def test_lines_before_a_split_belong_to_the_account_and_payouts_debit(
                 )
             )
     balance = _balance(client, tenant)
-    assert balance["available"] == "50.0000000001" and balance["pending"] == "0.0000000000"
+    assert balance["available"] == "50.0000000001"
+    assert balance["pending"] == "0.0000000000"
     # Another environment of the same account sees none of it.
     production = make_tenant(environment="production", production_access=True, account_id=tenant.account_id)
     assert _balance(client, production)["available"] == "0.0000000000"
@@ -134,7 +137,8 @@ def test_list_filters_and_summary_groups(client: TestClient, tenant: Tenant) -> 
     bad = client.get(
         "/api/v1/earnings", params={"period_start": "2026-09-01", "period_end": "2026-08-01"}, headers=tenant.headers
     )
-    assert bad.status_code == 422 and bad.json()["errors"][0]["pointer"] == "query:period_end"
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["pointer"] == "query:period_end"
 
     def summary(**params: Any) -> dict[str, Any]:
         return ok(client.get("/api/v1/earnings/summary", params=params, headers=tenant.headers))

@@ -94,7 +94,8 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
         ),
         idempotency_key=str(uuid.uuid4()),
     )
-    assert release_split.version == 1 and release_split.status == "active"
+    assert release_split.version == 1
+    assert release_split.status == "active"
     assert [s.acceptance_status for s in release_split.shares] == ["pending", "pending"]
     later = date.today() + timedelta(days=7)
     track_split = client.splits.create(
@@ -152,7 +153,8 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
     receipt = partner.inbound_webhooks.receive_dsp_sync_webhook(
         body=report, webhook_id=message_id, webhook_timestamp=int(time.time()), webhook_signature="v1,placeholder"
     )
-    assert receipt.received and not receipt.duplicate
+    assert receipt.received
+    assert not receipt.duplicate
     again = partner.inbound_webhooks.receive_dsp_sync_webhook(
         body=report, webhook_id=message_id, webhook_timestamp=int(time.time()), webhook_signature="v1,placeholder"
     )
@@ -165,9 +167,11 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
     assert [line.fx_rate for line in only_us] == ["0.9000000000"]
     summary = client.earnings.summarize(group_by="period", release_id=release.id)
     assert [(g.key, g.net) for g in summary.groups] == [("2026-08", "3.2000000000"), ("2026-09", "-0.6300000000")]
-    assert summary.total.net == "2.5700000000" and summary.total.units == 999
+    assert summary.total.net == "2.5700000000"
+    assert summary.total.units == 999
 
     # The lines predate both splits (never retroactive): all of it is the account's, settled after 30 days.
     balance = client.payouts.get_balance()
-    assert balance.currency == "EUR" and balance.payouts_enabled
+    assert balance.currency == "EUR"
+    assert balance.payouts_enabled
     assert Decimal(balance.available) == Decimal("2.57")

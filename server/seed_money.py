@@ -235,7 +235,7 @@ def _line(
         gross = (gross_eur / usd_rate).quantize(earnings.QUANTUM)
     net = (gross * _NET_RATIO).quantize(earnings.QUANTUM)
     report_line = earnings.ReportLine(
-        line_id=f"{track.id}-{territory}",
+        line_id=f"{store}-{start:%Y-%m}-{track.id}-{territory}",
         store=store,
         territory=territory,
         sale_period_start=start,

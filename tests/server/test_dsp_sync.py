@@ -78,8 +78,9 @@ def test_a_replayed_message_is_acknowledged_once(client: TestClient, tenant: Ten
     assert again.status_code == 200
     assert again.json() == {"received": True, "duplicate": True}
     assert len(_earnings(client, tenant)) == 1
-    # The same report under a new message id (a re-sent report) does not count its lines twice either.
-    assert send_dsp(client, payload, message_id="msg_replay_2").json()["duplicate"] is False
+    # The same lines under a new message id and report id (a re-sent report) are not counted twice either.
+    resent = report(payload["data"]["lines"], report_id="rep-resent")
+    assert send_dsp(client, resent, message_id="msg_replay_2").json()["duplicate"] is False
     assert len(_earnings(client, tenant)) == 1
 
 

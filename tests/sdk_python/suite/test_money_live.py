@@ -53,14 +53,15 @@ def _signer(secret: str):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def partner(base_url: str, recording_http) -> Iterator[OGRecords]:  # type: ignore[no-untyped-def]
-    """The sub-distributor's side: no API key, every request signed with the partner secret."""
+def partner(base_url: str, api_key: str, recording_http) -> Iterator[OGRecords]:  # type: ignore[no-untyped-def]
+    """The sub-distributor's side: every request to the receiver signed with the partner secret (the receiver
+    takes no credential; the SDK just needs a well-formed key to be constructed)."""
     http = recording_http()
     http.event_hooks = {
         "request": [_signer(os.environ["OG_SDK_TEST_DSP_SYNC_SECRET"])],
         **{"response": http.event_hooks["response"]},
     }
-    with OGRecords(api_key="unused", base_url=base_url, http_client=http, max_retries=0) as sdk:
+    with OGRecords(api_key=api_key, base_url=base_url, http_client=http, max_retries=0) as sdk:
         yield sdk
 
 
@@ -112,6 +113,7 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
     with pytest.raises(NotFoundError):
         client.splits.get("spl_01jc3m8a4s6t3v0q7k2x9bz5hd")
 
+    message_id = f"msg_{uuid.uuid4().hex}"
     sent_at = datetime.now(UTC) - timedelta(days=40)
     report = DspSyncReportLines(
         type_="report.lines",
@@ -122,7 +124,7 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
             reported_period="2026-10",
             lines=[
                 DspSyncReportLinesDataLinesItem(
-                    line_id="1",
+                    line_id=f"{message_id}-1",
                     territory="DE",
                     sale_period="2026-08",
                     isrc=isrc,
@@ -135,7 +137,7 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
                     upc=upc,
                 ),
                 DspSyncReportLinesDataLinesItem(
-                    line_id="2",
+                    line_id=f"{message_id}-2",
                     territory="US",
                     sale_period="2026-09",
                     isrc=isrc,
@@ -149,7 +151,6 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
             ],
         ),
     )
-    message_id = f"msg_{uuid.uuid4().hex}"
     receipt = partner.inbound_webhooks.receive_dsp_sync_webhook(
         body=report, webhook_id=message_id, webhook_timestamp=int(time.time()), webhook_signature="v1,placeholder"
     )

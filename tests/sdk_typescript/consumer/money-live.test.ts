@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHmac, randomInt, randomUUID } from 'node:crypto';
 import { test } from 'node:test';
 import { NotFoundError, OGRecords, UnprocessableEntityError } from '@og/api-sdk';
-import { baseUrl, liveClient, recordingFetch } from './helpers.js';
+import { apiKey, baseUrl, liveClient, recordingFetch } from './helpers.js';
 
 function gtin13(): string {
   const body = '4' + Array.from({ length: 11 }, () => randomInt(10)).join('');
@@ -28,7 +28,7 @@ function partner(): OGRecords {
     headers.set('webhook-signature', `v1,${signature}`);
     return recordingFetch(new Request(request, { headers, body }));
   };
-  return new OGRecords({ apiKey: 'unused', baseUrl: baseUrl(), fetch: signing, maxRetries: 0 });
+  return new OGRecords({ apiKey: apiKey(), baseUrl: baseUrl(), fetch: signing, maxRetries: 0 });
 }
 
 test('splits are versioned, earnings import through the signed DSP feed, the balance and summaries add up', async () => {
@@ -81,8 +81,8 @@ test('splits are versioned, earnings import through the signed DSP feed, the bal
       dsp: 'deezer',
       reported_period: '2026-10',
       lines: [
-        { line_id: '1', territory: 'FR', sale_period: '2026-08', isrc, upc, usage_type: 'stream' as const, units: 10, gross: '0.05', net: '0.04', currency: 'EUR', fx_rate: '1' },
-        { line_id: '2', territory: 'FR', sale_period: '2026-09', isrc, usage_type: 'stream' as const, units: -2, gross: '-0.01', net: '-0.0100000001', currency: 'EUR' },
+        { line_id: `${messageId}-1`, territory: 'FR', sale_period: '2026-08', isrc, upc, usage_type: 'stream' as const, units: 10, gross: '0.05', net: '0.04', currency: 'EUR', fx_rate: '1' },
+        { line_id: `${messageId}-2`, territory: 'FR', sale_period: '2026-09', isrc, usage_type: 'stream' as const, units: -2, gross: '-0.01', net: '-0.0100000001', currency: 'EUR' },
       ],
     },
   };

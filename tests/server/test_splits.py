@@ -5,6 +5,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from server.db.engine import session_scope
+from server.db.models.releases import Release
 from tests.conftest import Tenant, TenantFactory
 from tests.server.money_helpers import catalogue
 from tests.server.releases_helpers import ok
@@ -135,3 +137,18 @@ def test_release_splits_list_release_and_track_splits(client: TestClient, tenant
     assert [s["id"] for s in listed["data"]] == [track_split["id"], release_split["id"]]
     by_track = ok(client.get("/api/v1/splits", params={"track_id": cat["tracks"][0]["id"]}, headers=tenant.headers))
     assert [s["id"] for s in by_track["data"]] == [track_split["id"]]
+
+
+def test_a_taken_down_release_cannot_be_split(client: TestClient, tenant: Tenant) -> None:
+    cat = catalogue(client, tenant, tracks=1)
+    with session_scope() as session:
+        release = session.get(Release, cat["release"]["id"])
+        assert release is not None
+        release.status = "taken_down"
+        session.add(release)
+    for target in ({"release_id": cat["release"]["id"]}, {"track_id": cat["tracks"][0]["id"]}):
+        response = _split(client, tenant, {**target, "shares": _shares(cat["persons"], 10000)})
+        assert response.status_code == 409
+        assert response.json()["code"] == "invalid_state"
+        assert response.json()["current_state"] == "taken_down"
+    assert ok(client.get("/api/v1/splits", headers=tenant.headers))["data"] == []

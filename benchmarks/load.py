@@ -39,6 +39,10 @@ SERVER_CPU, LOAD_CPU = 0, 1
 LOAD_MULTIPLIER = "1000"  # business plan: 600/min x 1000 = 10,000 req/s sustained, far above one worker's pace
 SEEDED_RELEASES = 50
 REFERENCE = "bare_reference"
+SMARTLINK_REFERENCE = "bare_reference_smartlink"
+SMARTLINK_SLUG = "bench"
+BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
+FAN = {"User-Agent": BROWSER, "Referer": "https://www.instagram.com/"}  # a counted view, not a bot's
 
 RELEASE_BODY = {
     "title": "Northern Lights",
@@ -51,10 +55,7 @@ RELEASE_BODY = {
 }
 
 # Capabilities whose operations answer 501 today; each becomes a scenario when it lands.
-PENDING = {
-    "smartlink_view": ("GET", "/api/v1/smartlinks/bench", "smart-link public view"),
-    "smartlink_click": ("GET", "/api/v1/smartlinks/bench/go/spotify", "smart-link click redirect"),
-}
+PENDING: dict[str, tuple[str, str, str]] = {}
 
 
 @dataclass
@@ -75,6 +76,7 @@ class Scenario:
     server: str  # "reference", "app" or "limited"
     expected: frozenset[int]
     requests: Callable[[Fixture], list[HttpRequest]]
+    reference: str = REFERENCE  # the bare scenario its ratio is computed against
 
 
 def _bearer(secret: str, **extra: str) -> dict[str, str]:
@@ -84,7 +86,7 @@ def _bearer(secret: str, **extra: str) -> dict[str, str]:
 SCENARIOS = [
     Scenario(
         REFERENCE,
-        "bare Starlette: release row by id + JSON (no auth, no validation)",
+        "bare Starlette: the release, its tracks and deliveries by id + JSON (no auth, no validation)",
         "reference",
         frozenset({200}),
         lambda f: [HttpRequest("GET", f"/releases/{rid}") for rid in f.release_ids],
@@ -126,12 +128,38 @@ SCENARIOS = [
         frozenset({200}),
         lambda f: [HttpRequest("GET", f"/api/v1/persons/{f.person_id}", _bearer(f.keys["persons_get"]))],
     ),
+    # The public smart-link page: link by slug, one INSERT of the hit, JSON; its bare twin does the same read and write.
+    Scenario(
+        SMARTLINK_REFERENCE,
+        "bare Starlette: smart link by slug + hit INSERT + JSON (no rate limit, no validation)",
+        "reference",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", f"/smartlinks/{SMARTLINK_SLUG}", FAN)],
+        SMARTLINK_REFERENCE,
+    ),
+    Scenario(
+        "smartlink_view",
+        "public GET /api/v1/smartlinks/{slug} (records a view)",
+        "app",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", f"/api/v1/smartlinks/{SMARTLINK_SLUG}", FAN)],
+        SMARTLINK_REFERENCE,
+    ),
+    Scenario(
+        "smartlink_click",
+        "public GET /api/v1/smartlinks/{slug}/go/spotify (records a click, 302)",
+        "app",
+        frozenset({302}),  # wrk never follows redirects
+        lambda f: [HttpRequest("GET", f"/api/v1/smartlinks/{SMARTLINK_SLUG}/go/spotify", FAN)],
+        SMARTLINK_REFERENCE,
+    ),
     Scenario(
         "earnings_summary",
         "GET /api/v1/earnings/summary?group_by=period over a year of lines (3,000)",
         "app",
         frozenset({200}),
         lambda f: [HttpRequest("GET", "/api/v1/earnings/summary?group_by=period", _bearer(f.keys["earnings_summary"]))],
+        "earnings_summary_bare",
     ),
     Scenario(
         "earnings_summary_bare",
@@ -139,6 +167,7 @@ SCENARIOS = [
         "reference",
         frozenset({200}),
         lambda f: [HttpRequest("GET", f"/earnings/summary/{f.account_id}")],
+        "earnings_summary_bare",
     ),
     Scenario(
         "rate_limited",
@@ -306,6 +335,12 @@ def seed_catalogue(base_url: str, key: str) -> tuple[list[str], str]:
             release_ids.append(created.json()["id"])
         person = client.post("/api/v1/persons", json={"name": "Mara Lindqvist", "email": "mara@example.com"})
         person.raise_for_status()
+        link = {
+            "release_id": release_ids[0],
+            "slug": SMARTLINK_SLUG,
+            "destinations": [{"service": "spotify", "url": "https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy"}],
+        }
+        client.post("/api/v1/smartlinks", json=link).raise_for_status()
         return release_ids, person.json()["id"]
 
 
@@ -389,8 +424,9 @@ def run_backend(
             extra["pending"] = pending_operations(app.base_url, keys["seed"])
             reference_command = [sys.executable, "-m", "uvicorn", "benchmarks.reference_app:app", "--no-access-log"]
             with running([*reference_command, "--log-level", "warning"], env, workdir / "reference.log") as ref:
-                for reference in SCENARIOS:  # REFERENCE first: the ratios divide by it
-                    if reference.server == "reference" and (reference.name == REFERENCE or reference.name in selected):
+                wanted = {REFERENCE} | {s.reference for s in SCENARIOS if s.name in selected}
+                for reference in SCENARIOS:
+                    if reference.server == "reference" and reference.name in wanted:
                         results.append(measure(reference, ref, fixture, backend, workdir, **options))
             for scenario in SCENARIOS:
                 if scenario.server == "app" and scenario.name in selected:
@@ -405,8 +441,10 @@ def run_backend(
                 exhaust(limited.base_url, sandbox_key)
                 scenario = next(s for s in SCENARIOS if s.name == "rate_limited")
                 results.append(measure(scenario, limited, fixture, backend, workdir, **options))
-    base = results[0].requests_per_s
+    bases = {m.name: m.requests_per_s for m in results}
+    reference_of = {s.name: s.reference for s in SCENARIOS}
     for measurement in results:
+        base = bases.get(reference_of[measurement.name], 0.0)
         measurement.ratio = round(measurement.requests_per_s / base, 3) if base else 0.0
     return results, extra
 
@@ -459,6 +497,10 @@ def targets(results: list[Measurement]) -> list[str]:
             f"- Target release_get ≥0.50 of bare: {get.ratio:.2f} ({'met' if get.ratio >= 0.5 else 'NOT met'}); "
             f"p99 ≤20 ms: {get.p99_ms:.1f} ms ({'met' if get.p99_ms <= 20 else 'NOT met'})."
         )
+    view = by_name.get("smartlink_view")
+    if view is not None:
+        met = "met" if view.ratio >= 0.5 else "NOT met"
+        out.append(f"- Target smartlink_view ≥0.50 of bare_reference_smartlink: {view.ratio:.2f} ({met}).")
     errors = sum(m.errors for m in results)
     out.append(f"- Target no errors under load: {errors} ({'met' if errors == 0 else 'NOT met'}).")
     rss = max(m.server_rss_mb for m in results)

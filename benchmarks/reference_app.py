@@ -2,21 +2,31 @@
 
     OG_DATABASE_URL=… uvicorn benchmarks.reference_app:app
 
-`GET /releases/{id}`: the release row by primary key through the same SQLAlchemy engine the
-server uses (same driver, pool and SQLite pragmas), its columns encoded as JSON. No OpenAPI routing, no
-authentication, no rate limit, no validation, no request ids or access log. A sync endpoint, so Starlette runs it
-in its thread pool exactly as connexion runs our sync handlers. The benchmark reports every scenario's throughput
-as a ratio to this one, measured in the same run on the same machine.
+One Starlette route, `GET /releases/{id}`: the rows the API reads for a release — the release by primary key, its
+tracks and its per-store deliveries — through the same SQLAlchemy engine and ORM the server uses (same driver,
+pool and SQLite pragmas), their columns encoded as JSON. No OpenAPI routing, no authentication, no rate limit, no
+validation, no request ids or access log. A sync endpoint, so Starlette runs it in its thread pool, the idiomatic
+way (connexion does the same with our sync handlers; our short path for plain reads skips the hop on SQLite, see
+docs/adr/0003). The benchmark reports every scenario's throughput as a ratio to this one (or to the smart-link
+twin below), measured in the same run on the same machine.
 
-`GET /earnings/summary/{account}` does the same for the earnings summary: its one GROUP BY (month and FX rate) with
-exact sums over the account's lines, as JSON; compare `earnings_summary` with `earnings_summary_bare`.
+`GET /smartlinks/{slug}` is the twin of the public smart-link page and the base of the smart-link scenarios'
+ratios: the link row by its unique slug, one INSERT of the hit in the same transaction (the real page records every
+view and click), the row's public columns as JSON.
+
+`GET /earnings/summary/{account}` is the twin of the earnings summary: its one GROUP BY (month and FX rate) with
+exact sums over the account's lines, as JSON; `earnings_summary`'s ratio is to `earnings_summary_bare`.
 """
 
+import hashlib
 import json
 import os
+from datetime import UTC, datetime
 
-from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlalchemy import bindparam as sqlalchemy_bindparam
+from sqlalchemy import func, insert
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,11 +35,16 @@ from starlette.routing import Route
 from server.config import _normalise_database_url
 from server.db.engine import engine_for
 from server.db.models.earnings import EarningsLine
-from server.db.models.releases import Release
+from server.db.models.releases import Release, ReleaseDelivery
+from server.db.models.smartlinks import SmartLink, SmartLinkHit
+from server.db.models.tracks import Track
 from server.db.sums import exact_sum, read_sum
 
 ENGINE = engine_for(_normalise_database_url(os.environ["OG_DATABASE_URL"]))
-COLUMNS = [column.key for column in Release.__table__.columns]  # type: ignore[attr-defined]
+
+
+def _columns(row: object) -> dict[str, object]:
+    return {column.key: getattr(row, column.key) for column in row.__table__.columns}  # type: ignore[attr-defined]
 
 
 def get_release(request: Request) -> Response:
@@ -37,7 +52,41 @@ def get_release(request: Request) -> Response:
         release = session.get(Release, request.path_params["id"])
         if release is None:
             return Response(status_code=404)
-        row = {name: getattr(release, name) for name in COLUMNS}
+        tracks = session.exec(
+            select(Track)
+            .where(col(Track.release_id) == release.id)
+            .order_by(col(Track.disc_number), col(Track.track_number), col(Track.id))
+        ).all()
+        deliveries = session.exec(select(ReleaseDelivery).where(col(ReleaseDelivery.release_id) == release.id)).all()
+        row = {
+            **_columns(release),
+            "tracks": [_columns(t) for t in tracks],
+            "deliveries": [_columns(d) for d in deliveries],
+        }
+    return Response(json.dumps(row, default=str, separators=(",", ":")), media_type="application/json")
+
+
+_BY_SLUG = select(SmartLink).where(col(SmartLink.slug) == sqlalchemy_bindparam("slug"))
+_PUBLIC = ["slug", "title", "artist", "artwork_url", "environment", "release_at"]
+
+
+def get_smartlink(request: Request) -> Response:
+    with Session(ENGINE) as session:
+        link = session.exec(_BY_SLUG, params={"slug": request.path_params["slug"]}).first()
+        if link is None:
+            return Response(status_code=404)
+        row = {name: getattr(link, name) for name in _PUBLIC}
+        row["services"] = [d["service"] for d in link.destinations]
+        agent = request.headers.get("user-agent", "")
+        session.execute(
+            insert(SmartLinkHit).values(
+                smartlink_id=link.id,
+                kind="view",
+                visitor_hash=hashlib.sha256(agent.encode()).hexdigest(),
+                occurred_at=datetime.now(UTC),
+            )
+        )
+        session.commit()
     return Response(json.dumps(row, default=str, separators=(",", ":")), media_type="application/json")
 
 
@@ -50,7 +99,7 @@ def earnings_summary(request: Request) -> Response:
         else func.to_char(EarningsLine.sale_period_start, "YYYY-MM")
     )
     statement = (
-        select(
+        sa_select(
             month,
             EarningsLine.fx_rate,
             func.count(),
@@ -83,6 +132,7 @@ def healthz(_request: Request) -> Response:
 app = Starlette(
     routes=[
         Route("/releases/{id}", get_release),
+        Route("/smartlinks/{slug}", get_smartlink),
         Route("/earnings/summary/{account}", earnings_summary),
         Route("/healthz", healthz),
     ]

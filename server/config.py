@@ -43,6 +43,8 @@ class Settings:
     # Standard Webhooks secrets (`whsec_…`) of the DSP sub-distributor's inbound webhook: one per partner (and a
     # second one while a partner rolls its secret); a delivery verifies if it is signed with any of them.
     dsp_sync_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # Serve plain path-only GETs beside connexion (server/openapi/fast_reads.py); off only to compare the two paths.
+    fast_reads: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -65,6 +67,7 @@ class Settings:
             qc_in_process=_flag("OG_QC_IN_PROCESS", True),
             webhooks_embedded_worker=_flag("OG_WEBHOOKS_EMBEDDED_WORKER", True),
             dsp_sync_secrets=tuple((os.environ.get("OG_DSP_SYNC_SECRETS") or "").replace(",", " ").split()),
+            fast_reads=_flag("OG_FAST_READS", True),
         )
 
 

@@ -13,7 +13,7 @@ from connexion.lifecycle import ConnexionRequest
 from connexion.security import NO_VALUE
 from starlette.concurrency import run_in_threadpool
 
-from server.db.engine import engine, session_scope
+from server.db.engine import engine, reads_inline, session_scope
 from server.principal import Principal
 from server.problems import ApiProblem
 from server.scopes import missing
@@ -43,6 +43,21 @@ def _authenticate_api_key(token: str) -> Principal:
         return api_keys.authenticate(connection, token)
 
 
+def _touch_api_key(key_id: str) -> None:
+    with engine().begin() as connection:
+        api_keys.touch(connection, key_id)
+
+
+async def _authenticate_api_key_inline(token: str) -> Principal:
+    """On SQLite the lookup runs on the event loop (`reads_inline`); only the occasional `last_used_at` write,
+    which may wait for the writer's lock, goes to a thread."""
+    with engine().connect() as connection:
+        principal, stale = api_keys.verify(connection, token)
+    if stale:
+        await run_in_threadpool(_touch_api_key, principal.credential_id)
+    return principal
+
+
 def _authenticate_access_token(token: str) -> Principal:
     with session_scope() as session:
         return oauth.authenticate_access_token(session, token)
@@ -60,9 +75,13 @@ async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Pri
     memo: dict[str, Principal | ApiProblem] = scope.setdefault(_RESOLVED, {})
     outcome = memo.get(token)
     if outcome is None:
-        authenticate = _authenticate_api_key if token.startswith(API_KEY_PREFIXES) else _authenticate_access_token
+        is_api_key = token.startswith(API_KEY_PREFIXES)
         try:
-            outcome = await run_in_threadpool(authenticate, token)
+            if is_api_key and reads_inline():
+                outcome = await _authenticate_api_key_inline(token)
+            else:
+                authenticate = _authenticate_api_key if is_api_key else _authenticate_access_token
+                outcome = await run_in_threadpool(authenticate, token)
         except ApiProblem as problem:
             outcome = problem
         memo[token] = outcome

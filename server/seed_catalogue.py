@@ -15,6 +15,7 @@ from server.db.models.releases import Release, ReleaseDelivery
 from server.media import audio_bytes, cover_bytes
 from server.principal import Principal
 from server.qc import worker
+from server.seed_smartlinks import seed_smartlinks
 from server.services import events, files, releases, submission, tracks
 
 # The path each demo release takes after submission, named by the status it ends in.
@@ -74,6 +75,7 @@ def seed_catalogue(principal: Principal, composer_id: str) -> None:
             )
             for target in _PATHS[status]:
                 _move(session, principal, release, target)
+    seed_smartlinks(principal, release_ids["live"], release_ids["delivering"])
 
 
 def _release(session: Session, principal: Principal, title: str, *, cover: bytes | None) -> Release:

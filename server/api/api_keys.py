@@ -9,6 +9,7 @@ from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.db.models.api_keys import ApiKey
+from server.openapi.fast_reads import read_only
 from server.services import api_keys, events
 from server.timefmt import rfc3339, rfc3339_or_none
 
@@ -57,6 +58,7 @@ def list_api_keys(limit: int = 20, cursor: str | None = None, status: str | None
         return json_response(page.render(represent))
 
 
+@read_only
 def get_api_key(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:

@@ -11,6 +11,7 @@ from server.api.webhook_endpoints import represent_attempt
 from server.db.engine import session_scope
 from server.db.models.events import Event
 from server.db.types import utcnow
+from server.openapi.fast_reads import read_only
 from server.services import event_log, webhook_deliveries
 
 
@@ -40,6 +41,7 @@ def list_events(
         return json_response(page.render(represent))
 
 
+@read_only
 def get_event(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:

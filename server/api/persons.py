@@ -9,6 +9,7 @@ from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.db.models.persons import Person
+from server.openapi.fast_reads import read_only
 from server.services import events, persons
 from server.timefmt import rfc3339
 
@@ -55,6 +56,7 @@ def list_persons(
         return json_response(page.render(represent))
 
 
+@read_only
 def get_person(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:

@@ -16,6 +16,7 @@ from server.db.engine import session_scope
 from server.db.models.files import File
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.tracks import Track
+from server.openapi.fast_reads import read_only
 from server.openapi.multipart import parsed_upload
 from server.principal import Principal
 from server.qc import sniff, worker
@@ -187,6 +188,7 @@ class PageRepresenter:
         return represent(self.session, release, tracks=self.tracks[release.id], deliveries=self.deliveries[release.id])
 
 
+@read_only
 def get_release(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:

@@ -12,6 +12,7 @@ from server.db.engine import session_scope
 from server.db.models.files import File
 from server.db.models.releases import Release
 from server.db.models.tracks import Track
+from server.openapi.fast_reads import read_only
 from server.openapi.multipart import ParsedUpload, parsed_upload
 from server.principal import Principal
 from server.qc import sniff, worker
@@ -147,6 +148,7 @@ def list_tracks(
         return json_response(page.render(lambda track: represent(session, track)))
 
 
+@read_only
 def get_track(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
@@ -183,6 +185,7 @@ def upload_track_audio(id: str, body: Any = None) -> ConnexionResponse:
     return json_response(document)
 
 
+@read_only
 def get_track_qc_status(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:

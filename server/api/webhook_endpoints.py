@@ -11,6 +11,7 @@ from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.db.models.webhooks import WebhookAttempt, WebhookEndpoint
 from server.db.types import utcnow
+from server.openapi.fast_reads import read_only
 from server.request_context import request_id_var
 from server.services import webhook_deliveries, webhook_endpoints
 from server.timefmt import rfc3339, rfc3339_or_none
@@ -71,6 +72,7 @@ def list_webhook_endpoints(limit: int = 20, cursor: str | None = None, status: s
         return json_response(page.render(represent))
 
 
+@read_only
 def get_webhook_endpoint(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:

@@ -111,6 +111,20 @@ def authenticate(connection: Connection, secret: str, *, now: datetime | None = 
     next request.
     """
     now = now or utcnow()
+    principal, stale = verify(connection, secret, now=now)
+    if stale:
+        touch(connection, principal.credential_id, now=now)
+    return principal
+
+
+def touch(connection: Connection, key_id: str, *, now: datetime | None = None) -> None:
+    """Record that the key was used (at most once a minute, see `verify`)."""
+    connection.execute(_TOUCH, {"key_id": key_id, "now": now or utcnow()})
+
+
+def verify(connection: Connection, secret: str, *, now: datetime | None = None) -> tuple[Principal, bool]:
+    """`authenticate` without the write: the principal, and whether `last_used_at` is due to be touched."""
+    now = now or utcnow()
     if not secret.startswith(tuple(PREFIXES.values())):
         raise ApiProblem(401, "invalid_api_key", "The API key is not valid.")
     digest = hash_secret(secret)
@@ -131,9 +145,7 @@ def authenticate(connection: Connection, secret: str, *, now: datetime | None = 
             "production_access_not_enabled",
             "This account has no production access yet. Production is in early access; ask us to enable it.",
         )
-    if row.last_used_at is None or now - row.last_used_at >= _LAST_USED_RESOLUTION:
-        connection.execute(_TOUCH, {"key_id": row.id, "now": now})
-    return Principal(
+    principal = Principal(
         account_id=row.account_id,
         environment=row.environment,
         scopes=effective(row.scopes),
@@ -141,6 +153,7 @@ def authenticate(connection: Connection, secret: str, *, now: datetime | None = 
         kind="api_key",
         plan=row.plan,
     )
+    return principal, row.last_used_at is None or now - row.last_used_at >= _LAST_USED_RESOLUTION
 
 
 EXPIRING_WITHIN = timedelta(days=7)

@@ -28,7 +28,14 @@ def _wrk() -> None:
 
 def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    command = [sys.executable, "-m", "benchmarks.suite", "--quick", "--scenarios", "release_get,rate_limited"]
+    command = [
+        sys.executable,
+        "-m",
+        "benchmarks.suite",
+        "--quick",
+        "--scenarios",
+        "release_get,rate_limited,smartlink_click",
+    ]
     # Its own process group: if it hangs, the servers it started are stopped with it.
     process = subprocess.Popen(
         [*command, "--json", str(out)],
@@ -48,7 +55,13 @@ def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tm
     assert process.returncode == 0, stdout + stderr
     document = json.loads(out.read_text())
     scenarios = {s["name"]: s for s in document["scenarios"]}
-    assert set(scenarios) == {"bare_reference", "release_get", "rate_limited"}
+    assert set(scenarios) == {
+        "bare_reference",
+        "release_get",
+        "rate_limited",
+        "bare_reference_smartlink",
+        "smartlink_click",
+    }
     for scenario in scenarios.values():
         assert set(scenario) >= FIELDS
         assert scenario["requests_per_s"] > 0
@@ -60,6 +73,10 @@ def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tm
     assert scenarios["rate_limited"]["statuses"].get("429", 0) > 0.9 * scenarios["rate_limited"]["requests"]
     expected_ratio = scenarios["release_get"]["requests_per_s"] / scenarios["bare_reference"]["requests_per_s"]
     assert scenarios["release_get"]["ratio"] == pytest.approx(expected_ratio, abs=0.001)
+    # A smart-link click is a 302 (wrk does not follow it), compared with the bare smart-link route.
+    click, bare_link = scenarios["smartlink_click"], scenarios["bare_reference_smartlink"]
+    assert click["statuses"] == {"302": click["requests"]}
+    assert click["ratio"] == pytest.approx(click["requests_per_s"] / bare_link["requests_per_s"], abs=0.001)
     # Capabilities still answering 501 are listed, not measured.
-    assert "not implemented yet" in document["backends"][0]["not_implemented_yet"]["smartlink_view"]
+    assert "not implemented yet" in document["backends"][0]["not_implemented_yet"]["earnings_year"]
     assert "| release_get — authenticated GET /api/v1/releases/{id} |" in stdout

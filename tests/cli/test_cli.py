@@ -88,6 +88,16 @@ def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_docume
         persons = httpx.get(again.base_url + "/api/v1/persons", headers={"Authorization": f"Bearer {key.group(1)}"})
         assert persons.status_code == 200
         assert len(persons.json()["data"]) >= 3
+        links = httpx.get(again.base_url + "/api/v1/smartlinks", headers={"Authorization": f"Bearer {key.group(1)}"})
+        modes = {link["slug"]: link["mode"] for link in links.json()["data"]}
+        assert modes == {"night-ferry": "stream", "copper-rain": "presave"}
+        stats = httpx.get(
+            f"{again.base_url}/api/v1/smartlinks/{links.json()['data'][0]['id']}/stats",
+            headers={"Authorization": f"Bearer {key.group(1)}"},
+        ).json()
+        assert stats["views"]["total"] > stats["views"]["unique"] > 0
+        assert stats["presaves"]["total"] > 0  # the upcoming release's link, listed first
+        assert httpx.get(f"{again.base_url}/api/v1/smartlinks/night-ferry").json()["mode"] == "stream"
     finally:
         second_output = stop_server(again)
     assert "Sandbox key:" not in second_output

@@ -7,16 +7,10 @@ schemathesis in test_schemathesis.py.
 
 NOT_IMPLEMENTED: frozenset[str] = frozenset(
     {
-        # Splits, earnings, payouts, smart links
+        # Payouts
         "listPayouts",
         "getPayout",
         "requestPayout",
-        "createSmartLink",
-        "listSmartLinks",
-        "getPublicSmartLink",
-        "followSmartLink",
-        "getSmartLink",
-        "getSmartLinkStats",
         # Access (issue: access)
         # Inbound provider webhooks
         "receiveStripeWebhook",

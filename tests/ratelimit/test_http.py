@@ -146,3 +146,38 @@ def test_free_production_key_bursts_to_240(limited: TestClient, make_tenant: Ten
 def test_the_shared_test_app_sends_the_headers_too(client: TestClient, tenant: object) -> None:
     response = client.get("/api/v1/persons", headers=tenant.headers)  # type: ignore[attr-defined]
     assert all(name in response.headers for name in RATE_LIMIT_HEADERS)
+
+
+def test_smart_link_pages_and_clicks_share_the_per_ip_public_budget(
+    limited: TestClient, make_tenant: TenantFactory
+) -> None:
+    from sqlmodel import col, func
+
+    from server.db.models.smartlinks import SmartLinkHit
+
+    tenant = make_tenant()
+    release = limited.post("/api/v1/releases", json={"title": "T", "primary_artists": ["A"]}, headers=tenant.headers)
+    link = {
+        "release_id": release.json()["id"],
+        "slug": f"limited-{secrets.token_hex(4)}",
+        "destinations": [{"service": "spotify", "url": "https://open.spotify.com/album/1"}],
+    }
+    slug = limited.post("/api/v1/smartlinks", json=link, headers=tenant.headers).json()["slug"]
+    # A credential sent along changes nothing: public operations are budgeted per client IP.
+    view = limited.get(f"/api/v1/smartlinks/{slug}", headers=tenant.headers)
+    assert view.status_code == 200
+    _assert_rate_limit_headers(view, 300, 599, "public")
+    click = limited.get(f"/api/v1/smartlinks/{slug}/go/spotify", follow_redirects=False)
+    assert click.status_code == 302
+    _assert_rate_limit_headers(click, 300, 598, "public")
+
+    for _ in range(598):
+        limited.get("/healthz")
+    with session_scope() as session:
+        before = session.exec(select(func.count()).where(col(SmartLinkHit.smartlink_id).is_not(None))).one()
+    refused = limited.get(f"/api/v1/smartlinks/{slug}")
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "rate_limited"
+    with session_scope() as session:
+        after = session.exec(select(func.count()).where(col(SmartLinkHit.smartlink_id).is_not(None))).one()
+    assert after == before  # a refused request records no view

@@ -739,9 +739,9 @@ export const listSmartLinks = <ThrowOnError extends boolean = false>(options?: O
  * Create a smart link
  *
  * Creates a smart link for a release: a public page at its `slug` with a button per service, and optional
- * pre-saves until the release date. Title and artwork default to the release's. With pre-saves enabled the link is
- * in `presave` mode until `presave.release_at` (by default local midnight of the release date) and switches to
- * `stream` mode by itself.
+ * pre-saves until the release date. The title defaults to the release's. With pre-saves enabled the link is in
+ * `presave` mode until `presave.release_at` (by default midnight of the release date in `presave.time_zone`) and
+ * switches to `stream` mode by itself.
  *
  * Slugs are unique across the platform: a taken slug is refused with `409 conflict`. `422 validation_failed`
  * covers an unknown release, non-HTTPS or duplicate destinations and a `release_at` in the past.
@@ -778,9 +778,10 @@ export const getPublicSmartLink = <ThrowOnError extends boolean = false>(options
 /**
  * Follow a smart link to a service
  *
- * Records a click on a service's button and redirects (`302`) to the release on that service. In `presave` mode,
- * a pre-save service redirects to its pre-save authorization, and the pre-save counts once it completes. Public:
- * no credential needed. `404` when the slug is unknown or the link has no entry for the service.
+ * Records a click on a service's button and redirects (`302`) to the link's own destination for that service,
+ * never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on the
+ * service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or the link's
+ * public view has no entry for the service.
  *
  */
 export const followSmartLink = <ThrowOnError extends boolean = false>(options: Options<FollowSmartLinkData, ThrowOnError>): RequestResult<unknown, FollowSmartLinkErrors, ThrowOnError> => (options.client ?? client).get<unknown, FollowSmartLinkErrors, ThrowOnError>({ url: '/api/v1/smartlinks/{slug}/go/{service}', ...options });

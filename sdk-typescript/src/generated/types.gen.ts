@@ -1224,6 +1224,10 @@ export type SmartLinkPresave = {
      * When the link switches from `presave` to `stream` mode; `null` when pre-saves are disabled.
      */
     release_at: string | null;
+    /**
+     * The IANA time zone of release day; `release_at` is shown with its offset.
+     */
+    time_zone: string;
 };
 
 /**
@@ -1246,7 +1250,7 @@ export type SmartLink = {
      */
     artist: string;
     /**
-     * The image shown on the page; `null` until the release has cover art.
+     * The image shown on the page; `null` when none was given.
      */
     artwork_url: string | null;
     /**
@@ -1286,7 +1290,7 @@ export type SmartLinkCreate = {
      */
     title?: string;
     /**
-     * An HTTPS image shown on the link page; defaults to the release's cover art.
+     * An HTTPS image shown on the link page; without it the page shows none.
      */
     artwork_url?: string;
     /**
@@ -1302,15 +1306,23 @@ export type SmartLinkCreate = {
     presave?: {
         enabled: boolean;
         /**
-         * The services to offer for pre-saving; defaults to all three.
+         * The services to offer for pre-saving; defaults to all three. A service gets a pre-save button only when
+         * the link also has a destination for it (the release's pre-release page there, where the fan pre-saves).
+         *
          */
         services?: Array<PresaveService>;
         /**
-         * When to switch to streaming links; must be in the future. Defaults to local midnight of the release's
-         * release date.
+         * When to switch to streaming links; must be in the future. Defaults to midnight of the release's release
+         * date in `time_zone` (required when the release has no release date yet).
          *
          */
         release_at?: string;
+        /**
+         * The IANA time zone whose midnight starts release day (`Europe/Berlin`), used for the default `release_at`
+         * and to show `release_at` with its local offset.
+         *
+         */
+        time_zone?: string;
     };
     metadata?: Metadata;
 };

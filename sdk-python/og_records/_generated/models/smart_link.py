@@ -35,7 +35,7 @@ class SmartLink:
             slug (str):
             title (str):
             artist (str): The release's primary artists, as shown on the page.
-            artwork_url (None | str): The image shown on the page; `null` until the release has cover art.
+            artwork_url (None | str): The image shown on the page; `null` when none was given.
             mode (SmartLinkMode): `presave` before `presave.release_at` when pre-saves are enabled, `stream` otherwise.
             destinations (list[SmartLinkDestination]):
             presave (SmartLinkPresave): The pre-save configuration of a smart link.

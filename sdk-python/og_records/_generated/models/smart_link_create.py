@@ -28,7 +28,7 @@ class SmartLinkCreate:
             platform; a taken
             slug is refused with `409 conflict`.
         title (str | Unset): The title shown on the link page; defaults to the release title.
-        artwork_url (str | Unset): An HTTPS image shown on the link page; defaults to the release's cover art.
+        artwork_url (str | Unset): An HTTPS image shown on the link page; without it the page shows none.
         destinations (list[SmartLinkCreateDestinationsItem] | Unset): The release's pages on the services, at most one
             per service. HTTPS URLs only.
         presave (SmartLinkCreatePresave | Unset): Offer pre-saves until the release date.

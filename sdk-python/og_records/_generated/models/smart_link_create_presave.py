@@ -20,15 +20,22 @@ class SmartLinkCreatePresave:
 
     Attributes:
         enabled (bool):
-        services (list[PresaveService] | Unset): The services to offer for pre-saving; defaults to all three.
+        services (list[PresaveService] | Unset): The services to offer for pre-saving; defaults to all three. A service
+            gets a pre-save button only when
+            the link also has a destination for it (the release's pre-release page there, where the fan pre-saves).
         release_at (datetime.datetime | Unset): When to switch to streaming links; must be in the future. Defaults to
-            local midnight of the release's
-            release date.
+            midnight of the release's release
+            date in `time_zone` (required when the release has no release date yet).
+        time_zone (str | Unset): The IANA time zone whose midnight starts release day (`Europe/Berlin`), used for the
+            default `release_at`
+            and to show `release_at` with its local offset.
+             Default: 'UTC'.
     """
 
     enabled: bool
     services: list[PresaveService] | Unset = UNSET
     release_at: datetime.datetime | Unset = UNSET
+    time_zone: str | Unset = "UTC"
 
     def to_dict(self) -> dict[str, Any]:
         enabled = self.enabled
@@ -44,6 +51,8 @@ class SmartLinkCreatePresave:
         if not isinstance(self.release_at, Unset):
             release_at = self.release_at.isoformat()
 
+        time_zone = self.time_zone
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -55,6 +64,8 @@ class SmartLinkCreatePresave:
             field_dict["services"] = services
         if release_at is not UNSET:
             field_dict["release_at"] = release_at
+        if time_zone is not UNSET:
+            field_dict["time_zone"] = time_zone
 
         return field_dict
 
@@ -79,10 +90,13 @@ class SmartLinkCreatePresave:
         else:
             release_at = datetime.datetime.fromisoformat(_release_at)
 
+        time_zone = d.pop("time_zone", UNSET)
+
         smart_link_create_presave = cls(
             enabled=enabled,
             services=services,
             release_at=release_at,
+            time_zone=time_zone,
         )
 
         return smart_link_create_presave

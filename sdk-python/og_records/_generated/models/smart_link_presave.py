@@ -23,11 +23,13 @@ class SmartLinkPresave:
         services (list[PresaveService]): The services offered for pre-saving.
         release_at (datetime.datetime | None): When the link switches from `presave` to `stream` mode; `null` when pre-
             saves are disabled.
+        time_zone (str): The IANA time zone of release day; `release_at` is shown with its offset.
     """
 
     enabled: bool
     services: list[PresaveService]
     release_at: datetime.datetime | None
+    time_zone: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -44,6 +46,8 @@ class SmartLinkPresave:
         else:
             release_at = self.release_at
 
+        time_zone = self.time_zone
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -51,6 +55,7 @@ class SmartLinkPresave:
                 "enabled": enabled,
                 "services": services,
                 "release_at": release_at,
+                "time_zone": time_zone,
             }
         )
 
@@ -83,10 +88,13 @@ class SmartLinkPresave:
 
         release_at = _parse_release_at(d.pop("release_at"))
 
+        time_zone = d.pop("time_zone")
+
         smart_link_presave = cls(
             enabled=enabled,
             services=services,
             release_at=release_at,
+            time_zone=time_zone,
         )
 
         smart_link_presave.additional_properties = d

@@ -43,7 +43,8 @@ export class SmartLinks extends APIResource {
    */
   async follow(slug: string, service: FollowSmartLinkData['path']['service'], options?: RequestOptions): Promise<string> {
     const response = await this._transport.raw((call) => api.followSmartLink({ ...call, path: { slug, service } }), options);
-    await response.body?.cancel();
+    // A 302 is not `ok`, so the generated client may already have read the (empty) body as an error text.
+    if (!response.bodyUsed) await response.body?.cancel();
     const location = response.headers.get('location');
     if (location === null) throw new OGRecordsError(`Expected a redirect, got ${response.status}.`);
     return location;

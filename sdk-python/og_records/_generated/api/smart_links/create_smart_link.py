@@ -106,11 +106,11 @@ def sync_detailed(
 
      Creates a smart link for a release: a public page at its `slug` with a button per service, and
     optional
-    pre-saves until the release date. Title and artwork default to the release's. With pre-saves enabled
-    the link is
-    in `presave` mode until `presave.release_at` (by default local midnight of the release date) and
-    switches to
-    `stream` mode by itself.
+    pre-saves until the release date. The title defaults to the release's. With pre-saves enabled the
+    link is in
+    `presave` mode until `presave.release_at` (by default midnight of the release date in
+    `presave.time_zone`) and
+    switches to `stream` mode by itself.
 
     Slugs are unique across the platform: a taken slug is refused with `409 conflict`. `422
     validation_failed`
@@ -150,11 +150,11 @@ def sync(
 
      Creates a smart link for a release: a public page at its `slug` with a button per service, and
     optional
-    pre-saves until the release date. Title and artwork default to the release's. With pre-saves enabled
-    the link is
-    in `presave` mode until `presave.release_at` (by default local midnight of the release date) and
-    switches to
-    `stream` mode by itself.
+    pre-saves until the release date. The title defaults to the release's. With pre-saves enabled the
+    link is in
+    `presave` mode until `presave.release_at` (by default midnight of the release date in
+    `presave.time_zone`) and
+    switches to `stream` mode by itself.
 
     Slugs are unique across the platform: a taken slug is refused with `409 conflict`. `422
     validation_failed`
@@ -189,11 +189,11 @@ async def asyncio_detailed(
 
      Creates a smart link for a release: a public page at its `slug` with a button per service, and
     optional
-    pre-saves until the release date. Title and artwork default to the release's. With pre-saves enabled
-    the link is
-    in `presave` mode until `presave.release_at` (by default local midnight of the release date) and
-    switches to
-    `stream` mode by itself.
+    pre-saves until the release date. The title defaults to the release's. With pre-saves enabled the
+    link is in
+    `presave` mode until `presave.release_at` (by default midnight of the release date in
+    `presave.time_zone`) and
+    switches to `stream` mode by itself.
 
     Slugs are unique across the platform: a taken slug is refused with `409 conflict`. `422
     validation_failed`
@@ -231,11 +231,11 @@ async def asyncio(
 
      Creates a smart link for a release: a public page at its `slug` with a button per service, and
     optional
-    pre-saves until the release date. Title and artwork default to the release's. With pre-saves enabled
-    the link is
-    in `presave` mode until `presave.release_at` (by default local midnight of the release date) and
-    switches to
-    `stream` mode by itself.
+    pre-saves until the release date. The title defaults to the release's. With pre-saves enabled the
+    link is in
+    `presave` mode until `presave.release_at` (by default midnight of the release date in
+    `presave.time_zone`) and
+    switches to `stream` mode by itself.
 
     Slugs are unique across the platform: a taken slug is refused with `409 conflict`. `422
     validation_failed`

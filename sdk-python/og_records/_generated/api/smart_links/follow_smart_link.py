@@ -77,11 +77,13 @@ def sync_detailed(
 ) -> Response[Any | Problem]:
     """Follow a smart link to a service
 
-     Records a click on a service's button and redirects (`302`) to the release on that service. In
-    `presave` mode,
-    a pre-save service redirects to its pre-save authorization, and the pre-save counts once it
-    completes. Public:
-    no credential needed. `404` when the slug is unknown or the link has no entry for the service.
+     Records a click on a service's button and redirects (`302`) to the link's own destination for that
+    service,
+    never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on
+    the
+    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or
+    the link's
+    public view has no entry for the service.
 
     Args:
         slug (str):
@@ -115,11 +117,13 @@ def sync(
 ) -> Any | Problem | None:
     """Follow a smart link to a service
 
-     Records a click on a service's button and redirects (`302`) to the release on that service. In
-    `presave` mode,
-    a pre-save service redirects to its pre-save authorization, and the pre-save counts once it
-    completes. Public:
-    no credential needed. `404` when the slug is unknown or the link has no entry for the service.
+     Records a click on a service's button and redirects (`302`) to the link's own destination for that
+    service,
+    never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on
+    the
+    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or
+    the link's
+    public view has no entry for the service.
 
     Args:
         slug (str):
@@ -148,11 +152,13 @@ async def asyncio_detailed(
 ) -> Response[Any | Problem]:
     """Follow a smart link to a service
 
-     Records a click on a service's button and redirects (`302`) to the release on that service. In
-    `presave` mode,
-    a pre-save service redirects to its pre-save authorization, and the pre-save counts once it
-    completes. Public:
-    no credential needed. `404` when the slug is unknown or the link has no entry for the service.
+     Records a click on a service's button and redirects (`302`) to the link's own destination for that
+    service,
+    never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on
+    the
+    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or
+    the link's
+    public view has no entry for the service.
 
     Args:
         slug (str):
@@ -184,11 +190,13 @@ async def asyncio(
 ) -> Any | Problem | None:
     """Follow a smart link to a service
 
-     Records a click on a service's button and redirects (`302`) to the release on that service. In
-    `presave` mode,
-    a pre-save service redirects to its pre-save authorization, and the pre-save counts once it
-    completes. Public:
-    no credential needed. `404` when the slug is unknown or the link has no entry for the service.
+     Records a click on a service's button and redirects (`302`) to the link's own destination for that
+    service,
+    never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on
+    the
+    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or
+    the link's
+    public view has no entry for the service.
 
     Args:
         slug (str):

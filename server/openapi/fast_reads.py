@@ -1,0 +1,231 @@
+"""A short path for plain reads (`GET /api/v1/releases/{id}` and its kind), beside connexion.
+
+Why: connexion runs every request through six routed middlewares (each looks the operation up again), builds a
+request object, inspects the handler's signature and wraps the response, and the profile of an authenticated
+single-release read showed that machinery costing more than the read itself (issue 10, README "Benchmarks"). For
+the operations whose whole input is their path — a `GET` with only path parameters — none of it is needed on the
+happy path: the route is a regular expression, the parameters are checked against the same schemas, the caller
+was already authenticated by the rate-limit middleware (the outcome is memoised in the request scope) and the
+scopes are a set difference. On SQLite the handler runs on the event loop (`server.db.engine.reads_inline` says
+why); on PostgreSQL in the thread pool, as connexion runs it.
+
+What keeps the two paths one contract: this middleware serves only what it is sure of and hands everything else to
+connexion untouched — a query string, a path parameter its schema refuses, a missing, malformed or failing
+credential, a missing scope, a path a static route or another template could also claim. Those answers (and their
+problem documents) therefore still come from connexion. It sits inside connexion's exception middleware, so a
+problem the handler raises (a 404 for an unknown id) is rendered by the same handlers as on the long path. With
+response validation on (tests, development) it checks the body against the spec as connexion would.
+tests/server/test_fast_reads.py compares both paths response for response.
+"""
+
+import inspect
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from connexion.context import _context, _receive, _scope
+from connexion.exceptions import NonConformingResponseBody
+from connexion.json_schema import resolve_refs
+from connexion.lifecycle import ConnexionResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from server.db.engine import reads_inline
+from server.openapi.resolver import find_handler
+from server.openapi.schema_validation import field_errors
+from server.problems import ApiProblem
+from server.scopes import missing
+from server.security import API_KEY_PREFIXES, resolve_credential
+
+_PARAMETER = re.compile(r"\{([^}/]+)\}")
+_READ_ONLY = "og_read_only"
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def read_only(handler: F) -> F:
+    """Marks a handler that only reads the database: on SQLite the short path may run it on the event loop
+    (`server.db.engine.reads_inline`). A handler that writes (a smart-link hit, say) stays in the thread pool, where
+    waiting for SQLite's writer lock blocks one thread and not every request."""
+    setattr(handler, _READ_ONLY, True)
+    return handler
+
+
+@dataclass(frozen=True)
+class FastRoute:
+    operation_id: str
+    pattern: re.Pattern[str]
+    parameter_schemas: dict[str, dict[str, Any]]
+    handler: Callable[..., Any]
+    # Scopes by credential kind ("api_key", "oauth"); None: the operation is public (declared `security: []`).
+    scopes: dict[str, list[str]] | None
+    response_schemas: dict[int, dict[str, Any]]
+    read_only: bool
+
+    def arguments(self, path: str) -> dict[str, str] | None:
+        """The path parameters if the path is this route's and every parameter passes its schema."""
+        match = self.pattern.fullmatch(path)
+        if match is None:
+            return None
+        arguments = match.groupdict()
+        for name, value in arguments.items():
+            if field_errors(self.parameter_schemas[name], value):
+                return None
+        return arguments
+
+
+def _segments(template: str) -> list[str | None]:
+    """A path template as segments; None stands for a parameter."""
+    return [None if _PARAMETER.fullmatch(part) else part for part in template.split("/")]
+
+
+def _overlap(a: str, b: str) -> bool:
+    """Whether some concrete path could match both templates."""
+    first, second = _segments(a), _segments(b)
+    return len(first) == len(second) and all(
+        x is None or y is None or x == y for x, y in zip(first, second, strict=True)
+    )
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    """`/api/v1/releases/{id}` → `/api/v1/releases/(?P<id>[^/]+)` (a parameter is one segment, as in Starlette)."""
+    parts, end = [], 0
+    for match in _PARAMETER.finditer(template):
+        parts += [re.escape(template[end : match.start()]), f"(?P<{match.group(1)}>[^/]+)"]
+        end = match.end()
+    return re.compile("".join([*parts, re.escape(template[end:])]))
+
+
+def _scopes_by_kind(document: dict[str, Any], security: list[dict[str, list[str]]]) -> dict[str, list[str]] | None:
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    by_kind: dict[str, list[str]] = {}
+    for requirement in security:
+        if len(requirement) != 1:
+            return None  # several schemes at once or an anonymous alternative: leave it to connexion
+        ((name, scopes),) = requirement.items()
+        kind = {"http": "api_key", "oauth2": "oauth"}.get(schemes.get(name, {}).get("type", ""))
+        if kind is None:
+            return None
+        by_kind[kind] = scopes
+    return by_kind
+
+
+def _handler_takes_exactly(handler: Callable[..., Any], names: set[str]) -> bool:
+    parameters = inspect.signature(handler).parameters.values()
+    return {p.name for p in parameters} == names and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
+
+
+def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRoute]:
+    """The operations this path may serve: GETs whose parameters are all in the path, whose security is bearer
+    scopes or explicitly none, whose handler takes exactly those parameters, and whose template no other path
+    could also claim."""
+    resolved = resolve_refs(document)
+    templates = list(resolved.get("paths", {}))
+    routes = []
+    for template, item in resolved.get("paths", {}).items():
+        operation = item.get("get")
+        if operation is None or "{" not in template or "requestBody" in operation:
+            continue
+        parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+        if any(p.get("in") != "path" for p in parameters):
+            continue
+        if any(_overlap(template, other) for other in templates if other != template):
+            continue
+        security = operation.get("security", resolved.get("security", []))
+        scopes = _scopes_by_kind(resolved, security) if security else None
+        if security and not scopes:
+            continue
+        handler = find_handler(operation["tags"][0], operation["operationId"], handler_package)
+        names = {p["name"] for p in parameters}
+        if handler is None or not all(n.isidentifier() for n in names) or not _handler_takes_exactly(handler, names):
+            continue
+        routes.append(
+            FastRoute(
+                operation_id=operation["operationId"],
+                pattern=_pattern(template),
+                parameter_schemas={p["name"]: p.get("schema", {}) for p in parameters},
+                handler=handler,
+                scopes=scopes,
+                response_schemas={
+                    int(status): schema
+                    for status, response in operation.get("responses", {}).items()
+                    if status.isdigit()
+                    for media, content in response.get("content", {}).items()
+                    if media.endswith("json") and (schema := content.get("schema")) is not None
+                },
+                read_only=getattr(handler, _READ_ONLY, False),
+            )
+        )
+    return routes
+
+
+class FastReadMiddleware:
+    """Serves the happy path of the operations `fast_routes` found; everything else goes on to connexion."""
+
+    def __init__(
+        self, app: ASGIApp, *, document: dict[str, Any], handler_package: str, validate_responses: bool
+    ) -> None:
+        self.app = app
+        self.routes = fast_routes(document, handler_package)
+        self.validate_responses = validate_responses
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope.get("query_string"):
+            await self.app(scope, receive, send)
+            return
+        for route in self.routes:
+            arguments = route.arguments(scope["path"])
+            if arguments is not None:
+                break
+        else:
+            await self.app(scope, receive, send)
+            return
+        context = await self._context(scope, route)
+        if context is None:
+            await self.app(scope, receive, send)
+            return
+        _context.set(context)
+        _scope.set(scope)
+        _receive.set(receive)
+        if route.read_only and reads_inline():
+            result: ConnexionResponse = route.handler(**arguments)
+        else:
+            result = await run_in_threadpool(route.handler, **arguments)
+        if self.validate_responses:
+            _validate(route, result)
+        response = Response(
+            content=result.body, status_code=result.status_code, media_type=result.content_type, headers=result.headers
+        )
+        await response(scope, receive, send)
+
+    async def _context(self, scope: Scope, route: FastRoute) -> dict[str, Any] | None:
+        """connexion's request context for an authorised caller, or None to leave the request to connexion."""
+        if route.scopes is None:
+            return {}
+        scheme, _, token = (Headers(scope=scope).get("authorization") or "").partition(" ")
+        token = token.strip()
+        if scheme.lower() != "bearer" or not token:
+            return None
+        required = route.scopes.get("api_key" if token.startswith(API_KEY_PREFIXES) else "oauth")
+        if required is None:
+            return None
+        try:
+            principal = await resolve_credential(scope, token)
+        except ApiProblem:
+            return None
+        if missing(required, principal.scopes):
+            return None
+        return {"user": principal.account_id, "token_info": {"sub": principal.account_id, "principal": principal}}
+
+
+def _validate(route: FastRoute, result: ConnexionResponse) -> None:
+    schema = route.response_schemas.get(result.status_code)
+    if schema is None:
+        return
+    errors = field_errors(schema, json.loads(result.body))
+    if errors:
+        summary = "; ".join(f"{e.pointer or '/'}: {e.detail}" for e in errors[:5])
+        raise NonConformingResponseBody(detail=f"Response body does not conform to the spec: {summary}")

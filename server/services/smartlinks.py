@@ -1,0 +1,237 @@
+"""Smart links: one public page per release with a button per service, pre-saves until release day, and the hit log
+behind their statistics."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import bindparam
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from server import clock
+from server.db.models.releases import Release
+from server.db.models.smartlinks import SmartLink
+from server.ids import has_prefix, new_id
+from server.pagination import Page, paginate
+from server.principal import Principal
+from server.problems import ApiProblem, FieldError, not_found, validation_failed
+from server.services import releases
+
+# Display names, in the enum's order (SmartLinkService).
+LABELS = {
+    "spotify": "Spotify",
+    "apple_music": "Apple Music",
+    "amazon_music": "Amazon Music",
+    "youtube_music": "YouTube Music",
+    "deezer": "Deezer",
+    "tidal": "TIDAL",
+    "soundcloud": "SoundCloud",
+    "bandcamp": "Bandcamp",
+    "beatport": "Beatport",
+}
+PRESAVE_SERVICES = ("spotify", "apple_music", "deezer")
+# Download stores: their button buys, and a store page is useful before release day too (pre-orders).
+BUY_SERVICES = frozenset({"bandcamp", "beatport"})
+
+_BY_SLUG = select(SmartLink).where(col(SmartLink.slug) == bindparam("slug"))
+
+
+@dataclass(frozen=True)
+class Button:
+    service: str
+    action: str  # presave | play | buy
+    url: str  # the destination the click redirects to; never shown on the public page
+
+
+def mode(link: SmartLink, now: datetime | None = None) -> str:
+    """`presave` until `release_at` (pre-saves enabled), `stream` from then on: derived at read time from the clock,
+    so the switch at midnight needs no job and no write."""
+    if link.release_at is None or not link.presave.get("enabled"):
+        return "stream"
+    return "presave" if (now or clock.now()) < link.release_at else "stream"
+
+
+def buttons(link: SmartLink, current_mode: str) -> list[Button]:
+    """The public page's buttons in display order. Before release day only pre-save services (that have a page to
+    send the fan to) and download stores are offered: a streaming link to an unreleased album leads nowhere."""
+    presave_services = set(link.presave.get("services") or ()) if current_mode == "presave" else set()
+    result = []
+    for destination in link.destinations:
+        service, url = destination["service"], destination["url"]
+        if service in BUY_SERVICES:
+            result.append(Button(service, "buy", url))
+        elif current_mode == "stream":
+            result.append(Button(service, "play", url))
+        elif service in presave_services:
+            result.append(Button(service, "presave", url))
+    return result
+
+
+def _https_url(value: str) -> bool:
+    """An absolute HTTPS URL with a host and no credentials: the only kind a fan's browser is ever sent to (no
+    `javascript:`, `data:` or scheme-relative tricks)."""
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return (
+        value.isascii()  # what a Location header can carry as is
+        and parts.scheme == "https"
+        and bool(parts.hostname)
+        and "@" not in parts.netloc
+        and not any(ch.isspace() or ord(ch) < 0x20 for ch in value)
+    )
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return None
+
+
+def _release_at(
+    presave: dict[str, Any], release: Release, zone: ZoneInfo | None, errors: list[FieldError]
+) -> datetime | None:
+    if "release_at" in presave:
+        moment = datetime.fromisoformat(presave["release_at"])
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=zone or UTC)
+    elif release.release_date is not None:
+        # Release day starts at midnight in the link's time zone: the moment fans there can stream it.
+        moment = datetime.combine(release.release_date, time(0), tzinfo=zone or UTC)
+    else:
+        errors.append(
+            FieldError(
+                "required",
+                "/presave/release_at",
+                "The release has no release date yet: give release_at, or set the release date first.",
+            )
+        )
+        return None
+    if moment <= clock.now():
+        pointer = "/presave/release_at"
+        errors.append(FieldError("in_past", pointer, "release_at must be in the future (release day has passed)."))
+        return None
+    return moment.astimezone(UTC)
+
+
+def create(session: Session, principal: Principal, fields: dict[str, Any]) -> SmartLink:
+    errors: list[FieldError] = []
+    release: Release | None = None
+    try:
+        release = releases.get(session, principal, fields["release_id"])
+    except ApiProblem:
+        errors.append(FieldError("unknown_release", "/release_id", "No release with this id exists."))
+
+    destinations: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for index, destination in enumerate(fields.get("destinations") or []):
+        service, url = destination["service"], destination["url"]
+        if service in seen:
+            errors.append(FieldError("duplicate", f"/destinations/{index}/service", f"{service} is listed twice."))
+        seen.add(service)
+        if not _https_url(url):
+            errors.append(FieldError("https_required", f"/destinations/{index}/url", "Only HTTPS URLs are allowed."))
+        destinations.append({"service": service, "url": url})
+    artwork_url = fields.get("artwork_url")
+    if artwork_url is not None and not _https_url(artwork_url):
+        errors.append(FieldError("https_required", "/artwork_url", "Only HTTPS URLs are allowed."))
+
+    presave_fields = fields.get("presave") or {"enabled": False}
+    zone_name = presave_fields.get("time_zone", "UTC")
+    zone = _zone(zone_name)
+    if zone is None:
+        errors.append(FieldError("invalid_time_zone", "/presave/time_zone", f"{zone_name} is no IANA time zone."))
+    release_at = None
+    if presave_fields["enabled"] and release is not None:
+        release_at = _release_at(presave_fields, release, zone, errors)
+    if errors or release is None:
+        raise validation_failed(errors)
+
+    slug = fields["slug"]
+    if session.exec(_BY_SLUG, params={"slug": slug}).first() is not None:
+        raise _slug_taken(slug)
+    link = SmartLink(
+        id=new_id("sl"),
+        account_id=principal.account_id,
+        environment=principal.environment,
+        release_id=release.id,
+        slug=slug,
+        title=fields.get("title") or release.title,
+        artist=", ".join(release.primary_artists),
+        artwork_url=artwork_url,
+        destinations=destinations,
+        presave={
+            "enabled": bool(presave_fields["enabled"]),
+            "services": list(presave_fields.get("services") or PRESAVE_SERVICES),
+            "time_zone": zone_name,
+        },
+        release_at=release_at,
+        meta=dict(fields.get("metadata") or {}),
+    )
+    session.add(link)
+    try:
+        # The unique index decides between two concurrent creates of one slug; the check above only gives the
+        # common case a clean answer without a failed statement.
+        session.flush()
+    except IntegrityError as exc:
+        raise _slug_taken(slug) from exc
+    return link
+
+
+def _slug_taken(slug: str) -> ApiProblem:
+    return ApiProblem(409, "conflict", f"The slug {slug} is taken; slugs are unique across the platform.")
+
+
+def get(session: Session, principal: Principal, link_id: str) -> SmartLink:
+    link = session.get(SmartLink, link_id) if has_prefix(link_id, "sl") else None
+    if link is None or (link.account_id, link.environment) != (principal.account_id, principal.environment):
+        raise not_found("smart link", link_id)
+    return link
+
+
+def by_slug(session: Session, slug: str) -> SmartLink:
+    """The public lookup: any tenant's link, since the public URL carries only the slug."""
+    link = session.exec(_BY_SLUG, params={"slug": slug}).first()
+    if link is None:
+        raise ApiProblem(404, "not_found", f"No smart link with slug {slug} exists.")
+    return link
+
+
+def no_button(slug: str, service: str) -> ApiProblem:
+    return ApiProblem(404, "not_found", f"The smart link {slug} has no {service} button.")
+
+
+def list_page(
+    session: Session, principal: Principal, *, limit: int, cursor: str | None, release_id: str | None
+) -> Page[SmartLink]:
+    where = [col(SmartLink.account_id) == principal.account_id, col(SmartLink.environment) == principal.environment]
+    if release_id is not None:
+        where.append(col(SmartLink.release_id) == release_id)
+    filters = {"release_id": release_id, "env": principal.environment}
+    return paginate(
+        session, SmartLink, where=where, list_name="smartlinks", filters=filters, limit=limit, cursor=cursor
+    )
+
+
+def local_release_at(link: SmartLink) -> datetime | None:
+    """`release_at` in the link's time zone, so the wire shows the local midnight the owner chose."""
+    if link.release_at is None:
+        return None
+    zone = _zone(str(link.presave.get("time_zone") or "UTC"))
+    return link.release_at.astimezone(zone or UTC)
+
+
+def day_range(start: date | None, end: date | None) -> tuple[date, date]:
+    """`from`/`to` of the stats: `to` defaults to today (UTC), `from` to 29 days before; at most 366 days."""
+    end = end or clock.now().astimezone(UTC).date()
+    start = start or end - timedelta(days=29)
+    if end < start:
+        raise validation_failed([FieldError("range", "query:to", "to must not be before from.")])
+    if (end - start).days + 1 > 366:
+        raise validation_failed([FieldError("range", "query:from", "The range may span at most 366 days.")])
+    return start, end

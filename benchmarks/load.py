@@ -55,9 +55,7 @@ RELEASE_BODY = {
 }
 
 # Capabilities whose operations answer 501 today; each becomes a scenario when it lands.
-PENDING = {
-    "earnings_year": ("GET", "/api/v1/earnings?group_by=month", "earnings grouped over a year of lines"),
-}
+PENDING: dict[str, tuple[str, str, str]] = {}
 
 
 @dataclass
@@ -68,6 +66,7 @@ class Fixture:
     person_id: str
     keys: dict[str, str]  # scenario name -> API key secret (production, business plan)
     exhausted_key: str  # a sandbox key whose budget the 429 scenario keeps exhausted
+    account_id: str = ""  # the account holding the year of earnings lines (benchmarks/earnings_seed.py)
 
 
 @dataclass(frozen=True)
@@ -153,6 +152,22 @@ SCENARIOS = [
         frozenset({302}),  # wrk never follows redirects
         lambda f: [HttpRequest("GET", f"/api/v1/smartlinks/{SMARTLINK_SLUG}/go/spotify", FAN)],
         SMARTLINK_REFERENCE,
+    ),
+    Scenario(
+        "earnings_summary",
+        "GET /api/v1/earnings/summary?group_by=period over a year of lines (3,000)",
+        "app",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", "/api/v1/earnings/summary?group_by=period", _bearer(f.keys["earnings_summary"]))],
+        "earnings_summary_bare",
+    ),
+    Scenario(
+        "earnings_summary_bare",
+        "bare Starlette: the same GROUP BY over the same lines + JSON",
+        "reference",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", f"/earnings/summary/{f.account_id}")],
+        "earnings_summary_bare",
     ),
     Scenario(
         "rate_limited",
@@ -414,11 +429,12 @@ def run_backend(
     with tempfile.TemporaryDirectory(prefix="og-bench-") as tmp:
         workdir = Path(tmp)
         env = server_env(backend, workdir / "data", OG_RATE_LIMIT_MULTIPLIER=LOAD_MULTIPLIER)
-        _account, keys, sandbox_key = seed_keys(env)
+        account, keys, sandbox_key = seed_keys(env)
+        subprocess.run([sys.executable, "-m", "benchmarks.earnings_seed", account], env=env, cwd=ROOT, check=True)
         serve = [sys.executable, "-m", "server.cli", "serve", "--no-seed"]
         with running(serve, env, workdir / "app.log") as app:
             release_ids, person_id = seed_catalogue(app.base_url, keys["seed"])
-            fixture = Fixture(release_ids, person_id, keys, sandbox_key)
+            fixture = Fixture(release_ids, person_id, keys, sandbox_key, account)
             extra["pending"] = pending_operations(app.base_url, keys["seed"])
             reference_command = [sys.executable, "-m", "uvicorn", "benchmarks.reference_app:app", "--no-access-log"]
             with running([*reference_command, "--log-level", "warning"], env, workdir / "reference.log") as ref:

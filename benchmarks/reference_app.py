@@ -13,6 +13,9 @@ twin below), measured in the same run on the same machine.
 `GET /smartlinks/{slug}` is the twin of the public smart-link page and the base of the smart-link scenarios'
 ratios: the link row by its unique slug, one INSERT of the hit in the same transaction (the real page records every
 view and click), the row's public columns as JSON.
+
+`GET /earnings/summary/{account}` is the twin of the earnings summary: its one GROUP BY (month and FX rate) with
+exact sums over the account's lines, as JSON; `earnings_summary`'s ratio is to `earnings_summary_bare`.
 """
 
 import hashlib
@@ -21,7 +24,8 @@ import os
 from datetime import UTC, datetime
 
 from sqlalchemy import bindparam as sqlalchemy_bindparam
-from sqlalchemy import insert
+from sqlalchemy import func, insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -30,9 +34,11 @@ from starlette.routing import Route
 
 from server.config import _normalise_database_url
 from server.db.engine import engine_for
+from server.db.models.earnings import EarningsLine
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.smartlinks import SmartLink, SmartLinkHit
 from server.db.models.tracks import Track
+from server.db.sums import exact_sum, read_sum
 
 ENGINE = engine_for(_normalise_database_url(os.environ["OG_DATABASE_URL"]))
 
@@ -84,6 +90,41 @@ def get_smartlink(request: Request) -> Response:
     return Response(json.dumps(row, default=str, separators=(",", ":")), media_type="application/json")
 
 
+def earnings_summary(request: Request) -> Response:
+    """The earnings summary's SQL (one GROUP BY month and FX rate over the account's lines, exact sums) + JSON."""
+    dialect = ENGINE.dialect.name
+    month = (
+        func.strftime("%Y-%m", EarningsLine.sale_period_start)
+        if dialect == "sqlite"
+        else func.to_char(EarningsLine.sale_period_start, "YYYY-MM")
+    )
+    statement = (
+        sa_select(
+            month,
+            EarningsLine.fx_rate,
+            func.count(),
+            func.sum(EarningsLine.units),
+            exact_sum(dialect, EarningsLine.gross),
+            exact_sum(dialect, EarningsLine.amount),
+        )
+        .where(EarningsLine.account_id == request.path_params["account"], EarningsLine.environment == "production")
+        .group_by(month, EarningsLine.fx_rate)
+    )
+    with Session(ENGINE) as session:
+        rows = session.execute(statement).all()
+    groups = [
+        {
+            "key": key,
+            "line_count": count,
+            "units": int(units),
+            "gross": str(read_sum(dialect, gross) * fx),
+            "net": str(read_sum(dialect, net)),
+        }
+        for key, fx, count, units, gross, net in rows
+    ]
+    return Response(json.dumps({"groups": groups}, separators=(",", ":")), media_type="application/json")
+
+
 def healthz(_request: Request) -> Response:
     return Response(b"ok")
 
@@ -92,6 +133,7 @@ app = Starlette(
     routes=[
         Route("/releases/{id}", get_release),
         Route("/smartlinks/{slug}", get_smartlink),
+        Route("/earnings/summary/{account}", earnings_summary),
         Route("/healthz", healthz),
     ]
 )

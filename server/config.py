@@ -40,6 +40,9 @@ class Settings:
     qc_in_process: bool = True
     # Run a webhook delivery worker inside each API process (`og-server serve`); off for separate workers.
     webhooks_embedded_worker: bool = False
+    # Standard Webhooks secrets (`whsec_…`) of the DSP sub-distributor's inbound webhook: one per partner (and a
+    # second one while a partner rolls its secret); a delivery verifies if it is signed with any of them.
+    dsp_sync_secrets: tuple[str, ...] = field(default=(), repr=False)
     # Serve plain path-only GETs beside connexion (server/openapi/fast_reads.py); off only to compare the two paths.
     fast_reads: bool = True
 
@@ -63,6 +66,7 @@ class Settings:
             rate_limit_prefix=os.environ.get("OG_RATE_LIMIT_PREFIX") or "og:rl",
             qc_in_process=_flag("OG_QC_IN_PROCESS", True),
             webhooks_embedded_worker=_flag("OG_WEBHOOKS_EMBEDDED_WORKER", True),
+            dsp_sync_secrets=tuple((os.environ.get("OG_DSP_SYNC_SECRETS") or "").replace(",", " ").split()),
             fast_reads=_flag("OG_FAST_READS", True),
         )
 

@@ -7,14 +7,7 @@ schemathesis in test_schemathesis.py.
 
 NOT_IMPLEMENTED: frozenset[str] = frozenset(
     {
-        # Splits, earnings, payouts
-        "createSplit",
-        "listSplits",
-        "getSplit",
-        "listReleaseSplits",
-        "listEarnings",
-        "summarizeEarnings",
-        "getBalance",
+        # Payouts
         "listPayouts",
         "getPayout",
         "requestPayout",
@@ -22,7 +15,6 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         # Inbound provider webhooks
         "receiveStripeWebhook",
         "receiveWiseWebhook",
-        "receiveDspSyncWebhook",
         "receiveMailgunWebhook",
         "receiveWhapiWebhook",
     }

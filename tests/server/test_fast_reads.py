@@ -44,6 +44,8 @@ def _parameters(client: TestClient, tenant: Tenant) -> dict[str, dict[str, str]]
     )
     event = ok(client.get("/api/v1/events", params={"limit": 1}, headers=tenant.headers))["data"][0]
     link = create_smart_link(client, tenant)
+    share = {"person_id": person["id"], "role": "artist", "share_bps": 10000}
+    split = client.post("/api/v1/splits", json={"release_id": release["id"], "shares": [share]}, headers=tenant.headers)
     return {
         "getRelease": {"id": release["id"]},
         "getTrack": {"id": track["id"]},
@@ -55,6 +57,7 @@ def _parameters(client: TestClient, tenant: Tenant) -> dict[str, dict[str, str]]
         "getSmartLink": {"id": link["id"]},
         "getPublicSmartLink": {"slug": link["slug"]},
         "followSmartLink": {"slug": link["slug"], "service": "spotify"},
+        "getSplit": {"id": ok(split, 201)["id"]},
     }
 
 

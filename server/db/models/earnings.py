@@ -8,9 +8,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Index, UniqueConstraint
-from sqlmodel import Field
+from sqlmodel import Field, SQLModel
 
-from server.db.models.base import TenantOwned
+from server.db.models.base import BigIntId, TenantOwned
 from server.db.types import Money, UTCDateTime
 
 
@@ -51,3 +51,28 @@ class EarningsLine(TenantOwned, table=True):
 
     source_report_id: str = Field(max_length=100, index=True)  # the sender's report/batch id
     dedupe_key: str = Field(max_length=64)  # SHA-256 hex of (sender, report id, line identity)
+
+
+class EarningsAllocation(SQLModel, table=True):
+    """One split share's part of one earnings line, fixed when the line is imported.
+
+    Splits are never retroactive, so the version in force for a line's sale period cannot change after the import;
+    storing the largest-remainder result keeps the balance a plain SUM (a payee's parts of a line add up exactly to
+    the line) and shows every payee's money per line for audit. Whether a part is held depends on the share's
+    acceptance, which is read at balance time through `share_id`. A line with no split in force has no rows: it
+    belongs to the account as a whole.
+    """
+
+    __tablename__ = "earnings_allocations"
+    __table_args__ = (
+        UniqueConstraint("line_id", "share_id", name="uq_earnings_allocations_line_share"),
+        Index("ix_earnings_allocations_tenant_share", "account_id", "environment", "share_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigIntId)
+    account_id: str = Field(foreign_key="accounts.id", max_length=40)
+    environment: str = Field(max_length=12)
+    line_id: str = Field(foreign_key="earnings_lines.id", ondelete="CASCADE", max_length=40)
+    split_id: str = Field(foreign_key="splits.id", max_length=40)
+    share_id: int = Field(foreign_key="split_shares.id")
+    amount: Decimal = Field(sa_type=Money)  # in the line's account_currency; can be negative

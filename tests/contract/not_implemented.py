@@ -15,9 +15,6 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         "listEarnings",
         "summarizeEarnings",
         "getBalance",
-        "listPayouts",
-        "getPayout",
-        "requestPayout",
         "createSmartLink",
         "listSmartLinks",
         "getPublicSmartLink",
@@ -26,10 +23,6 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         "getSmartLinkStats",
         # Access (issue: access)
         # Inbound provider webhooks
-        "receiveStripeWebhook",
-        "receiveWiseWebhook",
         "receiveDspSyncWebhook",
-        "receiveMailgunWebhook",
-        "receiveWhapiWebhook",
     }
 )

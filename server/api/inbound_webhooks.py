@@ -19,6 +19,7 @@ from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.db.models.inbound import InboundWebhookReceipt
 from server.db.types import utcnow
+from server.raw_body import raw_body
 from server.request_context import request_id_var
 from server.services import accounts, events, payouts, persons
 from server.services import inbound_webhooks as inbound
@@ -39,7 +40,7 @@ def _receipt(duplicate: bool, background: BackgroundTask | None = None) -> Any:
 
 
 async def _raw() -> bytes:
-    return await connexion.request.body()  # type: ignore[no-any-return]
+    return raw_body()
 
 
 def _header(name: str) -> str | None:

@@ -1,5 +1,6 @@
 """Helpers for payout and inbound-webhook tests: money on a tenant's balance, Wise's stand-in server, settings."""
 
+import itertools
 import json
 import threading
 from collections.abc import Iterator
@@ -20,6 +21,8 @@ from server.ids import new_id
 
 WISE_TOKEN = "wise-test-token-7d1f"
 WISE_PROFILE = "217896"
+# Wise transfer ids are unique across the whole test session (payouts of many tests share one database).
+_transfer_ids = itertools.count(16521632)
 
 
 def fund(account_id: str, environment: str, amount: str) -> None:
@@ -114,7 +117,7 @@ class FakeWise:
                 key = body["customerTransactionId"]
                 if key not in self.transfers:  # Wise: the same customerTransactionId is the same transfer
                     self.transfers[key] = {
-                        "id": 16521632 + len(self.transfers),
+                        "id": next(_transfer_ids),
                         "targetAccount": body["targetAccount"],
                         "quoteUuid": body["quoteUuid"],
                         "customerTransactionId": key,

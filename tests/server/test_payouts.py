@@ -156,13 +156,14 @@ def test_production_payout_creates_one_wise_transfer(client: TestClient, make_te
     assert payout["status"] == "processing"
     assert payout["fee"] == "0.62"  # from the quote's BALANCE pay-in option
     assert payout["net_amount"] == "149.38"
-    assert payout["provider_reference"] == "16521632"
+    transfer_id = str(next(iter(wise.transfers.values()))["id"])
+    assert payout["provider_reference"] == transfer_id
     paths = [path for _method, path, _body in wise.requests]
     assert paths == [
         f"/v3/profiles/{WISE_PROFILE}/quotes",
         "/v1/accounts",
         "/v1/transfers",
-        f"/v3/profiles/{WISE_PROFILE}/transfers/16521632/payments",
+        f"/v3/profiles/{WISE_PROFILE}/transfers/{transfer_id}/payments",
     ]
     quote = wise.requests[0][2]
     assert (quote["sourceCurrency"], quote["targetCurrency"], quote["sourceAmount"]) == ("EUR", "EUR", 150.0)
@@ -195,7 +196,7 @@ def test_a_transfer_that_failed_to_start_is_retried_as_the_same_transfer(
     assert len(wise.transfers) == 1
     after = client.get(f"/api/v1/payouts/{payout['id']}", headers=live.headers).json()
     assert after["status"] == "processing"
-    assert after["provider_reference"] == "16521632"
+    assert after["provider_reference"] == str(next(iter(wise.transfers.values()))["id"])
 
 
 def test_wise_refusing_the_transfer_fails_the_payout_and_credits_back(

@@ -22,7 +22,6 @@ from server.openapi.validators import VALIDATOR_MAP
 from server.qc import worker as qc_worker
 from server.ratelimit.limiter import RateLimiter, limiter_from_settings
 from server.ratelimit.middleware import DecisionHeaders, GuardRefusalHeaders, RateLimitMiddleware
-from server.raw_body import RawBodyMiddleware
 from server.security import SECURITY_MAP
 from server.webhooks import worker as webhook_worker
 
@@ -116,6 +115,4 @@ def build_app(
     app.add_middleware(DecisionHeaders, position=MiddlewarePosition.BEFORE_CONTEXT)
     # After security (a key belongs to the credential), before request validation (a replay runs nothing again).
     app.add_middleware(IdempotencyMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)
-    # Before validation, which reads the body: inbound webhooks verify signatures over the exact bytes.
-    app.add_middleware(RawBodyMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION, prefix="/webhooks/")
     return app

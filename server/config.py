@@ -50,6 +50,9 @@ class Settings:
     stripe_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)  # whsec_…; two during a roll
     mailgun_webhook_signing_key: str | None = field(default=None, repr=False)
     whapi_webhook_tokens: tuple[str, ...] = field(default=(), repr=False)  # one per whapi.cloud channel
+    # Standard Webhooks secrets (`whsec_…`) of the DSP sub-distributor's inbound webhook: one per partner (and a
+    # second one while a partner rolls its secret); a delivery verifies if it is signed with any of them.
+    dsp_sync_secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -78,6 +81,7 @@ class Settings:
             stripe_webhook_secrets=_list(os.environ.get("OG_STRIPE_WEBHOOK_SECRETS")),
             mailgun_webhook_signing_key=os.environ.get("OG_MAILGUN_WEBHOOK_SIGNING_KEY") or None,
             whapi_webhook_tokens=_list(os.environ.get("OG_WHAPI_WEBHOOK_TOKENS")),
+            dsp_sync_secrets=tuple((os.environ.get("OG_DSP_SYNC_SECRETS") or "").replace(",", " ").split()),
         )
 
 

@@ -13,6 +13,7 @@ from server.db.models.accounts import Account
 from server.principal import Principal
 from server.scopes import SCOPES, effective
 from server.seed_catalogue import seed_catalogue
+from server.seed_money import seed_money
 from server.services import accounts, api_keys, events, persons
 
 DEMO_EMAIL = "demo@og-records.test"
@@ -85,4 +86,5 @@ def seed_demo_if_empty(settings: Settings) -> Demo | None:
             events.emit(session, principal, "person.created", represent(person))
             composer_id = composer_id or person.id
     seed_catalogue(principal, composer_id)
+    seed_money(principal)
     return Demo(account.id, user.email, password, issued.secret)

@@ -26,6 +26,8 @@ from server.services import accounts, api_keys
 POSTGRES_URL = os.environ.get("OG_TEST_POSTGRES_URL")
 REDIS_URL = os.environ.get("OG_TEST_REDIS_URL")
 ROOT = Path(__file__).resolve().parents[1]
+# The DSP sub-distributor's Standard Webhooks secret in the test settings (tests sign inbound messages with it).
+DSP_SYNC_SECRET = "whsec_" + "dGVzdC1kc3Atc3luYy1zZWNyZXQtMzItYnl0ZXMhIQ=="
 
 
 def _postgres_database(name: str) -> Iterator[str]:
@@ -68,6 +70,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         secret_key="test-secret-key",
         # Tests share one app and one client IP: real limits are tested on apps of their own (test_rate_limits).
         rate_limit_multiplier=1000,
+        dsp_sync_secrets=(DSP_SYNC_SECRET,),
     )
 
 

@@ -1,7 +1,8 @@
-"""Webhooks the platform receives from its providers (never called by integrators).
+"""Webhooks the platform receives from its providers (never called by integrators). The DSP sub-distributor's
+lives in `server.api.dsp_sync`.
 
-Each handler reads the raw body (the framework validated its shape and hands the original bytes on), verifies it
-by the sender's scheme, and only then stores a receipt. The database work runs in the thread pool.
+Each handler takes the raw body (kept by the body validator, `server.openapi.validators.raw_body`), verifies it by
+the sender's scheme, and only then stores a receipt. The database work runs in the thread pool.
 """
 
 import logging
@@ -14,15 +15,24 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from server import config
+from server.api.dsp_sync import receive_dsp_sync_webhook
 from server.api.persons import represent as represent_person
 from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.db.models.inbound import InboundWebhookReceipt
 from server.db.types import utcnow
-from server.raw_body import raw_body
+from server.openapi.validators import raw_body
 from server.request_context import request_id_var
 from server.services import accounts, events, payouts, persons
 from server.services import inbound_webhooks as inbound
+
+__all__ = [
+    "receive_dsp_sync_webhook",
+    "receive_mailgun_webhook",
+    "receive_stripe_webhook",
+    "receive_whapi_webhook",
+    "receive_wise_webhook",
+]
 
 log = logging.getLogger("og.inbound")
 

@@ -1,4 +1,4 @@
-"""Payouts: list, read, request."""
+"""Payouts: list, read, request (and the balance they draw on, `server.api.balance`)."""
 
 from decimal import Decimal
 from typing import Any
@@ -6,12 +6,15 @@ from typing import Any
 from connexion.lifecycle import ConnexionResponse
 
 from server import principal as caller
+from server.api.balance import get_balance
 from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.db.models.payouts import Payout
 from server.services import events, payouts
 from server.timefmt import rfc3339, rfc3339_or_none
+
+__all__ = ["get_balance", "get_payout", "list_payouts", "represent", "request_payout"]
 
 
 def represent(payout: Payout) -> dict[str, Any]:

@@ -9,6 +9,7 @@ import json
 from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
+from connexion.context import scope as current_scope
 from connexion.datastructures import MediaTypeDict
 from connexion.exceptions import NonConformingResponseBody
 from connexion.lifecycle import ConnexionRequest
@@ -35,7 +36,7 @@ class ParameterValidator(ConnexionParameterValidator):  # type: ignore[misc]
         sources: dict[str, Callable[[dict[str, Any]], Any]] = {
             "query": lambda p: request.query_params.get(p["name"]),
             "path": lambda p: request.path_params.get(p["name"].replace("-", "_")),
-            "header": lambda p: request.headers.get(p["name"]),
+            "header": lambda p: _coerce_header(p, request.headers.get(p["name"])),
             "cookie": lambda p: request.cookies.get(p["name"]),
         }
         for location, read in sources.items():
@@ -52,6 +53,16 @@ class ParameterValidator(ConnexionParameterValidator):  # type: ignore[misc]
             raise validation_failed(errors)
 
 
+def _coerce_header(param: dict[str, Any], value: str | None) -> Any:
+    """Header values arrive as strings and connexion does not coerce them (query values it does): an integer
+    header such as `webhook-timestamp` is read as one when it is one."""
+    if value is not None and param.get("schema", {}).get("type") == "integer":
+        stripped = value.strip()
+        if stripped.lstrip("-").isdigit():
+            return int(stripped)
+    return value
+
+
 def _parameter_errors(location: str, param: dict[str, Any], value: Any) -> list[FieldError]:
     name = f"{location}:{param['name']}"
     if value is None:
@@ -65,7 +76,14 @@ def _parameter_errors(location: str, param: dict[str, Any], value: Any) -> list[
     return field_errors(schema, value, prefix=name)
 
 
+RAW_BODY_KEY = "og.raw_body"
 _NO_BODY = object()  # an empty request body, as opposed to the JSON document `null`
+
+
+def raw_body() -> bytes:
+    """The current request's JSON body exactly as received (the validator consumed the stream)."""
+    raw = current_scope.get(RAW_BODY_KEY, b"")
+    return raw if isinstance(raw, bytes) else b""
 
 
 class JSONRequestBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
@@ -76,6 +94,8 @@ class JSONRequestBodyValidator(AbstractRequestBodyValidator):  # type: ignore[mi
 
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         raw = b"".join([chunk async for chunk in stream])
+        # Kept for handlers that must see the exact bytes (inbound webhook signatures; see `raw_body()`).
+        scope[RAW_BODY_KEY] = raw
         if not raw:
             return _NO_BODY
         try:

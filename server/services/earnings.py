@@ -1,7 +1,7 @@
 """Earnings: importing store report lines (matched to the catalogue, split by the shares in force), listing them and
 summing them.
 
-An import is idempotent per line (a dedupe key from the sender, its report id and the line id), converts each line
+An import is idempotent per line (a dedupe key from the sender and its line id), converts each line
 into the account's currency at the line's FX rate, and allocates the converted amount to the split version in force
 for the line's sale period (a track's split before its release's) by largest remainder, so the payees' parts add up
 exactly to the line. The allocations are stored with the line: splits are never retroactive, so they cannot change
@@ -95,8 +95,10 @@ class ImportResult:
     event_ids: list[str] = field(default_factory=list)
 
 
-def dedupe_key(sender: str, report_id: str, line_id: str) -> str:
-    return hashlib.sha256(f"{sender}\x1f{report_id}\x1f{line_id}".encode()).hexdigest()
+def dedupe_key(sender: str, line_id: str) -> str:
+    """Lines are deduplicated on the sender's line id (the DSP feed's contract), so a report sent again, even
+    under another report id, never counts a line twice."""
+    return hashlib.sha256(f"{sender}\x1f{line_id}".encode()).hexdigest()
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:
@@ -248,7 +250,7 @@ def import_for_tenant(
                 "amount": (line.net * fx_rate).quantize(QUANTUM),
                 "account_currency": currency,
                 "source_report_id": report_id[:100],
-                "dedupe_key": dedupe_key(sender, report_id, line.line_id),
+                "dedupe_key": dedupe_key(sender, line.line_id),
             }
         )
     if not rows:

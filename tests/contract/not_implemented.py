@@ -8,13 +8,6 @@ schemathesis in test_schemathesis.py.
 NOT_IMPLEMENTED: frozenset[str] = frozenset(
     {
         # Splits, earnings, payouts, smart links
-        "createSplit",
-        "listSplits",
-        "getSplit",
-        "listReleaseSplits",
-        "listEarnings",
-        "summarizeEarnings",
-        "getBalance",
         "createSmartLink",
         "listSmartLinks",
         "getPublicSmartLink",
@@ -23,6 +16,5 @@ NOT_IMPLEMENTED: frozenset[str] = frozenset(
         "getSmartLinkStats",
         # Access (issue: access)
         # Inbound provider webhooks
-        "receiveDspSyncWebhook",
     }
 )

@@ -15,7 +15,7 @@ import pytest
 
 from server.openapi.resolver import snake_case, unimplemented_operations
 from server.openapi.specification import raw_document
-from tests.conftest import ROOT, free_port, server_env, start_server, stop_server
+from tests.conftest import DSP_SYNC_SECRET, ROOT, free_port, server_env, start_server, stop_server
 
 SDK = ROOT / "sdk-python"
 SUITE = Path(__file__).parent / "suite"
@@ -87,6 +87,8 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         OG_BASE_URL=f"http://127.0.0.1:{port}",
         OG_RATE_LIMIT_MULTIPLIER=RATE_LIMIT_MULTIPLIER,
         OG_WEBHOOKS_ALLOW_LOOPBACK="1",
+        # The suite posts DSP sub-distributor events signed with this partner secret.
+        OG_DSP_SYNC_SECRETS=DSP_SYNC_SECRET,
     )
     server = start_server(env, ["serve", "--no-seed"], port=port)
     try:
@@ -120,6 +122,7 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "OG_SDK_TEST_OAUTH_CLIENT_ID": oauth_client["client_id"],  # type: ignore[index]
             "OG_SDK_TEST_OAUTH_CLIENT_SECRET": oauth_client["client_secret"],  # type: ignore[index]
             "OG_SDK_TEST_OAUTH_REDIRECT_URI": OAUTH_REDIRECT_URI,
+            "OG_SDK_TEST_DSP_SYNC_SECRET": DSP_SYNC_SECRET,
         }
         coverage = data_dir / "called.json"
         suite_env = {

@@ -20,7 +20,7 @@ import pytest
 
 from server.openapi.resolver import unimplemented_operations
 from server.openapi.specification import raw_document
-from tests.conftest import ROOT, LiveServer, free_port, server_env, start_server, stop_server
+from tests.conftest import DSP_SYNC_SECRET, ROOT, LiveServer, free_port, server_env, start_server, stop_server
 
 SDK = ROOT / "sdk-typescript"
 CODEGEN_MODULES = ROOT / "codegen" / "node_modules"
@@ -88,6 +88,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         OG_WEBHOOKS_ALLOW_LOOPBACK="1",
         OG_BASE_URL=f"http://127.0.0.1:{port}",  # the OAuth server's issuer and redirects use the public URL
         OG_RATE_LIMIT_MULTIPLIER=RATE_LIMIT_MULTIPLIER,
+        # The money tests post DSP sub-distributor events signed with this partner secret.
+        OG_DSP_SYNC_SECRETS=DSP_SYNC_SECRET,
     )
     cli = [sys.executable, "-m", "server.cli"]
 
@@ -124,6 +126,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 "OG_TEST_OAUTH_CLIENT_ID": app["client_id"],
                 "OG_TEST_OAUTH_CLIENT_SECRET": app["client_secret"],
                 "OG_TEST_OAUTH_REDIRECT_URI": OAUTH_REDIRECT_URI,
+                "OG_TEST_DSP_SYNC_SECRET": DSP_SYNC_SECRET,
             },
         )
     finally:

@@ -1,0 +1,88 @@
+"""Royalty splits: create (a new version), list, read, and a release's active splits."""
+
+from typing import Any
+
+from connexion.lifecycle import ConnexionResponse
+from sqlmodel import Session
+
+from server import principal as caller
+from server.api.responses import json_response
+from server.db.engine import session_scope
+from server.db.models.splits import Split, SplitShare
+from server.pagination import Page
+from server.services import events, splits
+from server.timefmt import rfc3339
+
+
+def represent(split: Split, shares: list[SplitShare]) -> dict[str, Any]:
+    return {
+        "id": split.id,
+        "object": "split",
+        "environment": split.environment,
+        "release_id": split.release_id,
+        "track_id": split.track_id,
+        "version": split.version,
+        "shares": [
+            {
+                "person_id": share.person_id,
+                "role": share.role,
+                "share_bps": share.share_bps,
+                "acceptance_status": share.acceptance_status,
+            }
+            for share in shares
+        ],
+        "status": split.status,
+        "effective_from": split.effective_from.isoformat(),
+        "superseded_at": rfc3339(split.superseded_at) if split.superseded_at else None,
+        "superseded_by": split.superseded_by,
+        "metadata": dict(split.meta),
+        "created_at": rfc3339(split.created_at),
+        "updated_at": rfc3339(split.updated_at),
+    }
+
+
+def _render_page(session: Session, page: Page[Split]) -> dict[str, Any]:
+    shares = splits.shares_of(session, page.items)
+    return page.render(lambda split: represent(split, shares.get(split.id, [])))
+
+
+def create_split(body: dict[str, Any]) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        split, shares = splits.create(session, principal, body)
+        document = represent(split, shares)
+        events.emit(session, principal, "split.created", document)
+    return json_response(document, 201)
+
+
+def list_splits(
+    limit: int = 20,
+    cursor: str | None = None,
+    release_id: str | None = None,
+    track_id: str | None = None,
+    status: str | None = None,
+) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        page = splits.list_page(
+            session, principal, limit=limit, cursor=cursor, release_id=release_id, track_id=track_id, status=status
+        )
+        return json_response(_render_page(session, page))
+
+
+def get_split(id: str) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        split = splits.get(session, principal, id)
+        return json_response(represent(split, splits.shares_of(session, [split]).get(split.id, [])))
+
+
+def list_release_splits(
+    releaseId: str,  # noqa: N803 - connexion passes path parameters under their spec names
+    limit: int = 20,
+    cursor: str | None = None,
+) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        page = splits.list_release_page(session, principal, releaseId, limit=limit, cursor=cursor)
+        return json_response(_render_page(session, page))

@@ -88,6 +88,8 @@ def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_docume
         persons = httpx.get(again.base_url + "/api/v1/persons", headers={"Authorization": f"Bearer {key.group(1)}"})
         assert persons.status_code == 200
         assert len(persons.json()["data"]) >= 3
+        listed = httpx.get(again.base_url + "/api/v1/payouts", headers={"Authorization": f"Bearer {key.group(1)}"})
+        assert {p["status"] for p in listed.json()["data"]} == {"paid", "cancelled", "returned", "processing"}
     finally:
         second_output = stop_server(again)
     assert "Sandbox key:" not in second_output

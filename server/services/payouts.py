@@ -441,3 +441,32 @@ def apply_wise_event(session: Session, event: dict[str, Any]) -> bool:
     if kind == "transfers#refund":
         return apply_transfer_state(session, payout, "funds_refunded", occurred_at=occurred_at)
     return False
+
+
+def set_payout_details(
+    session: Session,
+    account_id: str,
+    *,
+    account_holder: str | None = None,
+    iban: str | None = None,
+    verified: bool | None = None,
+) -> Account:
+    """An operator records KYC and bank details (the platform has no self-service for them yet). New details
+    mean a new Wise recipient."""
+    account = session.get(Account, account_id)
+    if account is None:
+        raise not_found("account", account_id)
+    if iban is not None:
+        compact = iban.replace(" ", "").upper()
+        if not (15 <= len(compact) <= 34 and compact[:2].isalpha() and compact[2:4].isdigit() and compact.isalnum()):
+            raise ApiProblem(422, "validation_failed", f"{iban!r} is not an IBAN.")
+        account.payout_iban = compact
+        account.wise_recipient_id = None
+    if account_holder is not None:
+        account.payout_account_holder = account_holder.strip()
+        account.wise_recipient_id = None
+    if verified is not None:
+        account.payee_verified = verified
+    account.updated_at = utcnow()
+    session.add(account)
+    return account

@@ -187,11 +187,16 @@ def cmd_accounts_set_payout_details(args: argparse.Namespace, settings: Settings
 
 
 def cmd_payouts_retry(args: argparse.Namespace, settings: Settings) -> int:
-    from server.services import payouts
+    from server.services import inbound_webhooks, payouts
 
     _prepare(settings)
     tried = payouts.send_waiting()
-    _print({"tried": tried}, as_json=args.json, lines=[f"Retried the Wise transfer of {tried} waiting payout(s)."])
+    events = inbound_webhooks.reprocess_wise_receipts()
+    _print(
+        {"tried": tried, "wise_events": events},
+        as_json=args.json,
+        lines=[f"Retried the Wise transfer of {tried} waiting payout(s) and {events} unprocessed Wise event(s)."],
+    )
     return 0
 
 
@@ -284,7 +289,8 @@ def _add_payout_commands(command: Any, commands: Any, accounts_commands: Any) ->
     command(
         "retry",
         cmd_payouts_retry,
-        "Create the Wise transfers of payouts still waiting for one (after a Wise outage or a crash); safe to repeat.",
+        "Create the Wise transfers of payouts still waiting for one and apply Wise events not processed yet (after an "
+        "outage or a crash); safe to repeat.",
         payouts_commands,
     )
 

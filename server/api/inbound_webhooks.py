@@ -19,11 +19,9 @@ from server.api.dsp_sync import receive_dsp_sync_webhook
 from server.api.persons import represent as represent_person
 from server.api.responses import json_response
 from server.db.engine import session_scope
-from server.db.models.inbound import InboundWebhookReceipt
-from server.db.types import utcnow
 from server.openapi.validators import raw_body
 from server.request_context import request_id_var
-from server.services import accounts, events, payouts, persons
+from server.services import accounts, events, persons
 from server.services import inbound_webhooks as inbound
 
 __all__ = [
@@ -72,7 +70,7 @@ async def receive_wise_webhook(body: dict[str, Any]) -> Any:
     if receipt_id is None:
         return _receipt(True)
     # Wise wants its answer within 5 s: the payout is moved after the response is sent.
-    return _receipt(False, BackgroundTask(run_in_threadpool, process_wise_receipt, receipt_id))
+    return _receipt(False, BackgroundTask(run_in_threadpool, inbound.process_wise_receipt, receipt_id))
 
 
 def _store_wise(delivery_id: str, event: dict[str, Any]) -> int | None:
@@ -92,26 +90,6 @@ def _store_wise(delivery_id: str, event: dict[str, Any]) -> int | None:
             return receipt.id
     except IntegrityError:  # the same delivery, concurrently
         return None
-
-
-def process_wise_receipt(receipt_id: int) -> None:
-    """Apply a stored Wise event. A failure is kept on the receipt (processed_at stays empty) for a retry."""
-    try:
-        with session_scope() as session:
-            receipt = session.get(InboundWebhookReceipt, receipt_id)
-            if receipt is None or receipt.processed_at is not None:
-                return
-            payouts.apply_wise_event(session, receipt.payload or {})
-            receipt.processed_at = utcnow()
-            receipt.processing_error = None
-            session.add(receipt)
-    except Exception as exc:
-        log.exception("Wise receipt %s could not be processed", receipt_id)
-        with session_scope() as session:
-            receipt = session.get(InboundWebhookReceipt, receipt_id)
-            if receipt is not None:
-                receipt.processing_error = repr(exc)[:2000]
-                session.add(receipt)
 
 
 # --- Stripe -------------------------------------------------------------------------------------------------------

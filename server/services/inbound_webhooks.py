@@ -10,6 +10,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import logging
 from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
@@ -20,9 +21,13 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlmodel import Session, col, select
 
 from server import clock
+from server.db.engine import session_scope
 from server.db.models.inbound import InboundWebhookReceipt
 from server.db.types import utcnow
 from server.problems import ApiProblem
+from server.services import payouts
+
+log = logging.getLogger("og.inbound")
 
 STRIPE_TOLERANCE = timedelta(seconds=300)
 MAILGUN_MAX_AGE = timedelta(minutes=15)
@@ -154,3 +159,40 @@ def record(
     session.add(receipt)
     session.flush()
     return receipt
+
+
+def process_wise_receipt(receipt_id: int) -> None:
+    """Apply a stored Wise event to its payout (after the answer to Wise). A failure is kept on the receipt
+    (`processed_at` stays empty) and `reprocess_wise_receipts` tries it again."""
+    try:
+        with session_scope() as session:
+            receipt = session.get(InboundWebhookReceipt, receipt_id, with_for_update=True)
+            if receipt is None or receipt.processed_at is not None:
+                return
+            payouts.apply_wise_event(session, receipt.payload or {})
+            receipt.processed_at = utcnow()
+            receipt.processing_error = None
+            session.add(receipt)
+    except Exception as exc:
+        log.exception("Wise receipt %s could not be processed", receipt_id)
+        with session_scope() as session:
+            receipt = session.get(InboundWebhookReceipt, receipt_id)
+            if receipt is not None:
+                receipt.processing_error = repr(exc)[:2000]
+                session.add(receipt)
+
+
+def reprocess_wise_receipts(limit: int = 500) -> int:
+    """Process Wise receipts still unprocessed (the server stopped before, or processing failed), oldest first;
+    each event is ordered by its own `occurred_at`, so the order here does not matter. Returns how many."""
+    with session_scope() as session:
+        ids = session.exec(
+            select(InboundWebhookReceipt.id)
+            .where(col(InboundWebhookReceipt.provider) == "wise", col(InboundWebhookReceipt.processed_at).is_(None))
+            .order_by(col(InboundWebhookReceipt.received_at))
+            .limit(limit)
+        ).all()
+    for receipt_id in ids:
+        if receipt_id is not None:
+            process_wise_receipt(receipt_id)
+    return len(ids)

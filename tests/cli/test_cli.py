@@ -130,4 +130,4 @@ def test_payout_details_open_production_payouts(tmp_path: Path) -> None:
     assert "validation_failed" in bad.stderr
     retried = og_server(env, "payouts", "retry", "--json")
     assert retried.returncode == 0, retried.stderr
-    assert json.loads(retried.stdout) == {"tried": 0}
+    assert json.loads(retried.stdout) == {"tried": 0, "wise_events": 0}

@@ -24,6 +24,7 @@ from server.db.models.accounts import Account
 from server.db.models.inbound import InboundWebhookReceipt
 from server.db.models.persons import Person
 from server.services import balance
+from server.services import inbound_webhooks as inbound
 from tests.conftest import Tenant, TenantFactory
 from tests.server.payouts_helpers import fake_wise, fund, make_payable, settings_with
 
@@ -434,3 +435,26 @@ def test_unconfigured_senders_are_refused(client: TestClient) -> None:
         response = _stripe(client, event)
     assert response.status_code == 400
     assert response.json()["code"] == "invalid_signature"
+
+
+def test_wise_events_left_unprocessed_are_applied_by_the_retry(
+    client: TestClient, live_payout: tuple[Tenant, dict[str, Any]]
+) -> None:
+    """The answer went out, then the process died before applying the event: the receipt is still unprocessed."""
+    live, payout = live_payout
+    event = _state(payout["provider_reference"], "outgoing_payment_sent", "funds_converted", "2026-11-26T12:00:03Z")
+    delivery = f"lost-{uuid.uuid4()}"
+    with session_scope() as session:
+        inbound.record(
+            session,
+            "wise",
+            delivery,
+            event_type=event["event_type"],
+            environment="production",
+            payload=event,
+            processed=False,
+        )
+    assert client.get(f"/api/v1/payouts/{payout['id']}", headers=live.headers).json()["status"] == "processing"
+    assert inbound.reprocess_wise_receipts() >= 1
+    assert client.get(f"/api/v1/payouts/{payout['id']}", headers=live.headers).json()["status"] == "paid"
+    assert inbound.reprocess_wise_receipts() == 0

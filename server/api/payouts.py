@@ -1,5 +1,6 @@
 """Payouts: list, read, request (and the balance they draw on, `server.api.balance`)."""
 
+import logging
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,8 @@ from server.db.engine import session_scope
 from server.db.models.payouts import Payout
 from server.services import events, payouts
 from server.timefmt import rfc3339, rfc3339_or_none
+
+log = logging.getLogger("og.payouts")
 
 __all__ = ["get_balance", "get_payout", "list_payouts", "represent", "request_payout"]
 
@@ -75,6 +78,11 @@ def request_payout(body: dict[str, Any]) -> ConnexionResponse:
     with session_scope() as session:
         payout = payouts.reserve(session, principal, body)
         events.emit(session, principal, "payout.requested", represent(payout))
-    payouts.send(payout.id)
+    try:
+        payouts.send(payout.id)
+    except Exception:
+        # The reservation is committed: answering 500 now would invite a retry that reserves a second payout
+        # (5xx answers are not replayed). The payout waits in `requested`; `og-server payouts retry` sends it.
+        log.exception("payout %s reserved but its transfer could not be started", payout.id)
     with session_scope() as session:
         return json_response(represent(payouts.get(session, principal, payout.id)), 201)

@@ -247,3 +247,25 @@ def test_concurrent_requests_never_pay_out_more_than_the_balance(make_tenant: Te
         thread.join()
     assert sorted(outcomes) == ["insufficient_balance"] * 5 + ["reserved"] * 3
     assert _available(tenant) == Decimal("10")
+
+
+def test_a_crash_after_the_reservation_still_answers_the_payout(
+    client: TestClient, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A 500 would not be replayed, so the client's retry would reserve a second payout: the request answers 201
+    with the payout waiting in `requested`, and the retry job sends it later."""
+    fund(tenant.account_id, "sandbox", "100")
+
+    def broken(environment: str) -> None:
+        raise RuntimeError("the Wise client could not be built")
+
+    monkeypatch.setattr(payouts, "wise_for", broken)
+    first = _request(client, tenant, key="crash-key", amount="40.00")
+    assert first.status_code == 201, first.text
+    assert first.json()["status"] == "requested"
+    again = _request(client, tenant, key="crash-key", amount="40.00")
+    assert again.json()["id"] == first.json()["id"]
+    assert _available(tenant) == Decimal("60")
+    monkeypatch.undo()
+    payouts.send_waiting()
+    assert client.get(f"/api/v1/payouts/{first.json()['id']}", headers=tenant.headers).json()["status"] == "paid"

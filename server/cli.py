@@ -168,6 +168,38 @@ def cmd_accounts_set_plan(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_accounts_set_payout_details(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.services import payouts
+
+    _prepare(settings)
+    with session_scope() as session:
+        account = payouts.set_payout_details(
+            session, args.account, account_holder=args.holder, iban=args.iban, verified=args.verified
+        )
+        blocked = payouts.blocking_state(account, "production")
+    _print(
+        {"account": {"id": account.id, "payee_verified": account.payee_verified, "payouts_blocked_by": blocked}},
+        as_json=args.json,
+        lines=[f"Account {account.id}: production payouts " + (f"blocked ({blocked})." if blocked else "enabled.")],
+    )
+    return 0
+
+
+def cmd_payouts_retry(args: argparse.Namespace, settings: Settings) -> int:
+    from server.services import inbound_webhooks, payouts
+
+    _prepare(settings)
+    tried = payouts.send_waiting()
+    events = inbound_webhooks.reprocess_wise_receipts()
+    _print(
+        {"tried": tried, "wise_events": events},
+        as_json=args.json,
+        lines=[f"Retried the Wise transfer of {tried} waiting payout(s) and {events} unprocessed Wise event(s)."],
+    )
+    return 0
+
+
 def cmd_keys_create(args: argparse.Namespace, settings: Settings) -> int:
     from server.db.engine import session_scope
     from server.services import accounts, api_keys
@@ -238,6 +270,31 @@ def _safe_url(url: str) -> str:
     return url
 
 
+def _add_payout_commands(command: Any, commands: Any, accounts_commands: Any) -> None:
+    payout_details = command(
+        "set-payout-details",
+        cmd_accounts_set_payout_details,
+        "Record the payee's KYC verification and bank account (production payouts need both; sandbox never asks).",
+        accounts_commands,
+    )
+    payout_details.add_argument("account", help="the account id (acct_…)")
+    payout_details.add_argument("--holder", help="the bank account holder's name")
+    payout_details.add_argument("--iban", help="the IBAN payouts go to")
+    payout_details.add_argument(
+        "--verified", action=argparse.BooleanOptionalAction, default=None, help="the payee passed (or lost) KYC"
+    )
+
+    payouts_parser = commands.add_parser("payouts", help="Payout operations.")
+    payouts_commands = payouts_parser.add_subparsers(dest="payouts_command", required=True)
+    command(
+        "retry",
+        cmd_payouts_retry,
+        "Create the Wise transfers of payouts still waiting for one and apply Wise events not processed yet (after an "
+        "outage or a crash); safe to repeat.",
+        payouts_commands,
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="og-server", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -296,6 +353,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     set_plan.add_argument("account", help="the account id (acct_…)")
     set_plan.add_argument("--plan", choices=["free", "business"], required=True)
+    _add_payout_commands(command, commands, accounts_commands)
 
     keys_parser = commands.add_parser("keys", help="Manage API keys.")
     keys_commands = keys_parser.add_subparsers(dest="keys_command", required=True)

@@ -40,6 +40,16 @@ class Settings:
     qc_in_process: bool = True
     # Run a webhook delivery worker inside each API process (`og-server serve`); off for separate workers.
     webhooks_embedded_worker: bool = False
+    # Wise (production payouts): REST base URL, API token and the business profile that pays. Without a token,
+    # production payouts are reserved but wait in `requested` until Wise is configured (sandbox never calls Wise).
+    wise_api_url: str = "https://api.wise.com"
+    wise_api_token: str | None = field(default=None, repr=False)
+    wise_profile_id: str | None = None
+    # Inbound webhook verification. Unset: that sender's deliveries are refused (nothing can verify them).
+    wise_webhook_public_key: str | None = None  # PEM of Wise's public key (sandbox and production keys differ)
+    stripe_webhook_secrets: tuple[str, ...] = field(default=(), repr=False)  # whsec_…; two during a roll
+    mailgun_webhook_signing_key: str | None = field(default=None, repr=False)
+    whapi_webhook_tokens: tuple[str, ...] = field(default=(), repr=False)  # one per whapi.cloud channel
     # Standard Webhooks secrets (`whsec_…`) of the DSP sub-distributor's inbound webhook: one per partner (and a
     # second one while a partner rolls its secret); a delivery verifies if it is signed with any of them.
     dsp_sync_secrets: tuple[str, ...] = field(default=(), repr=False)
@@ -66,9 +76,29 @@ class Settings:
             rate_limit_prefix=os.environ.get("OG_RATE_LIMIT_PREFIX") or "og:rl",
             qc_in_process=_flag("OG_QC_IN_PROCESS", True),
             webhooks_embedded_worker=_flag("OG_WEBHOOKS_EMBEDDED_WORKER", True),
+            wise_api_url=(os.environ.get("OG_WISE_API_URL") or "https://api.wise.com").rstrip("/"),
+            wise_api_token=os.environ.get("OG_WISE_API_TOKEN") or None,
+            wise_profile_id=os.environ.get("OG_WISE_PROFILE_ID") or None,
+            wise_webhook_public_key=_pem(os.environ.get("OG_WISE_WEBHOOK_PUBLIC_KEY")),
+            stripe_webhook_secrets=_list(os.environ.get("OG_STRIPE_WEBHOOK_SECRETS")),
+            mailgun_webhook_signing_key=os.environ.get("OG_MAILGUN_WEBHOOK_SIGNING_KEY") or None,
+            whapi_webhook_tokens=_list(os.environ.get("OG_WHAPI_WEBHOOK_TOKENS")),
             dsp_sync_secrets=tuple((os.environ.get("OG_DSP_SYNC_SECRETS") or "").replace(",", " ").split()),
             fast_reads=_flag("OG_FAST_READS", True),
         )
+
+
+def _list(raw: str | None) -> tuple[str, ...]:
+    return tuple(part.strip() for part in (raw or "").split(",") if part.strip())
+
+
+def _pem(raw: str | None) -> str | None:
+    """A PEM given inline (newlines may be written as `\\n`) or the path of a PEM file."""
+    if not raw:
+        return None
+    if "-----BEGIN" in raw:
+        return raw.replace("\\n", "\n")
+    return Path(raw).read_text()
 
 
 def _normalise_database_url(url: str) -> str:

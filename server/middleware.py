@@ -14,6 +14,7 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server.openapi import routes
 from server.openapi.routes import template_regex
 from server.problems import ApiProblem
 from server.request_context import choose_request_id, request_id_var
@@ -67,6 +68,14 @@ class RequestGuardMiddleware:
                 # connexion reads a body only when Content-Length announces one. A chunked JSON body is small
                 # (bounded by the limit), so it is collected here and replayed with its length.
                 scope, receive, refusal = await _buffer_chunked(scope, receive, limit)
+            allowed = routes.refused_method(scope["path"], scope["method"])
+            if refusal is None and allowed is not None:
+                refusal = ApiProblem(
+                    405,
+                    "method_not_allowed",
+                    f"This route accepts {', '.join(allowed)}.",
+                    headers={"Allow": ", ".join(allowed)},
+                )
             if refusal is not None:
                 await _send_problem(send_with_id, refusal, request_id, scope["path"])
                 return
@@ -154,6 +163,7 @@ async def _send_problem(send: Send, problem: ApiProblem, request_id: str, path: 
         (b"content-length", str(len(body)).encode()),
         (b"connection", b"close"),
     ]
+    headers += [(name.lower().encode(), value.encode()) for name, value in (problem.headers or {}).items()]
     start: dict[str, Any] = {"type": "http.response.start", "status": problem.status, "headers": headers}
     await send(start)
     await send({"type": "http.response.body", "body": body})

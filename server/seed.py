@@ -14,6 +14,7 @@ from server.principal import Principal
 from server.scopes import SCOPES, effective
 from server.seed_catalogue import seed_catalogue
 from server.seed_money import seed_money
+from server.seed_payouts import seed_payouts
 from server.services import accounts, api_keys, events, persons
 
 DEMO_EMAIL = "demo@og-records.test"
@@ -87,4 +88,5 @@ def seed_demo_if_empty(settings: Settings) -> Demo | None:
             composer_id = composer_id or person.id
     seed_catalogue(principal, composer_id)
     seed_money(principal)
+    seed_payouts(principal)
     return Demo(account.id, user.email, password, issued.secret)

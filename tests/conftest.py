@@ -8,11 +8,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.testclient import TestClient
 
 from server.app import create_app
@@ -28,6 +31,40 @@ REDIS_URL = os.environ.get("OG_TEST_REDIS_URL")
 ROOT = Path(__file__).resolve().parents[1]
 # The DSP sub-distributor's Standard Webhooks secret in the test settings (tests sign inbound messages with it).
 DSP_SYNC_SECRET = "whsec_" + "dGVzdC1kc3Atc3luYy1zZWNyZXQtMzItYnl0ZXMhIQ=="
+
+
+@cache
+def _wise_test_key() -> tuple[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    return private, public
+
+
+def inbound_provider_env(suite_prefix: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Secrets of the other inbound senders (Wise, Stripe, Mailgun, whapi.cloud) for a live server, and the same
+    secrets under `suite_prefix` for the SDK suite that signs as those senders: (server env, suite env)."""
+    private, public = _wise_test_key()
+    stripe, mailgun, whapi = "whsec_sdk_suite_stripe_0123456789", "key-sdk-suite-mailgun-0123456789", "wht_" + "s" * 40
+    server = {
+        "OG_WISE_WEBHOOK_PUBLIC_KEY": public,
+        "OG_STRIPE_WEBHOOK_SECRETS": stripe,
+        "OG_MAILGUN_WEBHOOK_SIGNING_KEY": mailgun,
+        "OG_WHAPI_WEBHOOK_TOKENS": whapi,
+    }
+    suite = {
+        f"{suite_prefix}WISE_PRIVATE_KEY": private,
+        f"{suite_prefix}STRIPE_SECRET": stripe,
+        f"{suite_prefix}MAILGUN_KEY": mailgun,
+        f"{suite_prefix}WHAPI_TOKEN": whapi,
+    }
+    return server, suite
 
 
 def _postgres_database(name: str) -> Iterator[str]:

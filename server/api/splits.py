@@ -9,6 +9,7 @@ from server import principal as caller
 from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.db.models.splits import Split, SplitShare
+from server.openapi.fast_reads import read_only
 from server.pagination import Page
 from server.services import events, splits
 from server.timefmt import rfc3339
@@ -70,6 +71,7 @@ def list_splits(
         return json_response(_render_page(session, page))
 
 
+@read_only
 def get_split(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:

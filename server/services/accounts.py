@@ -1,6 +1,8 @@
 """Accounts and their users."""
 
 import secrets
+from datetime import UTC, datetime
+from typing import Any
 
 from argon2 import PasswordHasher
 from sqlmodel import Session, col, select
@@ -61,3 +63,66 @@ def set_plan(session: Session, account_id: str, plan: str) -> Account:
     account.plan = plan
     session.add(account)
     return account
+
+
+# Stripe subscription statuses that pay for the business plan; `past_due` keeps the plan while Stripe retries the
+# charge (its dunning ends in `canceled` or `unpaid`, which downgrade).
+_PAYING = frozenset({"active", "trialing", "past_due"})
+_SUBSCRIPTION_EVENTS = frozenset(
+    {
+        "customer.subscription.created",
+        "customer.subscription.updated",
+        "customer.subscription.resumed",
+        "customer.subscription.paused",
+        "customer.subscription.deleted",
+    }
+)
+_INVOICE_PAID = frozenset({"invoice.paid", "invoice.payment_succeeded"})
+
+
+def plan_from_stripe_event(event: dict[str, Any]) -> str | None:
+    """The plan a Stripe event puts the account on, or None when the event says nothing about it."""
+    kind = str(event.get("type") or "")
+    obj = (event.get("data") or {}).get("object") or {}
+    if kind in {"customer.subscription.deleted", "customer.subscription.paused"}:
+        return "free"
+    if kind in _SUBSCRIPTION_EVENTS:
+        return "business" if obj.get("status") in _PAYING else "free"
+    if kind in _INVOICE_PAID and obj.get("subscription"):
+        return "business"
+    return None
+
+
+def _stripe_account(session: Session, obj: dict[str, Any]) -> Account | None:
+    """The account a Stripe object belongs to: by customer id, or (first event of a new customer) by the
+    `og_account_id` metadata our checkout puts on the subscription, which then links the customer."""
+    customer = obj.get("customer")
+    if isinstance(customer, str) and customer:
+        account = session.exec(select(Account).where(col(Account.stripe_customer_id) == customer)).first()
+        if account is not None:
+            return account
+    metadata = obj.get("metadata") or (obj.get("subscription_details") or {}).get("metadata") or {}
+    account_id = metadata.get("og_account_id") if isinstance(metadata, dict) else None
+    if not isinstance(account_id, str):
+        return None
+    account = session.get(Account, account_id)
+    if account is not None and isinstance(customer, str) and customer and account.stripe_customer_id is None:
+        account.stripe_customer_id = customer
+    return account
+
+
+def apply_stripe_event(session: Session, event: dict[str, Any]) -> Account | None:
+    """Move the account between free and business. Stripe does not guarantee order: an event created before the
+    last one applied is ignored. Returns the account whose plan was set, if any."""
+    plan = plan_from_stripe_event(event)
+    if plan is None:
+        return None
+    account = _stripe_account(session, (event.get("data") or {}).get("object") or {})
+    if account is None:
+        return None
+    created = datetime.fromtimestamp(int(event.get("created") or 0), UTC)
+    if account.plan_changed_at is not None and created < account.plan_changed_at:
+        return None
+    account.plan_changed_at = created
+    session.add(account)
+    return set_plan(session, account.id, plan)

@@ -53,9 +53,12 @@ def account_currency(session: Session, account_id: str) -> str:
 
 
 def payouts_enabled(session: Session, account_id: str, environment: str) -> bool:
-    """Always in sandbox. Production needs a verified payee and payout details, which the platform does not hold
-    yet, so production payouts stay disabled until it does."""
-    return environment == "sandbox"
+    """Always in sandbox. Production needs a verified payee and payout details on file (the same rule
+    requestPayout enforces, `server.services.payouts.blocking_state`)."""
+    from server.services.payouts import blocking_state  # noqa: PLC0415 - payouts imports this module
+
+    account = session.get(Account, account_id)
+    return account is not None and blocking_state(account, environment) is None
 
 
 def compute(session: Session, account_id: str, environment: str) -> Balance:

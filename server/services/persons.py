@@ -3,7 +3,8 @@
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from server.db.models.persons import Person
 from server.db.types import utcnow
@@ -61,3 +62,28 @@ def list_page(
         where.append(col(Person.created_at) < created_lt)
     filters = {"created_gte": created_gte, "created_lt": created_lt, "env": principal.environment}
     return paginate(session, Person, where=where, list_name="persons", filters=filters, limit=limit, cursor=cursor)
+
+
+def mark_email_undeliverable(session: Session, email: str) -> list[Person]:
+    """A permanent bounce, complaint or unsubscribe for `email`: every person using the address (in any account:
+    the address is what bounced) gets no further email, and a pending invitation fails. Returns the persons whose
+    invitation failed just now (they get `person.invitation_failed`)."""
+    failed: list[Person] = []
+    people = session.exec(select(Person).where(func.lower(col(Person.email)) == email.strip().lower())).all()
+    for person in people:
+        person.email_undeliverable = True
+        if person.invitation_status == "pending":
+            person.invitation_status = "failed"
+            failed.append(person)
+        person.updated_at = utcnow()
+        session.add(person)
+    session.flush()
+    return failed
+
+
+def find_by_phone(session: Session, phone: str) -> list[Person]:
+    """Persons with this phone number; WhatsApp sends digits only, persons store E.164 (`+` and digits)."""
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if not digits:
+        return []
+    return list(session.exec(select(Person).where(col(Person.phone) == f"+{digits}")).all())

@@ -98,6 +98,8 @@ def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_docume
         assert stats["views"]["total"] > stats["views"]["unique"] > 0
         assert stats["presaves"]["total"] > 0  # the upcoming release's link, listed first
         assert httpx.get(f"{again.base_url}/api/v1/smartlinks/night-ferry").json()["mode"] == "stream"
+        listed = httpx.get(again.base_url + "/api/v1/payouts", headers={"Authorization": f"Bearer {key.group(1)}"})
+        assert {p["status"] for p in listed.json()["data"]} == {"paid", "cancelled", "returned", "processing"}
     finally:
         second_output = stop_server(again)
     assert "Sandbox key:" not in second_output
@@ -113,3 +115,29 @@ def test_set_plan_moves_an_account_between_plans(tmp_path: Path) -> None:
     unknown = og_server(env, "accounts", "set-plan", "acct_00000000000000000000000000", "--plan", "free")
     assert unknown.returncode == 1
     assert "not_found" in unknown.stderr
+
+
+def test_payout_details_open_production_payouts(tmp_path: Path) -> None:
+    env = server_env(tmp_path)
+    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--json").stdout)["account"]
+    details = og_server(
+        env,
+        "accounts",
+        "set-payout-details",
+        account["id"],
+        "--holder",
+        "A GmbH",
+        "--iban",
+        "DE89 3704 0044 0532 0130 00",
+        "--json",
+    )
+    assert details.returncode == 0, details.stderr
+    assert json.loads(details.stdout)["account"]["payouts_blocked_by"] == "verification_required"
+    verified = og_server(env, "accounts", "set-payout-details", account["id"], "--verified", "--json")
+    assert json.loads(verified.stdout)["account"]["payouts_blocked_by"] is None
+    bad = og_server(env, "accounts", "set-payout-details", account["id"], "--iban", "not-an-iban")
+    assert bad.returncode == 1
+    assert "validation_failed" in bad.stderr
+    retried = og_server(env, "payouts", "retry", "--json")
+    assert retried.returncode == 0, retried.stderr
+    assert json.loads(retried.stdout) == {"tried": 0, "wise_events": 0}

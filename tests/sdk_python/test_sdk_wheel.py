@@ -15,7 +15,7 @@ import pytest
 
 from server.openapi.resolver import snake_case, unimplemented_operations
 from server.openapi.specification import raw_document
-from tests.conftest import DSP_SYNC_SECRET, ROOT, free_port, server_env, start_server, stop_server
+from tests.conftest import DSP_SYNC_SECRET, ROOT, free_port, inbound_provider_env, server_env, start_server, stop_server
 
 SDK = ROOT / "sdk-python"
 SUITE = Path(__file__).parent / "suite"
@@ -26,6 +26,7 @@ SUITE_REQUIREMENTS = [
     "pytest==9.2.0",
     "pytest-timeout==2.4.0",
     "standardwebhooks==1.1.0",
+    "cryptography==50.0.2",  # signs as Wise does (RSA-SHA256) in test_payouts_live.py
     "numpy==2.4.6",
     "soundfile==0.14.0",
     "pillow==13.0.0",
@@ -89,6 +90,8 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
         OG_WEBHOOKS_ALLOW_LOOPBACK="1",
         # The suite posts DSP sub-distributor events signed with this partner secret.
         OG_DSP_SYNC_SECRETS=DSP_SYNC_SECRET,
+        # …and Wise, Stripe, Mailgun and whapi.cloud events signed the senders' ways.
+        **inbound_provider_env("OG_SDK_TEST_")[0],
     )
     server = start_server(env, ["serve", "--no-seed"], port=port)
     try:
@@ -123,6 +126,7 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "OG_SDK_TEST_OAUTH_CLIENT_SECRET": oauth_client["client_secret"],  # type: ignore[index]
             "OG_SDK_TEST_OAUTH_REDIRECT_URI": OAUTH_REDIRECT_URI,
             "OG_SDK_TEST_DSP_SYNC_SECRET": DSP_SYNC_SECRET,
+            **inbound_provider_env("OG_SDK_TEST_")[1],
         }
         coverage = data_dir / "called.json"
         suite_env = {

@@ -20,7 +20,16 @@ import pytest
 
 from server.openapi.resolver import unimplemented_operations
 from server.openapi.specification import raw_document
-from tests.conftest import DSP_SYNC_SECRET, ROOT, LiveServer, free_port, server_env, start_server, stop_server
+from tests.conftest import (
+    DSP_SYNC_SECRET,
+    ROOT,
+    LiveServer,
+    free_port,
+    inbound_provider_env,
+    server_env,
+    start_server,
+    stop_server,
+)
 
 SDK = ROOT / "sdk-typescript"
 CODEGEN_MODULES = ROOT / "codegen" / "node_modules"
@@ -90,6 +99,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         OG_RATE_LIMIT_MULTIPLIER=RATE_LIMIT_MULTIPLIER,
         # The money tests post DSP sub-distributor events signed with this partner secret.
         OG_DSP_SYNC_SECRETS=DSP_SYNC_SECRET,
+        # …and the payout tests Wise, Stripe, Mailgun and whapi.cloud events signed the senders' ways.
+        **inbound_provider_env("OG_TEST_")[0],
     )
     cli = [sys.executable, "-m", "server.cli"]
 
@@ -127,6 +138,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
                 "OG_TEST_OAUTH_CLIENT_SECRET": app["client_secret"],
                 "OG_TEST_OAUTH_REDIRECT_URI": OAUTH_REDIRECT_URI,
                 "OG_TEST_DSP_SYNC_SECRET": DSP_SYNC_SECRET,
+                **inbound_provider_env("OG_TEST_")[1],
             },
         )
     finally:

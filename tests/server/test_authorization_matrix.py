@@ -18,6 +18,7 @@ from server.openapi.resolver import unimplemented_operations
 from server.openapi.specification import raw_document
 from server.scopes import SCOPES
 from tests.conftest import TenantFactory
+from tests.server.payouts_helpers import fund
 
 DOCUMENT = raw_document()
 UNIMPLEMENTED = set(unimplemented_operations(DOCUMENT))
@@ -126,7 +127,9 @@ def _creatable() -> list[tuple[str, dict[str, Any]]]:
         if (
             (
                 method == "post"
-                and operation["operationId"].startswith("create")
+                # createX, and operations that bring a resource into being under another verb (requestPayout):
+                # their 201 links to the resource's get operation.
+                and (operation["operationId"].startswith("create") or "links" in operation["responses"].get("201", {}))
                 and operation["operationId"] not in UNIMPLEMENTED
             )
             and _example_body(operation) is not None
@@ -195,7 +198,9 @@ def _create_everything(client: TestClient, headers: dict[str, str]) -> dict[str,
         failed = []
         for create_path, create in pending:
             body = _fresh(_with_ids(_example_body(create), ids))
-            response = client.post(create_path, json=body, headers=headers)
+            # A fresh Idempotency-Key on every create: some require one (requestPayout), all accept one.
+            keyed = {**headers, "Idempotency-Key": secrets.token_hex(16)}
+            response = client.post(create_path, json=body, headers=keyed)
             if response.status_code == 201:
                 created_id = response.json()["id"]
                 ids[created_id.split("_")[0]] = created_id
@@ -225,6 +230,7 @@ def test_other_tenants_resources_are_404(
     client: TestClient, make_tenant: TenantFactory, path: str, method: str, operation: dict[str, Any]
 ) -> None:
     owner = make_tenant(production_access=True)
+    fund(owner.account_id, owner.environment, "1000")  # a payout needs a balance to come from
     ids = _create_everything(client, owner.headers)
     url = _fill(path, operation, ids)
     assert "_00000000000000000000000000" not in url, f"no implemented create operation makes the resource of {path}"

@@ -27,6 +27,13 @@ def test_wrong_method_is_405_with_the_right_allow_header(client: TestClient, ten
     assert set(response.headers["allow"].replace(" ", "").split(",")) == {"GET", "POST"}
 
 
+def test_a_concrete_path_is_not_taken_for_a_templated_one(client: TestClient, tenant: Tenant) -> None:
+    # `/payouts/request` (POST only) is not `/payouts/{id}` with id "request" (OpenAPI matches concrete paths first).
+    response = client.get("/api/v1/payouts/request", headers=tenant.headers)
+    _assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "POST"
+
+
 def test_malformed_json_is_400(client: TestClient, tenant: Tenant) -> None:
     response = client.post(
         "/api/v1/persons",

@@ -18,6 +18,18 @@ class Account(Timestamps, table=True):
     production_access: bool = Field(default=False)  # early access is granted by an operator
     default_currency: str = Field(default="EUR", max_length=3)
 
+    # Billing: Stripe events name the customer; the plan follows its subscription. `plan_changed_at` is the
+    # Stripe `created` time of the last event applied, so a late, older event cannot undo a newer one.
+    stripe_customer_id: str | None = Field(default=None, max_length=64, unique=True)
+    plan_changed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+    # Payouts in production need a verified payee (KYC, set by an operator) and bank details on file; sandbox
+    # never asks. The Wise recipient account is created once from the details and reused.
+    payee_verified: bool = Field(default=False)
+    payout_account_holder: str | None = Field(default=None, max_length=200)
+    payout_iban: str | None = Field(default=None, max_length=34)
+    wise_recipient_id: str | None = Field(default=None, max_length=32)
+
 
 class User(Timestamps, table=True):
     __tablename__ = "users"

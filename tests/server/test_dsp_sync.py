@@ -134,7 +134,7 @@ def test_delivery_states_apply_only_if_newer(client: TestClient, tenant: Tenant)
     assert [(d["status"], d["message"]) for d in fetched["deliveries"]] == [("action_needed", "Artwork mismatch.")]
 
 
-def test_unknown_event_types_and_releases_are_acknowledged(client: TestClient, tenant: Tenant) -> None:
+def test_unknown_releases_are_acknowledged_and_unknown_event_types_refused(client: TestClient, tenant: Tenant) -> None:
     cat = catalogue(client, tenant, tracks=1)
     unknown_release = _delivery(cat, "live", 0)
     unknown_release["data"] = {
@@ -147,3 +147,7 @@ def test_unknown_event_types_and_releases_are_acknowledged(client: TestClient, t
     assert response.json()["duplicate"] is False
     fetched = ok(client.get(f"/api/v1/releases/{cat['release']['id']}", headers=tenant.headers))
     assert fetched["deliveries"] == []
+    other_type = {**unknown_release, "type": "catalog.updated"}
+    refused = send_dsp(client, other_type)
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "validation_failed"

@@ -1407,7 +1407,8 @@ export const receiveWiseWebhook = <ThrowOnError extends boolean = false>(options
  *
  * Verification runs on the raw request bytes before anything is stored, with a constant-time comparison; a request
  * that does not verify is refused with `400 invalid_signature`. Deliveries are idempotent: a repeat is answered `200`
- * with `duplicate: true` and not processed again. Event types we do not use are acknowledged and ignored.
+ * with `duplicate: true` and not processed again. Only the two event types of the payload schema are accepted; any
+ * other type is refused with `422 validation_failed`.
  *
  */
 export const receiveDspSyncWebhook = <ThrowOnError extends boolean = false>(options: Options<ReceiveDspSyncWebhookData, ThrowOnError>): RequestResult<ReceiveDspSyncWebhookResponses, ReceiveDspSyncWebhookErrors, ThrowOnError> => (options.client ?? client).post<ReceiveDspSyncWebhookResponses, ReceiveDspSyncWebhookErrors, ThrowOnError>({

@@ -2210,7 +2210,8 @@ export type DspSyncReportLines = {
 /**
  * An event from the DSP sub-distributor, in the Standard Webhooks payload shape (`type`, `timestamp`, `data`). Two
  * types exist: `delivery.status_changed` (one release's state at one store) and `report.lines` (sales and streaming
- * report lines, imported as earnings). Unknown types are acknowledged and ignored.
+ * report lines, imported as earnings). Any other `type` does not match this schema and is refused with
+ * `422 validation_failed`, so a partner learns at once that we do not take it.
  *
  */
 export type DspSyncWebhookPayload = DspSyncDeliveryStatusChanged | DspSyncReportLines;

@@ -137,8 +137,9 @@ class InboundWebhooks(SyncAPIResource):
         comparison; a request
         that does not verify is refused with `400 invalid_signature`. Deliveries are idempotent: a repeat is
         answered `200`
-        with `duplicate: true` and not processed again. Event types we do not use are acknowledged and
-        ignored.
+        with `duplicate: true` and not processed again. Only the two event types of the payload schema are
+        accepted; any
+        other type is refused with `422 validation_failed`.
         """
         return self._request(
             _receive_dsp_sync_webhook._get_kwargs(
@@ -347,8 +348,9 @@ class AsyncInboundWebhooks(AsyncAPIResource):
         comparison; a request
         that does not verify is refused with `400 invalid_signature`. Deliveries are idempotent: a repeat is
         answered `200`
-        with `duplicate: true` and not processed again. Event types we do not use are acknowledged and
-        ignored.
+        with `duplicate: true` and not processed again. Only the two event types of the payload schema are
+        accepted; any
+        other type is refused with `422 validation_failed`.
         """
         return await self._request(
             _receive_dsp_sync_webhook._get_kwargs(

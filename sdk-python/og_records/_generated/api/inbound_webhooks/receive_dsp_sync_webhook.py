@@ -127,8 +127,9 @@ def sync_detailed(
     comparison; a request
     that does not verify is refused with `400 invalid_signature`. Deliveries are idempotent: a repeat is
     answered `200`
-    with `duplicate: true` and not processed again. Event types we do not use are acknowledged and
-    ignored.
+    with `duplicate: true` and not processed again. Only the two event types of the payload schema are
+    accepted; any
+    other type is refused with `422 validation_failed`.
 
     Args:
         webhook_id (str):
@@ -138,7 +139,9 @@ def sync_detailed(
             distributor, in the Standard Webhooks payload shape (`type`, `timestamp`, `data`). Two
             types exist: `delivery.status_changed` (one release's state at one store) and
             `report.lines` (sales and streaming
-            report lines, imported as earnings). Unknown types are acknowledged and ignored.
+            report lines, imported as earnings). Any other `type` does not match this schema and is
+            refused with
+            `422 validation_failed`, so a partner learns at once that we do not take it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -190,8 +193,9 @@ def sync(
     comparison; a request
     that does not verify is refused with `400 invalid_signature`. Deliveries are idempotent: a repeat is
     answered `200`
-    with `duplicate: true` and not processed again. Event types we do not use are acknowledged and
-    ignored.
+    with `duplicate: true` and not processed again. Only the two event types of the payload schema are
+    accepted; any
+    other type is refused with `422 validation_failed`.
 
     Args:
         webhook_id (str):
@@ -201,7 +205,9 @@ def sync(
             distributor, in the Standard Webhooks payload shape (`type`, `timestamp`, `data`). Two
             types exist: `delivery.status_changed` (one release's state at one store) and
             `report.lines` (sales and streaming
-            report lines, imported as earnings). Unknown types are acknowledged and ignored.
+            report lines, imported as earnings). Any other `type` does not match this schema and is
+            refused with
+            `422 validation_failed`, so a partner learns at once that we do not take it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -248,8 +254,9 @@ async def asyncio_detailed(
     comparison; a request
     that does not verify is refused with `400 invalid_signature`. Deliveries are idempotent: a repeat is
     answered `200`
-    with `duplicate: true` and not processed again. Event types we do not use are acknowledged and
-    ignored.
+    with `duplicate: true` and not processed again. Only the two event types of the payload schema are
+    accepted; any
+    other type is refused with `422 validation_failed`.
 
     Args:
         webhook_id (str):
@@ -259,7 +266,9 @@ async def asyncio_detailed(
             distributor, in the Standard Webhooks payload shape (`type`, `timestamp`, `data`). Two
             types exist: `delivery.status_changed` (one release's state at one store) and
             `report.lines` (sales and streaming
-            report lines, imported as earnings). Unknown types are acknowledged and ignored.
+            report lines, imported as earnings). Any other `type` does not match this schema and is
+            refused with
+            `422 validation_failed`, so a partner learns at once that we do not take it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -309,8 +318,9 @@ async def asyncio(
     comparison; a request
     that does not verify is refused with `400 invalid_signature`. Deliveries are idempotent: a repeat is
     answered `200`
-    with `duplicate: true` and not processed again. Event types we do not use are acknowledged and
-    ignored.
+    with `duplicate: true` and not processed again. Only the two event types of the payload schema are
+    accepted; any
+    other type is refused with `422 validation_failed`.
 
     Args:
         webhook_id (str):
@@ -320,7 +330,9 @@ async def asyncio(
             distributor, in the Standard Webhooks payload shape (`type`, `timestamp`, `data`). Two
             types exist: `delivery.status_changed` (one release's state at one store) and
             `report.lines` (sales and streaming
-            report lines, imported as earnings). Unknown types are acknowledged and ignored.
+            report lines, imported as earnings). Any other `type` does not match this schema and is
+            refused with
+            `422 validation_failed`, so a partner learns at once that we do not take it.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

@@ -20,9 +20,11 @@ def _print(data: dict[str, Any], *, as_json: bool, lines: Sequence[str]) -> None
 
 
 def _prepare(settings: Settings) -> None:
+    from server import config
     from server.db import engine as db
     from server.db.migrate import upgrade_to_head
 
+    config.activate(settings)  # the services read the active settings (the secret key, Wise) as in the server
     db.configure(settings)
     upgrade_to_head(settings.database_url)
 

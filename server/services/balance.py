@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import literal
+from sqlalchemy import literal, update
 from sqlmodel import Session, col, select
 
 from server.db.models.accounts import Account
@@ -42,9 +42,15 @@ class Balance:
     computed_at: datetime
 
 
-def lock_account(session: Session, account_id: str) -> None:
-    """Serialise balance-changing transactions of one account (row lock on PostgreSQL; SQLite serialises writers)."""
-    session.exec(select(Account.id).where(col(Account.id) == account_id).with_for_update()).all()
+def lock_account(session: Session, account_id: str) -> Account | None:
+    """Serialise balance-changing transactions of one account; the account, read after the lock (None: unknown).
+
+    A write as the transaction's first statement: PostgreSQL takes the row lock until commit, SQLite takes its
+    database write lock before anything is read. (A `SELECT … FOR UPDATE` locks nothing on SQLite: two
+    transactions would read the same balance and one of them fail on commit instead of waiting.)
+    """
+    session.exec(update(Account).where(col(Account.id) == account_id).values(updated_at=col(Account.updated_at)))
+    return session.get(Account, account_id, populate_existing=True)
 
 
 def account_currency(session: Session, account_id: str) -> str:

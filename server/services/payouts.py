@@ -19,10 +19,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from server import config
+from server import config, encryption
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.payouts import Payout
@@ -63,24 +62,13 @@ def blocking_state(account: Account, environment: str) -> str | None:
         return None
     if not account.payee_verified:
         return "verification_required"
-    if not (account.payout_account_holder and account.payout_iban):
+    if not (account.payout_account_holder and account.payout_iban_encrypted):
         return "payout_details_missing"
     return None
 
 
 def payouts_enabled(account: Account, environment: str) -> bool:
     return blocking_state(account, environment) is None
-
-
-def _lock_account(session: Session, account_id: str) -> Account:
-    # A write as the transaction's first statement: PostgreSQL takes the row lock until commit, SQLite takes its
-    # database write lock before anything is read (a read first would let two transactions read the same
-    # balance and one of them fail on commit instead of waiting).
-    session.exec(update(Account).where(col(Account.id) == account_id).values(updated_at=col(Account.updated_at)))
-    account = session.get(Account, account_id, populate_existing=True)
-    if account is None:
-        raise not_found("account", account_id)
-    return account
 
 
 def _amount(raw: str, decimals: int) -> tuple[Decimal | None, list[FieldError]]:
@@ -99,7 +87,9 @@ def _amount(raw: str, decimals: int) -> tuple[Decimal | None, list[FieldError]]:
 
 def reserve(session: Session, principal: Principal, fields: dict[str, Any]) -> Payout:
     """Validate the request and reserve the amount as a `requested` payout (see the module docstring)."""
-    account = _lock_account(session, principal.account_id)
+    account = balance.lock_account(session, principal.account_id)
+    if account is None:
+        raise not_found("account", principal.account_id)
     if principal.environment == "production" and not account.production_access:
         raise ApiProblem(403, "production_access_not_enabled", "This account has no production access yet.")
     blocked = blocking_state(account, principal.environment)
@@ -234,7 +224,7 @@ def send(payout_id: str) -> None:
             payout.currency,
             Recipient(
                 account_holder=account.payout_account_holder or account.name,
-                iban=account.payout_iban or "",
+                iban=payout_iban(account),
                 wise_account_id=account.wise_recipient_id,
             ),
         )
@@ -443,6 +433,16 @@ def apply_wise_event(session: Session, event: dict[str, Any]) -> bool:
     return False
 
 
+_IBAN = "payout-iban"  # the encryption purpose of accounts.payout_iban_encrypted
+
+
+def payout_iban(account: Account) -> str:
+    """The payee's IBAN in plaintext ("" when none is on file)."""
+    if not account.payout_iban_encrypted:
+        return ""
+    return encryption.decrypt(account.payout_iban_encrypted, config.active().secret_key, purpose=_IBAN)
+
+
 def set_payout_details(
     session: Session,
     account_id: str,
@@ -460,7 +460,7 @@ def set_payout_details(
         compact = iban.replace(" ", "").upper()
         if not (15 <= len(compact) <= 34 and compact[:2].isalpha() and compact[2:4].isdigit() and compact.isalnum()):
             raise ApiProblem(422, "validation_failed", f"{iban!r} is not an IBAN.")
-        account.payout_iban = compact
+        account.payout_iban_encrypted = encryption.encrypt(compact, config.active().secret_key, purpose=_IBAN)
         account.wise_recipient_id = None
     if account_holder is not None:
         account.payout_account_holder = account_holder.strip()

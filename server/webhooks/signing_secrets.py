@@ -1,18 +1,17 @@
 """Signing secrets: generated as Standard Webhooks `whsec_` strings and stored encrypted with the server's key.
 
-The signer needs the plaintext on every attempt, so the secret cannot be hashed like an API key. Fernet
-(AES-128-CBC + HMAC-SHA256, from `cryptography`) encrypts it under a key derived from `OG_SECRET_KEY`.
+The signer needs the plaintext on every attempt, so the secret cannot be hashed like an API key: it is encrypted
+under `OG_SECRET_KEY` (`server.encryption`).
 """
 
 import base64
-import hashlib
 import secrets
-from functools import cache
 
-from cryptography.fernet import Fernet
+from server import encryption
 
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a format marker, not a secret
 SECRET_BYTES = 32
+_PURPOSE = "webhook-secrets"  # the key derivation's domain; existing ciphertexts depend on it
 
 
 def generate() -> str:
@@ -24,16 +23,9 @@ def key_bytes(secret: str) -> bytes:
     return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
 
 
-@cache
-def _fernet(server_key: str) -> Fernet:
-    # OG_SECRET_KEY is any string; Fernet wants 32 url-safe base64 bytes. A domain-separated SHA-256 derives them.
-    digest = hashlib.sha256(b"og-records/webhook-secrets/v1\0" + server_key.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
-
-
 def encrypt(secret: str, server_key: str) -> str:
-    return _fernet(server_key).encrypt(secret.encode()).decode()
+    return encryption.encrypt(secret, server_key, purpose=_PURPOSE)
 
 
 def decrypt(ciphertext: str, server_key: str) -> str:
-    return _fernet(server_key).decrypt(ciphertext.encode()).decode()
+    return encryption.decrypt(ciphertext, server_key, purpose=_PURPOSE)

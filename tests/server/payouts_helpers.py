@@ -18,6 +18,7 @@ from server.db.models.earnings import EarningsLine
 from server.db.models.releases import Release
 from server.db.types import utcnow
 from server.ids import new_id
+from server.services import payouts
 
 WISE_TOKEN = "wise-test-token-7d1f"
 WISE_PROFILE = "217896"
@@ -60,12 +61,13 @@ def fund(account_id: str, environment: str, amount: str) -> None:
 
 def make_payable(account_id: str, *, verified: bool = True, details: bool = True) -> None:
     with session_scope() as session:
+        if details:
+            payouts.set_payout_details(
+                session, account_id, account_holder="Nordlicht Records GmbH", iban="DE89 3704 0044 0532 0130 00"
+            )
         account = session.get(Account, account_id)
         assert account is not None
         account.payee_verified = verified
-        if details:
-            account.payout_account_holder = "Nordlicht Records GmbH"
-            account.payout_iban = "DE89370400440532013000"
         session.add(account)
 
 

@@ -7,9 +7,11 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from server.db.engine import session_scope
+from server.db.models.accounts import Account
 from server.db.models.payouts import Payout
 from server.principal import Principal
 from server.problems import ApiProblem
@@ -170,6 +172,10 @@ def test_production_payout_creates_one_wise_transfer(client: TestClient, make_te
     recipient = wise.requests[1][2]
     assert recipient["details"]["IBAN"] == "DE89370400440532013000"
     with session_scope() as session:
+        # At rest the IBAN is encrypted; only the request to Wise carries it in plaintext.
+        stored = session.exec(select(Account.payout_iban_encrypted).where(col(Account.id) == live.account_id)).one()
+        assert stored
+        assert "370400440532013000" not in stored
         row = session.get(Payout, payout["id"])
         assert row is not None
         assert wise.transfer_posts()[0]["customerTransactionId"] == str(row.customer_transaction_id)

@@ -27,7 +27,8 @@ class Account(Timestamps, table=True):
     # never asks. The Wise recipient account is created once from the details and reused.
     payee_verified: bool = Field(default=False)
     payout_account_holder: str | None = Field(default=None, max_length=200)
-    payout_iban: str | None = Field(default=None, max_length=34)
+    # The payee's IBAN, encrypted (server.encryption, purpose "payout-iban"): Wise needs it back in plaintext.
+    payout_iban_encrypted: str | None = Field(default=None, max_length=255)
     wise_recipient_id: str | None = Field(default=None, max_length=32)
 
 

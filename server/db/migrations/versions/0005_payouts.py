@@ -27,7 +27,9 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("payout_account_holder", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True)
         )
-        batch_op.add_column(sa.Column("payout_iban", sqlmodel.sql.sqltypes.AutoString(length=34), nullable=True))
+        batch_op.add_column(
+            sa.Column("payout_iban_encrypted", sqlmodel.sql.sqltypes.AutoString(length=255), nullable=True)
+        )
         batch_op.add_column(sa.Column("wise_recipient_id", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
         batch_op.create_unique_constraint(batch_op.f("uq_accounts_stripe_customer_id"), ["stripe_customer_id"])
     # The server default only fills existing rows; the model sets the value from then on.
@@ -39,7 +41,7 @@ def downgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_accounts_stripe_customer_id"), type_="unique")
         batch_op.drop_column("wise_recipient_id")
-        batch_op.drop_column("payout_iban")
+        batch_op.drop_column("payout_iban_encrypted")
         batch_op.drop_column("payout_account_holder")
         batch_op.drop_column("payee_verified")
         batch_op.drop_column("plan_changed_at")

@@ -11,11 +11,13 @@ import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
+from server.principal import Principal
 from server.problems import ApiProblem
 
 T = TypeVar("T")
@@ -81,3 +83,17 @@ def paginate(
     rows = rows[:limit]
     next_cursor = encode_cursor(rows[-1].id, list_name, filters) if has_more and rows else None
     return Page(rows, has_more, next_cursor)
+
+
+def tenant_list(
+    model: Any, principal: Principal, *, created_gte: datetime | None, created_lt: datetime | None
+) -> tuple[list[ColumnElement[bool]], dict[str, Any]]:
+    """Where every list of a tenant's rows starts: the caller's account and environment and the `created_*` range,
+    as conditions for `paginate` and as the filters its cursors are bound to. Callers add their own filters to both.
+    """
+    where = [col(model.account_id) == principal.account_id, col(model.environment) == principal.environment]
+    if created_gte is not None:
+        where.append(col(model.created_at) >= created_gte)
+    if created_lt is not None:
+        where.append(col(model.created_at) < created_lt)
+    return where, {"created_gte": created_gte, "created_lt": created_lt, "env": principal.environment}

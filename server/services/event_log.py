@@ -6,7 +6,7 @@ from sqlmodel import Session, col
 
 from server.db.models.events import Event
 from server.ids import has_prefix
-from server.pagination import Page, paginate
+from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
 from server.problems import not_found
 from server.services.webhook_deliveries import RETENTION
@@ -34,16 +34,9 @@ def list_page(
     created_lt: datetime | None,
     moment: datetime,
 ) -> Page[Event]:
-    where = [
-        col(Event.account_id) == principal.account_id,
-        col(Event.environment) == principal.environment,
-        col(Event.created_at) >= moment - RETENTION,
-    ]
+    where, filters = tenant_list(Event, principal, created_gte=created_gte, created_lt=created_lt)
+    where.append(col(Event.created_at) >= moment - RETENTION)
     if event_type is not None:
         where.append(col(Event.type) == event_type)
-    if created_gte is not None:
-        where.append(col(Event.created_at) >= created_gte)
-    if created_lt is not None:
-        where.append(col(Event.created_at) < created_lt)
-    filters = {"type": event_type, "created_gte": created_gte, "created_lt": created_lt, "env": principal.environment}
+    filters["type"] = event_type
     return paginate(session, Event, where=where, list_name="events", filters=filters, limit=limit, cursor=cursor)

@@ -27,7 +27,7 @@ from server.db.models.accounts import Account
 from server.db.models.payouts import Payout
 from server.db.types import utcnow
 from server.ids import has_prefix, new_id
-from server.pagination import Page, paginate
+from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
 from server.providers.wise import HttpWise, Recipient, SandboxWise, WiseClient, WiseError
@@ -172,14 +172,10 @@ def list_page(
     created_gte: datetime | None,
     created_lt: datetime | None,
 ) -> Page[Payout]:
-    where = [col(Payout.account_id) == principal.account_id, col(Payout.environment) == principal.environment]
+    where, filters = tenant_list(Payout, principal, created_gte=created_gte, created_lt=created_lt)
     if status is not None:
         where.append(col(Payout.status) == status)
-    if created_gte is not None:
-        where.append(col(Payout.created_at) >= created_gte)
-    if created_lt is not None:
-        where.append(col(Payout.created_at) < created_lt)
-    filters = {"status": status, "created_gte": created_gte, "created_lt": created_lt, "env": principal.environment}
+    filters["status"] = status
     return paginate(session, Payout, where=where, list_name="payouts", filters=filters, limit=limit, cursor=cursor)
 
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 from server.db.models.persons import Person
 from server.db.types import utcnow
 from server.ids import has_prefix, new_id
-from server.pagination import Page, paginate
+from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
 from server.problems import not_found
 
@@ -55,12 +55,7 @@ def list_page(
     created_gte: datetime | None,
     created_lt: datetime | None,
 ) -> Page[Person]:
-    where = [col(Person.account_id) == principal.account_id, col(Person.environment) == principal.environment]
-    if created_gte is not None:
-        where.append(col(Person.created_at) >= created_gte)
-    if created_lt is not None:
-        where.append(col(Person.created_at) < created_lt)
-    filters = {"created_gte": created_gte, "created_lt": created_lt, "env": principal.environment}
+    where, filters = tenant_list(Person, principal, created_gte=created_gte, created_lt=created_lt)
     return paginate(session, Person, where=where, list_name="persons", filters=filters, limit=limit, cursor=cursor)
 
 

@@ -11,7 +11,7 @@ from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.ids import has_prefix, new_id
-from server.pagination import Page, paginate
+from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
 from server.services import identifiers, territories
@@ -291,12 +291,8 @@ def list_page(
     created_gte: datetime | None,
     created_lt: datetime | None,
 ) -> Page[Release]:
-    where = [col(Release.account_id) == principal.account_id, col(Release.environment) == principal.environment]
+    where, filters = tenant_list(Release, principal, created_gte=created_gte, created_lt=created_lt)
     if status is not None:
         where.append(col(Release.status) == status)
-    if created_gte is not None:
-        where.append(col(Release.created_at) >= created_gte)
-    if created_lt is not None:
-        where.append(col(Release.created_at) < created_lt)
-    filters = {"created_gte": created_gte, "created_lt": created_lt, "env": principal.environment, "status": status}
+    filters["status"] = status
     return paginate(session, Release, where=where, list_name="releases", filters=filters, limit=limit, cursor=cursor)

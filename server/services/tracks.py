@@ -12,7 +12,7 @@ from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.ids import has_prefix, new_id
-from server.pagination import Page, decode_cursor, encode_cursor, paginate
+from server.pagination import Page, decode_cursor, encode_cursor, paginate, tenant_list
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
 from server.services import identifiers
@@ -164,17 +164,8 @@ def list_page(
     created_gte: datetime | None,
     created_lt: datetime | None,
 ) -> Page[Track]:
-    where = [col(Track.account_id) == principal.account_id, col(Track.environment) == principal.environment]
-    if created_gte is not None:
-        where.append(col(Track.created_at) >= created_gte)
-    if created_lt is not None:
-        where.append(col(Track.created_at) < created_lt)
-    filters = {
-        "created_gte": created_gte,
-        "created_lt": created_lt,
-        "env": principal.environment,
-        "release": release_id,
-    }
+    where, filters = tenant_list(Track, principal, created_gte=created_gte, created_lt=created_lt)
+    filters["release"] = release_id
     if release_id is None:
         return paginate(session, Track, where=where, list_name="tracks", filters=filters, limit=limit, cursor=cursor)
     # A release's tracks come in tracklist order, not newest first: at most a few hundred, so the page is cut

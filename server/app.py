@@ -25,6 +25,7 @@ from server.qc import worker as qc_worker
 from server.ratelimit.limiter import RateLimiter, limiter_from_settings
 from server.ratelimit.middleware import DecisionHeaders, GuardRefusalHeaders, RateLimitMiddleware
 from server.security import SECURITY_MAP
+from server.web import routes as web_routes
 from server.webhooks import worker as webhook_worker
 
 
@@ -88,7 +89,7 @@ def build_app(
     config.activate(settings)
     specification.install()
     problems.install_catalogue(document.get("x-error-codes", {}))
-    routes.install(document, extra={"/openapi.json": ["GET"], **docs_routes.ROUTES})
+    routes.install(document, extra={"/openapi.json": ["GET"], **docs_routes.ROUTES, **web_routes.ROUTES})
     app = connexion.AsyncApp(__name__, security_map=SECURITY_MAP, lifespan=background_work(settings))
     app.add_api(
         copy.deepcopy(document),
@@ -99,6 +100,7 @@ def build_app(
     )
     app.add_url_rule("/openapi.json", "openapi_json", openapi_json, methods=["GET"])
     docs_routes.add_routes(app)
+    web_routes.add_routes(app)
     errors.register(app)
     limiter = rate_limiter or limiter_from_settings(settings)
     # Middlewares at one position nest in the order added: this one ends up outside the guard.

@@ -11,7 +11,7 @@ from connexion.middleware import MiddlewarePosition
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import config, errors, logs, problems, storage
+from server import config, errors, logs, problems, sandbox_worker, storage
 from server.config import Settings
 from server.db import engine as db
 from server.docs_site import routes as docs_routes
@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
 
 def background_work(settings: Settings) -> Any:
     """The app's lifespan: the work that runs beside the requests while the app does. The in-process QC worker
-    (unless OG_QC_IN_PROCESS=0) and the embedded webhook delivery worker (unless OG_WEBHOOKS_EMBEDDED_WORKER=0)."""
+    (unless OG_QC_IN_PROCESS=0), the sandbox's simulated sub-distributor (unless OG_SANDBOX_SIMULATOR_IN_PROCESS=0)
+    and the embedded webhook delivery worker (unless OG_WEBHOOKS_EMBEDDED_WORKER=0)."""
     deliveries = webhook_worker.embedded(settings) if settings.webhooks_embedded_worker else None
 
     @asynccontextmanager
@@ -67,6 +68,8 @@ def background_work(settings: Settings) -> Any:
         gc.freeze()
         if settings.qc_in_process:
             qc_worker.start_in_process()
+        if settings.sandbox_simulator_in_process:
+            sandbox_worker.start_in_process()
         try:
             if deliveries is None:
                 yield
@@ -74,6 +77,7 @@ def background_work(settings: Settings) -> Any:
                 async with deliveries(app):
                     yield
         finally:
+            sandbox_worker.stop_in_process()
             qc_worker.stop_in_process()
 
     return lifespan

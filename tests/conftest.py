@@ -108,6 +108,10 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Tests share one app and one client IP: real limits are tested on apps of their own (test_rate_limits).
         rate_limit_multiplier=1000,
         dsp_sync_secrets=(DSP_SYNC_SECRET,),
+        # The simulated sub-distributor does not run by itself in the shared app (other tests drive releases by
+        # hand); the sandbox tests start it or run its steps. Its journey takes 2 s instead of 60.
+        sandbox_simulator_in_process=False,
+        sandbox_timeline_seconds=2.0,
     )
 
 
@@ -152,6 +156,7 @@ def make_tenant(app, settings: Settings) -> TenantFactory:  # type: ignore[no-un
         environment: str = "sandbox",
         production_access: bool = False,
         account_id: str | None = None,
+        mock_data: bool = False,
     ) -> Tenant:
         with session_scope() as session:
             if account_id is None:
@@ -161,6 +166,8 @@ def make_tenant(app, settings: Settings) -> TenantFactory:  # type: ignore[no-un
                     email=f"owner-{secrets.token_hex(6)}@example.com",
                     password="correct horse battery staple",
                     production_access=production_access,
+                    # Opt-in: most tests want an empty sandbox to assert on, and many accounts per test stay cheap.
+                    mock_data=mock_data,
                 )
             else:
                 account = accounts.find_account(session, account_id)

@@ -1,6 +1,6 @@
 """Accounts (an artist or a label) and the users who log in to them."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Field
 
@@ -30,6 +30,12 @@ class Account(Timestamps, table=True):
     # The payee's IBAN, encrypted (server.encryption, purpose "payout-iban"): Wise needs it back in plaintext.
     payout_iban_encrypted: str | None = Field(default=None, max_length=255)
     wise_recipient_id: str | None = Field(default=None, max_length=32)
+
+    # The sandbox test clock: how far the account's sandbox time runs ahead of real time (server.clock). Only
+    # `POST /api/v1/sandbox/clock/advance` moves it, forward only; production never reads it.
+    sandbox_clock_offset_seconds: int = Field(default=0)
+    # The last sandbox day whose simulated sales were reported (server.sandbox.sales); None until the first.
+    sandbox_sales_through: date | None = Field(default=None)
 
 
 class User(Timestamps, table=True):

@@ -64,7 +64,8 @@ def _plan(release: Release, *, realistic: bool) -> list[_Plan]:
     """
     total = config.active().sandbox_timeline_seconds
     meta = release.meta or {}
-    outcome = meta.get("sandbox_review") if meta.get("sandbox_review") in REVIEW_OUTCOMES else "approved"
+    review = meta.get("sandbox_review")
+    outcome = review if review in REVIEW_OUTCOMES else "approved"
     stores = list(release.stores) or ["spotify"]
 
     def at(fraction: float, days: float) -> timedelta:

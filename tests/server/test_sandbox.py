@@ -12,7 +12,7 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 from starlette.testclient import TestClient
 
-from server import sandbox_worker
+from server import clock, sandbox_worker
 from server.config import Settings
 from server.services import sandbox_simulator
 from tests.conftest import Tenant, TenantFactory
@@ -144,11 +144,13 @@ def _submit_ready_release(client: TestClient, tenant: Tenant, metadata: dict[str
 
 def test_magic_metadata_ends_the_review_in_action_needed(client: TestClient, mocked: Tenant) -> None:
     release = _submit_ready_release(client, mocked, {"sandbox_review": "action_needed"})
-    with_clock_past_the_timeline = sandbox_simulator.advance
-    assert with_clock_past_the_timeline  # the scheduler runs the same steps; run them now
-    passed = _advance(client, mocked, release["id"], "action_needed")
-    assert passed["status"] == "action_needed"
-    assert passed["status_reason"]
+    # The scheduler's own round, once every step is due (the test timeline is 2 s; the test clock makes it so).
+    with clock.shifted(timedelta(seconds=5)):
+        sandbox_simulator.run_due(account_id=mocked.account_id)
+    moved = ok(client.get(f"/api/v1/releases/{release['id']}", headers=mocked.headers))
+    assert moved["status"] == "action_needed"
+    assert "website address" in moved["status_reason"]
+    assert moved["deliveries"] == []
 
 
 def _advance(client: TestClient, tenant: Tenant, release_id: str, to: str) -> dict[str, Any]:
@@ -269,12 +271,12 @@ def test_triggers_make_the_real_thing_happen(client: TestClient, mocked: Tenant)
         client.post("/api/v1/sandbox/triggers", json={"event": "payout.status_changed"}, headers=mocked.headers)
     )
     assert payout["event"] == "payout.status_changed"
-    failed = ok(client.get(f"/api/v1/payouts/{payout['object']['id']}", headers=mocked.headers))
+    failed = ok(client.get(f"/api/v1/payouts/{payout['resource']['id']}", headers=mocked.headers))
     assert failed["status"] in {"failed", "returned", "cancelled"}
     invitation = ok(
         client.post("/api/v1/sandbox/triggers", json={"event": "person.invitation_failed"}, headers=mocked.headers)
     )
-    person = ok(client.get(f"/api/v1/persons/{invitation['object']['id']}", headers=mocked.headers))
+    person = ok(client.get(f"/api/v1/persons/{invitation['resource']['id']}", headers=mocked.headers))
     assert person["invitation_status"] == "failed"
     after = Counter(_event_types(client, mocked))
     assert after["payout.status_changed"] > before["payout.status_changed"]

@@ -2284,6 +2284,105 @@ export type WhapiWebhookPayload = {
 };
 
 /**
+ * A sandbox account's test clock. Everything that reads "now" for the account's sandbox data reads this clock:
+ * event timestamps, settlement of earnings, split versions in force, pre-save links switching to streaming,
+ * API-key rotation grace, the simulated sub-distributor's timeline. It starts at real time and only moves forward
+ * (`advanceSandboxClock`); between advances it runs at the speed of real time. Production always reads real time.
+ *
+ */
+export type SandboxClock = {
+    object: 'sandbox_clock';
+    environment: 'sandbox';
+    now: Timestamp;
+    /**
+     * How far the sandbox clock runs ahead of real time, in seconds.
+     */
+    offset_seconds: number;
+    /**
+     * `ready`: the clock can be advanced. An advance runs everything due in between before it answers, so the
+     * clock is `ready` again in every response.
+     *
+     */
+    status: 'ready';
+};
+
+/**
+ * Where to move the sandbox clock.
+ */
+export type SandboxClockAdvance = {
+    /**
+     * The new time (RFC 3339). Later than the clock's `now` and at most 100 days after it; to go further, advance
+     * again.
+     *
+     */
+    to: string;
+};
+
+/**
+ * The status to move a submitted sandbox release to.
+ */
+export type SandboxReleaseAdvance = {
+    /**
+     * The target status. `live` runs the whole journey: every store ends `live` (or `rejected` for the store named
+     * by the `sandbox_store_rejected` magic value). `action_needed` and `rejected` end the review there.
+     *
+     */
+    to: 'in_review' | 'approved' | 'action_needed' | 'rejected' | 'delivering' | 'live';
+};
+
+/**
+ * The webhook event to make happen. The platform makes the change behind it on a real sandbox resource (the one
+ * named, or one it picks or creates), so the real event is emitted and delivered.
+ *
+ */
+export type SandboxTrigger = {
+    /**
+     * The event type.
+     */
+    event: 'payout.requested' | 'payout.status_changed' | 'person.invitation_failed' | 'endpoint.disabled' | 'release.submitted' | 'release.status_changed' | 'earnings.imported';
+    /**
+     * `payout.status_changed`: a `processing` payout to return (bank bounce) instead of a new failing one.
+     */
+    payout_id?: string;
+    /**
+     * `person.invitation_failed`: the invited person whose invitation bounces (default: one with a pending invitation).
+     */
+    person_id?: string;
+    /**
+     * `endpoint.disabled`: the endpoint to disable (default: the newest enabled one).
+     */
+    endpoint_id?: string;
+    /**
+     * `release.submitted` / `release.status_changed`: the release (default: the ready draft / a submitted release).
+     */
+    release_id?: string;
+};
+
+/**
+ * What a trigger did: the event it caused and the resource it happened to, as the resource's own operation
+ * returns it.
+ *
+ */
+export type SandboxTriggerResult = {
+    object: 'sandbox_trigger';
+    environment: 'sandbox';
+    /**
+     * The event type that was triggered.
+     */
+    event: string;
+    /**
+     * Every event the change emitted, oldest first (for example `payout.requested` before `payout.status_changed`).
+     */
+    event_ids: Array<string>;
+    /**
+     * The resource the event is about (a payout, person, webhook endpoint, release or earnings import).
+     */
+    resource: {
+        [key: string]: unknown;
+    };
+};
+
+/**
  * The process is alive.
  */
 export type HealthStatus = {
@@ -2505,7 +2604,7 @@ export type ListReleasesErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2560,7 +2659,7 @@ export type CreateReleaseErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2614,7 +2713,7 @@ export type GetReleaseErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2668,7 +2767,7 @@ export type UpdateReleaseDetailsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2730,7 +2829,7 @@ export type UpdateReleaseTracksErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2797,7 +2896,7 @@ export type UpdateReleaseArtworkErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2863,7 +2962,7 @@ export type UpdateReleaseDistributionErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2931,7 +3030,7 @@ export type SubmitReleaseErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2998,7 +3097,7 @@ export type ListReleaseSplitsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3068,7 +3167,7 @@ export type ListTracksErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3123,7 +3222,7 @@ export type CreateTrackErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3181,7 +3280,7 @@ export type GetTrackErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3235,7 +3334,7 @@ export type UpdateTrackErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3302,7 +3401,7 @@ export type UploadTrackAudioErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3364,7 +3463,7 @@ export type GetTrackQcStatusErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3434,7 +3533,7 @@ export type ListSplitsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3489,7 +3588,7 @@ export type CreateSplitErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3543,7 +3642,7 @@ export type GetSplitErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3609,7 +3708,7 @@ export type ListPersonsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3664,7 +3763,7 @@ export type CreatePersonErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3718,7 +3817,7 @@ export type GetPersonErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3800,7 +3899,7 @@ export type ListEarningsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3872,7 +3971,7 @@ export type SummarizeEarningsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3913,7 +4012,7 @@ export type GetBalanceErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3975,7 +4074,7 @@ export type ListPayoutsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4031,7 +4130,7 @@ export type RequestPayoutErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4087,7 +4186,7 @@ export type GetPayoutErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4149,7 +4248,7 @@ export type ListSmartLinksErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4204,7 +4303,7 @@ export type CreateSmartLinkErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4337,7 +4436,7 @@ export type GetSmartLinkErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4396,7 +4495,7 @@ export type GetSmartLinkStatsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4466,7 +4565,7 @@ export type ListEventsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4512,7 +4611,7 @@ export type GetEventErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4576,7 +4675,7 @@ export type ResendEventErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4646,7 +4745,7 @@ export type ListWebhookEndpointsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4701,7 +4800,7 @@ export type CreateWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4755,7 +4854,7 @@ export type DeleteWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4805,7 +4904,7 @@ export type GetWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4859,7 +4958,7 @@ export type UpdateWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4927,7 +5026,7 @@ export type RotateWebhookEndpointSecretErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5006,7 +5105,7 @@ export type ListWebhookAttemptsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5066,7 +5165,7 @@ export type SendTestWebhookErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5134,7 +5233,7 @@ export type RecoverWebhookEventsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5204,7 +5303,7 @@ export type ListApiKeysErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5259,7 +5358,7 @@ export type CreateApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5313,7 +5412,7 @@ export type GetApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5377,7 +5476,7 @@ export type RotateApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5445,7 +5544,7 @@ export type RevokeApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -6016,6 +6115,245 @@ export type ReceiveWhapiWebhookResponses = {
 };
 
 export type ReceiveWhapiWebhookResponse = ReceiveWhapiWebhookResponses[keyof ReceiveWhapiWebhookResponses];
+
+export type GetSandboxClockData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/sandbox/clock';
+};
+
+export type GetSandboxClockErrors = {
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type GetSandboxClockError = GetSandboxClockErrors[keyof GetSandboxClockErrors];
+
+export type GetSandboxClockResponses = {
+    /**
+     * The sandbox clock.
+     */
+    200: SandboxClock;
+};
+
+export type GetSandboxClockResponse = GetSandboxClockResponses[keyof GetSandboxClockResponses];
+
+export type AdvanceSandboxClockData = {
+    body: SandboxClockAdvance;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/sandbox/clock/advance';
+};
+
+export type AdvanceSandboxClockErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     */
+    409: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type AdvanceSandboxClockError = AdvanceSandboxClockErrors[keyof AdvanceSandboxClockErrors];
+
+export type AdvanceSandboxClockResponses = {
+    /**
+     * The clock after the advance; everything due in between has happened.
+     */
+    200: SandboxClock;
+};
+
+export type AdvanceSandboxClockResponse = AdvanceSandboxClockResponses[keyof AdvanceSandboxClockResponses];
+
+export type AdvanceSandboxReleaseData = {
+    body: SandboxReleaseAdvance;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The release's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/sandbox/releases/{id}/advance';
+};
+
+export type AdvanceSandboxReleaseErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     */
+    409: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type AdvanceSandboxReleaseError = AdvanceSandboxReleaseErrors[keyof AdvanceSandboxReleaseErrors];
+
+export type AdvanceSandboxReleaseResponses = {
+    /**
+     * The release after the advance.
+     */
+    200: Release;
+};
+
+export type AdvanceSandboxReleaseResponse = AdvanceSandboxReleaseResponses[keyof AdvanceSandboxReleaseResponses];
+
+export type CreateSandboxTriggerData = {
+    body: SandboxTrigger;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/sandbox/triggers';
+};
+
+export type CreateSandboxTriggerErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     */
+    409: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type CreateSandboxTriggerError = CreateSandboxTriggerErrors[keyof CreateSandboxTriggerErrors];
+
+export type CreateSandboxTriggerResponses = {
+    /**
+     * The event happened.
+     */
+    200: SandboxTriggerResult;
+};
+
+export type CreateSandboxTriggerResponse = CreateSandboxTriggerResponses[keyof CreateSandboxTriggerResponses];
 
 export type GetHealthData = {
     body?: never;

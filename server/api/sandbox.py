@@ -60,7 +60,7 @@ def advance_sandbox_release(id: str, body: dict[str, Any]) -> ConnexionResponse:
     return json_response(document)
 
 
-def create_sandbox_trigger(body: dict[str, Any]) -> ConnexionResponse:
+def trigger_sandbox_event(body: dict[str, Any]) -> ConnexionResponse:
     principal = _sandbox_caller()
     with session_scope() as session:
         outcome = sandbox_triggers.trigger(session, principal, body)

@@ -183,6 +183,8 @@ def _fresh(body: Any) -> Any:
     body = dict(body)
     if "slug" in body:
         body["slug"] = f"{body['slug']}-{secrets.token_hex(4)}"
+    if "effective_from" in body:  # splits are never retroactive: the example's date is in the past by now
+        body["effective_from"] = datetime.now(UTC).date().isoformat()
     if isinstance(body.get("presave"), dict) and "release_at" in body["presave"]:
         ahead = datetime.now(UTC) + timedelta(days=30)
         body["presave"] = {**body["presave"], "release_at": ahead.replace(microsecond=0).isoformat()}

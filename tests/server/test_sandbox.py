@@ -2,6 +2,7 @@
 clock, triggers, and production credentials refused on every sandbox operation."""
 
 import json
+import re
 import time
 from collections import Counter
 from datetime import datetime, timedelta
@@ -14,6 +15,7 @@ from starlette.testclient import TestClient
 
 from server import clock, sandbox_worker
 from server.config import Settings
+from server.docs_site.build import GUIDES_SOURCE
 from server.services import sandbox_simulator
 from tests.conftest import Tenant, TenantFactory
 from tests.server.releases_helpers import ok
@@ -284,3 +286,17 @@ def test_triggers_make_the_real_thing_happen(client: TestClient, mocked: Tenant)
     unknown = client.post("/api/v1/sandbox/triggers", json={"event": "no.such_event"}, headers=mocked.headers)
     assert unknown.status_code == 422
     assert json.loads(unknown.text)["code"] == "validation_failed"
+
+
+def test_the_guides_journey_snippet_runs(client: TestClient, mocked: Tenant) -> None:
+    guide = (GUIDES_SOURCE / "sandbox.md").read_text(encoding="utf-8")
+    [snippet] = [
+        block for block in re.findall(r"```python\n(.*?)```", guide, flags=re.S) if "def sandbox_journey" in block
+    ]
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "sandbox.md", "exec"), namespace)  # noqa: S102 - the guide's own code, run as users run it
+    client.headers.update(mocked.headers)
+    before, after = namespace["sandbox_journey"](client)
+    assert Decimal(after) > Decimal(before)
+    ready = _by_title(client, mocked, "Ready When You Are")
+    assert ready["status"] == "live"  # its journey ran inside the month the clock moved

@@ -6288,7 +6288,7 @@ export type AdvanceSandboxReleaseResponses = {
 
 export type AdvanceSandboxReleaseResponse = AdvanceSandboxReleaseResponses[keyof AdvanceSandboxReleaseResponses];
 
-export type CreateSandboxTriggerData = {
+export type TriggerSandboxEventData = {
     body: SandboxTrigger;
     headers?: {
         /**
@@ -6305,7 +6305,7 @@ export type CreateSandboxTriggerData = {
     url: '/api/v1/sandbox/triggers';
 };
 
-export type CreateSandboxTriggerErrors = {
+export type TriggerSandboxEventErrors = {
     /**
      * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
      */
@@ -6344,16 +6344,16 @@ export type CreateSandboxTriggerErrors = {
     500: Problem;
 };
 
-export type CreateSandboxTriggerError = CreateSandboxTriggerErrors[keyof CreateSandboxTriggerErrors];
+export type TriggerSandboxEventError = TriggerSandboxEventErrors[keyof TriggerSandboxEventErrors];
 
-export type CreateSandboxTriggerResponses = {
+export type TriggerSandboxEventResponses = {
     /**
      * The event happened.
      */
     200: SandboxTriggerResult;
 };
 
-export type CreateSandboxTriggerResponse = CreateSandboxTriggerResponses[keyof CreateSandboxTriggerResponses];
+export type TriggerSandboxEventResponse = TriggerSandboxEventResponses[keyof TriggerSandboxEventResponses];
 
 export type GetHealthData = {
     body?: never;

@@ -165,6 +165,9 @@ def seed_money(session: Session, principal: Principal) -> None:
         if reported_at > utcnow():
             continue
         usd_rate = Decimal("0.9") + Decimal(rng.randint(0, 600)) / Decimal(10000)
+        # One statement per month covering every store (as an aggregator's monthly statement does): a dozen imports
+        # instead of one per store and month keeps account creation fast.
+        month: list[earnings.MatchedLine] = []
         for store, (per_stream, store_share) in _STORES.items():
             lines: list[earnings.MatchedLine] = []
             for release in earning:
@@ -203,15 +206,16 @@ def seed_money(session: Session, principal: Principal) -> None:
                     }
                 )
                 lines.append(earnings.MatchedLine(adjustment, original.release_id, original.track_id))
-            earnings.import_for_tenant(
-                session,
-                principal.account_id,
-                principal.environment,
-                sender="seed",
-                report_id=f"mock-{principal.account_id}-{store}-{start:%Y-%m}",
-                reported_at=reported_at,
-                lines=lines,
-            )
+            month += lines
+        earnings.import_for_tenant(
+            session,
+            principal.account_id,
+            principal.environment,
+            sender="seed",
+            report_id=f"mock-{principal.account_id}-{start:%Y-%m}",
+            reported_at=reported_at,
+            lines=month,
+        )
 
 
 def _line(

@@ -13,8 +13,8 @@ from ...models.sandbox_trigger_result import SandboxTriggerResult
 from ...types import UNSET, Unset
 from . import advance_sandbox_clock as _advance_sandbox_clock
 from . import advance_sandbox_release as _advance_sandbox_release
-from . import create_sandbox_trigger as _create_sandbox_trigger
 from . import get_sandbox_clock as _get_sandbox_clock
+from . import trigger_sandbox_event as _trigger_sandbox_event
 
 __all__ = ["AsyncSandbox", "Sandbox"]
 
@@ -107,7 +107,7 @@ class Sandbox(SyncAPIResource):
             idempotent=True,
         )
 
-    def create_trigger(
+    def trigger_event(
         self,
         *,
         body: SandboxTrigger,
@@ -140,13 +140,13 @@ class Sandbox(SyncAPIResource):
         sandbox_only`.
         """
         return self._request(
-            _create_sandbox_trigger._get_kwargs(
+            _trigger_sandbox_event._get_kwargs(
                 body=body,
                 idempotency_key=idempotency_key,
             ),
-            _create_sandbox_trigger._parse_response,
+            _trigger_sandbox_event._parse_response,
             SandboxTriggerResult,
-            operation_id="create_sandbox_trigger",
+            operation_id="trigger_sandbox_event",
             authenticated=True,
             idempotent=True,
         )
@@ -240,7 +240,7 @@ class AsyncSandbox(AsyncAPIResource):
             idempotent=True,
         )
 
-    async def create_trigger(
+    async def trigger_event(
         self,
         *,
         body: SandboxTrigger,
@@ -273,13 +273,13 @@ class AsyncSandbox(AsyncAPIResource):
         sandbox_only`.
         """
         return await self._request(
-            _create_sandbox_trigger._get_kwargs(
+            _trigger_sandbox_event._get_kwargs(
                 body=body,
                 idempotency_key=idempotency_key,
             ),
-            _create_sandbox_trigger._parse_response,
+            _trigger_sandbox_event._parse_response,
             SandboxTriggerResult,
-            operation_id="create_sandbox_trigger",
+            operation_id="trigger_sandbox_event",
             authenticated=True,
             idempotent=True,
         )

@@ -294,7 +294,7 @@ def test_the_guides_journey_snippet_runs(client: TestClient, mocked: Tenant) -> 
         block for block in re.findall(r"```python\n(.*?)```", guide, flags=re.S) if "def sandbox_journey" in block
     ]
     namespace: dict[str, Any] = {}
-    exec(compile(snippet, "sandbox.md", "exec"), namespace)  # noqa: S102 - the guide's own code, run as users run it
+    exec(compile(snippet, "sandbox.md", "exec"), namespace)  # the guide's own code, run as users run it
     client.headers.update(mocked.headers)
     before, after = namespace["sandbox_journey"](client)
     assert Decimal(after) > Decimal(before)

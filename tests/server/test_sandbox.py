@@ -209,7 +209,7 @@ def _parse(value: str) -> datetime:
 
 
 def test_moving_the_clock_31_days_brings_sales_settlement_and_a_larger_balance(
-    client: TestClient, mocked: Tenant
+    client: TestClient, mocked: Tenant, settings: Settings
 ) -> None:
     submitted = next(r for r in _releases(client, mocked) if r["status"] == "submitted")
     start = _clock(client, mocked)
@@ -217,13 +217,31 @@ def test_moving_the_clock_31_days_brings_sales_settlement_and_a_larger_balance(
     available_before = Decimal(_balance(client, mocked)["available"])
     imported_before = len(_event_types(client, mocked, type="earnings.imported"))
     target = _parse(start["now"]) + timedelta(days=31)
-    moved = ok(
-        client.post(
-            "/api/v1/sandbox/clock/advance",
-            json={"to": target.isoformat().replace("+00:00", "Z")},
-            headers=mocked.headers,
+    with running_receiver() as receiver:
+        endpoint = ok(
+            client.post(
+                "/api/v1/webhook-endpoints",
+                json={"url": receiver.url, "enabled_events": ["release.status_changed"]},
+                headers=mocked.headers,
+            ),
+            201,
         )
-    )
+        moved = ok(
+            client.post(
+                "/api/v1/sandbox/clock/advance",
+                json={"to": target.isoformat().replace("+00:00", "Z")},
+                headers=mocked.headers,
+            )
+        )
+        drain(settings)  # the events of sandbox time are delivered now, in real time
+        requests = receiver.wait_for(4)
+    bodies = [Webhook(endpoint["secret"]).verify(request.body, request.headers) for request in requests]
+    assert [body["data"]["object"]["status"] for body in sorted(bodies, key=lambda b: b["created"])] == [
+        "in_review",
+        "approved",
+        "delivering",
+        "live",
+    ]
     assert moved["object"] == "sandbox_clock"
     assert abs(_parse(moved["now"]) - target) < timedelta(seconds=5)
     assert abs(_parse(_clock(client, mocked)["now"]) - target) < timedelta(minutes=1)

@@ -125,6 +125,9 @@ def _represent(session: Session, release: Release) -> dict[str, Any]:
 def run_step(session: Session, step: SandboxStep) -> bool:
     """Run one step in the caller's transaction (on the account's clock). False when another worker ran it first."""
     now = utcnow()
+    # The release first, then the step: `advance` holds the release's row lock while it runs steps, so the scheduler
+    # waits for it here instead of deadlocking on the step's row.
+    release = session.get(Release, step.release_id, populate_existing=True, with_for_update=True)
     claimed = session.execute(
         update(SandboxStep)
         .where(col(SandboxStep.id) == step.id, col(SandboxStep.done_at).is_(None))
@@ -132,7 +135,6 @@ def run_step(session: Session, step: SandboxStep) -> bool:
     ).rowcount  # type: ignore[attr-defined]
     if claimed != 1:
         return False
-    release = session.get(Release, step.release_id, populate_existing=True)
     if release is None:
         return True
     if step.kind == "review":

@@ -2,8 +2,10 @@
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -33,11 +35,25 @@ def test_accounts_create_prints_every_id_and_secret_as_json(tmp_path: Path) -> N
     # The printed key works, and only the hash was stored.
     database = (tmp_path / "og.sqlite3").read_bytes()
     assert data["api_key"]["secret"].encode() not in database
+    # Its sandbox has the mock catalogue; production is empty. `--no-mock-data` makes an empty sandbox.
+    assert _releases(tmp_path, data["account"]["id"]) == {"sandbox": 11}
+    empty = json.loads(og_server(env, "accounts", "create", "--name", "Empty", "--no-mock-data", "--json").stdout)
+    assert _releases(tmp_path, empty["account"]["id"]) == {}
+
+
+def _releases(data_dir: Path, account_id: str) -> dict[str, int]:
+    with closing(sqlite3.connect(data_dir / "og.sqlite3")) as connection:
+        rows = connection.execute(
+            "SELECT environment, count(*) FROM releases WHERE account_id = ? GROUP BY environment", (account_id,)
+        ).fetchall()
+    return dict(rows)
 
 
 def test_production_keys_need_production_access(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--json").stdout)["account"]["id"]
+    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--no-mock-data", "--json").stdout)[
+        "account"
+    ]["id"]
     refused = og_server(env, "keys", "create", "--account", account, "--env", "production", "--json")
     assert refused.returncode == 1
     assert "production_access_not_enabled" in refused.stderr
@@ -107,7 +123,9 @@ def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_docume
 
 def test_set_plan_moves_an_account_between_plans(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--json").stdout)["account"]
+    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--no-mock-data", "--json").stdout)[
+        "account"
+    ]
     assert account["plan"] == "free"
     moved = og_server(env, "accounts", "set-plan", account["id"], "--plan", "business", "--json")
     assert moved.returncode == 0, moved.stderr
@@ -119,7 +137,9 @@ def test_set_plan_moves_an_account_between_plans(tmp_path: Path) -> None:
 
 def test_payout_details_open_production_payouts(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--json").stdout)["account"]
+    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--no-mock-data", "--json").stdout)[
+        "account"
+    ]
     details = og_server(
         env,
         "accounts",

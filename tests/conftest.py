@@ -202,7 +202,11 @@ class LiveServer:
 
 
 def start_server(
-    env: dict[str, str], args: list[str], ready_path: str = "/healthz", port: int | None = None
+    env: dict[str, str],
+    args: list[str],
+    ready_path: str = "/healthz",
+    port: int | None = None,
+    ready_seconds: float = 60,
 ) -> LiveServer:
     port = port or free_port()
     process = subprocess.Popen(
@@ -213,7 +217,7 @@ def start_server(
         cwd=ROOT,
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + ready_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read().decode() if process.stdout else ""
@@ -224,7 +228,7 @@ def start_server(
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("server did not become ready in 60 s")
+    raise RuntimeError(f"server did not become ready in {ready_seconds:.0f} s")
 
 
 def stop_server(server: LiveServer) -> str:

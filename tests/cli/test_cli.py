@@ -86,7 +86,8 @@ def test_migrate_is_idempotent(tmp_path: Path) -> None:
 
 def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_document(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    server = start_server(env, ["serve"])
+    # The first start seeds the demo account with its mock data (media generated and QC-analysed once): slower.
+    server = start_server(env, ["serve"], ready_seconds=300)
     try:
         spec = httpx.get(server.base_url + "/openapi.json", timeout=10)
         assert spec.status_code == 200

@@ -14,6 +14,7 @@ from og_records._generated.api.o_auth import AsyncOAuth, OAuth
 from og_records._generated.api.payouts import AsyncPayouts, Payouts
 from og_records._generated.api.persons import AsyncPersons, Persons
 from og_records._generated.api.releases import AsyncReleases, Releases
+from og_records._generated.api.sandbox import AsyncSandbox, Sandbox
 from og_records._generated.api.smart_links import AsyncSmartLinks, SmartLinks
 from og_records._generated.api.splits import AsyncSplits, Splits
 from og_records._generated.api.system import AsyncSystem, System
@@ -109,6 +110,7 @@ class OGRecords:
     oauth: OAuth
     inbound_webhooks: InboundWebhooks
     system: System
+    sandbox: Sandbox
     webhooks: Webhooks
 
     def __init__(
@@ -149,6 +151,7 @@ class OGRecords:
         self.oauth = OAuth(self)
         self.inbound_webhooks = InboundWebhooks(self)
         self.system = System(self)
+        self.sandbox = Sandbox(self)
         self.webhooks = Webhooks(options.webhook_secret)
 
     @property
@@ -205,6 +208,7 @@ class AsyncOGRecords:
     oauth: AsyncOAuth
     inbound_webhooks: AsyncInboundWebhooks
     system: AsyncSystem
+    sandbox: AsyncSandbox
     webhooks: Webhooks
 
     def __init__(
@@ -245,6 +249,7 @@ class AsyncOGRecords:
         self.oauth = AsyncOAuth(self)
         self.inbound_webhooks = AsyncInboundWebhooks(self)
         self.system = AsyncSystem(self)
+        self.sandbox = AsyncSandbox(self)
         self.webhooks = Webhooks(options.webhook_secret)
 
     @property

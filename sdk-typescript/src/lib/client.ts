@@ -7,6 +7,7 @@ import { OAuth } from './resources/oauth.js';
 import { BalanceResource, Payouts } from './resources/payouts.js';
 import { Persons } from './resources/persons.js';
 import { Releases } from './resources/releases.js';
+import { Sandbox } from './resources/sandbox.js';
 import { SmartLinks } from './resources/smartlinks.js';
 import { Splits } from './resources/splits.js';
 import { System } from './resources/system.js';
@@ -37,6 +38,7 @@ export class OGRecords {
   readonly oauth: OAuth;
   readonly inboundWebhooks: InboundWebhooks;
   readonly system: System;
+  readonly sandbox: Sandbox;
   /** Verifies and parses the signed events the API sends to your endpoints (no request is made). */
   readonly webhooks = webhooks;
   readonly baseUrl: string;
@@ -58,5 +60,6 @@ export class OGRecords {
     this.oauth = new OAuth(transport);
     this.inboundWebhooks = new InboundWebhooks(transport);
     this.system = new System(transport);
+    this.sandbox = new Sandbox(transport);
   }
 }

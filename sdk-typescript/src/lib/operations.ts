@@ -75,5 +75,9 @@ export const OPERATIONS = {
   receiveWhapiWebhook: 'inboundWebhooks.whapi',
   getHealth: 'system.health',
   getReadiness: 'system.readiness',
+  getSandboxClock: 'sandbox.getClock',
+  advanceSandboxClock: 'sandbox.advanceClock',
+  advanceSandboxRelease: 'sandbox.advanceRelease',
+  triggerSandboxEvent: 'sandbox.trigger',
 
 } as const satisfies Record<keyof typeof generated, MethodPath>;

@@ -17,10 +17,10 @@ Magic values (release `metadata`, set before submitting):
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, delete, select
 
 from server import clock, config
@@ -214,15 +214,22 @@ def advance(session: Session, release: Release, to: str) -> list[str]:
     return passed
 
 
-def account_offsets(session: Session) -> dict[str, int]:
-    """Each account with pending steps → its sandbox clock offset in seconds."""
+def accounts_due(session: Session) -> dict[str, int]:
+    """Accounts whose earliest pending step is due on their own clock → the clock's offset in seconds. One grouped
+    query, so an idle scheduler costs the same however many sandbox accounts wait for days-long steps."""
     rows = session.exec(
-        select(Account.id, Account.sandbox_clock_offset_seconds)
+        select(Account.id, Account.sandbox_clock_offset_seconds, func.min(SandboxStep.due_at))
         .join(SandboxStep, col(SandboxStep.account_id) == col(Account.id))
         .where(col(SandboxStep.done_at).is_(None))
-        .distinct()
+        .group_by(col(Account.id), col(Account.sandbox_clock_offset_seconds))
     ).all()
-    return {account_id: int(offset or 0) for account_id, offset in rows}
+    now = clock.real_now()
+    due: dict[str, int] = {}
+    for account_id, offset, earliest in rows:
+        earliest_at = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)  # SQLite's MIN() is naive
+        if earliest_at <= now + timedelta(seconds=int(offset or 0)):
+            due[account_id] = int(offset or 0)
+    return due
 
 
 def due_step_ids(session: Session, account_id: str, until: datetime, limit: int = 200) -> list[int]:
@@ -243,7 +250,7 @@ def run_due(limit: int = 200, *, account_id: str | None = None) -> int:
     """Run every step that is due on its account's clock (of one account, or all), oldest first, each in its own
     transaction."""
     with session_scope() as session:
-        offsets = account_offsets(session)
+        offsets = accounts_due(session)
     if account_id is not None:
         offsets = {account_id: offsets[account_id]} if account_id in offsets else {}
     ran = 0

@@ -23,7 +23,7 @@ from server.services import balance, events, payouts, persons, sandbox_sales, sa
 
 # The amount a triggered payout requests: `.13` is the sandbox's failing amount (the transfer is cancelled).
 FAILING_PAYOUT_AMOUNT = "10.13"
-ENDPOINT_DISABLED_REASON = "failing_for_5_days"
+ENDPOINT_DISABLED_REASON = "failing"  # as after five days of failures (WebhookEndpoint.disabled_reason)
 
 
 @dataclass

@@ -298,7 +298,25 @@ def test_triggers_make_the_real_thing_happen(client: TestClient, mocked: Tenant)
     )
     person = ok(client.get(f"/api/v1/persons/{invitation['resource']['id']}", headers=mocked.headers))
     assert person["invitation_status"] == "failed"
+    endpoint = ok(
+        client.post(
+            "/api/v1/webhook-endpoints",
+            json={"url": "https://hooks.example.com/og", "enabled_events": ["*"]},
+            headers=mocked.headers,
+        ),
+        201,
+    )
+    disabled = ok(
+        client.post(
+            "/api/v1/sandbox/triggers",
+            json={"event": "endpoint.disabled", "endpoint_id": endpoint["id"]},
+            headers=mocked.headers,
+        )
+    )
+    assert disabled["resource"]["status"] == "disabled"
+    assert ok(client.get(f"/api/v1/webhook-endpoints/{endpoint['id']}", headers=mocked.headers))["status"] == "disabled"
     after = Counter(_event_types(client, mocked))
+    assert after["endpoint.disabled"] == before["endpoint.disabled"] + 1
     assert after["payout.status_changed"] > before["payout.status_changed"]
     assert after["person.invitation_failed"] == before["person.invitation_failed"] + 1
     unknown = client.post("/api/v1/sandbox/triggers", json={"event": "no.such_event"}, headers=mocked.headers)

@@ -4,11 +4,12 @@ The audio and artwork are generated here (numpy + libsndfile, Pillow) and go thr
 submission code as uploads, so what the demo shows is what the API really does.
 """
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
 
+from server import clock
 from server.api.releases import represent as represent_release
 from server.db.engine import session_scope
 from server.db.models.releases import Release, ReleaseDelivery
@@ -84,7 +85,7 @@ def _release(session: Session, principal: Principal, title: str, *, cover: bytes
         principal,
         {"title": title, "primary_artists": ["Aurora Vale"], "featured_artists": [], "language": "en"},
     )
-    year = date.today().year
+    year = clock.now().year
     releases.update_details(
         session,
         principal,
@@ -100,7 +101,7 @@ def _release(session: Session, principal: Principal, title: str, *, cover: bytes
         session,
         release,
         {
-            "release_date": (date.today() + timedelta(days=28)).isoformat(),
+            "release_date": (clock.now().date() + timedelta(days=28)).isoformat(),
             "territories": ["WW"],
             "stores": ["spotify", "apple_music", "deezer"],
             "price_tier": "front",

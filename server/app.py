@@ -63,8 +63,9 @@ def background_work(settings: Settings) -> Any:
         # Everything built so far (the parsed spec, connexion's operations, SQLAlchemy's mappers: ≈160,000 objects)
         # lives as long as the process. Freezing it keeps the collector's full passes, which walked all of it for
         # 50 to 200 ms with every request waiting, down to the objects requests create (issue 10: tail latency).
-        gc.collect()
-        gc.freeze()
+        if settings.freeze_gc_at_start:
+            gc.collect()
+            gc.freeze()
         if settings.qc_in_process:
             qc_worker.start_in_process()
         try:

@@ -55,6 +55,10 @@ class Settings:
     dsp_sync_secrets: tuple[str, ...] = field(default=(), repr=False)
     # Serve plain path-only GETs beside connexion (server/openapi/fast_reads.py); off only to compare the two paths.
     fast_reads: bool = True
+    # Freeze the objects built at startup out of the garbage collector's full passes (server.app.background_work).
+    # A server starts once and lives long; an in-process test client starts once per test, where the full collection
+    # before the freeze costs more than it ever saves, so the test settings turn it off.
+    freeze_gc_at_start: bool = True
 
     @classmethod
     def from_env(cls) -> "Settings":

@@ -108,6 +108,10 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Tests share one app and one client IP: real limits are tested on apps of their own (test_rate_limits).
         rate_limit_multiplier=1000,
         dsp_sync_secrets=(DSP_SYNC_SECRET,),
+        # The in-process test client starts the app for every test: no QC thread racing the tests' own
+        # `worker.run_pending()` (tests run QC when they mean to), and no full collection before a gc.freeze().
+        qc_in_process=False,
+        freeze_gc_at_start=False,
     )
 
 

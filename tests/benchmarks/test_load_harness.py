@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# An artefact test (the load harness with wrk against a live server): the fast tier (`-m "not slow"`) leaves it out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 FIELDS = {"name", "requests_per_s", "p50_ms", "p99_ms", "errors", "server_rss_mb", "ratio"}
 

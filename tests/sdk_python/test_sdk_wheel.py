@@ -17,6 +17,9 @@ from server.openapi.resolver import snake_case, unimplemented_operations
 from server.openapi.specification import raw_document
 from tests.conftest import DSP_SYNC_SECRET, ROOT, free_port, inbound_provider_env, server_env, start_server, stop_server
 
+# An artefact test (the wheel in a fresh virtualenv, its suite against a live server): the fast tier leaves it out.
+pytestmark = pytest.mark.slow
+
 SDK = ROOT / "sdk-python"
 SUITE = Path(__file__).parent / "suite"
 UV = str(Path(sys.executable).parent / "uv")

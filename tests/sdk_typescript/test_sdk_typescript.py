@@ -31,6 +31,9 @@ from tests.conftest import (
     stop_server,
 )
 
+# An artefact test (npm pack, tsc, the TypeScript suite against a live server): the fast tier leaves it out.
+pytestmark = pytest.mark.slow
+
 SDK = ROOT / "sdk-typescript"
 CODEGEN_MODULES = ROOT / "codegen" / "node_modules"
 TSC = CODEGEN_MODULES / ".bin" / "tsc"

@@ -114,8 +114,8 @@ def record(
 def dispatch_due(providers: Providers, *, on_failure: dict[str, FailureHandler] | None = None, limit: int = 32) -> int:
     """Send what is due now; returns how many messages were attempted."""
     with session_scope() as session:
+        # Committed before anything is sent: the lease holds while this worker talks to the provider.
         claimed = [(m.id, m) for m in claim(session, now=utcnow(), limit=limit)]
-        session.expunge_all()
     for message_id, message in claimed:
         provider_id: str | None = None
         error: SendError | None = None

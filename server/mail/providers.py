@@ -37,6 +37,14 @@ class WhatsAppProvider(Protocol):
     def send_text(self, to: str, body: str) -> str: ...
 
 
+def _post(client: httpx.Client | None, url: str, **options: Any) -> httpx.Response:
+    """One POST; without a shared client, a short-lived one (messages are few, and nothing stays open)."""
+    if client is not None:
+        return client.post(url, **options)
+    with httpx.Client(timeout=TIMEOUT, trust_env=False) as own:
+        return own.post(url, **options)
+
+
 def _classify(response: httpx.Response, provider: str) -> SendError:
     try:
         message = str(response.json().get("message") or response.json().get("error") or "")
@@ -56,7 +64,7 @@ class Mailgun:
         self._auth = ("api", api_key)
         self._url = f"{base_url.rstrip('/')}/v3/{domain}/messages"
         self._sender = sender
-        self._client = client or httpx.Client(timeout=TIMEOUT, trust_env=False)
+        self._client = client
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Mailgun | None":
@@ -83,7 +91,7 @@ class Mailgun:
         # Custom variables come back in Mailgun's webhooks (which person, which message).
         form.update({f"v:{name}": str(value) for name, value in email.variables.items()})
         try:
-            response = self._client.post(self._url, data=form, auth=self._auth)
+            response = _post(self._client, self._url, data=form, auth=self._auth)
         except httpx.HTTPError as exc:
             raise SendError(f"Mailgun unreachable: {type(exc).__name__}", permanent=False) from exc
         if response.status_code != 200:
@@ -97,7 +105,7 @@ class Whapi:
     def __init__(self, *, token: str, base_url: str, client: httpx.Client | None = None) -> None:
         self._headers = {"Authorization": f"Bearer {token}"}
         self._url = f"{base_url.rstrip('/')}/messages/text"
-        self._client = client or httpx.Client(timeout=TIMEOUT, trust_env=False)
+        self._client = client
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "Whapi | None":
@@ -109,7 +117,7 @@ class Whapi:
         # whapi wants the E.164 digits without `+` (or a chat id).
         digits = "".join(ch for ch in to if ch.isdigit())
         try:
-            response = self._client.post(self._url, json={"to": digits, "body": body}, headers=self._headers)
+            response = _post(self._client, self._url, json={"to": digits, "body": body}, headers=self._headers)
         except httpx.HTTPError as exc:
             raise SendError(f"whapi.cloud unreachable: {type(exc).__name__}", permanent=False) from exc
         if response.status_code >= 300:

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs
 
+import pytest
 from sqlalchemy import update
 from sqlmodel import col, select
 from starlette.testclient import TestClient
@@ -196,19 +197,13 @@ def test_provider_errors_are_classified() -> None:
     with running_receiver(lambda _r: Reply(401, b"Forbidden")) as stand_in:
         base = stand_in.url.removesuffix("/hooks")
         mailgun = Mailgun(api_key="wrong", domain="mg.example.com", sender="x <x@example.com>", base_url=base)
-        try:
+        with pytest.raises(SendError) as refused:
             mailgun.send(dispatch.Email(to="a@example.com", subject="s", text="t", html=None, tag="t"))
-        except SendError as error:
-            assert error.permanent
-        else:
-            raise AssertionError("a 401 must raise")
+        assert refused.value.permanent
         whapi = Whapi(token="t", base_url="http://127.0.0.1:9")  # nothing listens: a transient error
-        try:
+        with pytest.raises(SendError) as unreachable:
             whapi.send_text("+4915112345678", "hello")
-        except SendError as error:
-            assert not error.permanent
-        else:
-            raise AssertionError("an unreachable whapi must raise")
+        assert not unreachable.value.permanent
 
 
 def test_a_disabled_endpoint_is_emailed_to_the_account_owner(

@@ -177,12 +177,15 @@ def _with_ids(value: Any, ids: dict[str, str]) -> Any:
 
 def _fresh(body: Any) -> Any:
     """An example body made valid again for another tenant and another day: a smart link's slug is unique across
-    the platform (every tenant here creates from the same example), and its pre-save moment must lie ahead."""
+    the platform (every tenant here creates from the same example), its pre-save moment must lie ahead, and a split
+cannot start in the past."""
     if not isinstance(body, dict):
         return body
     body = dict(body)
     if "slug" in body:
         body["slug"] = f"{body['slug']}-{secrets.token_hex(4)}"
+    if "effective_from" in body:  # a split is never retroactive: the example's date passes
+        body["effective_from"] = datetime.now(UTC).date().isoformat()
     if isinstance(body.get("presave"), dict) and "release_at" in body["presave"]:
         ahead = datetime.now(UTC) + timedelta(days=30)
         body["presave"] = {**body["presave"], "release_at": ahead.replace(microsecond=0).isoformat()}
@@ -238,6 +241,11 @@ def test_other_tenants_resources_are_404(
     other_environment = make_tenant(environment="production", account_id=owner.account_id)
     for intruder in (stranger, other_environment):
         response = _call(client, method, url, operation, intruder.headers, ids=ids)
+        if "Sandbox" in operation["tags"] and intruder is other_environment:
+            # Sandbox tools refuse production credentials before looking anything up (which leaks nothing either).
+            assert response.status_code == 403, response.text
+            assert response.json()["code"] == "sandbox_only"
+            continue
         assert response.status_code == 404, response.text
         assert response.json()["code"] == "not_found"
     # …while the owner does reach it (the 404 is about tenancy, not a broken request; the owner may still meet a

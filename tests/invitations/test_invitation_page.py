@@ -1,9 +1,11 @@
 """The invitation page and the operations around it: resend, expiry, forged and replaced links, CSRF, declining,
 production's bank details, the sandbox-only operations."""
 
+import logging
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
@@ -162,3 +164,16 @@ def test_a_person_whose_email_bounced_and_has_no_phone_cannot_be_invited(client:
     refused = client.post(f"/api/v1/persons/{person['id']}/invite", headers=tenant.headers)
     assert refused.status_code == 409
     assert refused.json()["code"] == "invalid_state"
+
+
+def test_the_access_log_never_holds_an_invitation_token(
+    client: TestClient, tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    person = invited_person(client, tenant)
+    path = _link(client, tenant, person)
+    token = path.removeprefix("/invitations/")
+    with caplog.at_level(logging.INFO):
+        assert client.get(path).status_code == 200
+    logged = [record for record in caplog.records if getattr(record, "path", "").startswith("/invitations/")]
+    assert logged
+    assert all(token not in record.getMessage() and token not in record.path for record in logged)  # type: ignore[attr-defined]

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from server import config, encryption
@@ -265,12 +266,23 @@ def answer(
     if split is None or split.status != "active":
         raise invalid_state("split", split.status if split else "missing", "This split was replaced by a new version.")
     now = utcnow()
-    share.acceptance_status = "accepted" if accepted else "declined"
-    share.accepted_at = now if accepted else None
-    share.declined_at = None if accepted else now
-    share.updated_at = now
-    session.add(share)
-    if person.invitation_status != "accepted":
+    status = "accepted" if accepted else "declined"
+    # A conditional write, so two answers racing (a double click, two tabs) change the share and emit the event
+    # once: the loser matches no row.
+    changed = session.execute(
+        update(SplitShare)
+        .where(col(SplitShare.id) == share.id, col(SplitShare.acceptance_status) == "pending")
+        .values(
+            acceptance_status=status,
+            accepted_at=now if accepted else None,
+            declined_at=None if accepted else now,
+            updated_at=now,
+        )
+    )
+    if getattr(changed, "rowcount", 0) != 1:
+        raise invalid_state("split_share", "answered", "This share was answered already.")
+    session.refresh(share)
+    if person.invitation_status in ("pending", "failed"):
         person.invitation_status = "accepted"
         person.invitation_accepted_at = now
     person.updated_at = now

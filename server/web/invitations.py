@@ -182,7 +182,12 @@ def _answer(token: str, form: dict[str, str]) -> _View:
                 errors = {error.pointer.strip("/"): error.detail for error in problem.errors}
                 session.rollback()
                 return _page(session, person, token, errors=errors)
-        invitations.answer(session, person, item.share, accepted, represent_split)
+        try:
+            invitations.answer(session, person, item.share, accepted, represent_split)
+        except ApiProblem:
+            # Answered meanwhile (a double submit racing this one) or its split was replaced: show what holds now.
+            session.rollback()
+            return _page(session, person, token)
         if invitations.finish_if_answered(session, person):
             account = session.get(Account, person.account_id)
             text = TEXT[lang]

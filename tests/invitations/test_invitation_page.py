@@ -177,3 +177,26 @@ def test_the_access_log_never_holds_an_invitation_token(
     logged = [record for record in caplog.records if getattr(record, "path", "").startswith("/invitations/")]
     assert logged
     assert all(token not in record.getMessage() and token not in record.path for record in logged)  # type: ignore[attr-defined]
+
+
+def test_two_answers_racing_change_the_share_and_emit_the_event_once(client: TestClient, tenant: Tenant) -> None:
+    from server.api.splits import represent as represent_split
+    from server.problems import ApiProblem
+    from server.services import invitations
+
+    person = invited_person(client, tenant)
+    split = split_for(client, tenant, person)
+    with session_scope() as stale:  # read while the share is still pending…
+        share = stale.exec(select(SplitShare).where(col(SplitShare.person_id) == person["id"])).one()
+        payee = stale.get(Person, person["id"])
+        assert payee is not None
+        body = {"person_id": person["id"], "role": "composer", "answer": "declined"}
+        ok(client.post(f"/api/v1/sandbox/splits/{split['id']}/answer", json=body, headers=tenant.headers))
+        # …and answered after the other answer committed: refused, nothing written twice.
+        with pytest.raises(ApiProblem) as refused:
+            invitations.answer(stale, payee, share, True, represent_split)
+        assert refused.value.status == 409
+    assert _status(client, tenant, split, person) == "declined"
+    accepted = ok(client.get("/api/v1/events", params={"type": "split.share_accepted"}, headers=tenant.headers))
+    declined = ok(client.get("/api/v1/events", params={"type": "split.share_declined"}, headers=tenant.headers))
+    assert (len(accepted["data"]), len(declined["data"])) == (0, 1)

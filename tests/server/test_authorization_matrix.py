@@ -177,8 +177,8 @@ def _with_ids(value: Any, ids: dict[str, str]) -> Any:
 
 def _fresh(body: Any) -> Any:
     """An example body made valid again for another tenant and another day: a smart link's slug is unique across
-    the platform (every tenant here creates from the same example), its pre-save moment must lie ahead, and a split
-cannot start in the past."""
+        the platform (every tenant here creates from the same example), its pre-save moment must lie ahead, and a split
+    cannot start in the past."""
     if not isinstance(body, dict):
         return body
     body = dict(body)

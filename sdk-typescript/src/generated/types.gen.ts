@@ -912,7 +912,9 @@ export type SplitCreate = {
 };
 
 /**
- * A payee or collaborator who can receive split shares. Invited persons accept by email.
+ * A payee or collaborator who can receive split shares. Invited persons accept or decline each share on the
+ * invitation page their invitation email links to.
+ *
  */
 export type Person = {
     /**

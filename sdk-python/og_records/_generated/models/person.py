@@ -24,34 +24,35 @@ T = TypeVar("T", bound="Person")
 
 @_attrs_define
 class Person:
-    """A payee or collaborator who can receive split shares. Invited persons accept by email.
+    """A payee or collaborator who can receive split shares. Invited persons accept or decline each share on the
+    invitation page their invitation email links to.
 
-    Attributes:
-        id (str): Unique identifier, prefixed `per_`.
-        object_ (Literal['person']):
-        environment (Environment): The environment a resource lives in. Credentials only ever see their own
-            environment's data.
-        name (str): The person's display name (artist or company name).
-        email (str):
-        roles (list[PersonRole]): What the person contributes.
-        language (PersonLanguage): The language of the invitation email and page.
-        invitation_status (PersonInvitationStatus): Where the invitation stands. `pending`: sent, not answered yet.
-            `accepted`: the person opened the link and
-            answered (each share's own answer is its `acceptance_status`). `failed`: the email bounced, was reported as
-            spam or refused by the mail provider (`invitation_failure_reason` says why); shares of such a person are held
-            until they accept. Send a new link with `invitePerson`.
-        invited_at (datetime.datetime | None): When the current invitation link was sent.
-        invitation_expires_at (datetime.datetime | None): When the current invitation link stops working (14 days after
-            it was sent).
-        invitation_failure_reason (None | str): Why the invitation failed, in the mail provider's words (`null` unless
-            `invitation_status` is `failed`).
-        metadata (Metadata): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
-            characters), stored with the
-            resource and returned as they were given.
-        created_at (datetime.datetime): An RFC 3339 timestamp in UTC.
-        updated_at (datetime.datetime): An RFC 3339 timestamp in UTC.
-        legal_name (None | str | Unset): The legal name, required for composer and lyricist credits.
-        phone (None | str | Unset): Phone number in E.164 form, used for WhatsApp notifications.
+        Attributes:
+            id (str): Unique identifier, prefixed `per_`.
+            object_ (Literal['person']):
+            environment (Environment): The environment a resource lives in. Credentials only ever see their own
+                environment's data.
+            name (str): The person's display name (artist or company name).
+            email (str):
+            roles (list[PersonRole]): What the person contributes.
+            language (PersonLanguage): The language of the invitation email and page.
+            invitation_status (PersonInvitationStatus): Where the invitation stands. `pending`: sent, not answered yet.
+                `accepted`: the person opened the link and
+                answered (each share's own answer is its `acceptance_status`). `failed`: the email bounced, was reported as
+                spam or refused by the mail provider (`invitation_failure_reason` says why); shares of such a person are held
+                until they accept. Send a new link with `invitePerson`.
+            invited_at (datetime.datetime | None): When the current invitation link was sent.
+            invitation_expires_at (datetime.datetime | None): When the current invitation link stops working (14 days after
+                it was sent).
+            invitation_failure_reason (None | str): Why the invitation failed, in the mail provider's words (`null` unless
+                `invitation_status` is `failed`).
+            metadata (Metadata): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
+                characters), stored with the
+                resource and returned as they were given.
+            created_at (datetime.datetime): An RFC 3339 timestamp in UTC.
+            updated_at (datetime.datetime): An RFC 3339 timestamp in UTC.
+            legal_name (None | str | Unset): The legal name, required for composer and lyricist credits.
+            phone (None | str | Unset): Phone number in E.164 form, used for WhatsApp notifications.
     """
 
     id: str

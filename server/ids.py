@@ -27,6 +27,7 @@ PREFIXES = {
     "webhook_attempt": "wa",
     "request": "req",
     "token_family": "fam",
+    "outbound_message": "msg",
 }
 
 

@@ -81,19 +81,31 @@ class RequestGuardMiddleware:
                 return
             await self.app(scope, _limited(receive, limit), send_with_id)
         finally:
+            logged_path = _redacted(scope["path"])
             log.info(
                 "%s %s %s",
                 scope["method"],
-                scope["path"],
+                logged_path,
                 status_holder.get("status", 0),
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": logged_path,
                     "status": status_holder.get("status", 0),
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                 },
             )
             request_id_var.reset(token)
+
+
+# Paths that carry a secret (an invitation link's token): the access log keeps only the route.
+_SECRET_PATHS = ("/invitations/",)
+
+
+def _redacted(path: str) -> str:
+    for prefix in _SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "[redacted]"
+    return path
 
 
 def _check_content_length(headers: Headers, limit: int) -> ApiProblem | None:

@@ -14,6 +14,7 @@ from og_records._generated.api.o_auth import AsyncOAuth, OAuth
 from og_records._generated.api.payouts import AsyncPayouts, Payouts
 from og_records._generated.api.persons import AsyncPersons, Persons
 from og_records._generated.api.releases import AsyncReleases, Releases
+from og_records._generated.api.sandbox import AsyncSandbox, Sandbox
 from og_records._generated.api.smart_links import AsyncSmartLinks, SmartLinks
 from og_records._generated.api.splits import AsyncSplits, Splits
 from og_records._generated.api.system import AsyncSystem, System
@@ -100,6 +101,7 @@ class OGRecords:
     tracks: Tracks
     splits: Splits
     persons: Persons
+    sandbox: Sandbox
     earnings: Earnings
     payouts: Payouts
     smart_links: SmartLinks
@@ -140,6 +142,7 @@ class OGRecords:
         self.tracks = Tracks(self)
         self.splits = Splits(self)
         self.persons = Persons(self)
+        self.sandbox = Sandbox(self)
         self.earnings = Earnings(self)
         self.payouts = Payouts(self)
         self.smart_links = SmartLinks(self)
@@ -196,6 +199,7 @@ class AsyncOGRecords:
     tracks: AsyncTracks
     splits: AsyncSplits
     persons: AsyncPersons
+    sandbox: AsyncSandbox
     earnings: AsyncEarnings
     payouts: AsyncPayouts
     smart_links: AsyncSmartLinks
@@ -236,6 +240,7 @@ class AsyncOGRecords:
         self.tracks = AsyncTracks(self)
         self.splits = AsyncSplits(self)
         self.persons = AsyncPersons(self)
+        self.sandbox = AsyncSandbox(self)
         self.earnings = AsyncEarnings(self)
         self.payouts = AsyncPayouts(self)
         self.smart_links = AsyncSmartLinks(self)

@@ -51,6 +51,7 @@ GUIDES: tuple[str, ...] = (
     "idempotency",
     "webhooks",
     "sandbox",
+    "payees",
     "uploads",
 )
 HTTP_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")

@@ -236,6 +236,11 @@ def test_other_tenants_resources_are_404(
     other_environment = make_tenant(environment="production", account_id=owner.account_id)
     for intruder in (stranger, other_environment):
         response = _call(client, method, url, operation, intruder.headers, ids=ids)
+        if "Sandbox" in operation["tags"] and intruder is other_environment:
+            # Sandbox tools refuse production credentials before looking anything up (which leaks nothing either).
+            assert response.status_code == 403, response.text
+            assert response.json()["code"] == "sandbox_only"
+            continue
         assert response.status_code == 404, response.text
         assert response.json()["code"] == "not_found"
     # …while the owner does reach it (the 404 is about tenancy, not a broken request; the owner may still meet a

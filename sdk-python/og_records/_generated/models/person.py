@@ -11,6 +11,7 @@ from attrs import field as _attrs_field
 
 from ..models.environment import Environment, check_environment
 from ..models.person_invitation_status import PersonInvitationStatus, check_person_invitation_status
+from ..models.person_language import PersonLanguage, check_person_language
 from ..models.person_role import PersonRole, check_person_role
 from ..types import UNSET, Unset
 
@@ -23,26 +24,35 @@ T = TypeVar("T", bound="Person")
 
 @_attrs_define
 class Person:
-    """A payee or collaborator who can receive split shares. Invited persons accept by email.
+    """A payee or collaborator who can receive split shares. Invited persons accept or decline each share on the
+    invitation page their invitation email links to.
 
-    Attributes:
-        id (str): Unique identifier, prefixed `per_`.
-        object_ (Literal['person']):
-        environment (Environment): The environment a resource lives in. Credentials only ever see their own
-            environment's data.
-        name (str): The person's display name (artist or company name).
-        email (str):
-        roles (list[PersonRole]): What the person contributes.
-        invitation_status (PersonInvitationStatus): Where the email invitation stands. `failed` means the email bounced
-            or was reported as spam; shares of such a
-            person are held until the invitation is accepted.
-        metadata (Metadata): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
-            characters), stored with the
-            resource and returned as they were given.
-        created_at (datetime.datetime): An RFC 3339 timestamp in UTC.
-        updated_at (datetime.datetime): An RFC 3339 timestamp in UTC.
-        legal_name (None | str | Unset): The legal name, required for composer and lyricist credits.
-        phone (None | str | Unset): Phone number in E.164 form, used for WhatsApp notifications.
+        Attributes:
+            id (str): Unique identifier, prefixed `per_`.
+            object_ (Literal['person']):
+            environment (Environment): The environment a resource lives in. Credentials only ever see their own
+                environment's data.
+            name (str): The person's display name (artist or company name).
+            email (str):
+            roles (list[PersonRole]): What the person contributes.
+            language (PersonLanguage): The language of the invitation email and page.
+            invitation_status (PersonInvitationStatus): Where the invitation stands. `pending`: sent, not answered yet.
+                `accepted`: the person opened the link and
+                answered (each share's own answer is its `acceptance_status`). `failed`: the email bounced, was reported as
+                spam or refused by the mail provider (`invitation_failure_reason` says why); shares of such a person are held
+                until they accept. Send a new link with `invitePerson`.
+            invited_at (datetime.datetime | None): When the current invitation link was sent.
+            invitation_expires_at (datetime.datetime | None): When the current invitation link stops working (14 days after
+                it was sent).
+            invitation_failure_reason (None | str): Why the invitation failed, in the mail provider's words (`null` unless
+                `invitation_status` is `failed`).
+            metadata (Metadata): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
+                characters), stored with the
+                resource and returned as they were given.
+            created_at (datetime.datetime): An RFC 3339 timestamp in UTC.
+            updated_at (datetime.datetime): An RFC 3339 timestamp in UTC.
+            legal_name (None | str | Unset): The legal name, required for composer and lyricist credits.
+            phone (None | str | Unset): Phone number in E.164 form, used for WhatsApp notifications.
     """
 
     id: str
@@ -51,7 +61,11 @@ class Person:
     name: str
     email: str
     roles: list[PersonRole]
+    language: PersonLanguage
     invitation_status: PersonInvitationStatus
+    invited_at: datetime.datetime | None
+    invitation_expires_at: datetime.datetime | None
+    invitation_failure_reason: None | str
     metadata: Metadata
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -75,7 +89,24 @@ class Person:
             roles_item: str = roles_item_data
             roles.append(roles_item)
 
+        language: str = self.language
+
         invitation_status: str = self.invitation_status
+
+        invited_at: None | str
+        if isinstance(self.invited_at, datetime.datetime):
+            invited_at = self.invited_at.isoformat()
+        else:
+            invited_at = self.invited_at
+
+        invitation_expires_at: None | str
+        if isinstance(self.invitation_expires_at, datetime.datetime):
+            invitation_expires_at = self.invitation_expires_at.isoformat()
+        else:
+            invitation_expires_at = self.invitation_expires_at
+
+        invitation_failure_reason: None | str
+        invitation_failure_reason = self.invitation_failure_reason
 
         metadata = self.metadata.to_dict()
 
@@ -105,7 +136,11 @@ class Person:
                 "name": name,
                 "email": email,
                 "roles": roles,
+                "language": language,
                 "invitation_status": invitation_status,
+                "invited_at": invited_at,
+                "invitation_expires_at": invitation_expires_at,
+                "invitation_failure_reason": invitation_failure_reason,
                 "metadata": metadata,
                 "created_at": created_at,
                 "updated_at": updated_at,
@@ -142,7 +177,46 @@ class Person:
 
             roles.append(roles_item)
 
+        language = check_person_language(d.pop("language"))
+
         invitation_status = check_person_invitation_status(d.pop("invitation_status"))
+
+        def _parse_invited_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                invited_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return invited_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        invited_at = _parse_invited_at(d.pop("invited_at"))
+
+        def _parse_invitation_expires_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                invitation_expires_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return invitation_expires_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        invitation_expires_at = _parse_invitation_expires_at(d.pop("invitation_expires_at"))
+
+        def _parse_invitation_failure_reason(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        invitation_failure_reason = _parse_invitation_failure_reason(d.pop("invitation_failure_reason"))
 
         metadata = Metadata.from_dict(d.pop("metadata"))
 
@@ -175,7 +249,11 @@ class Person:
             name=name,
             email=email,
             roles=roles,
+            language=language,
             invitation_status=invitation_status,
+            invited_at=invited_at,
+            invitation_expires_at=invitation_expires_at,
+            invitation_failure_reason=invitation_failure_reason,
             metadata=metadata,
             created_at=created_at,
             updated_at=updated_at,

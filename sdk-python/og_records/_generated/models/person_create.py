@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 
+from ..models.person_create_language import PersonCreateLanguage, check_person_create_language
 from ..models.person_role import PersonRole, check_person_role
 from ..types import UNSET, Unset
 
@@ -27,7 +28,12 @@ class PersonCreate:
         legal_name (None | str | Unset):
         phone (None | str | Unset):
         roles (list[PersonRole] | Unset):
-        invite (bool | Unset): Send an invitation email at once (sandbox never sends real email). Default: False.
+        language (PersonCreateLanguage | Unset): The language of the invitation email and page. Default: 'en'.
+        invite (bool | Unset): Send an invitation at once: an email with a link to the invitation page, where the person
+            accepts or
+            declines each split share offered to them (and by WhatsApp too when they have a `phone` and the account
+            enabled WhatsApp). The sandbox never sends: read the message with `listSandboxOutbox`.
+             Default: False.
         metadata (Metadata | Unset): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
             characters), stored with the
             resource and returned as they were given.
@@ -38,6 +44,7 @@ class PersonCreate:
     legal_name: None | str | Unset = UNSET
     phone: None | str | Unset = UNSET
     roles: list[PersonRole] | Unset = UNSET
+    language: PersonCreateLanguage | Unset = "en"
     invite: bool | Unset = False
     metadata: Metadata | Unset = UNSET
 
@@ -65,6 +72,10 @@ class PersonCreate:
                 roles_item: str = roles_item_data
                 roles.append(roles_item)
 
+        language: str | Unset = UNSET
+        if not isinstance(self.language, Unset):
+            language = self.language
+
         invite = self.invite
 
         metadata: dict[str, Any] | Unset = UNSET
@@ -85,6 +96,8 @@ class PersonCreate:
             field_dict["phone"] = phone
         if roles is not UNSET:
             field_dict["roles"] = roles
+        if language is not UNSET:
+            field_dict["language"] = language
         if invite is not UNSET:
             field_dict["invite"] = invite
         if metadata is not UNSET:
@@ -128,6 +141,13 @@ class PersonCreate:
 
                 roles.append(roles_item)
 
+        _language = d.pop("language", UNSET)
+        language: PersonCreateLanguage | Unset
+        if isinstance(_language, Unset):
+            language = UNSET
+        else:
+            language = check_person_create_language(_language)
+
         invite = d.pop("invite", UNSET)
 
         _metadata = d.pop("metadata", UNSET)
@@ -143,6 +163,7 @@ class PersonCreate:
             legal_name=legal_name,
             phone=phone,
             roles=roles,
+            language=language,
             invite=invite,
             metadata=metadata,
         )

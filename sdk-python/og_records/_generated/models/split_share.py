@@ -23,10 +23,11 @@ class SplitShare:
         role (PersonRole): A contribution to a recording.
         share_bps (int): The share in basis points (1 = 0.01 %, 10000 = 100 %). The shares of a split total exactly
             10000.
-        acceptance_status (SplitShareAcceptanceStatus): Whether the payee has accepted the share (by the invitation
-            email). Earnings of `pending` and `declined`
+        acceptance_status (SplitShareAcceptanceStatus): Whether the payee has accepted the share, on the invitation page
+            their invitation links to
+            (`split.share_accepted` / `split.share_declined` announce the answer). Earnings of `pending` and `declined`
             shares are held in the account's pending balance, never lost, until the share is accepted or a new split
-            version replaces it.
+            version replaces it; an accepted share's held earnings are available at once.
     """
 
     person_id: str

@@ -13,6 +13,7 @@ from ...models.person_list import PersonList
 from ...types import UNSET, Unset
 from . import create_person as _create_person
 from . import get_person as _get_person
+from . import invite_person as _invite_person
 from . import list_persons as _list_persons
 
 __all__ = ["AsyncPersons", "Persons"]
@@ -58,8 +59,14 @@ class Persons(SyncAPIResource):
         """Create a person.
 
         Creates a payee or collaborator in the credential's environment. With `invite: true` an invitation
-        email goes
-        out at once; the person's `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+        goes out
+        after the person is stored: an email in the person's `language` with a link to the invitation page,
+        where they
+        accept or decline each split share offered to them (and a WhatsApp message when they have a `phone`
+        and the
+        account enabled WhatsApp). `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+        The sandbox
+        never sends: read the message and its link with `listSandboxOutbox`. Resend with `invitePerson`.
         """
         return self._request(
             _create_person._get_kwargs(
@@ -90,6 +97,38 @@ class Persons(SyncAPIResource):
             operation_id="get_person",
             authenticated=True,
             idempotent=False,
+        )
+
+    def invite(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | Unset = UNSET,
+    ) -> Person:
+        """Send a person a new invitation.
+
+        Sends the person a new invitation link (by email, and by WhatsApp when they have a `phone` and the
+        account
+        enabled WhatsApp) to the invitation page, where they accept or decline each split share offered to
+        them. Earlier
+        links stop working. `invitation_status` becomes `pending`. Use it after an invitation failed,
+        expired, or to
+        offer shares of splits created after the person answered. The sandbox never sends: the message lands
+        in the
+        sandbox outbox (`listSandboxOutbox`). A person whose email bounced and who has no phone number
+        cannot be
+        invited (`409 invalid_state`).
+        """
+        return self._request(
+            _invite_person._get_kwargs(
+                id=id,
+                idempotency_key=idempotency_key,
+            ),
+            _invite_person._parse_response,
+            Person,
+            operation_id="invite_person",
+            authenticated=True,
+            idempotent=True,
         )
 
 
@@ -133,8 +172,14 @@ class AsyncPersons(AsyncAPIResource):
         """Create a person.
 
         Creates a payee or collaborator in the credential's environment. With `invite: true` an invitation
-        email goes
-        out at once; the person's `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+        goes out
+        after the person is stored: an email in the person's `language` with a link to the invitation page,
+        where they
+        accept or decline each split share offered to them (and a WhatsApp message when they have a `phone`
+        and the
+        account enabled WhatsApp). `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+        The sandbox
+        never sends: read the message and its link with `listSandboxOutbox`. Resend with `invitePerson`.
         """
         return await self._request(
             _create_person._get_kwargs(
@@ -165,4 +210,36 @@ class AsyncPersons(AsyncAPIResource):
             operation_id="get_person",
             authenticated=True,
             idempotent=False,
+        )
+
+    async def invite(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | Unset = UNSET,
+    ) -> Person:
+        """Send a person a new invitation.
+
+        Sends the person a new invitation link (by email, and by WhatsApp when they have a `phone` and the
+        account
+        enabled WhatsApp) to the invitation page, where they accept or decline each split share offered to
+        them. Earlier
+        links stop working. `invitation_status` becomes `pending`. Use it after an invitation failed,
+        expired, or to
+        offer shares of splits created after the person answered. The sandbox never sends: the message lands
+        in the
+        sandbox outbox (`listSandboxOutbox`). A person whose email bounced and who has no phone number
+        cannot be
+        invited (`409 invalid_state`).
+        """
+        return await self._request(
+            _invite_person._get_kwargs(
+                id=id,
+                idempotency_key=idempotency_key,
+            ),
+            _invite_person._parse_response,
+            Person,
+            operation_id="invite_person",
+            authenticated=True,
+            idempotent=True,
         )

@@ -27,6 +27,7 @@ PREFIXES = {
     "webhook_attempt": "wa",
     "request": "req",
     "token_family": "fam",
+    "production_access_request": "par",
 }
 
 

@@ -7,13 +7,14 @@ import connexion
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.web import static
+from server.web import dashboard, static
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 # path → (methods, handler)
 PAGES: dict[str, tuple[list[str], Handler]] = {
     **{path: (methods, static.serve) for path, methods in static.ROUTES.items()},
+    **dashboard.ROUTES,
 }
 
 ROUTES: dict[str, list[str]] = {path: methods for path, (methods, _handler) in PAGES.items()}

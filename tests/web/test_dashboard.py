@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from server import clock
 from server.db.engine import session_scope
 from server.db.models.dashboard import ProductionAccessRequest, RequestLogEntry, WebSession
+from server.principal import Principal
 from server.ratelimit.limiter import RateLimiter
 from server.ratelimit.stores import MemoryStore
 from server.services import production_access, request_log
@@ -255,13 +256,34 @@ def test_api_keys_create_rotate_revoke_and_the_request_log(browser: TestClient) 
 def test_the_request_log_keeps_seven_days_and_shows_only_the_own_account(browser: TestClient, tenant: Tenant) -> None:
     browser.get("/api/v1/releases", headers=tenant.headers)
     request_log.flush()
+
+    def kept() -> int:
+        with session_scope() as session:
+            rows = session.exec(select(RequestLogEntry).where(RequestLogEntry.account_id == tenant.account_id))
+            return len(rows.all())
+
+    assert kept() == 1
     _sign_up(browser)
     assert "data-request-id=" not in browser.get("/dashboard/logs").text  # another account's requests
+    request_log.purge()
+    assert kept() == 1  # younger than 7 days
     with clock.shifted(timedelta(days=7, seconds=1)):
         request_log.purge()
+    assert kept() == 0
+
+
+def test_entries_past_the_retention_are_not_shown_even_before_the_purge_ran(
+    browser: TestClient, tenant: Tenant
+) -> None:
+    browser.get("/api/v1/persons", headers=tenant.headers)
+    request_log.flush()
+    principal = Principal(tenant.account_id, "sandbox", frozenset(), tenant.key_id, "api_key")
     with session_scope() as session:
-        left = session.exec(select(RequestLogEntry).where(RequestLogEntry.account_id == tenant.account_id)).all()
-    assert left == []
+        assert [entry.path for entry in request_log.entries(session, principal, request_log.Search())] == [
+            "/api/v1/persons"
+        ]
+        with clock.shifted(timedelta(days=7, seconds=1)):
+            assert list(request_log.entries(session, principal, request_log.Search())) == []
 
 
 def test_a_key_page_of_another_account_is_not_found(browser: TestClient, tenant: Tenant) -> None:

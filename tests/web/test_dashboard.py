@@ -3,8 +3,11 @@
 The same flows in a real Chromium, with the accessibility scan, are in `test_dashboard_browser.py`.
 """
 
+import json
 import re
 import secrets
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -13,6 +16,7 @@ from sqlmodel import select
 from starlette.testclient import TestClient
 
 from server import clock
+from server.config import Settings
 from server.db.engine import session_scope
 from server.db.models.dashboard import ProductionAccessRequest, RequestLogEntry, WebSession
 from server.principal import Principal
@@ -21,7 +25,7 @@ from server.ratelimit.stores import MemoryStore
 from server.services import production_access, request_log
 from server.web import csrf
 from server.web.dashboard import throttle
-from tests.conftest import Tenant
+from tests.conftest import Tenant, server_env
 
 PASSWORD = "correct horse battery staple"
 
@@ -314,3 +318,54 @@ def test_production_needs_access_and_the_request_reaches_the_operator(browser: T
         waiting = production_access.open_requests(session)
         assert any(req.expected_volume == "40 releases a month" for req, _account, _user in waiting)
         assert session.exec(select(ProductionAccessRequest)).first() is not None
+
+
+def test_the_operator_lists_the_request_and_grants_production(browser: TestClient, settings: Settings) -> None:
+    _sign_up(browser)
+    browser.post(
+        "/dashboard/production-access",
+        data={
+            "csrf_token": _token(browser, "/dashboard/production-access"),
+            "use_case": "Royalty statements for our artists' own app.",
+            "expected_volume": "3 million API calls a month",
+        },
+    )
+    env = server_env(settings.data_dir, settings.database_url)
+    listed = subprocess.run(
+        [sys.executable, "-m", "server.cli", "accounts", "requests", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    mine = [item for item in json.loads(listed.stdout)["requests"] if item["expected_volume"].startswith("3 million")]
+    assert len(mine) == 1
+    account_id = mine[0]["account"]["id"]
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", "accounts", "grant-production", account_id],
+        env=env,
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    again = subprocess.run(
+        [sys.executable, "-m", "server.cli", "accounts", "requests", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert account_id not in again.stdout
+    switched = browser.post(
+        "/dashboard/environment",
+        data={"csrf_token": _token(browser, "/dashboard"), "environment": "production", "back": "/dashboard/api-keys"},
+        follow_redirects=False,
+    )
+    assert switched.headers["location"] == "/dashboard/api-keys"
+    created = browser.post(
+        "/dashboard/api-keys",
+        data={"csrf_token": _token(browser, "/dashboard/api-keys"), "name": "live", "scopes": ["releases:read"]},
+    )
+    assert _secret(created.text).startswith("og_live_")

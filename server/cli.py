@@ -162,7 +162,7 @@ def cmd_accounts_requests(args: argparse.Namespace, settings: Settings) -> int:
     _prepare(settings)
     with session_scope() as session:
         waiting = production_access.open_requests(session)
-        data = [
+        data: list[dict[str, Any]] = [
             {
                 "id": request.id,
                 "account": {"id": account.id, "name": account.name, "kind": account.kind},

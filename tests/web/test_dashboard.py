@@ -26,40 +26,7 @@ from server.services import production_access, request_log
 from server.web import csrf
 from server.web.dashboard import throttle
 from tests.conftest import Tenant, server_env
-
-PASSWORD = "correct horse battery staple"
-
-
-def _token(client: TestClient, path: str) -> str:
-    page = client.get(path)
-    assert page.status_code == 200, page.text
-    found = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert found is not None
-    return found.group(1)
-
-
-def _sign_up(client: TestClient, email: str | None = None, kind: str = "label") -> str:
-    email = email or f"dev-{secrets.token_hex(5)}@example.com"
-    answer = client.post(
-        "/signup",
-        data={
-            "csrf_token": _token(client, "/signup"),
-            "name": "Night Owl Records",
-            "email": email,
-            "password": PASSWORD,
-            "kind": kind,
-        },
-        follow_redirects=False,
-    )
-    assert answer.status_code == 303, answer.text
-    assert answer.headers["location"] == "/dashboard"
-    return email
-
-
-def _secret(html: str) -> str:
-    found = re.search(r"data-secret>(og_(?:test|live)_[A-Za-z0-9]+)<", html)
-    assert found is not None, "no secret shown"
-    return found.group(1)
+from tests.web.dashboard_helpers import PASSWORD, secret_of, sign_up, token
 
 
 @pytest.fixture
@@ -73,7 +40,7 @@ def browser(client: TestClient) -> Iterator[TestClient]:
 def test_root_sends_a_stranger_to_sign_in_and_a_signed_in_person_to_the_dashboard(browser: TestClient) -> None:
     assert browser.get("/", follow_redirects=False).headers["location"] == "/login"
     assert browser.get("/dashboard", follow_redirects=False).headers["location"] == "/login"
-    _sign_up(browser)
+    sign_up(browser)
     assert browser.get("/", follow_redirects=False).headers["location"] == "/dashboard"
 
 
@@ -85,7 +52,7 @@ def test_sign_up_creates_the_account_signs_in_and_sets_a_safe_session_cookie(bro
     answer = browser.post(
         "/signup",
         data={
-            "csrf_token": _token(browser, "/signup"),
+            "csrf_token": token(browser, "/signup"),
             "name": "Night Owl Records",
             "email": f"Owl-{secrets.token_hex(4)}@Example.com",
             "password": PASSWORD,
@@ -108,18 +75,18 @@ def test_sign_up_creates_the_account_signs_in_and_sets_a_safe_session_cookie(bro
 
 
 def test_sign_up_refuses_a_short_password_and_a_taken_email_without_creating_anything(browser: TestClient) -> None:
-    email = _sign_up(browser)
+    email = sign_up(browser)
     browser.cookies.clear()
     short = browser.post(
         "/signup",
-        data={"csrf_token": _token(browser, "/signup"), "name": "A", "email": "a@example.com", "password": "short"},
+        data={"csrf_token": token(browser, "/signup"), "name": "A", "email": "a@example.com", "password": "short"},
     )
     assert short.status_code == 422
     assert "at least 10 characters" in short.text
     taken = browser.post(
         "/signup",
         data={
-            "csrf_token": _token(browser, "/signup"),
+            "csrf_token": token(browser, "/signup"),
             "name": "B",
             "email": email,
             "password": PASSWORD,
@@ -132,30 +99,30 @@ def test_sign_up_refuses_a_short_password_and_a_taken_email_without_creating_any
 
 
 def test_every_form_needs_the_csrf_token_and_a_same_origin_post(browser: TestClient) -> None:
-    _token(browser, "/signup")  # the cookie is set
+    token(browser, "/signup")  # the cookie is set
     data = {"name": "X", "email": "x@example.com", "password": PASSWORD, "kind": "artist"}
     assert browser.post("/signup", data={**data, "csrf_token": "x" * 43}).status_code == 403
-    token = browser.cookies.get(csrf.COOKIE)
-    assert token
-    foreign = browser.post("/signup", data={**data, "csrf_token": token}, headers={"Origin": "https://evil.example"})
+    cookie = browser.cookies.get(csrf.COOKIE)
+    assert cookie
+    foreign = browser.post("/signup", data={**data, "csrf_token": cookie}, headers={"Origin": "https://evil.example"})
     assert foreign.status_code == 403
 
 
 def test_log_in_and_log_out(browser: TestClient) -> None:
-    email = _sign_up(browser)
-    logout = browser.post("/logout", data={"csrf_token": _token(browser, "/dashboard")}, follow_redirects=False)
+    email = sign_up(browser)
+    logout = browser.post("/logout", data={"csrf_token": token(browser, "/dashboard")}, follow_redirects=False)
     assert logout.headers["location"] == "/login"
     assert browser.get("/dashboard", follow_redirects=False).status_code == 303
-    wrong = browser.post("/login", data={"csrf_token": _token(browser, "/login"), "email": email, "password": "nope"})
+    wrong = browser.post("/login", data={"csrf_token": token(browser, "/login"), "email": email, "password": "nope"})
     unknown = browser.post(
-        "/login", data={"csrf_token": _token(browser, "/login"), "email": "who@example.com", "password": "nope"}
+        "/login", data={"csrf_token": token(browser, "/login"), "email": "who@example.com", "password": "nope"}
     )
     assert wrong.status_code == unknown.status_code == 401
     assert "The email or password is not right." in wrong.text
     assert "The email or password is not right." in unknown.text
     ok = browser.post(
         "/login",
-        data={"csrf_token": _token(browser, "/login"), "email": email.upper(), "password": PASSWORD},
+        data={"csrf_token": token(browser, "/login"), "email": email.upper(), "password": PASSWORD},
         follow_redirects=False,
     )
     assert ok.headers["location"] == "/dashboard"
@@ -163,27 +130,27 @@ def test_log_in_and_log_out(browser: TestClient) -> None:
 
 
 def test_a_signed_out_session_id_no_longer_works_even_if_replayed(browser: TestClient) -> None:
-    _sign_up(browser)
+    sign_up(browser)
     raw = browser.cookies.get("og_session")
-    browser.post("/logout", data={"csrf_token": _token(browser, "/dashboard")})
+    browser.post("/logout", data={"csrf_token": token(browser, "/dashboard")})
     browser.cookies.set("og_session", raw or "")
     assert browser.get("/dashboard", follow_redirects=False).status_code == 303
 
 
 def test_an_idle_session_expires(browser: TestClient) -> None:
-    _sign_up(browser)
+    sign_up(browser)
     with clock.shifted(timedelta(hours=13)):
         assert browser.get("/dashboard", follow_redirects=False).status_code == 303
 
 
 def test_sign_in_is_throttled_per_account(browser: TestClient) -> None:
-    email = _sign_up(browser)
+    email = sign_up(browser)
     browser.cookies.clear()
     throttle.use(RateLimiter(MemoryStore()))  # the published budgets, not the test settings' multiplier
     try:
         answers = [
             browser.post(
-                "/login", data={"csrf_token": _token(browser, "/login"), "email": email, "password": "wrong"}
+                "/login", data={"csrf_token": token(browser, "/login"), "email": email, "password": "wrong"}
             ).status_code
             for _ in range(throttle.PER_ACCOUNT.burst + 1)
         ]
@@ -191,7 +158,7 @@ def test_sign_in_is_throttled_per_account(browser: TestClient) -> None:
         assert answers[-1] == 429
         # Even the right password waits: the budget protects the account, not the guess.
         right = browser.post(
-            "/login", data={"csrf_token": _token(browser, "/login"), "email": email, "password": PASSWORD}
+            "/login", data={"csrf_token": token(browser, "/login"), "email": email, "password": PASSWORD}
         )
         assert right.status_code == 429
         assert int(right.headers["retry-after"]) >= 1
@@ -200,17 +167,17 @@ def test_sign_in_is_throttled_per_account(browser: TestClient) -> None:
 
 
 def test_api_keys_create_rotate_revoke_and_the_request_log(browser: TestClient) -> None:
-    _sign_up(browser)
+    sign_up(browser)
     created = browser.post(
         "/dashboard/api-keys",
         data={
-            "csrf_token": _token(browser, "/dashboard/api-keys"),
+            "csrf_token": token(browser, "/dashboard/api-keys"),
             "name": "CI deploys",
             "scopes": ["releases:read", "persons:read"],
         },
     )
     assert created.status_code == 200
-    first = _secret(created.text)
+    first = secret_of(created.text)
     assert first.startswith("og_test_")
     # Shown once: the list page never shows it again.
     assert first not in browser.get("/dashboard/api-keys").text
@@ -222,9 +189,9 @@ def test_api_keys_create_rotate_revoke_and_the_request_log(browser: TestClient) 
     confirm = browser.get(f"/dashboard/api-keys/{key_id.group(1)}/rotate")
     assert "keeps working for 7 days" in confirm.text
     rotated = browser.post(
-        f"/dashboard/api-keys/{key_id.group(1)}/rotate", data={"csrf_token": _token(browser, "/dashboard/api-keys")}
+        f"/dashboard/api-keys/{key_id.group(1)}/rotate", data={"csrf_token": token(browser, "/dashboard/api-keys")}
     )
-    second = _secret(rotated.text)
+    second = secret_of(rotated.text)
     assert second != first
     grace_end = (clock.now() + timedelta(days=7)).strftime("%Y-%m-%d")
     assert f"data-grace-end>{grace_end}<" in rotated.text
@@ -234,7 +201,7 @@ def test_api_keys_create_rotate_revoke_and_the_request_log(browser: TestClient) 
         assert browser.get("/api/v1/releases", headers={"Authorization": f"Bearer {first}"}).status_code == 401
 
     browser.post(
-        f"/dashboard/api-keys/{key_id.group(1)}/revoke", data={"csrf_token": _token(browser, "/dashboard/api-keys")}
+        f"/dashboard/api-keys/{key_id.group(1)}/revoke", data={"csrf_token": token(browser, "/dashboard/api-keys")}
     )
     for secret in (first, second):
         assert browser.get("/api/v1/releases", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
@@ -267,7 +234,7 @@ def test_the_request_log_keeps_seven_days_and_shows_only_the_own_account(browser
             return len(rows.all())
 
     assert kept() == 1
-    _sign_up(browser)
+    sign_up(browser)
     assert "data-request-id=" not in browser.get("/dashboard/logs").text  # another account's requests
     request_log.purge()
     assert kept() == 1  # younger than 7 days
@@ -291,22 +258,22 @@ def test_entries_past_the_retention_are_not_shown_even_before_the_purge_ran(
 
 
 def test_a_key_page_of_another_account_is_not_found(browser: TestClient, tenant: Tenant) -> None:
-    _sign_up(browser)
+    sign_up(browser)
     assert browser.get(f"/dashboard/api-keys/{tenant.key_id}/revoke").status_code == 404
 
 
 def test_production_needs_access_and_the_request_reaches_the_operator(browser: TestClient) -> None:
-    _sign_up(browser)
+    sign_up(browser)
     switch = browser.post(
         "/dashboard/environment",
-        data={"csrf_token": _token(browser, "/dashboard"), "environment": "production", "back": "/dashboard"},
+        data={"csrf_token": token(browser, "/dashboard"), "environment": "production", "back": "/dashboard"},
         follow_redirects=False,
     )
     assert switch.headers["location"] == "/dashboard/production-access"
     sent = browser.post(
         "/dashboard/production-access",
         data={
-            "csrf_token": _token(browser, "/dashboard/production-access"),
+            "csrf_token": token(browser, "/dashboard/production-access"),
             "use_case": "Delivering our label's catalogue from our own release tool.",
             "expected_volume": "40 releases a month",
         },
@@ -321,11 +288,11 @@ def test_production_needs_access_and_the_request_reaches_the_operator(browser: T
 
 
 def test_the_operator_lists_the_request_and_grants_production(browser: TestClient, settings: Settings) -> None:
-    _sign_up(browser)
+    sign_up(browser)
     browser.post(
         "/dashboard/production-access",
         data={
-            "csrf_token": _token(browser, "/dashboard/production-access"),
+            "csrf_token": token(browser, "/dashboard/production-access"),
             "use_case": "Royalty statements for our artists' own app.",
             "expected_volume": "3 million API calls a month",
         },
@@ -360,12 +327,12 @@ def test_the_operator_lists_the_request_and_grants_production(browser: TestClien
     assert account_id not in again.stdout
     switched = browser.post(
         "/dashboard/environment",
-        data={"csrf_token": _token(browser, "/dashboard"), "environment": "production", "back": "/dashboard/api-keys"},
+        data={"csrf_token": token(browser, "/dashboard"), "environment": "production", "back": "/dashboard/api-keys"},
         follow_redirects=False,
     )
     assert switched.headers["location"] == "/dashboard/api-keys"
     created = browser.post(
         "/dashboard/api-keys",
-        data={"csrf_token": _token(browser, "/dashboard/api-keys"), "name": "live", "scopes": ["releases:read"]},
+        data={"csrf_token": token(browser, "/dashboard/api-keys"), "name": "live", "scopes": ["releases:read"]},
     )
-    assert _secret(created.text).startswith("og_live_")
+    assert secret_of(created.text).startswith("og_live_")

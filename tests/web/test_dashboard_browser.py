@@ -277,3 +277,21 @@ def test_webhooks_pages(page: "playwright_api.Page", server: LiveServer) -> None
     page.get_by_role("link", name="Event catalogue", exact=True).click()
     assert page.get_by_role("heading", name="release.created").is_visible()
     check_page(page, "event-catalogue")
+
+
+def test_oauth_apps_pages(page: "playwright_api.Page", server: LiveServer) -> None:
+    sign_up(page, server)
+    page.get_by_role("link", name="OAuth apps").click()
+    page.wait_for_url(server.base_url + "/dashboard/oauth-apps")
+    check_page(page, "oauth-apps")
+    page.get_by_label("Application name").fill("CRM Sync")
+    page.get_by_label("Redirect URIs").fill("https://crm.example.com/oauth/callback")
+    page.get_by_role("button", name="Register application").click()
+    secret = page.locator("[data-secret]").inner_text().strip()
+    assert secret.startswith("ogcs_")
+    assert page.locator("[data-client-id]").inner_text().startswith("cli_")
+    check_page(page, "oauth-app")
+    page.get_by_role("link", name="Rotate secret").click()
+    check_page(page, "oauth-app-rotate-confirm")
+    page.get_by_role("button", name="Rotate secret").click()
+    assert page.locator("[data-secret]").inner_text().strip() not in ("", secret)

@@ -22,6 +22,7 @@ from server.problems import ApiProblem
 from server.request_context import choose_request_id, request_id_var
 from server.security import RESOLVED_CREDENTIALS
 from server.services import request_log
+from server.services.api_keys import RefusedKey
 
 log = logging.getLogger("og.access")
 _MAX_PROBLEM_BYTES = 16 * 1024  # a problem document is small; anything longer is not kept in the request log
@@ -123,13 +124,16 @@ class RequestGuardMiddleware:
 
 
 def _caller(scope: Scope) -> Principal | None:
-    """The credential this request authenticated with (the security layer memoises it on the scope), if any."""
+    """The credential this request authenticated with, or the known key it was refused for (the security layer
+    memoises the outcome on the scope); None for anonymous calls and unknown credentials."""
     resolved = scope.get(RESOLVED_CREDENTIALS)
     if not resolved:
         return None
     for outcome in resolved.values():
         if isinstance(outcome, Principal):
             return outcome
+        if isinstance(outcome, RefusedKey):  # a revoked or expired key: its owner sees the refused call
+            return outcome.owner
     return None
 
 

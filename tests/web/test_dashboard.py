@@ -210,15 +210,18 @@ def test_api_keys_create_rotate_revoke_and_the_request_log(browser: TestClient) 
     log = browser.get("/dashboard/logs")
     assert log.text.count("/api/v1/releases") >= 3
     assert "insufficient_scope" in log.text
+    assert log.text.count("<code>api_key_revoked</code>") == 2  # refused calls of a known key are the owner's too
     errors = browser.get("/dashboard/logs", params={"status": "4xx"})
     assert "/api/v1/splits" in errors.text
-    assert "/api/v1/releases</code>" not in errors.text
-    entry = re.search(r'href="(/dashboard/logs/\d+)"', errors.text)
+    assert "status-2xx" not in errors.text
+    assert "status-4xx" in errors.text
+    forbidden = browser.get("/dashboard/logs", params={"status": "403", "path": "/splits"})
+    entry = re.search(r'href="(/dashboard/logs/\d+)"', forbidden.text)
     assert entry is not None
     detail = browser.get(entry.group(1))
     assert "Problem document" in detail.text
     assert "insufficient_scope" in detail.text
-    request_id = re.search(r'data-request-id="([^"]+)"', errors.text)
+    request_id = re.search(r'data-request-id="([^"]+)"', forbidden.text)
     assert request_id is not None
     by_id = browser.get("/dashboard/logs", params={"request_id": request_id.group(1)})
     assert by_id.text.count("data-request-id=") == 1

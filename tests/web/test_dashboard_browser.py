@@ -154,7 +154,13 @@ def test_done_when_sign_up_create_rotate_revoke_a_key_and_see_the_calls(
     assert page.get_by_role("cell", name="revoked").is_visible()
 
     # The log is written in the background within about a second: reload until the calls are there.
-    wanted = [f"req-first-{run}", f"req-old-{run}", f"req-new-{run}"]
+    wanted = [
+        f"req-first-{run}",
+        f"req-old-{run}",
+        f"req-new-{run}",
+        f"req-old-revoked-{run}",
+        f"req-new-revoked-{run}",
+    ]
     deadline = time.monotonic() + 20
     while True:
         page.get_by_role("link", name="Request log").click()
@@ -167,6 +173,9 @@ def test_done_when_sign_up_create_rotate_revoke_a_key_and_see_the_calls(
         page.wait_for_timeout(300)
     assert all(request_id in shown for request_id in wanted), shown
     check_page(page, "request-log")
+    revoked_row = page.locator(f'tr[data-request-id="req-new-revoked-{run}"]')
+    assert "401" in revoked_row.inner_text()
+    assert "api_key_revoked" in revoked_row.inner_text()
     page.get_by_label("Request id").fill(f"req-new-{run}")
     page.get_by_role("button", name="Search").click()
     assert page.locator("tr[data-request-id]").count() == 1

@@ -26,6 +26,7 @@ ABSOLUTE_TIMEOUT = timedelta(days=7)
 # Touching last_seen_at on every page view would write on every read; once a minute is precise enough.
 _SEEN_RESOLUTION = timedelta(minutes=1)
 MIN_PASSWORD_LENGTH = 10
+MAX_PASSWORD_LENGTH = 256  # a longer one is no stronger, and hashing megabytes is work an attacker could order
 KINDS = ("artist", "label")
 ENVIRONMENTS = ("sandbox", "production")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -70,6 +71,10 @@ def sign_up(session: Session, *, name: str, email: str, password: str, kind: str
     if len(password) < MIN_PASSWORD_LENGTH:
         errors.append(
             FieldError("too_short", "/password", f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
+        )
+    elif len(password) > MAX_PASSWORD_LENGTH:
+        errors.append(
+            FieldError("too_long", "/password", f"Use a password of at most {MAX_PASSWORD_LENGTH} characters.")
         )
     if kind not in KINDS:
         errors.append(FieldError("invalid_value", "/kind", "Choose artist or label."))

@@ -83,6 +83,12 @@ def test_sign_up_refuses_a_short_password_and_a_taken_email_without_creating_any
     )
     assert short.status_code == 422
     assert "at least 10 characters" in short.text
+    long = browser.post(
+        "/signup",
+        data={"csrf_token": token(browser, "/signup"), "name": "A", "email": "a@example.com", "password": "p" * 300},
+    )
+    assert long.status_code == 422
+    assert "at most 256 characters" in long.text
     taken = browser.post(
         "/signup",
         data={

@@ -177,8 +177,9 @@ def test_done_when_sign_up_create_rotate_revoke_a_key_and_see_the_calls(
     assert "401" in revoked_row.inner_text()
     assert "api_key_revoked" in revoked_row.inner_text()
     page.get_by_label("Request id").fill(f"req-new-{run}")
-    page.get_by_role("button", name="Search").click()
-    assert page.locator("tr[data-request-id]").count() == 1
+    page.get_by_role("button", name="Search").click()  # htmx swaps the results in place (plain GET without JS)
+    page.wait_for_function("() => document.querySelectorAll('tr[data-request-id]').length === 1")
+    assert page.url == server.base_url + "/dashboard/logs"
     page.get_by_role("link", name=f"req-new-{run}").click()
     assert page.get_by_text("/api/v1/releases").first.is_visible()
     check_page(page, "request-log-entry")

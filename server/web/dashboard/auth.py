@@ -78,7 +78,7 @@ async def login(request: Request) -> Response:
     form = await checked_form(request)
     if form is None:
         return forbidden(request)
-    email, password = field(form, "email"), field(form, "password")
+    email, password = field(form, "email"), field(form, "password")[: web_sessions.MAX_PASSWORD_LENGTH + 1]
     client_ip = request.client.host if request.client else "unknown"
     wait = await throttle.retry_after(email, client_ip)
     if wait:

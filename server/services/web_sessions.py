@@ -11,7 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlmodel import Session, col, delete
+from sqlmodel import Session, col, delete, or_
 
 from server.db.models.accounts import Account, User
 from server.db.models.dashboard import WebSession
@@ -90,6 +90,7 @@ def start(session: Session, user: User) -> str:
     """A new session for the user; returns the raw id for the cookie (never stored)."""
     raw = secrets.token_urlsafe(32)
     now = utcnow()
+    purge_expired(session)  # sign-ins are rare enough to carry the cleanup; nothing else has to run on a timer
     user.last_login_at = now
     session.add(user)
     session.add(
@@ -140,6 +141,8 @@ def switch_environment(session: Session, web_session: WebSession, environment: s
 
 
 def purge_expired(session: Session) -> int:
-    """Delete sessions past their absolute timeout (idle ones are deleted when next presented)."""
-    result = session.exec(delete(WebSession).where(col(WebSession.expires_at) <= utcnow()))
+    """Delete every session past its absolute or idle timeout (of any user)."""
+    now = utcnow()
+    expired = or_(col(WebSession.expires_at) <= now, col(WebSession.last_seen_at) <= now - IDLE_TIMEOUT)
+    result = session.exec(delete(WebSession).where(expired))
     return int(result.rowcount or 0)

@@ -3,6 +3,7 @@
 The same flows in a real Chromium, with the accessibility scan, are in `test_dashboard_browser.py`.
 """
 
+import hashlib
 import json
 import re
 import secrets
@@ -145,8 +146,28 @@ def test_a_signed_out_session_id_no_longer_works_even_if_replayed(browser: TestC
 
 def test_an_idle_session_expires(browser: TestClient) -> None:
     sign_up(browser)
-    with clock.shifted(timedelta(hours=13)):
+    with clock.shifted(timedelta(hours=11)):
+        assert browser.get("/dashboard", follow_redirects=False).status_code == 200  # and it counts as activity
+    with clock.shifted(timedelta(hours=22)):
+        assert browser.get("/dashboard", follow_redirects=False).status_code == 200
+    with clock.shifted(timedelta(hours=35)):
         assert browser.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_sessions_end_after_seven_days_even_when_used_and_are_purged_at_a_later_sign_in(browser: TestClient) -> None:
+    sign_up(browser)
+    raw = browser.cookies.get("og_session") or ""
+    for hours in range(10, 24 * 7, 10):
+        with clock.shifted(timedelta(hours=hours)):
+            assert browser.get("/dashboard", follow_redirects=False).status_code == 200
+    with clock.shifted(timedelta(days=7, minutes=1)):
+        assert browser.get("/dashboard", follow_redirects=False).status_code == 303
+    browser.cookies.clear()
+    browser.cookies.set("og_session", raw)
+    with clock.shifted(timedelta(days=8)):
+        sign_up(browser)  # another person signs in: the stale row goes
+    with session_scope() as session:
+        assert session.get(WebSession, hashlib.sha256(raw.encode()).hexdigest()) is None
 
 
 def test_sign_in_is_throttled_per_account(browser: TestClient) -> None:

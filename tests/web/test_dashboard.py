@@ -227,9 +227,10 @@ def test_api_keys_create_rotate_revoke_and_the_request_log(browser: TestClient) 
     with clock.shifted(timedelta(days=7, minutes=1)):
         assert browser.get("/api/v1/releases", headers={"Authorization": f"Bearer {first}"}).status_code == 401
 
-    browser.post(
+    revoked = browser.post(
         f"/dashboard/api-keys/{key_id.group(1)}/revoke", data={"csrf_token": token(browser, "/dashboard/api-keys")}
     )
+    assert "“CI deploys” was revoked" in revoked.text
     for secret in (first, second):
         assert browser.get("/api/v1/releases", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
 

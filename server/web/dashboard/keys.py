@@ -43,6 +43,7 @@ async def _list_page(
     issued: api_keys.IssuedKey | None = None,
     issued_action: str = "",
     error: str | None = None,
+    notice: str | None = None,
     errors: dict[str, str] | None = None,
     name: str = "",
     checked: frozenset[str] = frozenset(),
@@ -63,6 +64,7 @@ async def _list_page(
         issued=issued,
         issued_action=issued_action,
         error=error,
+        notice=notice,
         errors=errors or {},
         name=name,
         checked=checked,
@@ -131,10 +133,10 @@ async def _confirm(request: Request, viewer: Viewer, action: str) -> Response:
                 lambda session: api_keys.rotate(session, viewer.principal(), key_id, expires_in=_ROTATION_GRACE_SECONDS)
             )
             return await _list_page(request, viewer, issued=issued, issued_action="rotated")
-        await run(lambda session: api_keys.revoke(session, viewer.principal(), key_id))
+        revoked = await run(lambda session: api_keys.revoke(session, viewer.principal(), key_id))
     except ApiProblem as problem:
         return await _list_page(request, viewer, error=problem.detail, status_code=problem.status)
-    return await _list_page(request, viewer, error=None)
+    return await _list_page(request, viewer, notice=f"“{revoked.name}” was revoked: its secrets no longer work.")
 
 
 @signed_in

@@ -22,6 +22,7 @@ from sqlalchemy import Table, delete, insert
 from sqlmodel import Session, col, select
 
 from server.db import engine as db
+from server.db.models.api_keys import ApiKey
 from server.db.models.dashboard import RequestLogEntry
 from server.db.types import utcnow
 from server.principal import Principal
@@ -180,6 +181,19 @@ def entries(session: Session, principal: Principal, search: Search, *, limit: in
         statement = statement.where(col(RequestLogEntry.path).like(f"%{escaped}%", escape="\\"))
     ordered = statement.order_by(col(RequestLogEntry.created_at).desc(), col(RequestLogEntry.id).desc())
     return session.exec(ordered.limit(limit)).all()
+
+
+def credential_names(session: Session, principal: Principal, entries: Sequence[RequestLogEntry]) -> dict[str, str]:
+    """The names of the API keys the entries were made with (OAuth grants have none), for display."""
+    key_ids = {item.credential_id for item in entries if item.credential_kind == "api_key"}
+    if not key_ids:
+        return {}
+    rows = session.exec(
+        select(ApiKey.id, ApiKey.name).where(
+            col(ApiKey.id).in_(key_ids), col(ApiKey.account_id) == principal.account_id
+        )
+    ).all()
+    return dict(rows)
 
 
 def entry(session: Session, principal: Principal, entry_id: int) -> RequestLogEntry | None:

@@ -239,6 +239,7 @@ def test_api_keys_create_rotate_revoke_and_the_request_log(browser: TestClient) 
     assert log.text.count("/api/v1/releases") >= 3
     assert "insufficient_scope" in log.text
     assert log.text.count("<code>api_key_revoked</code>") == 2  # refused calls of a known key are the owner's too
+    assert "CI deploys <code>key_" in log.text  # the credential by name
     errors = browser.get("/dashboard/logs", params={"status": "4xx"})
     assert "/api/v1/splits" in errors.text
     assert "status-2xx" not in errors.text

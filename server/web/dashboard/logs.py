@@ -9,6 +9,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.db.models.dashboard import RequestLogEntry
 from server.db.models.events import Event
 from server.db.types import utcnow
 from server.services import event_log, request_log
@@ -24,13 +25,19 @@ async def request_log_page(request: Request, viewer: Viewer) -> Response:
         status=request.query_params.get("status", "")[:8],
         path=request.query_params.get("path", "")[:200],
     )
-    found = await run(lambda session: list(request_log.entries(session, viewer.principal(), search)))
+
+    def read(session: Session) -> tuple[list[RequestLogEntry], dict[str, str]]:
+        found = list(request_log.entries(session, viewer.principal(), search))
+        return found, request_log.credential_names(session, viewer.principal(), found)
+
+    found, names = await run(read)
     return page(
         request,
         "dashboard/logs.html",
         title="Request log",
         viewer=viewer,
         entries=found,
+        names=names,
         search=search,
         retention_days=request_log.RETENTION.days,
     )
@@ -45,7 +52,10 @@ async def request_log_entry(request: Request, viewer: Viewer) -> Response:
     if found is None:
         return pages.not_found("No such request in the log (entries are kept for 7 days).")
     problem = json.dumps(found.problem, indent=2, ensure_ascii=False) if found.problem else None
-    return page(request, "dashboard/log_entry.html", title="Request", viewer=viewer, entry=found, problem=problem)
+    names = await run(lambda session: request_log.credential_names(session, viewer.principal(), [found]))
+    return page(
+        request, "dashboard/log_entry.html", title="Request", viewer=viewer, entry=found, problem=problem, names=names
+    )
 
 
 @signed_in

@@ -8,6 +8,7 @@ from typing import Any
 
 import connexion
 from connexion.middleware import MiddlewarePosition
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -25,6 +26,7 @@ from server.qc import worker as qc_worker
 from server.ratelimit.limiter import RateLimiter, limiter_from_settings
 from server.ratelimit.middleware import DecisionHeaders, GuardRefusalHeaders, RateLimitMiddleware
 from server.security import SECURITY_MAP
+from server.services import request_log
 from server.web import routes as web_routes
 from server.webhooks import worker as webhook_worker
 
@@ -55,7 +57,8 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
 
 def background_work(settings: Settings) -> Any:
     """The app's lifespan: the work that runs beside the requests while the app does. The in-process QC worker
-    (unless OG_QC_IN_PROCESS=0) and the embedded webhook delivery worker (unless OG_WEBHOOKS_EMBEDDED_WORKER=0)."""
+    (unless OG_QC_IN_PROCESS=0), the embedded webhook delivery worker (unless OG_WEBHOOKS_EMBEDDED_WORKER=0) and the
+    request log's writer (started by the first logged request, flushed on shutdown)."""
     deliveries = webhook_worker.embedded(settings) if settings.webhooks_embedded_worker else None
 
     @asynccontextmanager
@@ -76,6 +79,7 @@ def background_work(settings: Settings) -> Any:
                     yield
         finally:
             qc_worker.stop_in_process()
+            await run_in_threadpool(request_log.stop)  # write the request log entries still buffered
 
     return lifespan
 

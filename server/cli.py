@@ -155,6 +155,38 @@ def cmd_accounts_grant_production(args: argparse.Namespace, settings: Settings) 
     return 0
 
 
+def cmd_accounts_requests(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.services import production_access
+
+    _prepare(settings)
+    with session_scope() as session:
+        waiting = production_access.open_requests(session)
+        data: list[dict[str, Any]] = [
+            {
+                "id": request.id,
+                "account": {"id": account.id, "name": account.name, "kind": account.kind},
+                "user_email": user.email,
+                "use_case": request.use_case,
+                "expected_volume": request.expected_volume,
+                "created_at": request.created_at.isoformat(),
+            }
+            for request, account, user in waiting
+        ]
+    lines = [
+        f"{item['created_at'][:16]}  {item['account']['id']}  {item['account']['name']} <{item['user_email']}>\n"
+        f"    volume: {item['expected_volume']}\n    use case: {item['use_case']}"
+        for item in data
+    ]
+    lines.append(
+        f"{len(data)} open request(s). Grant one with: og-server accounts grant-production ACCOUNT_ID"
+        if data
+        else "No open production access requests."
+    )
+    _print({"requests": data}, as_json=args.json, lines=lines)
+    return 0
+
+
 def cmd_accounts_set_plan(args: argparse.Namespace, settings: Settings) -> int:
     from server.db.engine import session_scope
     from server.services import accounts
@@ -461,6 +493,12 @@ def build_parser() -> argparse.ArgumentParser:
         accounts_commands,
     )
     grant.add_argument("account", help="the account id (acct_…)")
+    command(
+        "requests",
+        cmd_accounts_requests,
+        "List the production access requests of accounts that do not have production access yet (oldest first).",
+        accounts_commands,
+    )
     set_plan = command(
         "set-plan",
         cmd_accounts_set_plan,

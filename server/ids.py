@@ -28,6 +28,7 @@ PREFIXES = {
     "request": "req",
     "token_family": "fam",
     "outbound_message": "msg",
+    "production_access_request": "par",
 }
 
 

@@ -7,7 +7,7 @@ import connexion
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.web import invitations, static
+from server.web import dashboard, invitations, static
 
 Handler = Callable[[Request], Awaitable[Response]]
 
@@ -15,6 +15,7 @@ Handler = Callable[[Request], Awaitable[Response]]
 PAGES: dict[str, tuple[list[str], Handler]] = {
     **{path: (methods, static.serve) for path, methods in static.ROUTES.items()},
     **invitations.ROUTES,
+    **dashboard.ROUTES,
 }
 
 ROUTES: dict[str, list[str]] = {path: methods for path, (methods, _handler) in PAGES.items()}

@@ -55,6 +55,13 @@ class Settings:
     dsp_sync_secrets: tuple[str, ...] = field(default=(), repr=False)
     # Serve plain path-only GETs beside connexion (server/openapi/fast_reads.py); off only to compare the two paths.
     fast_reads: bool = True
+    # Where fans open smart-link pages (`<this>/l/<slug>`) and their artwork: a short domain routed to this server,
+    # or, unset, `base_url`.
+    public_link_base_url: str = ""
+
+    @property
+    def public_links(self) -> str:
+        return self.public_link_base_url or self.base_url
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -85,6 +92,7 @@ class Settings:
             whapi_webhook_tokens=_list(os.environ.get("OG_WHAPI_WEBHOOK_TOKENS")),
             dsp_sync_secrets=tuple((os.environ.get("OG_DSP_SYNC_SECRETS") or "").replace(",", " ").split()),
             fast_reads=_flag("OG_FAST_READS", True),
+            public_link_base_url=(os.environ.get("OG_PUBLIC_LINK_BASE_URL") or "").rstrip("/"),
         )
 
 

@@ -23,6 +23,7 @@ from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.principal import Principal
 from server.qc.findings import finding, verdict
+from server.services import artwork
 from server.storage import store
 
 log = logging.getLogger("og.qc")
@@ -101,8 +102,11 @@ def _analyse_cover(file_id: str, key: str, size: int) -> list[dict[str, Any]]:
 
 def _cover_job(release_id: str, file_id: str, key: str, size: int, memo: dict[str, Any]) -> None:
     if file_id not in memo:
-        memo[file_id] = _analyse_cover(file_id, key, size)
-    findings = memo[file_id]
+        findings = _analyse_cover(file_id, key, size)
+        # Web-sized derivatives for smart-link pages, made once, before the verdict is written: when
+        # `release.artwork_qc_completed` announces a passed cover, its `artwork_url` already works.
+        memo[file_id] = (findings, artwork.make(key) if verdict(findings) == "passed" else [])
+    findings, derivatives = memo[file_id]
     with session_scope() as session:
         now = utcnow()
         result = session.exec(
@@ -121,6 +125,9 @@ def _cover_job(release_id: str, file_id: str, key: str, size: int, memo: dict[st
 
         release = session.get(Release, release_id, populate_existing=True)
         assert release is not None
+        cover = session.get(File, file_id)
+        if derivatives and cover is not None:
+            artwork.record(session, release, cover.sha256, derivatives)
         principal = _system_principal(release.account_id, release.environment)
         events.emit(session, principal, "release.artwork_qc_completed", represent_release(session, release))
 

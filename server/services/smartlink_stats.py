@@ -10,6 +10,7 @@ import re
 import secrets
 import threading
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
@@ -44,6 +45,17 @@ class Visitor:
     user_agent: str
     referrer: str | None
     country: str | None
+
+
+def visitor(client: tuple[str, int] | None, headers: Mapping[str, str]) -> Visitor:
+    """The visitor of a request, from its connection's peer and headers (the API's and the page's alike)."""
+    return Visitor(
+        # The connection's peer, as the rate limiter sees it (never X-Forwarded-For, which anyone can forge).
+        address=str(client[0]) if client else "unknown",
+        user_agent=headers.get("user-agent", ""),
+        referrer=headers.get("referer"),
+        country=country_of(headers.get(COUNTRY_HEADER)),
+    )
 
 
 class _DailySalt:

@@ -7,13 +7,15 @@ import connexion
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.web import static
+from server.web import artwork, smartlink_page, static
 
 Handler = Callable[[Request], Awaitable[Response]]
 
 # path → (methods, handler)
 PAGES: dict[str, tuple[list[str], Handler]] = {
     **{path: (methods, static.serve) for path, methods in static.ROUTES.items()},
+    **{path: (methods, smartlink_page.show) for path, methods in smartlink_page.ROUTES.items()},
+    **{path: (methods, artwork.serve) for path, methods in artwork.ROUTES.items()},
 }
 
 ROUTES: dict[str, list[str]] = {path: methods for path, (methods, _handler) in PAGES.items()}

@@ -6,6 +6,7 @@ Every module is listed explicitly: Alembic autogenerate only sees tables whose m
 from server.db.models import (
     accounts,
     api_keys,
+    artwork,
     earnings,
     events,
     files,
@@ -24,6 +25,7 @@ from server.db.models import (
 __all__ = [
     "accounts",
     "api_keys",
+    "artwork",
     "earnings",
     "events",
     "files",

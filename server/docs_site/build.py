@@ -52,6 +52,7 @@ GUIDES: tuple[str, ...] = (
     "webhooks",
     "sandbox",
     "uploads",
+    "smart-links",
 )
 HTTP_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 DIRECTIVE = re.compile(r"^<!-- spec:(?P<name>[a-z-]+)(?: (?P<arg>\S+))? -->$", re.MULTILINE)

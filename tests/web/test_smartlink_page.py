@@ -15,6 +15,7 @@ from starlette.testclient import TestClient
 from server import clock
 from server.db.engine import session_scope
 from server.db.models.artwork import ArtworkDerivative
+from server.docs_site.build import GUIDES_SOURCE
 from server.services import artwork
 from server.web import static
 from tests.conftest import Tenant
@@ -307,3 +308,23 @@ def test_a_passed_cover_becomes_web_sized_derivatives_that_the_page_and_the_api_
     assert client.get(f"/artwork/{match[1]}.webp").status_code == 404
     assert client.get("/artwork/../secret.key").status_code == 404
     assert artwork.SIZES == (640, 1200)
+
+
+def test_the_smart_link_guide_shows_a_request_that_works_and_the_tags_the_page_has(
+    client: TestClient, tenant: Tenant
+) -> None:
+    guide = (GUIDES_SOURCE / "smart-links.md").read_text(encoding="utf-8")
+    (body,) = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", guide, flags=re.S) if '"destinations"' in b]
+    release_day = clock.now().date() + timedelta(days=20)
+    release_id = _release(client, tenant, release_day)
+    assert upload_artwork(client, tenant, release_id, good_cover()).status_code == 200
+    run_qc()
+    body |= {"release_id": release_id, "slug": _slug("guide")}
+    created = client.post("/api/v1/smartlinks", json=body, headers=tenant.headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["mode"] == "presave"
+    with clock.shifted(timedelta(days=21)):
+        page = client.get(f"/l/{body['slug']}", headers=FAN).text
+    (html,) = re.findall(r"```html\n(.*?)```", guide, flags=re.S)
+    for tag in re.findall(r'<(?:meta (?:property|name)="[^"]+"|link rel="canonical")', html):
+        assert tag in page, tag

@@ -5,7 +5,8 @@ worker makes derivatives (each of `SIZES` in each of `FORMATS`) once, stores the
 SHA-256 and records them here; pages then name them by that digest (`/artwork/<sha256>.jpg`), so every URL is immutable
 and can be cached for a year. Derivatives are made before the QC verdict is written (see `server.qc.worker`): a
 crash in between leaves the cover `pending` and the work is simply done again, and the stored bytes are
-content-addressed, so doing it twice stores nothing twice.
+content-addressed, so doing it twice stores nothing twice. Two processes recording the same cover at once: one
+INSERT loses on the unique key, its transaction (and QC verdict) rolls back, and the next round finds the rows.
 """
 
 import hashlib

@@ -9,12 +9,14 @@ from html.parser import HTMLParser
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from server import clock
 from server.db.engine import session_scope
 from server.db.models.artwork import ArtworkDerivative
+from server.db.models.smartlinks import SmartLink
 from server.docs_site.build import GUIDES_SOURCE
 from server.services import artwork
 from server.web import static
@@ -328,3 +330,21 @@ def test_the_smart_link_guide_shows_a_request_that_works_and_the_tags_the_page_h
     (html,) = re.findall(r"```html\n(.*?)```", guide, flags=re.S)
     for tag in re.findall(r'<(?:meta (?:property|name)="[^"]+"|link rel="canonical")', html):
         assert tag in page, tag
+
+
+def test_covers_that_passed_before_derivatives_existed_get_them_from_the_worker(
+    client: TestClient, tenant: Tenant
+) -> None:
+    release_id = _release(client, tenant)
+    assert upload_artwork(client, tenant, release_id, good_cover()).status_code == 200
+    run_qc()
+    link = _link(client, tenant, _slug("backfill"), release_id=release_id)
+    made = link["artwork_url"]
+    # As a database upgraded from before derivatives looks: a passed cover, no derivatives, links without them.
+    with session_scope() as session:
+        cover_sha = hashlib.sha256(good_cover()).hexdigest()
+        session.execute(delete(ArtworkDerivative).where(col(ArtworkDerivative.source_sha256) == cover_sha))
+        session.execute(update(SmartLink).where(col(SmartLink.release_id) == release_id).values(artwork={}))
+    assert client.get(f"/api/v1/smartlinks/{link['id']}/settings", headers=tenant.headers).json()["artwork_url"] is None
+    run_qc()
+    assert client.get(f"/api/v1/smartlinks/{link['id']}/settings", headers=tenant.headers).json()["artwork_url"] == made

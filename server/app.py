@@ -135,6 +135,9 @@ def build_app(
             handler_package=handler_package,
             validate_responses=settings.validate_responses,
         )
+    # Public pages (the fans' smart-link page, artwork, static files) beside connexion's API pipeline, like the
+    # short path above; inside exception handling, after the guard and the rate limit.
+    app.add_middleware(web_routes.PublicPageShortcut, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_middleware(DecisionHeaders, position=MiddlewarePosition.BEFORE_CONTEXT)
     # After security (a key belongs to the credential), before request validation (a replay runs nothing again).
     app.add_middleware(IdempotencyMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)

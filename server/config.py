@@ -69,6 +69,13 @@ class Settings:
     # A server starts once and lives long; an in-process test client starts once per test, where the full collection
     # before the freeze costs more than it ever saves, so the test settings turn it off.
     freeze_gc_at_start: bool = True
+    # Where fans open smart-link pages (`<this>/l/<slug>`) and their artwork: a short domain routed to this server,
+    # or, unset, `base_url`.
+    public_link_base_url: str = ""
+
+    @property
+    def public_links(self) -> str:
+        return self.public_link_base_url or self.base_url
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -106,6 +113,7 @@ class Settings:
             mail_from=os.environ.get("OG_MAIL_FROM") or "OG Records <no-reply@og-records.com>",
             whapi_api_token=os.environ.get("OG_WHAPI_API_TOKEN") or None,
             whapi_api_url=(os.environ.get("OG_WHAPI_API_URL") or "https://gate.whapi.cloud").rstrip("/"),
+            public_link_base_url=(os.environ.get("OG_PUBLIC_LINK_BASE_URL") or "").rstrip("/"),
         )
 
 

@@ -53,6 +53,7 @@ GUIDES: tuple[str, ...] = (
     "sandbox",
     "payees",
     "uploads",
+    "smart-links",
 )
 HTTP_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 DIRECTIVE = re.compile(r"^<!-- spec:(?P<name>[a-z-]+)(?: (?P<arg>\S+))? -->$", re.MULTILINE)

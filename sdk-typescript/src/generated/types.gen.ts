@@ -1332,8 +1332,9 @@ export type SmartLinkPresave = {
 };
 
 /**
- * A smart link: one public page (`GET /api/v1/smartlinks/{slug}`) that leads fans to a release on every service,
- * with pre-saves before the release date. This is the owner's full view.
+ * A smart link: one public page for fans (`url`, an HTML page at `/l/{slug}`; its data as JSON at
+ * `GET /api/v1/smartlinks/{slug}`) that leads them to a release on every service, with pre-saves before the release
+ * date. This is the owner's full view.
  *
  */
 export type SmartLink = {
@@ -1345,13 +1346,24 @@ export type SmartLink = {
     environment: Environment;
     release_id: string;
     slug: string;
+    /**
+     * The page to share with fans: HTML with the cover, one button per service, a countdown before release day, and
+     * Open Graph, Twitter card and schema.org data for link previews. On the server's public link domain
+     * (`OG_PUBLIC_LINK_BASE_URL`, by default the API's own base URL).
+     *
+     */
+    url: string;
     title: string;
     /**
      * The release's primary artists, as shown on the page.
      */
     artist: string;
     /**
-     * The image shown on the page; `null` when none was given.
+     * The image for link previews: the `artwork_url` given at creation, or else the release's cover once it has
+     * passed QC, as a 1200 px JPEG served by the platform under a content-addressed URL (cached for a year; a new
+     * cover gets a new URL). `null` while there is neither. The page itself always shows the platform's copy of the
+     * cover (640 and 1200 px, WebP and JPEG), never a third-party image.
+     *
      */
     artwork_url: string | null;
     /**
@@ -1391,7 +1403,10 @@ export type SmartLinkCreate = {
      */
     title?: string;
     /**
-     * An HTTPS image shown on the link page; without it the page shows none.
+     * An HTTPS image for link previews (Open Graph, Twitter card). Leave it out to use the release's cover: once it
+     * has passed QC the platform serves web-sized copies of it and `artwork_url` points at them. The page itself
+     * only ever shows the platform's copy of the cover (no third-party requests).
+     *
      */
     artwork_url?: string;
     /**
@@ -1437,8 +1452,17 @@ export type PublicSmartLink = {
     object: 'public_smartlink';
     environment: Environment;
     slug: string;
+    /**
+     * The HTML page of this link for fans (`/l/{slug}` on the public link domain).
+     */
+    url: string;
     title: string;
     artist: string;
+    /**
+     * The owner's image, or else the release's QC-passed cover as a 1200 px JPEG under a content-addressed URL
+     * (immutable, cached for a year); `null` while there is neither.
+     *
+     */
     artwork_url: string | null;
     /**
      * `presave` until the release date (pre-save buttons), `stream` from then on (listen buttons). The switch happens

@@ -6,6 +6,7 @@ Every module is listed explicitly: Alembic autogenerate only sees tables whose m
 from server.db.models import (
     accounts,
     api_keys,
+    artwork,
     dashboard,
     earnings,
     events,
@@ -26,6 +27,7 @@ from server.db.models import (
 __all__ = [
     "accounts",
     "api_keys",
+    "artwork",
     "dashboard",
     "earnings",
     "events",

@@ -29,9 +29,12 @@ class PublicSmartLink:
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             slug (str):
+            url (str): The HTML page of this link for fans (`/l/{slug}` on the public link domain).
             title (str):
             artist (str):
-            artwork_url (None | str):
+            artwork_url (None | str): The owner's image, or else the release's QC-passed cover as a 1200 px JPEG under a
+                content-addressed URL
+                (immutable, cached for a year); `null` while there is neither.
             mode (PublicSmartLinkMode): `presave` until the release date (pre-save buttons), `stream` from then on (listen
                 buttons). The switch happens
                 at `release_at` without any change to the link.
@@ -42,6 +45,7 @@ class PublicSmartLink:
     object_: Literal["public_smartlink"]
     environment: Environment
     slug: str
+    url: str
     title: str
     artist: str
     artwork_url: None | str
@@ -56,6 +60,8 @@ class PublicSmartLink:
         environment: str = self.environment
 
         slug = self.slug
+
+        url = self.url
 
         title = self.title
 
@@ -84,6 +90,7 @@ class PublicSmartLink:
                 "object": object_,
                 "environment": environment,
                 "slug": slug,
+                "url": url,
                 "title": title,
                 "artist": artist,
                 "artwork_url": artwork_url,
@@ -107,6 +114,8 @@ class PublicSmartLink:
         environment = check_environment(d.pop("environment"))
 
         slug = d.pop("slug")
+
+        url = d.pop("url")
 
         title = d.pop("title")
 
@@ -147,6 +156,7 @@ class PublicSmartLink:
             object_=object_,
             environment=environment,
             slug=slug,
+            url=url,
             title=title,
             artist=artist,
             artwork_url=artwork_url,

@@ -23,8 +23,9 @@ T = TypeVar("T", bound="SmartLink")
 
 @_attrs_define
 class SmartLink:
-    """A smart link: one public page (`GET /api/v1/smartlinks/{slug}`) that leads fans to a release on every service,
-    with pre-saves before the release date. This is the owner's full view.
+    """A smart link: one public page for fans (`url`, an HTML page at `/l/{slug}`; its data as JSON at
+    `GET /api/v1/smartlinks/{slug}`) that leads them to a release on every service, with pre-saves before the release
+    date. This is the owner's full view.
 
         Attributes:
             id (str): Unique identifier, prefixed `sl_`.
@@ -33,9 +34,17 @@ class SmartLink:
                 environment's data.
             release_id (str):
             slug (str):
+            url (str): The page to share with fans: HTML with the cover, one button per service, a countdown before release
+                day, and
+                Open Graph, Twitter card and schema.org data for link previews. On the server's public link domain
+                (`OG_PUBLIC_LINK_BASE_URL`, by default the API's own base URL).
             title (str):
             artist (str): The release's primary artists, as shown on the page.
-            artwork_url (None | str): The image shown on the page; `null` when none was given.
+            artwork_url (None | str): The image for link previews: the `artwork_url` given at creation, or else the
+                release's cover once it has
+                passed QC, as a 1200 px JPEG served by the platform under a content-addressed URL (cached for a year; a new
+                cover gets a new URL). `null` while there is neither. The page itself always shows the platform's copy of the
+                cover (640 and 1200 px, WebP and JPEG), never a third-party image.
             mode (SmartLinkMode): `presave` before `presave.release_at` when pre-saves are enabled, `stream` otherwise.
             destinations (list[SmartLinkDestination]):
             presave (SmartLinkPresave): The pre-save configuration of a smart link.
@@ -51,6 +60,7 @@ class SmartLink:
     environment: Environment
     release_id: str
     slug: str
+    url: str
     title: str
     artist: str
     artwork_url: None | str
@@ -72,6 +82,8 @@ class SmartLink:
         release_id = self.release_id
 
         slug = self.slug
+
+        url = self.url
 
         title = self.title
 
@@ -104,6 +116,7 @@ class SmartLink:
                 "environment": environment,
                 "release_id": release_id,
                 "slug": slug,
+                "url": url,
                 "title": title,
                 "artist": artist,
                 "artwork_url": artwork_url,
@@ -136,6 +149,8 @@ class SmartLink:
         release_id = d.pop("release_id")
 
         slug = d.pop("slug")
+
+        url = d.pop("url")
 
         title = d.pop("title")
 
@@ -171,6 +186,7 @@ class SmartLink:
             environment=environment,
             release_id=release_id,
             slug=slug,
+            url=url,
             title=title,
             artist=artist,
             artwork_url=artwork_url,

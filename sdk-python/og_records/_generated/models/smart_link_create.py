@@ -28,7 +28,10 @@ class SmartLinkCreate:
             platform; a taken
             slug is refused with `409 conflict`.
         title (str | Unset): The title shown on the link page; defaults to the release title.
-        artwork_url (str | Unset): An HTTPS image shown on the link page; without it the page shows none.
+        artwork_url (str | Unset): An HTTPS image for link previews (Open Graph, Twitter card). Leave it out to use the
+            release's cover: once it
+            has passed QC the platform serves web-sized copies of it and `artwork_url` points at them. The page itself
+            only ever shows the platform's copy of the cover (no third-party requests).
         destinations (list[SmartLinkCreateDestinationsItem] | Unset): The release's pages on the services, at most one
             per service. HTTPS URLs only.
         presave (SmartLinkCreatePresave | Unset): Offer pre-saves until the release date.

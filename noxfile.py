@@ -89,6 +89,7 @@ def codegen(session: nox.Session) -> None:
     _generate_ts_sdk(session, TS_SDK_GENERATED)
     session.log(f"wrote {TS_SDK_GENERATED.relative_to(ROOT)}")
     _install(session)  # the pinned openapi-python-client and ruff
+    session.run("python", "codegen/surface.py")  # both SDKs' names (codegen/surface.yaml): the TypeScript half
     session.run("python", "codegen/python/generate.py")  # the Python SDK's generated layer
     session.run("python", "-m", "server.docs_site.build")  # API reference + guides into server/docs_site/site/
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.api_key_scope import ApiKeyScope, check_api_key_scope
 from ..types import UNSET, Unset
@@ -30,6 +31,12 @@ class ApiKeyCreate:
     name: str
     scopes: list[ApiKeyScope]
     expires_at: datetime.datetime | None | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name

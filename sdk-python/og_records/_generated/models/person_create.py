@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.person_role import PersonRole, check_person_role
 from ..types import UNSET, Unset
@@ -40,6 +41,12 @@ class PersonCreate:
     roles: list[PersonRole] | Unset = UNSET
     invite: bool | Unset = False
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.genre import Genre, check_genre
 from ..types import UNSET, Unset
@@ -44,6 +45,12 @@ class ReleaseCreate:
     subgenre: None | str | Unset = UNSET
     language: None | str | Unset = UNSET
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title

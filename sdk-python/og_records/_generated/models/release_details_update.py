@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.genre import Genre, check_genre
 from ..types import UNSET, Unset
@@ -59,6 +60,12 @@ class ReleaseDetailsUpdate:
     original_release_date: datetime.date | None | Unset = UNSET
     upc: None | str | Unset = UNSET
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.copyright_line_input import CopyrightLineInput  # noqa: PLC0415

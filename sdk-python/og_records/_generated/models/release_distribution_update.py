@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.distribution_store import DistributionStore, check_distribution_store
 from ..models.price_tier import PriceTier, check_price_tier
@@ -36,6 +37,12 @@ class ReleaseDistributionUpdate:
     territories: list[str] | Unset = UNSET
     stores: list[DistributionStore] | Unset = UNSET
     price_tier: PriceTier | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         release_date: None | str | Unset

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -24,6 +25,12 @@ class ReleaseTracksUpdateTracksItem:
     track_id: str
     track_number: int
     disc_number: int | Unset = 1
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         track_id = self.track_id

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.smart_link_service import SmartLinkService, check_smart_link_service
 
@@ -22,6 +23,12 @@ class SmartLinkCreateDestinationsItem:
 
     service: SmartLinkService
     url: str
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         service: str = self.service

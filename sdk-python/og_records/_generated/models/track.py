@@ -46,7 +46,7 @@ class Track:
                 submit).
             language (None | str): The language of the lyrics (ISO 639 code, optionally with a BCP 47 region), `zxx` for
                 instrumentals.
-            credits_ (list[TrackCredit]): Who wrote, produced and performed the recording. Submit needs at least one
+            credits (list[TrackCredit]): Who wrote, produced and performed the recording. Submit needs at least one
                 composer.
             duration_ms (int | None): The duration of the audio in milliseconds; `null` until audio is uploaded and
                 analysed.
@@ -73,7 +73,7 @@ class Track:
     isrc: None | str
     explicit: bool | None
     language: None | str
-    credits_: list[TrackCredit]
+    credits: list[TrackCredit]
     duration_ms: int | None
     audio: FileInfo | None
     qc_status: None | QcStatus
@@ -81,6 +81,12 @@ class Track:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.file_info import FileInfo  # noqa: PLC0415
@@ -118,10 +124,10 @@ class Track:
         language: None | str
         language = self.language
 
-        credits_ = []
-        for credits_item_data in self.credits_:
+        credits = []
+        for credits_item_data in self.credits:
             credits_item = credits_item_data.to_dict()
-            credits_.append(credits_item)
+            credits.append(credits_item)
 
         duration_ms: int | None
         duration_ms = self.duration_ms
@@ -161,7 +167,7 @@ class Track:
                 "isrc": isrc,
                 "explicit": explicit,
                 "language": language,
-                "credits": credits_,
+                "credits": credits,
                 "duration_ms": duration_ms,
                 "audio": audio,
                 "qc_status": qc_status,
@@ -243,12 +249,12 @@ class Track:
 
         language = _parse_language(d.pop("language"))
 
-        credits_ = []
-        _credits_ = d.pop("credits")
-        for credits_item_data in _credits_:
+        credits = []
+        _credits = d.pop("credits")
+        for credits_item_data in _credits:
             credits_item = TrackCredit.from_dict(credits_item_data)
 
-            credits_.append(credits_item)
+            credits.append(credits_item)
 
         def _parse_duration_ms(data: object) -> int | None:
             if data is None:
@@ -307,7 +313,7 @@ class Track:
             isrc=isrc,
             explicit=explicit,
             language=language,
-            credits_=credits_,
+            credits=credits,
             duration_ms=duration_ms,
             audio=audio,
             qc_status=qc_status,

@@ -7,6 +7,7 @@ from io import BytesIO
 from typing import Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from .. import types
 from ..types import File
@@ -22,6 +23,12 @@ class UploadTrackAudioBody:
     """
 
     audio: File
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         audio = self.audio.to_tuple()

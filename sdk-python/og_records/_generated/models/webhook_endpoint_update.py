@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.webhook_endpoint_update_status import WebhookEndpointUpdateStatus, check_webhook_endpoint_update_status
 from ..models.webhook_event_type import WebhookEventType, check_webhook_event_type
@@ -39,6 +40,12 @@ class WebhookEndpointUpdate:
     description: None | str | Unset = UNSET
     status: WebhookEndpointUpdateStatus | Unset = UNSET
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         url = self.url

@@ -33,7 +33,7 @@ from tests.conftest import (
 
 SDK = ROOT / "sdk-typescript"
 CODEGEN_MODULES = ROOT / "codegen" / "node_modules"
-TSC = CODEGEN_MODULES / ".bin" / "tsc"
+TSC = SDK / "node_modules" / ".bin" / "tsc"  # the SDK's own pinned TypeScript (sdk-typescript/package-lock.json)
 CONSUMER = Path(__file__).with_name("consumer")
 README_SNIPPET = re.compile(r"```ts\n(.*?)```", re.DOTALL)
 # Test-only packages the consumer project borrows from codegen/ (pinned there), so the run needs no registry.
@@ -46,10 +46,16 @@ def run(command: list[str], cwd: Path, **kwargs: object) -> subprocess.Completed
     return result  # type: ignore[no-any-return]
 
 
+# npm pack, tsc and a live server: minutes, not seconds.
+pytestmark = pytest.mark.slow
+
+
 @pytest.fixture(scope="module")
 def tarball(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not TSC.exists():
+    if not (CODEGEN_MODULES / "standardwebhooks").exists():
         pytest.fail("codegen/node_modules is missing: run `npm ci` in codegen/ (nox -s ci does)")
+    # As a contributor builds it: the SDK's own lockfile, nothing borrowed from codegen/.
+    run(["npm", "ci", "--no-audit", "--no-fund"], SDK)
     run(["npm", "run", "--silent", "build"], SDK)
     destination = tmp_path_factory.mktemp("pack")
     packed = run(["npm", "pack", "--json", "--pack-destination", str(destination)], SDK)
@@ -184,7 +190,12 @@ def test_the_package_has_types_and_no_runtime_dependencies(tarball: Path) -> Non
         manifest = json.load(manifest_file)
     assert {"package/dist/index.js", "package/dist/index.d.ts", "package/README.md"} <= names
     assert manifest["type"] == "module"
-    assert manifest["exports"]["."] == {"types": "./dist/index.d.ts", "import": "./dist/index.js"}
+    assert manifest["exports"]["."] == {
+        "import": {"types": "./dist/index.d.ts", "default": "./dist/index.js"},
+        "require": {"types": "./dist/cjs/index.d.ts", "default": "./dist/cjs/index.js"},
+    }
+    assert {"package/dist/cjs/index.js", "package/dist/cjs/index.d.ts", "package/dist/cjs/package.json"} <= names
+    assert manifest["engines"] == {"node": ">=20"}
     assert not manifest.get("dependencies")
     assert not manifest.get("peerDependencies")
 
@@ -193,11 +204,28 @@ def test_the_core_imports_no_node_modules(tarball: Path) -> None:
     """Browsers and edge runtimes have fetch and Web Crypto, not `node:*` modules or `Buffer`."""
     with tarfile.open(tarball) as archive:
         for member in archive.getmembers():
-            if member.name.endswith(".js"):
+            # The ESM build; dist/cjs/ is the same code with `require()` for CommonJS consumers.
+            if member.name.endswith(".js") and not member.name.startswith("package/dist/cjs/"):
                 extracted = archive.extractfile(member)
                 assert extracted is not None
                 code = re.sub(r"/\*.*?\*/|//[^\n]*", "", extracted.read().decode(), flags=re.DOTALL)  # not comments
                 assert not re.search(r"""from ['"]node:|require\(|\bBuffer\.|\bprocess\.""", code), member.name
+
+
+def test_the_sdk_s_own_unit_tests_pass() -> None:
+    """`npm test` inside sdk-typescript/ (after the build the tarball fixture ran), on this machine's Node 20."""
+    version = run(["node", "--version"], SDK).stdout.strip()
+    assert version.startswith("v20."), f"the engines floor is Node 20; this runs {version}"
+    output = run(["npm", "test"], SDK).stdout
+    assert re.search(r"# pass [1-9]", output), output
+    assert "# fail 0" in output, output
+
+
+def test_a_commonjs_project_can_require_the_package(tarball: Path, tmp_path: Path) -> None:
+    (tmp_path / "package.json").write_text(json.dumps({"name": "cjs-consumer", "private": True}))
+    run(["npm", "install", "--no-audit", "--no-fund", "--no-package-lock", str(tarball)], tmp_path)
+    program = "const sdk = require('@og/api-sdk'); console.log(sdk.OPERATIONS.getBalance, typeof sdk.OGRecords);"
+    assert run(["node", "-e", program], tmp_path).stdout.split() == ["balance.get", "function"]
 
 
 def test_the_typescript_suite_passes_against_the_server(suite: SuiteRun) -> None:

@@ -137,6 +137,7 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "OG_SDK_TEST_BASE_URL": server.base_url,
             "OG_SDK_TEST_COVERAGE_FILE": str(coverage),
             "OG_SDK_TEST_README": str(SDK / "README.md"),
+            "OG_SDK_TEST_GUIDES": str(ROOT / "docs" / "guides"),
         }
         result = subprocess.run(
             [str(sdk_python), "-m", "pytest", "-c", str(SUITE / "pytest.ini"), str(SUITE), "-q"],

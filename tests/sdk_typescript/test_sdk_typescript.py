@@ -36,6 +36,7 @@ CODEGEN_MODULES = ROOT / "codegen" / "node_modules"
 TSC = SDK / "node_modules" / ".bin" / "tsc"  # the SDK's own pinned TypeScript (sdk-typescript/package-lock.json)
 CONSUMER = Path(__file__).with_name("consumer")
 README_SNIPPET = re.compile(r"```ts\n(.*?)```", re.DOTALL)
+GUIDE_SNIPPET = re.compile(r"```typescript\n(.*?)```", re.DOTALL)
 # Test-only packages the consumer project borrows from codegen/ (pinned there), so the run needs no registry.
 BORROWED = ["standardwebhooks", "@types/node", "@stablelib/base64", "fast-sha256", "undici-types"]
 
@@ -78,6 +79,14 @@ def consumer(tarball: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     readme.mkdir()
     for number, snippet in enumerate(README_SNIPPET.findall((SDK / "README.md").read_text()), start=1):
         (readme / f"snippet_{number}.ts").write_text(snippet)
+    # The guides' TypeScript snippets compile against the package too; the webhooks guide's continues from a request.
+    guides = sorted((ROOT / "docs" / "guides").glob("*.md"))
+    for guide in guides:
+        for number, snippet in enumerate(GUIDE_SNIPPET.findall(guide.read_text()), start=1):
+            prelude = "declare const body: string;\ndeclare const headers: Headers;\n" if "unwrap(" in snippet else ""
+            if "client." in snippet and "new OGRecords" not in snippet:
+                prelude += "import { OGRecords } from '@og/api-sdk';\nconst client = new OGRecords();\n"
+            (readme / f"guide_{guide.stem.replace('-', '_')}_{number}.ts").write_text(prelude + snippet + "\nexport {};\n")
     run([str(TSC), "-p", str(project)], project)
     return project
 

@@ -98,6 +98,16 @@ def test_track_credits_are_typed_models(client) -> None:  # type: ignore[no-unty
     )
     assert all(isinstance(credit, TrackCredit) for credit in track.credits)
     assert [(c.name, c.role) for c in track.credits] == [("Jonas Berg", "composer"), ("Kim", "producer")]
+    # Exactly one of person_id and name, as before the schema said it without a oneOf.
+    from og_records import UnprocessableEntityError
+
+    for wrong in (
+        TrackCreditInput(role="producer"),
+        TrackCreditInput(person_id=writer.id, name="Kim", role="composer"),
+    ):
+        with pytest.raises(UnprocessableEntityError) as refused:
+            client.tracks.create(title="Borealis", primary_artists=["Aurora Vale"], credits=[wrong])
+        assert refused.value.errors[0].pointer.startswith("/credits/0")
 
 
 @pytest.mark.anyio

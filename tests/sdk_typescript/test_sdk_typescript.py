@@ -86,7 +86,8 @@ def consumer(tarball: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
             prelude = "declare const body: string;\ndeclare const headers: Headers;\n" if "unwrap(" in snippet else ""
             if "client." in snippet and "new OGRecords" not in snippet:
                 prelude += "import { OGRecords } from '@og/api-sdk';\nconst client = new OGRecords();\n"
-            (readme / f"guide_{guide.stem.replace('-', '_')}_{number}.ts").write_text(prelude + snippet + "\nexport {};\n")
+            target = readme / f"guide_{guide.stem.replace('-', '_')}_{number}.ts"
+            target.write_text(prelude + snippet + "\nexport {};\n")
     run([str(TSC), "-p", str(project)], project)
     return project
 

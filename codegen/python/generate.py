@@ -41,14 +41,16 @@ def _tool(name: str) -> str:
     return found
 
 
-# The generator suffixes every name of `dir(builtins)` with `_` (`credits_`). These three are not builtins of a
-# program, only of the interactive interpreter (the `site` module adds them), so they stay plain attribute names.
+# The generator suffixes every name of `dir(builtins)` with `_` (`credits_`, `type_`, `object_`). `credits`,
+# `copyright` and `license` are builtins of the interactive interpreter only (the `site` module adds them); `type` and
+# `object` are safe as attribute and parameter names because the template overrides never use the builtins bare
+# (`_builtins.type[T]` in model.py.jinja, `Any` in property_templates/union_property.py.jinja).
 _RUNNER = """
 import sys
 from openapi_python_client import strings
 from openapi_python_client.cli import app
 
-strings.RESERVED_WORDS.difference_update({"credits", "copyright", "license"})
+strings.RESERVED_WORDS.difference_update({"credits", "copyright", "license", "type", "object"})
 app(sys.argv[1:], prog_name="openapi-python-client")
 """
 

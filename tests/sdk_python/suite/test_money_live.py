@@ -116,7 +116,7 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
     message_id = f"msg_{uuid.uuid4().hex}"
     sent_at = datetime.now(UTC) - timedelta(days=40)
     report = DspSyncReportLines(
-        type_="report.lines",
+        type="report.lines",
         timestamp=sent_at,
         data=DspSyncReportLinesData(
             report_id=f"rep-sdk-{uuid.uuid4().hex[:8]}",

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import json
 from collections.abc import Mapping
 from io import BytesIO
@@ -65,7 +66,7 @@ class CreateTrackFilesBody:
         return files
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.track_create import TrackCreate  # noqa: PLC0415
 
         d = dict(src_dict)

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -27,7 +28,7 @@ class Person:
 
     Attributes:
         id (str): Unique identifier, prefixed `per_`.
-        object_ (Literal['person']):
+        object (Literal['person']):
         environment (Environment): The environment a resource lives in. Credentials only ever see their own
             environment's data.
         name (str): The person's display name (artist or company name).
@@ -46,7 +47,7 @@ class Person:
     """
 
     id: str
-    object_: Literal["person"]
+    object: Literal["person"]
     environment: Environment
     name: str
     email: str
@@ -68,7 +69,7 @@ class Person:
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -106,7 +107,7 @@ class Person:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "name": name,
                 "email": email,
@@ -125,15 +126,15 @@ class Person:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["person"], d.pop("object"))
-        if object_ != "person":
-            raise ValueError(f"object must match const 'person', got '{object_}'")
+        object = cast(Literal["person"], d.pop("object"))
+        if object != "person":
+            raise ValueError(f"object must match const 'person', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -156,7 +157,7 @@ class Person:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
-        def _parse_legal_name(data: object) -> None | str | Unset:
+        def _parse_legal_name(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -165,7 +166,7 @@ class Person:
 
         legal_name = _parse_legal_name(d.pop("legal_name", UNSET))
 
-        def _parse_phone(data: object) -> None | str | Unset:
+        def _parse_phone(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -176,7 +177,7 @@ class Person:
 
         person = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             name=name,
             email=email,

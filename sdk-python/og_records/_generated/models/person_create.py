@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -100,7 +101,7 @@ class PersonCreate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -108,7 +109,7 @@ class PersonCreate:
 
         email = d.pop("email")
 
-        def _parse_legal_name(data: object) -> None | str | Unset:
+        def _parse_legal_name(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -117,7 +118,7 @@ class PersonCreate:
 
         legal_name = _parse_legal_name(d.pop("legal_name", UNSET))
 
-        def _parse_phone(data: object) -> None | str | Unset:
+        def _parse_phone(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -25,7 +26,7 @@ class PublicSmartLink:
     raw URLs or metadata): every service entry links to the click URL, which records the click and redirects.
 
         Attributes:
-            object_ (Literal['public_smartlink']):
+            object (Literal['public_smartlink']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             slug (str):
@@ -39,7 +40,7 @@ class PublicSmartLink:
             services (list[PublicSmartLinkServicesItem]): One entry per button, in display order.
     """
 
-    object_: Literal["public_smartlink"]
+    object: Literal["public_smartlink"]
     environment: Environment
     slug: str
     title: str
@@ -57,7 +58,7 @@ class PublicSmartLink:
         return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -87,7 +88,7 @@ class PublicSmartLink:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "slug": slug,
                 "title": title,
@@ -102,13 +103,13 @@ class PublicSmartLink:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.public_smart_link_services_item import PublicSmartLinkServicesItem  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = cast(Literal["public_smartlink"], d.pop("object"))
-        if object_ != "public_smartlink":
-            raise ValueError(f"object must match const 'public_smartlink', got '{object_}'")
+        object = cast(Literal["public_smartlink"], d.pop("object"))
+        if object != "public_smartlink":
+            raise ValueError(f"object must match const 'public_smartlink', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -118,7 +119,7 @@ class PublicSmartLink:
 
         artist = d.pop("artist")
 
-        def _parse_artwork_url(data: object) -> None | str:
+        def _parse_artwork_url(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -127,7 +128,7 @@ class PublicSmartLink:
 
         mode = check_public_smart_link_mode(d.pop("mode"))
 
-        def _parse_release_at(data: object) -> datetime.datetime | None:
+        def _parse_release_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -150,7 +151,7 @@ class PublicSmartLink:
             services.append(services_item)
 
         public_smart_link = cls(
-            object_=object_,
+            object=object,
             environment=environment,
             slug=slug,
             title=title,

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -80,7 +81,7 @@ class QcReport:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.qc_finding import QcFinding  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -88,7 +89,7 @@ class QcReport:
 
         file_id = d.pop("file_id")
 
-        def _parse_checked_at(data: object) -> datetime.datetime | None:
+        def _parse_checked_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -179,14 +180,14 @@ class ReleaseDetailsUpdate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.copyright_line_input import CopyrightLineInput  # noqa: PLC0415
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
         title = d.pop("title", UNSET)
 
-        def _parse_version(data: object) -> None | str | Unset:
+        def _parse_version(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -199,7 +200,7 @@ class ReleaseDetailsUpdate:
 
         featured_artists = cast(list[str], d.pop("featured_artists", UNSET))
 
-        def _parse_label(data: object) -> None | str | Unset:
+        def _parse_label(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -208,7 +209,7 @@ class ReleaseDetailsUpdate:
 
         label = _parse_label(d.pop("label", UNSET))
 
-        def _parse_genre(data: object) -> Genre | None | Unset:
+        def _parse_genre(data: Any) -> Genre | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -225,7 +226,7 @@ class ReleaseDetailsUpdate:
 
         genre = _parse_genre(d.pop("genre", UNSET))
 
-        def _parse_subgenre(data: object) -> None | str | Unset:
+        def _parse_subgenre(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -234,7 +235,7 @@ class ReleaseDetailsUpdate:
 
         subgenre = _parse_subgenre(d.pop("subgenre", UNSET))
 
-        def _parse_language(data: object) -> None | str | Unset:
+        def _parse_language(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -243,7 +244,7 @@ class ReleaseDetailsUpdate:
 
         language = _parse_language(d.pop("language", UNSET))
 
-        def _parse_p_line(data: object) -> CopyrightLineInput | None | Unset:
+        def _parse_p_line(data: Any) -> CopyrightLineInput | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -260,7 +261,7 @@ class ReleaseDetailsUpdate:
 
         p_line = _parse_p_line(d.pop("p_line", UNSET))
 
-        def _parse_c_line(data: object) -> CopyrightLineInput | None | Unset:
+        def _parse_c_line(data: Any) -> CopyrightLineInput | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -277,7 +278,7 @@ class ReleaseDetailsUpdate:
 
         c_line = _parse_c_line(d.pop("c_line", UNSET))
 
-        def _parse_original_release_date(data: object) -> datetime.date | None | Unset:
+        def _parse_original_release_date(data: Any) -> datetime.date | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -294,7 +295,7 @@ class ReleaseDetailsUpdate:
 
         original_release_date = _parse_original_release_date(d.pop("original_release_date", UNSET))
 
-        def _parse_upc(data: object) -> None | str | Unset:
+        def _parse_upc(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
@@ -83,10 +84,10 @@ class ReleaseDistributionUpdate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
 
-        def _parse_release_date(data: object) -> datetime.date | None | Unset:
+        def _parse_release_date(data: Any) -> datetime.date | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

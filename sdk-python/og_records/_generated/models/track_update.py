@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -125,14 +126,14 @@ class TrackUpdate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
         from ..models.track_credit_input import TrackCreditInput  # noqa: PLC0415
 
         d = dict(src_dict)
         title = d.pop("title", UNSET)
 
-        def _parse_version(data: object) -> None | str | Unset:
+        def _parse_version(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -145,7 +146,7 @@ class TrackUpdate:
 
         featured_artists = cast(list[str], d.pop("featured_artists", UNSET))
 
-        def _parse_isrc(data: object) -> None | str | Unset:
+        def _parse_isrc(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -154,7 +155,7 @@ class TrackUpdate:
 
         isrc = _parse_isrc(d.pop("isrc", UNSET))
 
-        def _parse_explicit(data: object) -> bool | None | Unset:
+        def _parse_explicit(data: Any) -> bool | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -163,7 +164,7 @@ class TrackUpdate:
 
         explicit = _parse_explicit(d.pop("explicit", UNSET))
 
-        def _parse_language(data: object) -> None | str | Unset:
+        def _parse_language(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

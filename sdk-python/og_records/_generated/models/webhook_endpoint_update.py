@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -88,7 +89,7 @@ class WebhookEndpointUpdate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -103,7 +104,7 @@ class WebhookEndpointUpdate:
 
                 enabled_events.append(enabled_events_item)
 
-        def _parse_description(data: object) -> None | str | Unset:
+        def _parse_description(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
@@ -58,11 +59,11 @@ class WebhookRecovery:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         since = datetime.datetime.fromisoformat(d.pop("since"))
 
-        def _parse_until(data: object) -> datetime.datetime | None | Unset:
+        def _parse_until(data: Any) -> datetime.datetime | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -79,7 +80,7 @@ class WhapiWebhookPayload:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.whapi_webhook_payload_event import WhapiWebhookPayloadEvent  # noqa: PLC0415
         from ..models.whapi_webhook_payload_messages_item import WhapiWebhookPayloadMessagesItem  # noqa: PLC0415
         from ..models.whapi_webhook_payload_statuses_item import WhapiWebhookPayloadStatusesItem  # noqa: PLC0415

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -19,13 +20,13 @@ class WhapiWebhookPayloadMessagesItem:
     Attributes:
         id (str):
         from_ (str | Unset): The sender's phone number, digits only.
-        type_ (str | Unset):
+        type (str | Unset):
         timestamp (int | Unset):
     """
 
     id: str
     from_: str | Unset = UNSET
-    type_: str | Unset = UNSET
+    type: str | Unset = UNSET
     timestamp: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
@@ -40,7 +41,7 @@ class WhapiWebhookPayloadMessagesItem:
 
         from_ = self.from_
 
-        type_ = self.type_
+        type = self.type
 
         timestamp = self.timestamp
 
@@ -53,28 +54,28 @@ class WhapiWebhookPayloadMessagesItem:
         )
         if from_ is not UNSET:
             field_dict["from"] = from_
-        if type_ is not UNSET:
-            field_dict["type"] = type_
+        if type is not UNSET:
+            field_dict["type"] = type
         if timestamp is not UNSET:
             field_dict["timestamp"] = timestamp
 
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         id = d.pop("id")
 
         from_ = d.pop("from", UNSET)
 
-        type_ = d.pop("type", UNSET)
+        type = d.pop("type", UNSET)
 
         timestamp = d.pop("timestamp", UNSET)
 
         whapi_webhook_payload_messages_item = cls(
             id=id,
             from_=from_,
-            type_=type_,
+            type=type,
             timestamp=timestamp,
         )
 

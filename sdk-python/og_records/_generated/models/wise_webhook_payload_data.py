@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -69,7 +70,7 @@ class WiseWebhookPayloadData:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.wise_webhook_payload_data_resource import WiseWebhookPayloadDataResource  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -82,7 +83,7 @@ class WiseWebhookPayloadData:
 
         current_state = d.pop("current_state", UNSET)
 
-        def _parse_previous_state(data: object) -> None | str | Unset:
+        def _parse_previous_state(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

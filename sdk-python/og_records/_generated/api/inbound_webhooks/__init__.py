@@ -60,8 +60,8 @@ class InboundWebhooks(SyncAPIResource):
         *,
         body: StripeWebhookPayload | None = None,
         id: str | Unset = UNSET,
-        object_: Literal["event"] | Unset = UNSET,
-        type_: str | Unset = UNSET,
+        object: Literal["event"] | Unset = UNSET,
+        type: str | Unset = UNSET,
         created: int | Unset = UNSET,
         data: StripeWebhookPayloadData | Unset = UNSET,
         livemode: bool | Unset = UNSET,
@@ -93,8 +93,8 @@ class InboundWebhooks(SyncAPIResource):
         """
         fields = {
             "id": id,
-            "object_": object_,
-            "type_": type_,
+            "object": object,
+            "type": type,
             "created": created,
             "data": data,
             "livemode": livemode,
@@ -372,8 +372,8 @@ class AsyncInboundWebhooks(AsyncAPIResource):
         *,
         body: StripeWebhookPayload | None = None,
         id: str | Unset = UNSET,
-        object_: Literal["event"] | Unset = UNSET,
-        type_: str | Unset = UNSET,
+        object: Literal["event"] | Unset = UNSET,
+        type: str | Unset = UNSET,
         created: int | Unset = UNSET,
         data: StripeWebhookPayloadData | Unset = UNSET,
         livemode: bool | Unset = UNSET,
@@ -405,8 +405,8 @@ class AsyncInboundWebhooks(AsyncAPIResource):
         """
         fields = {
             "id": id,
-            "object_": object_,
-            "type_": type_,
+            "object": object,
+            "type": type,
             "created": created,
             "data": data,
             "livemode": livemode,

@@ -4,6 +4,7 @@ compiles against it, then run (node's test runner) against a real server and aga
 The TypeScript tests live in `consumer/`; the README's snippets are compiled with them.
 """
 
+import base64
 import json
 import os
 import re
@@ -11,8 +12,10 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +40,16 @@ TSC = SDK / "node_modules" / ".bin" / "tsc"  # the SDK's own pinned TypeScript (
 CONSUMER = Path(__file__).with_name("consumer")
 README_SNIPPET = re.compile(r"```ts\n(.*?)```", re.DOTALL)
 GUIDE_SNIPPET = re.compile(r"```typescript\n(.*?)```", re.DOTALL)
+# What the webhooks guide's snippet continues from: a received delivery, signed with the reader's secret.
+WEBHOOK_REQUEST = """import { signWebhook } from '@og/api-sdk';
+const eventId = 'evt_01jc3md0a1b2c3d4e5f6g7h8j9';
+const body = JSON.stringify({
+  id: eventId, object: 'event', type: 'release.status_changed', created: '2026-01-01T00:00:00Z',
+  environment: 'sandbox', data: { object: { id: 'rel_01jc3md0a1b2c3d4e5f6g7h8j9', status: 'submitted' } },
+});
+const secret = process.env['OG_RECORDS_WEBHOOK_SECRET'] ?? '';
+const headers = new Headers(await signWebhook(body, { secret, id: eventId }));
+"""
 # Test-only packages the consumer project borrows from codegen/ (pinned there), so the run needs no registry.
 BORROWED = ["standardwebhooks", "@types/node", "@stablelib/base64", "fast-sha256", "undici-types"]
 
@@ -83,7 +96,7 @@ def consumer(tarball: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     guides = sorted((ROOT / "docs" / "guides").glob("*.md"))
     for guide in guides:
         for number, snippet in enumerate(GUIDE_SNIPPET.findall(guide.read_text()), start=1):
-            prelude = "declare const body: string;\ndeclare const headers: Headers;\n" if "unwrap(" in snippet else ""
+            prelude = WEBHOOK_REQUEST if "unwrap(" in snippet else ""
             if "client." in snippet and "new OGRecords" not in snippet:
                 prelude += "import { OGRecords } from '@og/api-sdk';\nconst client = new OGRecords();\n"
             target = readme / f"guide_{guide.stem.replace('-', '_')}_{number}.ts"
@@ -241,6 +254,56 @@ def test_a_commonjs_project_can_require_the_package(tarball: Path, tmp_path: Pat
 def test_the_typescript_suite_passes_against_the_server(suite: SuiteRun) -> None:
     assert suite.returncode == 0, suite.output[-30000:]
     assert re.search(r"\bpass [1-9]", suite.output), suite.output[-30000:]
+
+
+class TokenStandIn(BaseHTTPRequestHandler):
+    """An authorization server's token endpoint for the README's OAuth snippet, whose code and refresh token are
+    placeholders the real server would refuse (the live OAuth flow is tested in oauth-live.test.ts)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = json.dumps(
+            {"access_token": "og_oat_readme", "token_type": "Bearer", "expires_in": 3600, "refresh_token": "ort_x"}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_every_readme_and_guide_snippet_runs_against_the_server(consumer: Path, live: Live) -> None:
+    compiled = sorted((consumer / "dist" / "readme").glob("*.js"))
+    assert len(compiled) >= 10
+    stand_in = ThreadingHTTPServer(("127.0.0.1", 0), TokenStandIn)
+    thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
+    thread.start()
+    failures = []
+    try:
+        for snippet in compiled:
+            source = snippet.read_text()
+            base_url = (
+                f"http://127.0.0.1:{stand_in.server_address[1]}" if "exchangeCode" in source else live.server.base_url
+            )
+            env = {
+                **{k: v for k, v in os.environ.items() if not k.startswith("OG_")},
+                "OG_RECORDS_API_KEY": live.env["OG_TEST_API_KEY"],
+                "OG_RECORDS_BASE_URL": base_url,
+                "OG_RECORDS_WEBHOOK_SECRET": "whsec_" + base64.b64encode(b"readme-webhook-secret-32-bytes!!").decode(),
+            }
+            result = subprocess.run(
+                ["node", str(snippet)], cwd=consumer, env=env, capture_output=True, text=True, timeout=120, check=False
+            )
+            if result.returncode != 0:
+                failures.append(f"{snippet.name}:\n{result.stdout[-2000:]}\n{result.stderr[-4000:]}")
+    finally:
+        stand_in.shutdown()
+        stand_in.server_close()
+        thread.join()
+    assert not failures, "\n\n".join(failures)
 
 
 def test_every_implemented_operation_runs_through_the_sdk(suite: SuiteRun) -> None:

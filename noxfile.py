@@ -116,8 +116,26 @@ def codegen(session: nox.Session) -> None:
     _generate_ts_sdk(session, TS_SDK_GENERATED)
     session.log(f"wrote {TS_SDK_GENERATED.relative_to(ROOT)}")
     _install(session)  # the pinned openapi-python-client and ruff
+    session.run("python", "codegen/surface.py")  # both SDKs' names (codegen/surface.yaml): the TypeScript half
     session.run("python", "codegen/python/generate.py")  # the Python SDK's generated layer
     session.run("python", "-m", "server.docs_site.build")  # API reference + guides into server/docs_site/site/
+
+
+@nox.session(python=PYTHON, name="sdk", venv_params=["--seed"])
+def sdk(session: nox.Session) -> None:
+    """Build both SDKs as integrators install them, into dist/: the Python wheel and sdist (`og_records-*.whl`,
+    with the `og-records` CLI) and the npm tarball (`og-api-sdk-*.tgz`), until they are published."""
+    _install(session)  # uv builds the wheel
+    dist = ROOT / "dist"
+    dist.mkdir(exist_ok=True)
+    session.run("uv", "build", str(ROOT / "sdk-python"), "--wheel", "--sdist", "--out-dir", str(dist))
+    with session.chdir(ROOT / "sdk-typescript"):
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+        session.run("npm", "run", "build", external=True)
+        session.run("npm", "test", external=True)
+        session.run("npm", "pack", "--pack-destination", str(dist), external=True)
+    for artefact in sorted(dist.iterdir()):
+        session.log(f"built {artefact.relative_to(ROOT)}")
 
 
 @nox.session(python=PYTHON, name="lint", venv_params=["--seed"])

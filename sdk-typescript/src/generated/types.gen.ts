@@ -761,7 +761,12 @@ export type TrackList = ListMeta & {
     data: Array<Track>;
 };
 
-export type TrackCreditInput = unknown & {
+/**
+ * A credit to set: either a `person_id` (preferred; composers and lyricists need a person with a `legal_name`) or
+ * a free-text `name` (taken as the legal name), never both.
+ *
+ */
+export type TrackCreditInput = {
     /**
      * A person of the same environment.
      */

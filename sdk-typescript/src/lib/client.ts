@@ -19,7 +19,7 @@ import * as webhooks from './webhooks.js';
  * The OG Records API client.
  *
  * ```ts
- * const client = new OGRecords({ apiKey: process.env.OG_API_KEY });
+ * const client = new OGRecords({ apiKey: process.env.OG_RECORDS_API_KEY });
  * const release = await client.releases.create({ title: 'Night Drive', primary_artists: ['Nova'] });
  * ```
  */

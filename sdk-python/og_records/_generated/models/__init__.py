@@ -147,6 +147,7 @@ from .summarize_earnings_group_by import SummarizeEarningsGroupBy
 from .track import Track
 from .track_create import TrackCreate
 from .track_credit import TrackCredit
+from .track_credit_input import TrackCreditInput
 from .track_list import TrackList
 from .track_qc_status import TrackQcStatus
 from .track_update import TrackUpdate
@@ -324,6 +325,7 @@ __all__ = (
     "Track",
     "TrackCreate",
     "TrackCredit",
+    "TrackCreditInput",
     "TrackList",
     "TrackQcStatus",
     "TrackUpdate",

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, cast
@@ -23,7 +24,7 @@ class OutboxMessage:
 
         Attributes:
             id (str): Unique identifier, prefixed `msg_`.
-            object_ (Literal['outbox_message']):
+            object (Literal['outbox_message']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             channel (OutboxMessageChannel): How it would have been sent.
@@ -40,7 +41,7 @@ class OutboxMessage:
     """
 
     id: str
-    object_: Literal["outbox_message"]
+    object: Literal["outbox_message"]
     environment: Environment
     channel: OutboxMessageChannel
     kind: OutboxMessageKind
@@ -53,11 +54,17 @@ class OutboxMessage:
     status: Literal["sandbox"]
     created_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -89,7 +96,7 @@ class OutboxMessage:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "channel": channel,
                 "kind": kind,
@@ -107,13 +114,13 @@ class OutboxMessage:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["outbox_message"], d.pop("object"))
-        if object_ != "outbox_message":
-            raise ValueError(f"object must match const 'outbox_message', got '{object_}'")
+        object = cast(Literal["outbox_message"], d.pop("object"))
+        if object != "outbox_message":
+            raise ValueError(f"object must match const 'outbox_message', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -123,7 +130,7 @@ class OutboxMessage:
 
         to = d.pop("to")
 
-        def _parse_person_id(data: object) -> None | str:
+        def _parse_person_id(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -134,14 +141,14 @@ class OutboxMessage:
 
         text = d.pop("text")
 
-        def _parse_html(data: object) -> None | str:
+        def _parse_html(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         html = _parse_html(d.pop("html"))
 
-        def _parse_link(data: object) -> None | str:
+        def _parse_link(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -156,7 +163,7 @@ class OutboxMessage:
 
         outbox_message = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             channel=channel,
             kind=kind,

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -29,7 +30,7 @@ class Person:
 
         Attributes:
             id (str): Unique identifier, prefixed `per_`.
-            object_ (Literal['person']):
+            object (Literal['person']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             name (str): The person's display name (artist or company name).
@@ -56,7 +57,7 @@ class Person:
     """
 
     id: str
-    object_: Literal["person"]
+    object: Literal["person"]
     environment: Environment
     name: str
     email: str
@@ -72,11 +73,17 @@ class Person:
     legal_name: None | str | Unset = UNSET
     phone: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -131,7 +138,7 @@ class Person:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "name": name,
                 "email": email,
@@ -154,15 +161,15 @@ class Person:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["person"], d.pop("object"))
-        if object_ != "person":
-            raise ValueError(f"object must match const 'person', got '{object_}'")
+        object = cast(Literal["person"], d.pop("object"))
+        if object != "person":
+            raise ValueError(f"object must match const 'person', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -181,7 +188,7 @@ class Person:
 
         invitation_status = check_person_invitation_status(d.pop("invitation_status"))
 
-        def _parse_invited_at(data: object) -> datetime.datetime | None:
+        def _parse_invited_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -196,7 +203,7 @@ class Person:
 
         invited_at = _parse_invited_at(d.pop("invited_at"))
 
-        def _parse_invitation_expires_at(data: object) -> datetime.datetime | None:
+        def _parse_invitation_expires_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -211,7 +218,7 @@ class Person:
 
         invitation_expires_at = _parse_invitation_expires_at(d.pop("invitation_expires_at"))
 
-        def _parse_invitation_failure_reason(data: object) -> None | str:
+        def _parse_invitation_failure_reason(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -224,7 +231,7 @@ class Person:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
-        def _parse_legal_name(data: object) -> None | str | Unset:
+        def _parse_legal_name(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -233,7 +240,7 @@ class Person:
 
         legal_name = _parse_legal_name(d.pop("legal_name", UNSET))
 
-        def _parse_phone(data: object) -> None | str | Unset:
+        def _parse_phone(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -244,7 +251,7 @@ class Person:
 
         person = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             name=name,
             email=email,

@@ -2,10 +2,12 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.person_create_language import PersonCreateLanguage, check_person_create_language
 from ..models.person_role import PersonRole, check_person_role
@@ -47,6 +49,12 @@ class PersonCreate:
     language: PersonCreateLanguage | Unset = "en"
     invite: bool | Unset = False
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -106,7 +114,7 @@ class PersonCreate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -114,7 +122,7 @@ class PersonCreate:
 
         email = d.pop("email")
 
-        def _parse_legal_name(data: object) -> None | str | Unset:
+        def _parse_legal_name(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -123,7 +131,7 @@ class PersonCreate:
 
         legal_name = _parse_legal_name(d.pop("legal_name", UNSET))
 
-        def _parse_phone(data: object) -> None | str | Unset:
+        def _parse_phone(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

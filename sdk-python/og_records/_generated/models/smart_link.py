@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -29,7 +30,7 @@ class SmartLink:
 
         Attributes:
             id (str): Unique identifier, prefixed `sl_`.
-            object_ (Literal['smartlink']):
+            object (Literal['smartlink']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             release_id (str):
@@ -56,7 +57,7 @@ class SmartLink:
     """
 
     id: str
-    object_: Literal["smartlink"]
+    object: Literal["smartlink"]
     environment: Environment
     release_id: str
     slug: str
@@ -71,11 +72,17 @@ class SmartLink:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -112,7 +119,7 @@ class SmartLink:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "release_id": release_id,
                 "slug": slug,
@@ -132,7 +139,7 @@ class SmartLink:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
         from ..models.smart_link_destination import SmartLinkDestination  # noqa: PLC0415
         from ..models.smart_link_presave import SmartLinkPresave  # noqa: PLC0415
@@ -140,9 +147,9 @@ class SmartLink:
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["smartlink"], d.pop("object"))
-        if object_ != "smartlink":
-            raise ValueError(f"object must match const 'smartlink', got '{object_}'")
+        object = cast(Literal["smartlink"], d.pop("object"))
+        if object != "smartlink":
+            raise ValueError(f"object must match const 'smartlink', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -156,7 +163,7 @@ class SmartLink:
 
         artist = d.pop("artist")
 
-        def _parse_artwork_url(data: object) -> None | str:
+        def _parse_artwork_url(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -182,7 +189,7 @@ class SmartLink:
 
         smart_link = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             release_id=release_id,
             slug=slug,

@@ -57,8 +57,29 @@ class Settings:
     # every store `live`, and whether this process runs the scheduler that moves it (server.sandbox_worker).
     sandbox_timeline_seconds: float = 60.0
     sandbox_simulator_in_process: bool = True
+    # Outbound mail (server/mail): Mailgun's HTTP API in production. Without an API key and domain, messages stay in
+    # the local outbox (`og-server mail list`). The sandbox never sends.
+    mailgun_api_key: str | None = field(default=None, repr=False)
+    mailgun_domain: str | None = None
+    mailgun_region: str = "eu"  # eu | us: which Mailgun API host the domain lives on
+    mailgun_api_url: str | None = None  # overrides the region's host (a local stand-in in tests)
+    mail_from: str = "OG Records <no-reply@og-records.com>"
+    # WhatsApp (whapi.cloud) as a second channel for invitations, for accounts that enabled it.
+    whapi_api_token: str | None = field(default=None, repr=False)
+    whapi_api_url: str = "https://gate.whapi.cloud"
     # Serve plain path-only GETs beside connexion (server/openapi/fast_reads.py); off only to compare the two paths.
     fast_reads: bool = True
+    # Freeze the objects built at startup out of the garbage collector's full passes (server.app.background_work).
+    # A server starts once and lives long; an in-process test client starts once per test, where the full collection
+    # before the freeze costs more than it ever saves, so the test settings turn it off.
+    freeze_gc_at_start: bool = True
+    # Where fans open smart-link pages (`<this>/l/<slug>`) and their artwork: a short domain routed to this server,
+    # or, unset, `base_url`.
+    public_link_base_url: str = ""
+
+    @property
+    def public_links(self) -> str:
+        return self.public_link_base_url or self.base_url
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -91,6 +112,14 @@ class Settings:
             whapi_webhook_tokens=_list(os.environ.get("OG_WHAPI_WEBHOOK_TOKENS")),
             dsp_sync_secrets=tuple((os.environ.get("OG_DSP_SYNC_SECRETS") or "").replace(",", " ").split()),
             fast_reads=_flag("OG_FAST_READS", True),
+            mailgun_api_key=os.environ.get("OG_MAILGUN_API_KEY") or None,
+            mailgun_domain=os.environ.get("OG_MAILGUN_DOMAIN") or None,
+            mailgun_region=(os.environ.get("OG_MAILGUN_REGION") or "eu").strip().lower(),
+            mailgun_api_url=(os.environ.get("OG_MAILGUN_API_URL") or "").rstrip("/") or None,
+            mail_from=os.environ.get("OG_MAIL_FROM") or "OG Records <no-reply@og-records.com>",
+            whapi_api_token=os.environ.get("OG_WHAPI_API_TOKEN") or None,
+            whapi_api_url=(os.environ.get("OG_WHAPI_API_URL") or "https://gate.whapi.cloud").rstrip("/"),
+            public_link_base_url=(os.environ.get("OG_PUBLIC_LINK_BASE_URL") or "").rstrip("/"),
         )
 
 

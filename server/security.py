@@ -64,7 +64,8 @@ def _authenticate_access_token(token: str) -> Principal:
         return oauth.authenticate_access_token(session, token)
 
 
-_RESOLVED = "og.resolved_credentials"  # request-scope memo: token -> Principal or the ApiProblem it raised
+# Request-scope memo: token -> Principal or the ApiProblem it raised (the request log reads the caller from it).
+RESOLVED_CREDENTIALS = "og.resolved_credentials"
 
 
 async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Principal:
@@ -73,7 +74,7 @@ async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Pri
     The rate-limit middleware resolves the token first (it needs the credential and plan before anything runs);
     the security handlers then reuse the outcome from the request scope instead of querying again.
     """
-    memo: dict[str, Principal | ApiProblem] = scope.setdefault(_RESOLVED, {})
+    memo: dict[str, Principal | ApiProblem] = scope.setdefault(RESOLVED_CREDENTIALS, {})
     outcome = memo.get(token)
     if outcome is None:
         is_api_key = token.startswith(API_KEY_PREFIXES)

@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from server.db.models.accounts import Account, User
@@ -12,6 +13,8 @@ from server.ids import new_id
 from server.problems import ApiProblem
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the email is unknown, so an unknown email costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 PLANS = ("free", "business")
 
@@ -48,6 +51,16 @@ def create_account(
 
         sandbox_mock_data.populate(session, account)
     return account, user, password
+
+
+def verify_password(session: Session, email: str, password: str) -> User | None:
+    """The user with this email and password, or None; the same answer and the same work for an unknown email."""
+    user = session.exec(select(User).where(col(User.email) == email.strip().lower())).first()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user
 
 
 def find_account(session: Session, account_id: str) -> Account:

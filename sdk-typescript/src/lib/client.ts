@@ -19,7 +19,7 @@ import * as webhooks from './webhooks.js';
  * The OG Records API client.
  *
  * ```ts
- * const client = new OGRecords({ apiKey: process.env.OG_API_KEY });
+ * const client = new OGRecords({ apiKey: process.env.OG_RECORDS_API_KEY });
  * const release = await client.releases.create({ title: 'Night Drive', primary_artists: ['Nova'] });
  * ```
  */
@@ -28,6 +28,7 @@ export class OGRecords {
   readonly tracks: Tracks;
   readonly splits: Splits;
   readonly persons: Persons;
+  readonly sandbox: Sandbox;
   readonly earnings: Earnings;
   readonly balance: BalanceResource;
   readonly payouts: Payouts;
@@ -38,7 +39,6 @@ export class OGRecords {
   readonly oauth: OAuth;
   readonly inboundWebhooks: InboundWebhooks;
   readonly system: System;
-  readonly sandbox: Sandbox;
   /** Verifies and parses the signed events the API sends to your endpoints (no request is made). */
   readonly webhooks = webhooks;
   readonly baseUrl: string;
@@ -50,6 +50,7 @@ export class OGRecords {
     this.tracks = new Tracks(transport);
     this.splits = new Splits(transport);
     this.persons = new Persons(transport);
+    this.sandbox = new Sandbox(transport);
     this.earnings = new Earnings(transport);
     this.balance = new BalanceResource(transport);
     this.payouts = new Payouts(transport);
@@ -60,6 +61,5 @@ export class OGRecords {
     this.oauth = new OAuth(transport);
     this.inboundWebhooks = new InboundWebhooks(transport);
     this.system = new System(transport);
-    this.sandbox = new Sandbox(transport);
   }
 }

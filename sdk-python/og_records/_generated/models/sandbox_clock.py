@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, cast
@@ -22,7 +23,7 @@ class SandboxClock:
     (`advanceSandboxClock`); between advances it runs at the speed of real time. Production always reads real time.
 
         Attributes:
-            object_ (Literal['sandbox_clock']):
+            object (Literal['sandbox_clock']):
             environment (Literal['sandbox']):
             now (datetime.datetime): An RFC 3339 timestamp in UTC.
             offset_seconds (int): How far the sandbox clock runs ahead of real time, in seconds.
@@ -31,15 +32,21 @@ class SandboxClock:
                 clock is `ready` again in every response.
     """
 
-    object_: Literal["sandbox_clock"]
+    object: Literal["sandbox_clock"]
     environment: Literal["sandbox"]
     now: datetime.datetime
     offset_seconds: int
     status: SandboxClockStatus
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         environment = self.environment
 
@@ -53,7 +60,7 @@ class SandboxClock:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "now": now,
                 "offset_seconds": offset_seconds,
@@ -64,11 +71,11 @@ class SandboxClock:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        object_ = cast(Literal["sandbox_clock"], d.pop("object"))
-        if object_ != "sandbox_clock":
-            raise ValueError(f"object must match const 'sandbox_clock', got '{object_}'")
+        object = cast(Literal["sandbox_clock"], d.pop("object"))
+        if object != "sandbox_clock":
+            raise ValueError(f"object must match const 'sandbox_clock', got '{object}'")
 
         environment = cast(Literal["sandbox"], d.pop("environment"))
         if environment != "sandbox":
@@ -81,7 +88,7 @@ class SandboxClock:
         status = check_sandbox_clock_status(d.pop("status"))
 
         sandbox_clock = cls(
-            object_=object_,
+            object=object,
             environment=environment,
             now=now,
             offset_seconds=offset_seconds,

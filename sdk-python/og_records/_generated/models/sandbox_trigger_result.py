@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -21,7 +22,7 @@ class SandboxTriggerResult:
     returns it.
 
         Attributes:
-            object_ (Literal['sandbox_trigger']):
+            object (Literal['sandbox_trigger']):
             environment (Literal['sandbox']):
             event (str): The event type that was triggered.
             event_ids (list[str]): Every event the change emitted, oldest first (for example `payout.requested` before
@@ -30,15 +31,21 @@ class SandboxTriggerResult:
                 release or earnings import).
     """
 
-    object_: Literal["sandbox_trigger"]
+    object: Literal["sandbox_trigger"]
     environment: Literal["sandbox"]
     event: str
     event_ids: list[str]
     resource: SandboxTriggerResultResource
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         environment = self.environment
 
@@ -52,7 +59,7 @@ class SandboxTriggerResult:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "event": event,
                 "event_ids": event_ids,
@@ -63,13 +70,13 @@ class SandboxTriggerResult:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.sandbox_trigger_result_resource import SandboxTriggerResultResource  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = cast(Literal["sandbox_trigger"], d.pop("object"))
-        if object_ != "sandbox_trigger":
-            raise ValueError(f"object must match const 'sandbox_trigger', got '{object_}'")
+        object = cast(Literal["sandbox_trigger"], d.pop("object"))
+        if object != "sandbox_trigger":
+            raise ValueError(f"object must match const 'sandbox_trigger', got '{object}'")
 
         environment = cast(Literal["sandbox"], d.pop("environment"))
         if environment != "sandbox":
@@ -82,7 +89,7 @@ class SandboxTriggerResult:
         resource = SandboxTriggerResultResource.from_dict(d.pop("resource"))
 
         sandbox_trigger_result = cls(
-            object_=object_,
+            object=object,
             environment=environment,
             event=event,
             event_ids=event_ids,

@@ -1,7 +1,7 @@
 """sandbox: per-account test clock, simulated sales bookmark, simulated sub-distributor schedule
 
 Revision ID: 0009_sandbox
-Revises: 0005
+Revises: 0008_artwork_derivatives
 Create Date: 2026-12-05 13:40:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import server.db.types
 
 revision: str = "0009_sandbox"
-down_revision: str | None = "0005"
+down_revision: str | None = "0008_artwork_derivatives"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -17,7 +17,7 @@ def _get_kwargs(
     *,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-    type_: str | Unset = UNSET,
+    type: str | Unset = UNSET,
     created_gte: datetime.datetime | Unset = UNSET,
     created_lt: datetime.datetime | Unset = UNSET,
 ) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def _get_kwargs(
 
     params["cursor"] = cursor
 
-    params["type"] = type_
+    params["type"] = type
 
     json_created_gte: str | Unset = UNSET
     if not isinstance(created_gte, Unset):
@@ -107,7 +107,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-    type_: str | Unset = UNSET,
+    type: str | Unset = UNSET,
     created_gte: datetime.datetime | Unset = UNSET,
     created_lt: datetime.datetime | Unset = UNSET,
 ) -> Response[EventList | Problem]:
@@ -122,7 +122,7 @@ def sync_detailed(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        type_ (str | Unset):
+        type (str | Unset):
         created_gte (datetime.datetime | Unset):
         created_lt (datetime.datetime | Unset):
 
@@ -137,7 +137,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         cursor=cursor,
-        type_=type_,
+        type=type,
         created_gte=created_gte,
         created_lt=created_lt,
     )
@@ -154,7 +154,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-    type_: str | Unset = UNSET,
+    type: str | Unset = UNSET,
     created_gte: datetime.datetime | Unset = UNSET,
     created_lt: datetime.datetime | Unset = UNSET,
 ) -> EventList | Problem | None:
@@ -169,7 +169,7 @@ def sync(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        type_ (str | Unset):
+        type (str | Unset):
         created_gte (datetime.datetime | Unset):
         created_lt (datetime.datetime | Unset):
 
@@ -185,7 +185,7 @@ def sync(
         client=client,
         limit=limit,
         cursor=cursor,
-        type_=type_,
+        type=type,
         created_gte=created_gte,
         created_lt=created_lt,
     ).parsed
@@ -196,7 +196,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-    type_: str | Unset = UNSET,
+    type: str | Unset = UNSET,
     created_gte: datetime.datetime | Unset = UNSET,
     created_lt: datetime.datetime | Unset = UNSET,
 ) -> Response[EventList | Problem]:
@@ -211,7 +211,7 @@ async def asyncio_detailed(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        type_ (str | Unset):
+        type (str | Unset):
         created_gte (datetime.datetime | Unset):
         created_lt (datetime.datetime | Unset):
 
@@ -226,7 +226,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         cursor=cursor,
-        type_=type_,
+        type=type,
         created_gte=created_gte,
         created_lt=created_lt,
     )
@@ -241,7 +241,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-    type_: str | Unset = UNSET,
+    type: str | Unset = UNSET,
     created_gte: datetime.datetime | Unset = UNSET,
     created_lt: datetime.datetime | Unset = UNSET,
 ) -> EventList | Problem | None:
@@ -256,7 +256,7 @@ async def asyncio(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        type_ (str | Unset):
+        type (str | Unset):
         created_gte (datetime.datetime | Unset):
         created_lt (datetime.datetime | Unset):
 
@@ -273,7 +273,7 @@ async def asyncio(
             client=client,
             limit=limit,
             cursor=cursor,
-            type_=type_,
+            type=type,
             created_gte=created_gte,
             created_lt=created_lt,
         )

@@ -110,7 +110,7 @@ def cmd_accounts_create(args: argparse.Namespace, settings: Settings) -> int:
             plan=args.plan,
             kind=args.kind,
             production_access=args.production_access,
-            mock_data=not args.no_mock_data,
+            mock_data=False if args.no_mock_data else None,  # None: OG_SANDBOX_MOCK_DATA (on by default)
         )
         issued = api_keys.create_key(
             session, account=account, environment="sandbox", name="Default sandbox key", scopes=list(SCOPES)

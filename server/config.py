@@ -56,6 +56,8 @@ class Settings:
     # The simulated sub-distributor (sandbox only): how long a submitted sandbox release takes from `submitted` to
     # every store `live`, and whether this process runs the scheduler that moves it (server.sandbox_worker).
     sandbox_timeline_seconds: float = 60.0
+    # Whether a new account's sandbox gets mock data when the caller does not say (server.services.mock_data).
+    sandbox_mock_data: bool = True
     sandbox_simulator_in_process: bool = True
     # Outbound mail (server/mail): Mailgun's HTTP API in production. Without an API key and domain, messages stay in
     # the local outbox (`og-server mail list`). The sandbox never sends.
@@ -102,6 +104,7 @@ class Settings:
             qc_in_process=_flag("OG_QC_IN_PROCESS", True),
             sandbox_timeline_seconds=float(os.environ.get("OG_SANDBOX_TIMELINE_SECONDS") or 60),
             sandbox_simulator_in_process=_flag("OG_SANDBOX_SIMULATOR_IN_PROCESS", True),
+            sandbox_mock_data=_flag("OG_SANDBOX_MOCK_DATA", True),
             webhooks_embedded_worker=_flag("OG_WEBHOOKS_EMBEDDED_WORKER", True),
             wise_api_url=(os.environ.get("OG_WISE_API_URL") or "https://api.wise.com").rstrip("/"),
             wise_api_token=os.environ.get("OG_WISE_API_TOKEN") or None,

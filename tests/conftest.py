@@ -112,6 +112,9 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # hand); the sandbox tests start it or run its steps. Its journey takes 2 s instead of 60.
         sandbox_simulator_in_process=False,
         sandbox_timeline_seconds=2.0,
+        # New accounts (the dashboard's sign-up too) start with an empty sandbox here: tests assert on what they made
+        # and create many accounts. `make_tenant(mock_data=True)` opts in.
+        sandbox_mock_data=False,
         # The in-process test client starts the app for every test: no QC thread racing the tests' own
         # `worker.run_pending()` (tests run QC when they mean to), and no full collection before a gc.freeze().
         qc_in_process=False,

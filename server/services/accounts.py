@@ -8,6 +8,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
+from server import config
 from server.db.models.accounts import Account, User
 from server.ids import new_id
 from server.problems import ApiProblem
@@ -28,7 +29,7 @@ def create_account(
     plan: str = "free",
     kind: str = "artist",
     production_access: bool = False,
-    mock_data: bool = True,
+    mock_data: bool | None = None,
 ) -> tuple[Account, User, str]:
     """A new account with its first user. Returns the password too (generated unless given): shown once.
 
@@ -46,7 +47,8 @@ def create_account(
     session.flush()
     session.add(user)
     session.flush()
-    if mock_data:
+    wanted = config.active().sandbox_mock_data if mock_data is None else mock_data
+    if wanted:
         from server.services import mock_data as sandbox_mock_data  # noqa: PLC0415 - it imports most services
 
         sandbox_mock_data.populate(session, account)

@@ -16,6 +16,9 @@ import pytest
 from tests.conftest import ROOT, LiveServer, free_port, server_env, start_server, stop_server
 from tests.docs.test_browser import CHROMIUM_ARGS, _chromium
 
+# A real-browser test: the fast tier (`-m "not slow"`) leaves it out.
+pytestmark = pytest.mark.slow
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 ARTIFACTS = ROOT / "test-artifacts" / "invitations"
 

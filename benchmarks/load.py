@@ -340,7 +340,7 @@ db.configure(settings)
 upgrade_to_head(settings.database_url)
 with session_scope() as session:
     account, _u, _p = accounts.create_account(session, name="Bench", email="bench@example.com", password="x" * 16,
-                                              plan="business", production_access=True)
+                                              plan="business", production_access=True, mock_data=False)
     keys = {name: api_keys.create_key(session, account=account, environment="production", name=name,
                                       scopes=list(SCOPES)).secret for name in sys.argv[1:]}
     sandbox = api_keys.create_key(session, account=account, environment="sandbox", name="exhausted",

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import config, errors, logs, problems, storage
+from server import config, errors, logs, problems, sandbox_worker, storage
 from server.config import Settings
 from server.db import engine as db
 from server.docs_site import routes as docs_routes
@@ -57,8 +57,9 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
 
 def background_work(settings: Settings) -> Any:
     """The app's lifespan: the work that runs beside the requests while the app does. The in-process QC worker
-    (unless OG_QC_IN_PROCESS=0), the embedded webhook delivery worker (unless OG_WEBHOOKS_EMBEDDED_WORKER=0) and the
-    request log's writer (started by the first logged request, flushed on shutdown)."""
+    (unless OG_QC_IN_PROCESS=0), the sandbox's simulated sub-distributor (unless OG_SANDBOX_SIMULATOR_IN_PROCESS=0),
+    the embedded webhook delivery worker (unless OG_WEBHOOKS_EMBEDDED_WORKER=0) and the request log's writer (started
+    by the first logged request, flushed on shutdown)."""
     deliveries = webhook_worker.embedded(settings) if settings.webhooks_embedded_worker else None
 
     @asynccontextmanager
@@ -71,6 +72,8 @@ def background_work(settings: Settings) -> Any:
             gc.freeze()
         if settings.qc_in_process:
             qc_worker.start_in_process()
+        if settings.sandbox_simulator_in_process:
+            sandbox_worker.start_in_process()
         try:
             if deliveries is None:
                 yield
@@ -78,6 +81,7 @@ def background_work(settings: Settings) -> Any:
                 async with deliveries(app):
                     yield
         finally:
+            sandbox_worker.stop_in_process()
             qc_worker.stop_in_process()
             await run_in_threadpool(request_log.stop)  # write the request log entries still buffered
 

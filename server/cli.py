@@ -20,12 +20,13 @@ def _print(data: dict[str, Any], *, as_json: bool, lines: Sequence[str]) -> None
 
 
 def _prepare(settings: Settings) -> None:
-    from server import config
+    from server import config, storage
     from server.db import engine as db
     from server.db.migrate import upgrade_to_head
 
     config.activate(settings)  # the services read the active settings (the secret key, Wise) as in the server
     db.configure(settings)
+    storage.configure(settings)  # new accounts' sandbox mock data stores its media
     upgrade_to_head(settings.database_url)
 
 
@@ -109,6 +110,7 @@ def cmd_accounts_create(args: argparse.Namespace, settings: Settings) -> int:
             plan=args.plan,
             kind=args.kind,
             production_access=args.production_access,
+            mock_data=False if args.no_mock_data else None,  # None: OG_SANDBOX_MOCK_DATA (on by default)
         )
         issued = api_keys.create_key(
             session, account=account, environment="sandbox", name="Default sandbox key", scopes=list(SCOPES)
@@ -486,6 +488,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--plan", choices=["free", "business"], default="free")
     create.add_argument("--kind", choices=["artist", "label"], default="artist")
     create.add_argument("--production-access", action="store_true")
+    create.add_argument(
+        "--no-mock-data", action="store_true", help="start with an empty sandbox (default: mock catalogue and money)"
+    )
     grant = command(
         "grant-production",
         cmd_accounts_grant_production,

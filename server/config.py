@@ -53,6 +53,12 @@ class Settings:
     # Standard Webhooks secrets (`whsec_…`) of the DSP sub-distributor's inbound webhook: one per partner (and a
     # second one while a partner rolls its secret); a delivery verifies if it is signed with any of them.
     dsp_sync_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # The simulated sub-distributor (sandbox only): how long a submitted sandbox release takes from `submitted` to
+    # every store `live`, and whether this process runs the scheduler that moves it (server.sandbox_worker).
+    sandbox_timeline_seconds: float = 60.0
+    # Whether a new account's sandbox gets mock data when the caller does not say (server.services.mock_data).
+    sandbox_mock_data: bool = True
+    sandbox_simulator_in_process: bool = True
     # Outbound mail (server/mail): Mailgun's HTTP API in production. Without an API key and domain, messages stay in
     # the local outbox (`og-server mail list`). The sandbox never sends.
     mailgun_api_key: str | None = field(default=None, repr=False)
@@ -96,6 +102,9 @@ class Settings:
             rate_limit_multiplier=float(os.environ.get("OG_RATE_LIMIT_MULTIPLIER") or 1),
             rate_limit_prefix=os.environ.get("OG_RATE_LIMIT_PREFIX") or "og:rl",
             qc_in_process=_flag("OG_QC_IN_PROCESS", True),
+            sandbox_timeline_seconds=float(os.environ.get("OG_SANDBOX_TIMELINE_SECONDS") or 60),
+            sandbox_simulator_in_process=_flag("OG_SANDBOX_SIMULATOR_IN_PROCESS", True),
+            sandbox_mock_data=_flag("OG_SANDBOX_MOCK_DATA", True),
             webhooks_embedded_worker=_flag("OG_WEBHOOKS_EMBEDDED_WORKER", True),
             wise_api_url=(os.environ.get("OG_WISE_API_URL") or "https://api.wise.com").rstrip("/"),
             wise_api_token=os.environ.get("OG_WISE_API_TOKEN") or None,

@@ -13,6 +13,7 @@ from connexion.lifecycle import ConnexionRequest
 from connexion.security import NO_VALUE
 from starlette.concurrency import run_in_threadpool
 
+from server import clock
 from server.db.engine import engine, reads_inline, session_scope
 from server.principal import Principal
 from server.problems import ApiProblem
@@ -88,6 +89,8 @@ async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Pri
         memo[token] = outcome
     if isinstance(outcome, ApiProblem):
         raise outcome
+    # From here on the request reads the sandbox account's test clock (0: real time, always so in production).
+    clock.use_account_offset(outcome.clock_offset_seconds)
     return outcome
 
 

@@ -95,6 +95,7 @@ _LOOKUP = (
         _KEYS.c.last_used_at,
         _ACCOUNTS.c.production_access,
         _ACCOUNTS.c.plan,
+        _ACCOUNTS.c.sandbox_clock_offset_seconds,
     )
     .join_from(_KEYS, _ACCOUNTS, _KEYS.c.account_id == _ACCOUNTS.c.id)
     .where(or_(_KEYS.c.secret_hash == bindparam("digest"), _KEYS.c.previous_secret_hash == bindparam("digest")))
@@ -148,6 +149,9 @@ def verify(connection: Connection, secret: str, *, now: datetime | None = None) 
     row = connection.execute(_LOOKUP, {"digest": digest}).first()
     if row is None:
         raise ApiProblem(401, "invalid_api_key", "The API key is not valid.")
+    offset = int(row.sandbox_clock_offset_seconds or 0) if row.environment == "sandbox" else 0
+    used_at = now  # `last_used_at` is bookkeeping in real time
+    now += timedelta(seconds=offset)  # a sandbox key's rotation grace runs on the account's test clock
     if row.revoked_at is not None:
         raise RefusedKey(row, 401, "api_key_revoked", "The API key was revoked.")
     if hmac.compare_digest(row.secret_hash, digest):
@@ -170,8 +174,9 @@ def verify(connection: Connection, secret: str, *, now: datetime | None = None) 
         credential_id=row.id,
         kind="api_key",
         plan=row.plan,
+        clock_offset_seconds=offset,
     )
-    return principal, row.last_used_at is None or now - row.last_used_at >= _LAST_USED_RESOLUTION
+    return principal, row.last_used_at is None or used_at - row.last_used_at >= _LAST_USED_RESOLUTION
 
 
 EXPIRING_WITHIN = timedelta(days=7)

@@ -80,6 +80,16 @@ def mark_email_undeliverable(session: Session, email: str, reason: str | None = 
     return failed
 
 
+def fail_invitation(session: Session, person: Person) -> None:
+    """One person's invitation email bounced permanently (what `mark_email_undeliverable` does for every person with
+    the address; the sandbox's trigger bounces just the one it was asked for)."""
+    person.email_undeliverable = True
+    person.invitation_status = "failed"
+    person.updated_at = utcnow()
+    session.add(person)
+    session.flush()
+
+
 def find_by_phone(session: Session, phone: str) -> list[Person]:
     """Persons with this phone number; WhatsApp sends digits only, persons store E.164 (`+` and digits)."""
     digits = "".join(ch for ch in phone if ch.isdigit())

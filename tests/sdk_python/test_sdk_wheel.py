@@ -100,9 +100,13 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     )
     server = start_server(env, ["serve", "--no-seed"], port=port)
     try:
-        created = _og_server(env, "accounts", "create", "--name", "SDK Test Label", "--email", "owner@sdk.example.com")
+        created = _og_server(
+            env, "accounts", "create", "--name", "SDK Test Label", "--email", "owner@sdk.example.com", "--no-mock-data"
+        )
         account_id = created["account"]["id"]  # type: ignore[index]
-        developer = _og_server(env, "accounts", "create", "--name", "SDK App Developer")["account"]["id"]  # type: ignore[index]
+        developer = _og_server(env, "accounts", "create", "--name", "SDK App Developer", "--no-mock-data")["account"][
+            "id"
+        ]  # type: ignore[index]
         oauth_client = _og_server(
             env,
             "oauth-clients",

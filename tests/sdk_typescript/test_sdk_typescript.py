@@ -139,10 +139,12 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     def og_server(*args: str) -> dict[str, Any]:
         return dict(json.loads(run([*cli, *args, "--json"], ROOT, env=env).stdout))
 
-    created = og_server("accounts", "create", "--name", "TypeScript SDK", "--email", "owner@ts-sdk.example.com")
+    created = og_server(
+        "accounts", "create", "--name", "TypeScript SDK", "--email", "owner@ts-sdk.example.com", "--no-mock-data"
+    )
     account_id = created["account"]["id"]
     second = og_server("keys", "create", "--account", account_id, "--scopes", "all")
-    developer = og_server("accounts", "create", "--name", "TypeScript App Developer")["account"]["id"]
+    developer = og_server("accounts", "create", "--name", "TypeScript App Developer", "--no-mock-data")["account"]["id"]
     app = og_server(
         "oauth-clients",
         "create",

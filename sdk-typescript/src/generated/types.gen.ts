@@ -2414,6 +2414,105 @@ export type WhapiWebhookPayload = {
 };
 
 /**
+ * A sandbox account's test clock. Everything that reads "now" for the account's sandbox data reads this clock:
+ * event timestamps, settlement of earnings, split versions in force, pre-save links switching to streaming,
+ * API-key rotation grace, the simulated sub-distributor's timeline. It starts at real time and only moves forward
+ * (`advanceSandboxClock`); between advances it runs at the speed of real time. Production always reads real time.
+ *
+ */
+export type SandboxClock = {
+    object: 'sandbox_clock';
+    environment: 'sandbox';
+    now: Timestamp;
+    /**
+     * How far the sandbox clock runs ahead of real time, in seconds.
+     */
+    offset_seconds: number;
+    /**
+     * `ready`: the clock can be advanced. An advance runs everything due in between before it answers, so the
+     * clock is `ready` again in every response.
+     *
+     */
+    status: 'ready';
+};
+
+/**
+ * Where to move the sandbox clock.
+ */
+export type SandboxClockAdvance = {
+    /**
+     * The new time (RFC 3339). Later than the clock's `now` and at most 100 days after it; to go further, advance
+     * again.
+     *
+     */
+    to: string;
+};
+
+/**
+ * The status to move a submitted sandbox release to.
+ */
+export type SandboxReleaseAdvance = {
+    /**
+     * The target status. `live` runs the whole journey: every store ends `live` (or `rejected` for the store named
+     * by the `sandbox_store_rejected` magic value). `action_needed` and `rejected` end the review there.
+     *
+     */
+    to: 'in_review' | 'approved' | 'action_needed' | 'rejected' | 'delivering' | 'live';
+};
+
+/**
+ * The webhook event to make happen. The platform makes the change behind it on a real sandbox resource (the one
+ * named, or one it picks or creates), so the real event is emitted and delivered.
+ *
+ */
+export type SandboxTrigger = {
+    /**
+     * The event type.
+     */
+    event: 'payout.requested' | 'payout.status_changed' | 'person.invitation_failed' | 'endpoint.disabled' | 'release.submitted' | 'release.status_changed' | 'earnings.imported';
+    /**
+     * `payout.status_changed`: a `processing` payout to return (bank bounce) instead of a new failing one.
+     */
+    payout_id?: string;
+    /**
+     * `person.invitation_failed`: the invited person whose invitation bounces (default: one with a pending invitation).
+     */
+    person_id?: string;
+    /**
+     * `endpoint.disabled`: the endpoint to disable (default: the newest enabled one).
+     */
+    endpoint_id?: string;
+    /**
+     * `release.submitted` / `release.status_changed`: the release (default: the ready draft / a submitted release).
+     */
+    release_id?: string;
+};
+
+/**
+ * What a trigger did: the event it caused and the resource it happened to, as the resource's own operation
+ * returns it.
+ *
+ */
+export type SandboxTriggerResult = {
+    object: 'sandbox_trigger';
+    environment: 'sandbox';
+    /**
+     * The event type that was triggered.
+     */
+    event: string;
+    /**
+     * Every event the change emitted, oldest first (for example `payout.requested` before `payout.status_changed`).
+     */
+    event_ids: Array<string>;
+    /**
+     * The resource the event is about (a payout, person, webhook endpoint, release or earnings import).
+     */
+    resource: {
+        [key: string]: unknown;
+    };
+};
+
+/**
  * The process is alive.
  */
 export type HealthStatus = {
@@ -2635,7 +2734,7 @@ export type ListReleasesErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2690,7 +2789,7 @@ export type CreateReleaseErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2744,7 +2843,7 @@ export type GetReleaseErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2798,7 +2897,7 @@ export type UpdateReleaseDetailsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2860,7 +2959,7 @@ export type UpdateReleaseTracksErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2927,7 +3026,7 @@ export type UpdateReleaseArtworkErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2993,7 +3092,7 @@ export type UpdateReleaseDistributionErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3061,7 +3160,7 @@ export type SubmitReleaseErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3128,7 +3227,7 @@ export type ListReleaseSplitsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3198,7 +3297,7 @@ export type ListTracksErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3253,7 +3352,7 @@ export type CreateTrackErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3311,7 +3410,7 @@ export type GetTrackErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3365,7 +3464,7 @@ export type UpdateTrackErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3432,7 +3531,7 @@ export type UploadTrackAudioErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3494,7 +3593,7 @@ export type GetTrackQcStatusErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3564,7 +3663,7 @@ export type ListSplitsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3619,7 +3718,7 @@ export type CreateSplitErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3673,7 +3772,7 @@ export type GetSplitErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3739,7 +3838,7 @@ export type ListPersonsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3794,7 +3893,7 @@ export type CreatePersonErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3848,7 +3947,7 @@ export type GetPersonErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3908,7 +4007,7 @@ export type InvitePersonErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3994,7 +4093,7 @@ export type ListEarningsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4066,7 +4165,7 @@ export type SummarizeEarningsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4107,7 +4206,7 @@ export type GetBalanceErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4169,7 +4268,7 @@ export type ListPayoutsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4225,7 +4324,7 @@ export type RequestPayoutErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4281,7 +4380,7 @@ export type GetPayoutErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4347,7 +4446,7 @@ export type ListSandboxOutboxErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4407,7 +4506,7 @@ export type AnswerSplitShareErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4477,7 +4576,7 @@ export type ListSmartLinksErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4532,7 +4631,7 @@ export type CreateSmartLinkErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4665,7 +4764,7 @@ export type GetSmartLinkErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4724,7 +4823,7 @@ export type GetSmartLinkStatsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4794,7 +4893,7 @@ export type ListEventsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4840,7 +4939,7 @@ export type GetEventErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4904,7 +5003,7 @@ export type ResendEventErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4974,7 +5073,7 @@ export type ListWebhookEndpointsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5029,7 +5128,7 @@ export type CreateWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5083,7 +5182,7 @@ export type DeleteWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5133,7 +5232,7 @@ export type GetWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5187,7 +5286,7 @@ export type UpdateWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5255,7 +5354,7 @@ export type RotateWebhookEndpointSecretErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5334,7 +5433,7 @@ export type ListWebhookAttemptsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5394,7 +5493,7 @@ export type SendTestWebhookErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5462,7 +5561,7 @@ export type RecoverWebhookEventsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5532,7 +5631,7 @@ export type ListApiKeysErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5587,7 +5686,7 @@ export type CreateApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5641,7 +5740,7 @@ export type GetApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5705,7 +5804,7 @@ export type RotateApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5773,7 +5872,7 @@ export type RevokeApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -6344,6 +6443,245 @@ export type ReceiveWhapiWebhookResponses = {
 };
 
 export type ReceiveWhapiWebhookResponse = ReceiveWhapiWebhookResponses[keyof ReceiveWhapiWebhookResponses];
+
+export type GetSandboxClockData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/sandbox/clock';
+};
+
+export type GetSandboxClockErrors = {
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type GetSandboxClockError = GetSandboxClockErrors[keyof GetSandboxClockErrors];
+
+export type GetSandboxClockResponses = {
+    /**
+     * The sandbox clock.
+     */
+    200: SandboxClock;
+};
+
+export type GetSandboxClockResponse = GetSandboxClockResponses[keyof GetSandboxClockResponses];
+
+export type AdvanceSandboxClockData = {
+    body: SandboxClockAdvance;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/sandbox/clock/advance';
+};
+
+export type AdvanceSandboxClockErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     */
+    409: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type AdvanceSandboxClockError = AdvanceSandboxClockErrors[keyof AdvanceSandboxClockErrors];
+
+export type AdvanceSandboxClockResponses = {
+    /**
+     * The clock after the advance; everything due in between has happened.
+     */
+    200: SandboxClock;
+};
+
+export type AdvanceSandboxClockResponse = AdvanceSandboxClockResponses[keyof AdvanceSandboxClockResponses];
+
+export type AdvanceSandboxReleaseData = {
+    body: SandboxReleaseAdvance;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The release's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/sandbox/releases/{id}/advance';
+};
+
+export type AdvanceSandboxReleaseErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     */
+    409: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type AdvanceSandboxReleaseError = AdvanceSandboxReleaseErrors[keyof AdvanceSandboxReleaseErrors];
+
+export type AdvanceSandboxReleaseResponses = {
+    /**
+     * The release after the advance.
+     */
+    200: Release;
+};
+
+export type AdvanceSandboxReleaseResponse = AdvanceSandboxReleaseResponses[keyof AdvanceSandboxReleaseResponses];
+
+export type TriggerSandboxEventData = {
+    body: SandboxTrigger;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`.
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/sandbox/triggers';
+};
+
+export type TriggerSandboxEventErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     */
+    409: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type TriggerSandboxEventError = TriggerSandboxEventErrors[keyof TriggerSandboxEventErrors];
+
+export type TriggerSandboxEventResponses = {
+    /**
+     * The event happened.
+     */
+    200: SandboxTriggerResult;
+};
+
+export type TriggerSandboxEventResponse = TriggerSandboxEventResponses[keyof TriggerSandboxEventResponses];
 
 export type GetHealthData = {
     body?: never;

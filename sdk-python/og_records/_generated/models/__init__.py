@@ -111,6 +111,15 @@ from .release_tracks_update import ReleaseTracksUpdate
 from .release_tracks_update_tracks_item import ReleaseTracksUpdateTracksItem
 from .release_type import ReleaseType
 from .sale_period import SalePeriod
+from .sandbox_clock import SandboxClock
+from .sandbox_clock_advance import SandboxClockAdvance
+from .sandbox_clock_status import SandboxClockStatus
+from .sandbox_release_advance import SandboxReleaseAdvance
+from .sandbox_release_advance_to import SandboxReleaseAdvanceTo
+from .sandbox_trigger import SandboxTrigger
+from .sandbox_trigger_event import SandboxTriggerEvent
+from .sandbox_trigger_result import SandboxTriggerResult
+from .sandbox_trigger_result_resource import SandboxTriggerResultResource
 from .smart_link import SmartLink
 from .smart_link_create import SmartLinkCreate
 from .smart_link_create_destinations_item import SmartLinkCreateDestinationsItem
@@ -289,6 +298,15 @@ __all__ = (
     "ReleaseTracksUpdateTracksItem",
     "ReleaseType",
     "SalePeriod",
+    "SandboxClock",
+    "SandboxClockAdvance",
+    "SandboxClockStatus",
+    "SandboxReleaseAdvance",
+    "SandboxReleaseAdvanceTo",
+    "SandboxTrigger",
+    "SandboxTriggerEvent",
+    "SandboxTriggerResult",
+    "SandboxTriggerResultResource",
     "SmartLink",
     "SmartLinkCreate",
     "SmartLinkCreateDestinationsItem",

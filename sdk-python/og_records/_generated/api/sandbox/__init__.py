@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 """Resource classes of the sandbox operations (names from codegen/surface.yaml)."""
 
+import datetime
 from collections.abc import Mapping
 from functools import cached_property
 
@@ -20,12 +21,24 @@ from ...models.list_sandbox_outbox_kind import ListSandboxOutboxKind
 from ...models.outbox_message import OutboxMessage
 from ...models.outbox_message_list import OutboxMessageList
 from ...models.person_role import PersonRole
+from ...models.release import Release
+from ...models.sandbox_clock import SandboxClock
+from ...models.sandbox_clock_advance import SandboxClockAdvance
+from ...models.sandbox_release_advance import SandboxReleaseAdvance
+from ...models.sandbox_release_advance_to import SandboxReleaseAdvanceTo
+from ...models.sandbox_trigger import SandboxTrigger
+from ...models.sandbox_trigger_event import SandboxTriggerEvent
+from ...models.sandbox_trigger_result import SandboxTriggerResult
 from ...models.split import Split
 from ...models.split_share_answer import SplitShareAnswer
 from ...models.split_share_answer_answer import SplitShareAnswerAnswer
 from ...types import UNSET, Unset
+from . import advance_sandbox_clock as _advance_sandbox_clock
+from . import advance_sandbox_release as _advance_sandbox_release
 from . import answer_split_share as _answer_split_share
+from . import get_sandbox_clock as _get_sandbox_clock
 from . import list_sandbox_outbox as _list_sandbox_outbox
+from . import trigger_sandbox_event as _trigger_sandbox_event
 
 __all__ = [
     "Sandbox",
@@ -128,11 +141,202 @@ class Sandbox(SyncAPIResource):
             max_retries=max_retries,
         )
 
+    def get_clock(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> SandboxClock:
+        """Retrieve the sandbox clock.
+
+        Returns the sandbox test clock of the credential's account: the sandbox's `now` and how far it runs
+        ahead of real
+        time. Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
+        """
+
+        return self._request(
+            _get_sandbox_clock._get_kwargs(),
+            _get_sandbox_clock._parse_response,
+            SandboxClock,
+            operation_id="get_sandbox_clock",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def advance_clock(
+        self,
+        *,
+        body: SandboxClockAdvance | None = None,
+        to: datetime.datetime | Unset = UNSET,
+        idempotency_key: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> SandboxClock:
+        """Advance the sandbox clock.
+
+        Moves the account's sandbox clock forward to `to` (at most 100 days per call) and, before answering,
+        runs in
+        order everything that would have happened in between: the simulated sub-distributor's review and
+        delivery steps
+        at their realistic length, simulated sales of every live release (per store and day, imported as
+        store reports
+        with `earnings.imported` and allocated to the splits in force), and webhook retries that came due.
+        Earnings settle
+        30 days after their report, split versions take effect on their `effective_from`, pre-save links
+        switch to
+        streaming on release day and rotated API keys' grace periods end — all on the sandbox clock. Events
+        emitted on the
+        way carry the sandbox time in `created`. A time that is not later than `now`, or more than 100 days
+        ahead, is
+        `422 validation_failed`. Sandbox credentials only: a production credential is refused with `403
+        sandbox_only`.
+        """
+        fields = {
+            "to": to,
+        }
+        body_: SandboxClockAdvance = (
+            only_body(body, fields) if body is not None else body_from(SandboxClockAdvance, fields)
+        )
+
+        return self._request(
+            _advance_sandbox_clock._get_kwargs(
+                body=body_,
+                idempotency_key=idempotency_key,
+            ),
+            _advance_sandbox_clock._parse_response,
+            SandboxClock,
+            operation_id="advance_sandbox_clock",
+            authenticated=True,
+            idempotent=True,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def advance_release(
+        self,
+        id: str,
+        *,
+        body: SandboxReleaseAdvance | None = None,
+        to: SandboxReleaseAdvanceTo | Unset = UNSET,
+        idempotency_key: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> Release:
+        """Advance a sandbox release.
+
+        Moves a submitted sandbox release to `to` at once, through every intermediate status: the simulated
+        sub-distributor's remaining steps run now instead of at their time, each with its events
+        (`release.status_changed` for every status passed, per-store delivery states through the DSP feed's
+        own
+        processing), in the order production emits them. `to` must lie ahead on the release's journey; a
+        draft (submit it
+        first), a release past `to`, or one whose review ended in `action_needed`/`rejected` is `409
+        invalid_state`.
+        Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
+        """
+        fields = {
+            "to": to,
+        }
+        body_: SandboxReleaseAdvance = (
+            only_body(body, fields) if body is not None else body_from(SandboxReleaseAdvance, fields)
+        )
+
+        return self._request(
+            _advance_sandbox_release._get_kwargs(
+                id=id,
+                body=body_,
+                idempotency_key=idempotency_key,
+            ),
+            _advance_sandbox_release._parse_response,
+            Release,
+            operation_id="advance_sandbox_release",
+            authenticated=True,
+            idempotent=True,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def trigger(
+        self,
+        *,
+        body: SandboxTrigger | None = None,
+        event: SandboxTriggerEvent | Unset = UNSET,
+        payout_id: str | Unset = UNSET,
+        person_id: str | Unset = UNSET,
+        endpoint_id: str | Unset = UNSET,
+        release_id: str | Unset = UNSET,
+        idempotency_key: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> SandboxTriggerResult:
+        """Trigger a webhook event.
+
+        Makes the thing behind a webhook event happen on a real sandbox resource, so the real event is
+        emitted and
+        delivered to your endpoints, signed like every other:
+
+        | `event` | what happens |
+        | --- | --- |
+        | `payout.requested`, `payout.status_changed` | a payout of 10.13 in the balance's currency is
+        requested and its simulated transfer is cancelled (the `.13` magic amount), crediting it back; with
+        `payout_id` of a `processing` payout, that payout is returned by the bank instead |
+        | `person.invitation_failed` | the invitation of `person_id` (default: a person with a pending
+        invitation) bounces |
+        | `endpoint.disabled` | `endpoint_id` (default: the newest enabled endpoint) is disabled as after
+        five days of failures |
+        | `release.submitted` | `release_id` (default: the mock ready draft) is submitted; the simulated
+        review then starts |
+        | `release.status_changed` | `release_id` (default: a `submitted` release) takes its next step of
+        the journey |
+        | `earnings.imported` | one day of simulated sales of every live release is reported |
+
+        Without a resource to act on (no balance, no pending invitation, no endpoint, no release) the answer
+        is `409
+        invalid_state`. Sandbox credentials only: a production credential is refused with `403
+        sandbox_only`.
+        """
+        fields = {
+            "event": event,
+            "payout_id": payout_id,
+            "person_id": person_id,
+            "endpoint_id": endpoint_id,
+            "release_id": release_id,
+        }
+        body_: SandboxTrigger = only_body(body, fields) if body is not None else body_from(SandboxTrigger, fields)
+
+        return self._request(
+            _trigger_sandbox_event._get_kwargs(
+                body=body_,
+                idempotency_key=idempotency_key,
+            ),
+            _trigger_sandbox_event._parse_response,
+            SandboxTriggerResult,
+            operation_id="trigger_sandbox_event",
+            authenticated=True,
+            idempotent=True,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
 
 class SandboxWithRawResponse:
     def __init__(self, resource: Sandbox) -> None:
         self.list_outbox = to_raw_response_wrapper(resource.list_outbox)
         self.answer_split_share = to_raw_response_wrapper(resource.answer_split_share)
+        self.get_clock = to_raw_response_wrapper(resource.get_clock)
+        self.advance_clock = to_raw_response_wrapper(resource.advance_clock)
+        self.advance_release = to_raw_response_wrapper(resource.advance_release)
+        self.trigger = to_raw_response_wrapper(resource.trigger)
 
 
 class AsyncSandbox(AsyncAPIResource):
@@ -228,8 +432,199 @@ class AsyncSandbox(AsyncAPIResource):
             max_retries=max_retries,
         )
 
+    async def get_clock(
+        self,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> SandboxClock:
+        """Retrieve the sandbox clock.
+
+        Returns the sandbox test clock of the credential's account: the sandbox's `now` and how far it runs
+        ahead of real
+        time. Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
+        """
+
+        return await self._request(
+            _get_sandbox_clock._get_kwargs(),
+            _get_sandbox_clock._parse_response,
+            SandboxClock,
+            operation_id="get_sandbox_clock",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    async def advance_clock(
+        self,
+        *,
+        body: SandboxClockAdvance | None = None,
+        to: datetime.datetime | Unset = UNSET,
+        idempotency_key: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> SandboxClock:
+        """Advance the sandbox clock.
+
+        Moves the account's sandbox clock forward to `to` (at most 100 days per call) and, before answering,
+        runs in
+        order everything that would have happened in between: the simulated sub-distributor's review and
+        delivery steps
+        at their realistic length, simulated sales of every live release (per store and day, imported as
+        store reports
+        with `earnings.imported` and allocated to the splits in force), and webhook retries that came due.
+        Earnings settle
+        30 days after their report, split versions take effect on their `effective_from`, pre-save links
+        switch to
+        streaming on release day and rotated API keys' grace periods end — all on the sandbox clock. Events
+        emitted on the
+        way carry the sandbox time in `created`. A time that is not later than `now`, or more than 100 days
+        ahead, is
+        `422 validation_failed`. Sandbox credentials only: a production credential is refused with `403
+        sandbox_only`.
+        """
+        fields = {
+            "to": to,
+        }
+        body_: SandboxClockAdvance = (
+            only_body(body, fields) if body is not None else body_from(SandboxClockAdvance, fields)
+        )
+
+        return await self._request(
+            _advance_sandbox_clock._get_kwargs(
+                body=body_,
+                idempotency_key=idempotency_key,
+            ),
+            _advance_sandbox_clock._parse_response,
+            SandboxClock,
+            operation_id="advance_sandbox_clock",
+            authenticated=True,
+            idempotent=True,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    async def advance_release(
+        self,
+        id: str,
+        *,
+        body: SandboxReleaseAdvance | None = None,
+        to: SandboxReleaseAdvanceTo | Unset = UNSET,
+        idempotency_key: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> Release:
+        """Advance a sandbox release.
+
+        Moves a submitted sandbox release to `to` at once, through every intermediate status: the simulated
+        sub-distributor's remaining steps run now instead of at their time, each with its events
+        (`release.status_changed` for every status passed, per-store delivery states through the DSP feed's
+        own
+        processing), in the order production emits them. `to` must lie ahead on the release's journey; a
+        draft (submit it
+        first), a release past `to`, or one whose review ended in `action_needed`/`rejected` is `409
+        invalid_state`.
+        Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
+        """
+        fields = {
+            "to": to,
+        }
+        body_: SandboxReleaseAdvance = (
+            only_body(body, fields) if body is not None else body_from(SandboxReleaseAdvance, fields)
+        )
+
+        return await self._request(
+            _advance_sandbox_release._get_kwargs(
+                id=id,
+                body=body_,
+                idempotency_key=idempotency_key,
+            ),
+            _advance_sandbox_release._parse_response,
+            Release,
+            operation_id="advance_sandbox_release",
+            authenticated=True,
+            idempotent=True,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    async def trigger(
+        self,
+        *,
+        body: SandboxTrigger | None = None,
+        event: SandboxTriggerEvent | Unset = UNSET,
+        payout_id: str | Unset = UNSET,
+        person_id: str | Unset = UNSET,
+        endpoint_id: str | Unset = UNSET,
+        release_id: str | Unset = UNSET,
+        idempotency_key: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> SandboxTriggerResult:
+        """Trigger a webhook event.
+
+        Makes the thing behind a webhook event happen on a real sandbox resource, so the real event is
+        emitted and
+        delivered to your endpoints, signed like every other:
+
+        | `event` | what happens |
+        | --- | --- |
+        | `payout.requested`, `payout.status_changed` | a payout of 10.13 in the balance's currency is
+        requested and its simulated transfer is cancelled (the `.13` magic amount), crediting it back; with
+        `payout_id` of a `processing` payout, that payout is returned by the bank instead |
+        | `person.invitation_failed` | the invitation of `person_id` (default: a person with a pending
+        invitation) bounces |
+        | `endpoint.disabled` | `endpoint_id` (default: the newest enabled endpoint) is disabled as after
+        five days of failures |
+        | `release.submitted` | `release_id` (default: the mock ready draft) is submitted; the simulated
+        review then starts |
+        | `release.status_changed` | `release_id` (default: a `submitted` release) takes its next step of
+        the journey |
+        | `earnings.imported` | one day of simulated sales of every live release is reported |
+
+        Without a resource to act on (no balance, no pending invitation, no endpoint, no release) the answer
+        is `409
+        invalid_state`. Sandbox credentials only: a production credential is refused with `403
+        sandbox_only`.
+        """
+        fields = {
+            "event": event,
+            "payout_id": payout_id,
+            "person_id": person_id,
+            "endpoint_id": endpoint_id,
+            "release_id": release_id,
+        }
+        body_: SandboxTrigger = only_body(body, fields) if body is not None else body_from(SandboxTrigger, fields)
+
+        return await self._request(
+            _trigger_sandbox_event._get_kwargs(
+                body=body_,
+                idempotency_key=idempotency_key,
+            ),
+            _trigger_sandbox_event._parse_response,
+            SandboxTriggerResult,
+            operation_id="trigger_sandbox_event",
+            authenticated=True,
+            idempotent=True,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
 
 class AsyncSandboxWithRawResponse:
     def __init__(self, resource: AsyncSandbox) -> None:
         self.list_outbox = async_to_raw_response_wrapper(resource.list_outbox)
         self.answer_split_share = async_to_raw_response_wrapper(resource.answer_split_share)
+        self.get_clock = async_to_raw_response_wrapper(resource.get_clock)
+        self.advance_clock = async_to_raw_response_wrapper(resource.advance_clock)
+        self.advance_release = async_to_raw_response_wrapper(resource.advance_release)
+        self.trigger = async_to_raw_response_wrapper(resource.trigger)

@@ -25,7 +25,8 @@ PYTHON = "3.11"
 
 # The tests whose outcome depends on the date: split start dates, pre-save moments, release lead times, earnings
 # settlement after 30 days, payouts, API-key rotation grace, OAuth token lifetimes, webhook retry schedules and
-# retention, signature time windows. `nox -s clock` runs them again under a clock moved ahead (Debian's faketime,
+# retention, signature time windows, sandbox test clocks, invitation links' expiry, dashboard sessions and the
+# request log's 7 days, smart-link pages' countdowns. `nox -s clock` runs them again under a clock moved ahead (Debian's faketime,
 # libfaketime preloaded into the test process and every server it starts): a suite that passes today must pass
 # next year. Rules that are meant to change with the date are tested with `server.clock.shifted`, not here.
 DATE_SENSITIVE_TESTS = [
@@ -42,7 +43,10 @@ DATE_SENSITIVE_TESTS = [
     "tests/server/test_dsp_sync.py",
     "tests/server/test_idempotency.py",
     "tests/server/test_inbound_webhooks.py",
+    "tests/server/test_sandbox.py",
     "tests/webhooks",
+    "tests/invitations",
+    "tests/web",
     "tests/cli",
 ]
 # 400 days: next year, past a year boundary and a leap day (2028-02-29); 5 years: far enough that no fixed date

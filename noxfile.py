@@ -26,9 +26,9 @@ PYTHON = "3.11"
 # The tests whose outcome depends on the date: split start dates, pre-save moments, release lead times, earnings
 # settlement after 30 days, payouts, API-key rotation grace, OAuth token lifetimes, webhook retry schedules and
 # retention, signature time windows, sandbox test clocks, invitation links' expiry, dashboard sessions and the
-# request log's 7 days, smart-link pages' countdowns. `nox -s clock` runs them again under a clock moved ahead (Debian's faketime,
-# libfaketime preloaded into the test process and every server it starts): a suite that passes today must pass
-# next year. Rules that are meant to change with the date are tested with `server.clock.shifted`, not here.
+# request log's 7 days, smart-link pages' countdowns. `nox -s clock` runs them again under a clock moved ahead
+# (Debian's faketime, libfaketime preloaded into the test process and every server it starts): a suite that passes
+# today must pass next year. Rules meant to change with the date are tested with `server.clock.shifted`, not here.
 DATE_SENSITIVE_TESTS = [
     "tests/test_dates.py",
     "tests/server/test_authorization_matrix.py",
@@ -179,7 +179,7 @@ def tests(session: nox.Session) -> None:
 
 def _run_under_shifted_clocks(session: nox.Session, *args: str) -> None:
     if not shutil.which("faketime"):
-        session.error("faketime is missing: install it with .ci/install-faketime (Debian's faketime)")
+        session.run(str(ROOT / ".ci" / "install-faketime"), external=True)  # Debian's faketime, as root
     for shift in CLOCK_SHIFTS:
         session.log(f"the date-sensitive tests with the clock moved {shift}")
         session.run(

@@ -152,3 +152,43 @@ def test_the_access_log_never_shows_a_reset_link() -> None:
 
     assert _redacted("/reset-password/abc123") == "/reset-password/[redacted]"
     assert _redacted("/verify-email/abc123") == "/verify-email/[redacted]"
+
+
+def test_sign_up_emails_a_verification_link_and_the_dashboard_asks_until_it_is_opened(browser: TestClient) -> None:
+    email = sign_up(browser)
+    [mail] = mails_to(email, "verify_email")
+    path = link_in(mail, "/verify-email/")
+    home = browser.get("/dashboard")
+    assert "Please confirm your email address" in home.text
+    assert "Send the link again" in home.text
+    assert browser.get("/dashboard/api-keys").status_code == 200  # nothing waits for the verification
+
+    confirmed = browser.get(path)
+    assert confirmed.status_code == 200
+    assert f"{email} is confirmed" in confirmed.text
+    assert "Please confirm your email address" not in browser.get("/dashboard").text
+    assert browser.get(path).status_code == 410  # single use
+
+
+def test_the_resend_button_sends_a_new_link_that_voids_the_older_one(browser: TestClient) -> None:
+    email = sign_up(browser)
+    resent = browser.post("/dashboard/verify-email", data={"csrf_token": token(browser, "/dashboard")})
+    assert resent.status_code == 200
+    assert f"We sent a new confirmation link to {email}" in resent.text
+    first, second = (link_in(mail, "/verify-email/") for mail in mails_to(email, "verify_email"))
+    assert browser.get(first).status_code == 410
+    with clock.shifted(timedelta(days=8)):
+        assert browser.get(second).status_code == 410  # a week, then it expires
+    assert browser.get(second).status_code == 200
+    assert browser.post("/dashboard/verify-email", data={"csrf_token": "forged"}).status_code == 403
+
+
+def test_a_german_browser_gets_the_german_email(browser: TestClient) -> None:
+    browser.headers["Accept-Language"] = "de-DE,de;q=0.9,en;q=0.5"
+    try:
+        email = sign_up(browser)
+    finally:
+        del browser.headers["Accept-Language"]
+    [mail] = mails_to(email, "verify_email")
+    assert mail.subject == "Bestätigen Sie Ihre E-Mail-Adresse für OG Records"
+

@@ -8,19 +8,21 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.mail import compose
 from server.problems import ApiProblem
 from server.services import account_links, web_sessions
 from server.web.dashboard import throttle
-from server.web.dashboard.common import checked_form, field, forbidden, page, redirect, run, set_session_cookie
+from server.web.dashboard.common import (
+    checked_form,
+    field,
+    forbidden,
+    page,
+    preferred_language,
+    redirect,
+    run,
+    set_session_cookie,
+)
 
 _PRIVATE = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
-
-
-def preferred_language(request: Request) -> str:
-    """German when the browser prefers it, else English (the languages the mail templates speak)."""
-    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
-    return compose.language(first[:2])
 
 
 async def forgot_password(request: Request) -> Response:

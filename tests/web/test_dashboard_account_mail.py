@@ -1,6 +1,8 @@
 """The dashboard's account emails over HTTP: password reset, email verification, the production-access email."""
 
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -9,12 +11,16 @@ from sqlmodel import col, select
 from starlette.testclient import TestClient
 
 from server import clock
+from server.config import Settings
 from server.db.engine import session_scope
+from server.db.models.accounts import User
 from server.db.models.dashboard import UserToken
 from server.db.models.mail import OutboundMessage
 from server.ratelimit.limiter import RateLimiter
 from server.ratelimit.stores import MemoryStore
+from server.services import production_access
 from server.web.dashboard import throttle
+from tests.conftest import server_env
 from tests.web.dashboard_helpers import PASSWORD, sign_up, token
 
 NEW_PASSWORD = "a much longer new passphrase"
@@ -192,3 +198,39 @@ def test_a_german_browser_gets_the_german_email(browser: TestClient) -> None:
     [mail] = mails_to(email, "verify_email")
     assert mail.subject == "Bestätigen Sie Ihre E-Mail-Adresse für OG Records"
 
+
+def test_granting_production_emails_the_person_who_asked_once(browser: TestClient, settings: Settings) -> None:
+    email = sign_up(browser)
+    browser.post(
+        "/dashboard/production-access",
+        data={
+            "csrf_token": token(browser, "/dashboard/production-access"),
+            "use_case": "Royalty statements for our artists' own app.",
+            "expected_volume": "12 releases a month",
+        },
+    )
+    assert mails_to(email, "production_access_granted") == []
+    with session_scope() as session:
+        account_id = session.exec(select(User).where(col(User.email) == email)).one().account_id
+    subprocess.run(
+        [sys.executable, "-m", "server.cli", "accounts", "grant-production", account_id],
+        env=server_env(settings.data_dir, settings.database_url),
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    [mail] = mails_to(email, "production_access_granted")
+    assert mail.subject == "Production access granted for Night Owl Records"
+    assert "/dashboard" in mail.text_body
+    assert mail.status in {"local", "queued"}  # the platform's mail: sent (or kept for the operator), not captured
+    with session_scope() as session:
+        production_access.grant(session, account_id)  # granting again is not news
+    assert len(mails_to(email, "production_access_granted")) == 1
+
+
+def test_granting_production_without_a_request_emails_no_one(browser: TestClient) -> None:
+    email = sign_up(browser)
+    with session_scope() as session:
+        user = session.exec(select(User).where(col(User.email) == email)).one()
+        production_access.grant(session, user.account_id)
+    assert mails_to(email, "production_access_granted") == []

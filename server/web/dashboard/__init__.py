@@ -4,7 +4,17 @@ production access.
 Each module keeps its own `ROUTES` (path → (methods, handler)); `server.web.routes` mounts them all.
 """
 
-from server.web.dashboard import auth, email_verification, home, keys, logs, oauth_apps, password_reset, webhooks
+from server.web.dashboard import (
+    auth,
+    email_verification,
+    home,
+    keys,
+    logs,
+    oauth_apps,
+    password_reset,
+    sandbox,
+    webhooks,
+)
 
 ROUTES = {
     **auth.ROUTES,
@@ -15,4 +25,5 @@ ROUTES = {
     **logs.ROUTES,
     **webhooks.ROUTES,
     **oauth_apps.ROUTES,
+    **sandbox.ROUTES,
 }

@@ -256,7 +256,7 @@ class IdempotencyMiddleware:
             await self._replay(receive, send, digest, outcome)
             return
         assert outcome.record_id is not None
-        await self._run(scope, receive, send, digest, outcome.record_id, key)
+        await self._run(scope, receive, send, digest, _Pending(outcome.record_id, key))
 
     async def _replay(self, receive: Receive, send: Send, digest: Any, outcome: Claim) -> None:
         more = True
@@ -283,69 +283,72 @@ class IdempotencyMiddleware:
         await send({"type": "http.response.start", "status": stored.status, "headers": headers})
         await send({"type": "http.response.body", "body": stored.body})
 
-    async def _run(self, scope: Scope, receive: Receive, send: Send, digest: Any, record_id: int, key: str) -> None:
+    async def _run(self, scope: Scope, receive: Receive, send: Send, digest: Any, pending: _Pending) -> None:
         async def hashing_receive() -> Message:
             message = await receive()
             if message["type"] == "http.request":
                 digest.update(message.get("body", b""))
             return message
 
-        pending = _Pending(record_id, key)
-        held: list[Message] = []  # the response start and body, held until the response is stored
-        size = 0
-        passing_through = False
-        recorded = False
-
-        async def record(response: Stored | None) -> None:
-            nonlocal recorded
-            recorded = True
-            pending.active = False
-            committed = pending.committed
-            await run_in_threadpool(
-                _in_session,
-                lambda s: complete(
-                    s, record_id, request_hash=digest.hexdigest(), response=response, work_committed=committed
-                ),
-            )
-
-        async def storing_send(message: Message) -> None:
-            nonlocal size, passing_through
-            if passing_through:
-                await send(message)
-                return
-            held.append(message)
-            if message["type"] != "http.response.body":
-                return
-            size += len(message.get("body", b""))
-            if size > MAX_STORED_BODY:
-                passing_through = True  # too big to keep: not stored, streamed as it comes
-            elif not message.get("more_body", False):
-                start = held[0]
-                status = int(start.get("status", 500))
-                response = None
-                if status < 500 and status != 429:
-                    headers = Headers(raw=start.get("headers", []))
-                    kept = {name: headers[name] for name in _REPLAYED_HEADERS if name in headers}
-                    response = Stored(status, kept, b"".join(m.get("body", b"") for m in held[1:]))
-                # Stored before it is sent: a client that saw this answer gets it again on a retry.
-                try:
-                    await record(response)
-                except Exception:  # answer anyway; claim() handles the key that was left behind
-                    log.exception("could not record the outcome of an idempotent request")
-            else:
-                return
-            for item in held:
-                await send(item)
-            held.clear()
-
+        recorder = _Recorder(pending, digest, send)
         token = _pending.set(pending)
         try:
-            await self.app(scope, hashing_receive, storing_send)
+            await self.app(scope, hashing_receive, recorder.send)
         finally:
             _pending.reset(token)
             pending.active = False
-            if not recorded:
-                try:
-                    await record(None)
-                except Exception:  # the key stays in_progress (or committed) and is handled by claim() later
-                    log.exception("could not record the outcome of an idempotent request")
+            if not recorder.recorded:
+                await recorder.record(None)
+
+
+class _Recorder:
+    """Holds the response until it is complete, stores it, then sends it (a large one streams, unstored)."""
+
+    def __init__(self, pending: _Pending, digest: Any, send: Send) -> None:
+        self.pending, self.digest, self.downstream = pending, digest, send
+        self.held: list[Message] = []
+        self.size = 0
+        self.passing_through = False
+        self.recorded = False
+
+    async def record(self, response: Stored | None) -> None:
+        self.recorded = True
+        self.pending.active = False
+        committed, request_hash = self.pending.committed, self.digest.hexdigest()
+        try:
+            await run_in_threadpool(
+                _in_session,
+                lambda s: complete(
+                    s, self.pending.record_id, request_hash=request_hash, response=response, work_committed=committed
+                ),
+            )
+        except Exception:  # answer anyway; claim() handles the key that was left behind
+            log.exception("could not record the outcome of an idempotent request")
+
+    async def send(self, message: Message) -> None:
+        if self.passing_through:
+            await self.downstream(message)
+            return
+        self.held.append(message)
+        if message["type"] != "http.response.body":
+            return
+        self.size += len(message.get("body", b""))
+        if self.size > MAX_STORED_BODY:
+            self.passing_through = True  # too big to keep: not stored, streamed as it comes
+        elif message.get("more_body", False):
+            return
+        else:
+            # Stored before it is sent: a client that saw this answer gets it again on a retry.
+            await self.record(self._response())
+        for item in self.held:
+            await self.downstream(item)
+        self.held.clear()
+
+    def _response(self) -> Stored | None:
+        start = self.held[0]
+        status = int(start.get("status", 500))
+        if status >= 500 or status == 429:
+            return None
+        headers = Headers(raw=start.get("headers", []))
+        kept = {name: headers[name] for name in _REPLAYED_HEADERS if name in headers}
+        return Stored(status, kept, b"".join(m.get("body", b"") for m in self.held[1:]))

@@ -80,10 +80,11 @@ def test_every_json_operation_is_covered() -> None:
     assert len(OPERATIONS) >= 22
 
 
-@pytest.mark.parametrize(("operation", "method", "path", "extra"), OPERATIONS, ids=[op[0] for op in OPERATIONS])
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op[0] for op in OPERATIONS])
 def test_hostile_json_is_400_malformed_json(
-    client: TestClient, tenant: Tenant, operation: str, method: str, path: str, extra: dict[str, str]
+    client: TestClient, tenant: Tenant, operation: tuple[str, str, str, dict[str, str]]
 ) -> None:
+    _, method, path, extra = operation
     answers = {}
     for case, content in HOSTILE.items():
         headers = {
@@ -98,10 +99,11 @@ def test_hostile_json_is_400_malformed_json(
     assert answers == {case: (400, "malformed_json") for case in HOSTILE}
 
 
-@pytest.mark.parametrize(("operation", "method", "path", "extra"), OPERATIONS, ids=[op[0] for op in OPERATIONS])
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op[0] for op in OPERATIONS])
 def test_json_without_content_type_is_415(
-    client: TestClient, tenant: Tenant, operation: str, method: str, path: str, extra: dict[str, str]
+    client: TestClient, tenant: Tenant, operation: tuple[str, str, str, dict[str, str]]
 ) -> None:
+    _, method, path, extra = operation
     headers = {**tenant.headers, **extra, "idempotency-key": secrets.token_hex(8)}
     response = client.request(method, path, content=b'{"name": "x"}', headers=headers)
     body = _problem(response)

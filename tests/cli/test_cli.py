@@ -159,5 +159,5 @@ def test_without_og_base_url_oauth_discovery_follows_the_bound_port(tmp_path: Pa
 
 def test_bound_base_url_names_a_reachable_address() -> None:
     assert bound_base_url("127.0.0.1", 18101) == "http://127.0.0.1:18101"
-    assert bound_base_url("0.0.0.0", 9000) == "http://127.0.0.1:9000"  # noqa: S104
+    assert bound_base_url("0.0.0.0", 9000) == "http://127.0.0.1:9000"
     assert bound_base_url("::", 9000) == "http://[::1]:9000"

@@ -55,6 +55,12 @@ class Settings:
     dsp_sync_secrets: tuple[str, ...] = field(default=(), repr=False)
     # Serve plain path-only GETs beside connexion (server/openapi/fast_reads.py); off only to compare the two paths.
     fast_reads: bool = True
+    # Database timeouts (seconds): establishing a connection (TCP and handshake), one statement (PostgreSQL's
+    # statement_timeout), waiting for a pooled connection. Past them a request answers 503 database_unavailable
+    # instead of hanging (issue 23 #2).
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 30.0
+    db_pool_timeout: float = 10.0
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -85,6 +91,9 @@ class Settings:
             whapi_webhook_tokens=_list(os.environ.get("OG_WHAPI_WEBHOOK_TOKENS")),
             dsp_sync_secrets=tuple((os.environ.get("OG_DSP_SYNC_SECRETS") or "").replace(",", " ").split()),
             fast_reads=_flag("OG_FAST_READS", True),
+            db_connect_timeout=float(os.environ.get("OG_DB_CONNECT_TIMEOUT") or 5),
+            db_statement_timeout=float(os.environ.get("OG_DB_STATEMENT_TIMEOUT") or 30),
+            db_pool_timeout=float(os.environ.get("OG_DB_POOL_TIMEOUT") or 10),
         )
 
 

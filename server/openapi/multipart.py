@@ -7,6 +7,7 @@ file store (hashed on the way), the small non-file parts are kept and validated 
 left in the ASGI scope for the handler (`parsed_upload()`); the handler sees an empty form.
 """
 
+import errno
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
@@ -191,6 +192,17 @@ async def parse_streaming(stream: AsyncGenerator[bytes, None], scope: Scope, sch
     except MultipartParseError as exc:
         collector.result.discard()
         raise ApiProblem(400, "malformed_multipart", f"The multipart body could not be parsed: {exc}.") from exc
+    except OSError as exc:
+        collector.result.discard()
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            # Disk full (issue 23 #7): the staged part is removed and the client told to come back, not a 500.
+            raise ApiProblem(
+                503,
+                "storage_full",
+                "The file store has no space left for this upload; nothing was stored. Retry later.",
+                headers={"Retry-After": "60"},
+            ) from exc
+        raise
     except BaseException:
         collector.result.discard()
         raise

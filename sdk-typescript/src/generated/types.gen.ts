@@ -2331,7 +2331,7 @@ export type EarningsImport = {
 export type Limit = number;
 
 /**
- * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+ * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
  */
 export type Cursor = string;
 
@@ -2349,7 +2349,9 @@ export type CreatedLt = string;
  * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
  * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
  * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
- * `409 idempotency_key_in_use`.
+ * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+ * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+ * idempotency_response_lost` (look the result up instead).
  *
  */
 export type IdempotencyKey = string;
@@ -2414,7 +2416,9 @@ export type EarningsTerritory = string;
  * without it is refused with `422 validation_failed` (pointer `header:Idempotency-Key`). The first response for a key
  * is stored for 24 hours and replayed for later requests with the same key and body; the same key with a different
  * body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with `409
- * idempotency_key_in_use`.
+ * idempotency_key_in_use`. If the server stopped after the request's work committed but before its response was
+ * stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+ * idempotency_response_lost` (look the result up instead).
  *
  */
 export type IdempotencyKeyRequired = string;
@@ -2476,7 +2480,7 @@ export type ListReleasesData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -2520,6 +2524,10 @@ export type ListReleasesErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListReleasesError = ListReleasesErrors[keyof ListReleasesErrors];
@@ -2540,7 +2548,9 @@ export type CreateReleaseData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -2564,9 +2574,13 @@ export type CreateReleaseErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -2583,6 +2597,10 @@ export type CreateReleaseErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateReleaseError = CreateReleaseErrors[keyof CreateReleaseErrors];
@@ -2633,6 +2651,10 @@ export type GetReleaseErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetReleaseError = GetReleaseErrors[keyof GetReleaseErrors];
@@ -2676,9 +2698,13 @@ export type UpdateReleaseDetailsErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -2695,6 +2721,10 @@ export type UpdateReleaseDetailsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateReleaseDetailsError = UpdateReleaseDetailsErrors[keyof UpdateReleaseDetailsErrors];
@@ -2738,9 +2768,13 @@ export type UpdateReleaseTracksErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -2757,6 +2791,10 @@ export type UpdateReleaseTracksErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateReleaseTracksError = UpdateReleaseTracksErrors[keyof UpdateReleaseTracksErrors];
@@ -2805,7 +2843,7 @@ export type UpdateReleaseArtworkErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -2828,6 +2866,10 @@ export type UpdateReleaseArtworkErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateReleaseArtworkError = UpdateReleaseArtworkErrors[keyof UpdateReleaseArtworkErrors];
@@ -2871,9 +2913,13 @@ export type UpdateReleaseDistributionErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -2890,6 +2936,10 @@ export type UpdateReleaseDistributionErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateReleaseDistributionError = UpdateReleaseDistributionErrors[keyof UpdateReleaseDistributionErrors];
@@ -2910,7 +2960,9 @@ export type SubmitReleaseData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -2939,7 +2991,7 @@ export type SubmitReleaseErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -2954,6 +3006,10 @@ export type SubmitReleaseErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type SubmitReleaseError = SubmitReleaseErrors[keyof SubmitReleaseErrors];
@@ -2981,7 +3037,7 @@ export type ListReleaseSplitsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
     };
@@ -3017,6 +3073,10 @@ export type ListReleaseSplitsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListReleaseSplitsError = ListReleaseSplitsErrors[keyof ListReleaseSplitsErrors];
@@ -3039,7 +3099,7 @@ export type ListTracksData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -3083,6 +3143,10 @@ export type ListTracksErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListTracksError = ListTracksErrors[keyof ListTracksErrors];
@@ -3103,7 +3167,9 @@ export type CreateTrackData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -3127,7 +3193,7 @@ export type CreateTrackErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -3150,6 +3216,10 @@ export type CreateTrackErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateTrackError = CreateTrackErrors[keyof CreateTrackErrors];
@@ -3200,6 +3270,10 @@ export type GetTrackErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetTrackError = GetTrackErrors[keyof GetTrackErrors];
@@ -3243,9 +3317,13 @@ export type UpdateTrackErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -3262,6 +3340,10 @@ export type UpdateTrackErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateTrackError = UpdateTrackErrors[keyof UpdateTrackErrors];
@@ -3310,7 +3392,7 @@ export type UploadTrackAudioErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -3333,6 +3415,10 @@ export type UploadTrackAudioErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UploadTrackAudioError = UploadTrackAudioErrors[keyof UploadTrackAudioErrors];
@@ -3383,6 +3469,10 @@ export type GetTrackQcStatusErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetTrackQcStatusError = GetTrackQcStatusErrors[keyof GetTrackQcStatusErrors];
@@ -3405,7 +3495,7 @@ export type ListSplitsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -3449,6 +3539,10 @@ export type ListSplitsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListSplitsError = ListSplitsErrors[keyof ListSplitsErrors];
@@ -3469,7 +3563,9 @@ export type CreateSplitData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -3493,9 +3589,13 @@ export type CreateSplitErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -3512,6 +3612,10 @@ export type CreateSplitErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateSplitError = CreateSplitErrors[keyof CreateSplitErrors];
@@ -3562,6 +3666,10 @@ export type GetSplitErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetSplitError = GetSplitErrors[keyof GetSplitErrors];
@@ -3584,7 +3692,7 @@ export type ListPersonsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -3624,6 +3732,10 @@ export type ListPersonsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListPersonsError = ListPersonsErrors[keyof ListPersonsErrors];
@@ -3644,7 +3756,9 @@ export type CreatePersonData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -3668,9 +3782,13 @@ export type CreatePersonErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -3687,6 +3805,10 @@ export type CreatePersonErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreatePersonError = CreatePersonErrors[keyof CreatePersonErrors];
@@ -3737,6 +3859,10 @@ export type GetPersonErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetPersonError = GetPersonErrors[keyof GetPersonErrors];
@@ -3759,7 +3885,7 @@ export type ListEarningsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -3815,6 +3941,10 @@ export type ListEarningsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListEarningsError = ListEarningsErrors[keyof ListEarningsErrors];
@@ -3887,6 +4017,10 @@ export type SummarizeEarningsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type SummarizeEarningsError = SummarizeEarningsErrors[keyof SummarizeEarningsErrors];
@@ -3924,6 +4058,10 @@ export type GetBalanceErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetBalanceError = GetBalanceErrors[keyof GetBalanceErrors];
@@ -3946,7 +4084,7 @@ export type ListPayoutsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -3990,6 +4128,10 @@ export type ListPayoutsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListPayoutsError = ListPayoutsErrors[keyof ListPayoutsErrors];
@@ -4011,7 +4153,9 @@ export type RequestPayoutData = {
          * without it is refused with `422 validation_failed` (pointer `header:Idempotency-Key`). The first response for a key
          * is stored for 24 hours and replayed for later requests with the same key and body; the same key with a different
          * body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with `409
-         * idempotency_key_in_use`.
+         * idempotency_key_in_use`. If the server stopped after the request's work committed but before its response was
+         * stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key': string;
@@ -4035,9 +4179,13 @@ export type RequestPayoutErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -4056,6 +4204,10 @@ export type RequestPayoutErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RequestPayoutError = RequestPayoutErrors[keyof RequestPayoutErrors];
@@ -4106,6 +4258,10 @@ export type GetPayoutErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetPayoutError = GetPayoutErrors[keyof GetPayoutErrors];
@@ -4128,7 +4284,7 @@ export type ListSmartLinksData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -4164,6 +4320,10 @@ export type ListSmartLinksErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListSmartLinksError = ListSmartLinksErrors[keyof ListSmartLinksErrors];
@@ -4184,7 +4344,9 @@ export type CreateSmartLinkData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -4208,9 +4370,13 @@ export type CreateSmartLinkErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -4227,6 +4393,10 @@ export type CreateSmartLinkErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateSmartLinkError = CreateSmartLinkErrors[keyof CreateSmartLinkErrors];
@@ -4269,6 +4439,10 @@ export type GetPublicSmartLinkErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetPublicSmartLinkError = GetPublicSmartLinkErrors[keyof GetPublicSmartLinkErrors];
@@ -4315,6 +4489,10 @@ export type FollowSmartLinkErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type FollowSmartLinkError = FollowSmartLinkErrors[keyof FollowSmartLinkErrors];
@@ -4356,6 +4534,10 @@ export type GetSmartLinkErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetSmartLinkError = GetSmartLinkErrors[keyof GetSmartLinkErrors];
@@ -4415,6 +4597,10 @@ export type GetSmartLinkStatsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetSmartLinkStatsError = GetSmartLinkStatsErrors[keyof GetSmartLinkStatsErrors];
@@ -4437,7 +4623,7 @@ export type ListEventsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -4481,6 +4667,10 @@ export type ListEventsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListEventsError = ListEventsErrors[keyof ListEventsErrors];
@@ -4531,6 +4721,10 @@ export type GetEventErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetEventError = GetEventErrors[keyof GetEventErrors];
@@ -4551,7 +4745,9 @@ export type ResendEventData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -4584,9 +4780,13 @@ export type ResendEventErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -4603,6 +4803,10 @@ export type ResendEventErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ResendEventError = ResendEventErrors[keyof ResendEventErrors];
@@ -4625,7 +4829,7 @@ export type ListWebhookEndpointsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -4661,6 +4865,10 @@ export type ListWebhookEndpointsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListWebhookEndpointsError = ListWebhookEndpointsErrors[keyof ListWebhookEndpointsErrors];
@@ -4681,7 +4889,9 @@ export type CreateWebhookEndpointData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -4705,9 +4915,13 @@ export type CreateWebhookEndpointErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -4724,6 +4938,10 @@ export type CreateWebhookEndpointErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateWebhookEndpointError = CreateWebhookEndpointErrors[keyof CreateWebhookEndpointErrors];
@@ -4774,6 +4992,10 @@ export type DeleteWebhookEndpointErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type DeleteWebhookEndpointError = DeleteWebhookEndpointErrors[keyof DeleteWebhookEndpointErrors];
@@ -4824,6 +5046,10 @@ export type GetWebhookEndpointErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetWebhookEndpointError = GetWebhookEndpointErrors[keyof GetWebhookEndpointErrors];
@@ -4867,6 +5093,10 @@ export type UpdateWebhookEndpointErrors = {
      */
     404: Problem;
     /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
     415: Problem;
@@ -4882,6 +5112,10 @@ export type UpdateWebhookEndpointErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateWebhookEndpointError = UpdateWebhookEndpointErrors[keyof UpdateWebhookEndpointErrors];
@@ -4902,7 +5136,9 @@ export type RotateWebhookEndpointSecretData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -4935,9 +5171,13 @@ export type RotateWebhookEndpointSecretErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -4954,6 +5194,10 @@ export type RotateWebhookEndpointSecretErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RotateWebhookEndpointSecretError = RotateWebhookEndpointSecretErrors[keyof RotateWebhookEndpointSecretErrors];
@@ -4981,7 +5225,7 @@ export type ListWebhookAttemptsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -5025,6 +5269,10 @@ export type ListWebhookAttemptsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListWebhookAttemptsError = ListWebhookAttemptsErrors[keyof ListWebhookAttemptsErrors];
@@ -5045,7 +5293,9 @@ export type SendTestWebhookData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5074,7 +5324,7 @@ export type SendTestWebhookErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -5089,6 +5339,10 @@ export type SendTestWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type SendTestWebhookError = SendTestWebhookErrors[keyof SendTestWebhookErrors];
@@ -5109,7 +5363,9 @@ export type RecoverWebhookEventsData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5142,9 +5398,13 @@ export type RecoverWebhookEventsErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -5161,6 +5421,10 @@ export type RecoverWebhookEventsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RecoverWebhookEventsError = RecoverWebhookEventsErrors[keyof RecoverWebhookEventsErrors];
@@ -5183,7 +5447,7 @@ export type ListApiKeysData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -5219,6 +5483,10 @@ export type ListApiKeysErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListApiKeysError = ListApiKeysErrors[keyof ListApiKeysErrors];
@@ -5239,7 +5507,9 @@ export type CreateApiKeyData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5263,9 +5533,13 @@ export type CreateApiKeyErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -5282,6 +5556,10 @@ export type CreateApiKeyErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateApiKeyError = CreateApiKeyErrors[keyof CreateApiKeyErrors];
@@ -5332,6 +5610,10 @@ export type GetApiKeyErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetApiKeyError = GetApiKeyErrors[keyof GetApiKeyErrors];
@@ -5352,7 +5634,9 @@ export type RotateApiKeyData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5385,9 +5669,13 @@ export type RotateApiKeyErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -5404,6 +5692,10 @@ export type RotateApiKeyErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RotateApiKeyError = RotateApiKeyErrors[keyof RotateApiKeyErrors];
@@ -5424,7 +5716,9 @@ export type RevokeApiKeyData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5453,7 +5747,7 @@ export type RevokeApiKeyErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -5468,6 +5762,10 @@ export type RevokeApiKeyErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RevokeApiKeyError = RevokeApiKeyErrors[keyof RevokeApiKeyErrors];
@@ -5536,6 +5834,10 @@ export type AuthorizeOauthErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type AuthorizeOauthError = AuthorizeOauthErrors[keyof AuthorizeOauthErrors];
@@ -5562,6 +5864,10 @@ export type SubmitOauthConsentErrors = {
      */
     400: string;
     /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
     415: Problem;
@@ -5577,6 +5883,10 @@ export type SubmitOauthConsentErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type SubmitOauthConsentError = SubmitOauthConsentErrors[keyof SubmitOauthConsentErrors];
@@ -5607,6 +5917,10 @@ export type CreateOauthTokenErrors = {
      */
     401: OAuthError;
     /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
     415: Problem;
@@ -5622,6 +5936,10 @@ export type CreateOauthTokenErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateOauthTokenError = CreateOauthTokenErrors[keyof CreateOauthTokenErrors];
@@ -5652,6 +5970,10 @@ export type RevokeOauthTokenErrors = {
      */
     401: OAuthError;
     /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
     415: Problem;
@@ -5667,6 +5989,10 @@ export type RevokeOauthTokenErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RevokeOauthTokenError = RevokeOauthTokenErrors[keyof RevokeOauthTokenErrors];
@@ -5695,6 +6021,10 @@ export type IntrospectOauthTokenErrors = {
      */
     401: OAuthError;
     /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
     415: Problem;
@@ -5710,6 +6040,10 @@ export type IntrospectOauthTokenErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type IntrospectOauthTokenError = IntrospectOauthTokenErrors[keyof IntrospectOauthTokenErrors];
@@ -5739,6 +6073,10 @@ export type GetOauthMetadataErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetOauthMetadataError = GetOauthMetadataErrors[keyof GetOauthMetadataErrors];
@@ -5790,6 +6128,10 @@ export type ReceiveStripeWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ReceiveStripeWebhookError = ReceiveStripeWebhookErrors[keyof ReceiveStripeWebhookErrors];
@@ -5849,6 +6191,10 @@ export type ReceiveWiseWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ReceiveWiseWebhookError = ReceiveWiseWebhookErrors[keyof ReceiveWiseWebhookErrors];
@@ -5908,6 +6254,10 @@ export type ReceiveDspSyncWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ReceiveDspSyncWebhookError = ReceiveDspSyncWebhookErrors[keyof ReceiveDspSyncWebhookErrors];
@@ -5953,6 +6303,10 @@ export type ReceiveMailgunWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ReceiveMailgunWebhookError = ReceiveMailgunWebhookErrors[keyof ReceiveMailgunWebhookErrors];
@@ -6004,6 +6358,10 @@ export type ReceiveWhapiWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ReceiveWhapiWebhookError = ReceiveWhapiWebhookErrors[keyof ReceiveWhapiWebhookErrors];
@@ -6063,7 +6421,7 @@ export type GetReadinessErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable (`service_unavailable`). Retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
      */
     503: Problem;
 };

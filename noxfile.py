@@ -4,6 +4,7 @@ Sessions share one virtualenv (`.nox/dev`) so a full CI run installs the project
 """
 
 import os
+import shutil
 from pathlib import Path
 
 import nox
@@ -21,6 +22,36 @@ nox.options.reuse_existing_virtualenvs = True
 nox.options.sessions = ["ci"]
 
 PYTHON = "3.11"
+
+# The tests whose outcome depends on the date: split start dates, pre-save moments, release lead times, earnings
+# settlement after 30 days, payouts, API-key rotation grace, OAuth token lifetimes, webhook retry schedules and
+# retention, signature time windows, sandbox test clocks, invitation links' expiry, dashboard sessions and the
+# request log's 7 days, smart-link pages' countdowns. `nox -s clock` runs them again under a clock moved ahead
+# (Debian's faketime, libfaketime preloaded into the test process and every server it starts): a suite that passes
+# today must pass next year. Rules meant to change with the date are tested with `server.clock.shifted`, not here.
+DATE_SENSITIVE_TESTS = [
+    "tests/test_dates.py",
+    "tests/server/test_authorization_matrix.py",
+    "tests/server/test_splits.py",
+    "tests/server/test_earnings.py",
+    "tests/server/test_payouts.py",
+    "tests/server/test_smartlinks.py",
+    "tests/server/test_releases.py",
+    "tests/server/test_api_keys.py",
+    "tests/server/test_authentication.py",
+    "tests/server/test_oauth_flow.py",
+    "tests/server/test_dsp_sync.py",
+    "tests/server/test_idempotency.py",
+    "tests/server/test_inbound_webhooks.py",
+    "tests/server/test_sandbox.py",
+    "tests/webhooks",
+    "tests/invitations",
+    "tests/web",
+    "tests/cli",
+]
+# 400 days: next year, past a year boundary and a leap day (2028-02-29); 5 years: far enough that no fixed date
+# written today is still ahead.
+CLOCK_SHIFTS = ["+400d", "+5y"]
 
 
 def _install(session: nox.Session) -> None:
@@ -89,8 +120,26 @@ def codegen(session: nox.Session) -> None:
     _generate_ts_sdk(session, TS_SDK_GENERATED)
     session.log(f"wrote {TS_SDK_GENERATED.relative_to(ROOT)}")
     _install(session)  # the pinned openapi-python-client and ruff
+    session.run("python", "codegen/surface.py")  # both SDKs' names (codegen/surface.yaml): the TypeScript half
     session.run("python", "codegen/python/generate.py")  # the Python SDK's generated layer
     session.run("python", "-m", "server.docs_site.build")  # API reference + guides into server/docs_site/site/
+
+
+@nox.session(python=PYTHON, name="sdk", venv_params=["--seed"])
+def sdk(session: nox.Session) -> None:
+    """Build both SDKs as integrators install them, into dist/: the Python wheel and sdist (`og_records-*.whl`,
+    with the `og-records` CLI) and the npm tarball (`og-api-sdk-*.tgz`), until they are published."""
+    _install(session)  # uv builds the wheel
+    dist = ROOT / "dist"
+    dist.mkdir(exist_ok=True)
+    session.run("uv", "build", str(ROOT / "sdk-python"), "--wheel", "--sdist", "--out-dir", str(dist))
+    with session.chdir(ROOT / "sdk-typescript"):
+        session.run("npm", "ci", "--no-audit", "--no-fund", external=True)
+        session.run("npm", "run", "build", external=True)
+        session.run("npm", "test", external=True)
+        session.run("npm", "pack", "--pack-destination", str(dist), external=True)
+    for artefact in sorted(dist.iterdir()):
+        session.log(f"built {artefact.relative_to(ROOT)}")
 
 
 @nox.session(python=PYTHON, name="lint", venv_params=["--seed"])
@@ -126,6 +175,44 @@ def tests(session: nox.Session) -> None:
     """pytest: unit, integration, end-to-end and contract tests (PostgreSQL/Redis ones when their URLs are set)."""
     _install(session)
     session.run("pytest", *session.posargs)
+
+
+def _run_under_shifted_clocks(session: nox.Session, *args: str) -> None:
+    if not shutil.which("faketime"):
+        session.run(str(ROOT / ".ci" / "install-faketime"), external=True)  # Debian's faketime, as root
+    for shift in CLOCK_SHIFTS:
+        session.log(f"the date-sensitive tests with the clock moved {shift}")
+        session.run(
+            "faketime",
+            "-f",
+            shift,
+            "pytest",
+            *DATE_SENSITIVE_TESTS,
+            "-m",
+            "not slow",
+            "-p",
+            "no:cacheprovider",
+            *args,
+            external=True,
+            env={
+                # Only the wall clock moves: timeouts and durations on the monotonic clock stay real.
+                "DONT_FAKE_MONOTONIC": "1",
+                # File times stay real too: moved ones would make every .pyc look stale (recompiled on each import).
+                "NO_FAKE_STAT": "1",
+                # time.sleep through select() in every Python process (tests/shifted_clock/sitecustomize.py says why).
+                "PYTHONPATH": str(ROOT / "tests" / "shifted_clock"),
+                # SQLite only: faketime cannot move the PostgreSQL server's clock (another process), and the rules
+                # compare the server's own dates; both backends already ran these tests today. Halves the run.
+                "OG_TEST_POSTGRES_URL": "",
+            },
+        )
+
+
+@nox.session(python=PYTHON, name="clock", venv_params=["--seed"])
+def clock(session: nox.Session) -> None:
+    """The date-sensitive tests under a clock moved 400 days and 5 years ahead (faketime; pass pytest args)."""
+    _install(session)
+    _run_under_shifted_clocks(session, *session.posargs)
 
 
 @nox.session(python=PYTHON, name="bench", venv_params=["--seed"])
@@ -179,3 +266,4 @@ def ci(session: nox.Session) -> None:
     if os.environ.get("CI") and not (os.environ.get("OG_TEST_POSTGRES_URL") and os.environ.get("OG_TEST_REDIS_URL")):
         session.error("CI must run the PostgreSQL and Redis tests: set OG_TEST_POSTGRES_URL and OG_TEST_REDIS_URL")
     session.run("pytest", *session.posargs)
+    _run_under_shifted_clocks(session, "-q")

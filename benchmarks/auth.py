@@ -51,6 +51,7 @@ def main() -> None:
                 name="Bench",
                 email="bench@example.com",
                 password="bench-bench-bench",  # noqa: S106
+                mock_data=False,
             )
             issued = api_keys.create_key(session, account=account, environment="sandbox", name="b", scopes=list(SCOPES))
             for index in range(2000):  # a realistic table: the lookup is by index, not by luck

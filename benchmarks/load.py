@@ -40,6 +40,7 @@ LOAD_MULTIPLIER = "1000"  # business plan: 600/min x 1000 = 10,000 req/s sustain
 SEEDED_RELEASES = 50
 REFERENCE = "bare_reference"
 SMARTLINK_REFERENCE = "bare_reference_smartlink"
+SMARTLINK_PAGE_REFERENCE = "bare_reference_smartlink_page"
 SMARTLINK_SLUG = "bench"
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
 FAN = {"User-Agent": BROWSER, "Referer": "https://www.instagram.com/"}  # a counted view, not a bot's
@@ -152,6 +153,24 @@ SCENARIOS = [
         frozenset({302}),  # wrk never follows redirects
         lambda f: [HttpRequest("GET", f"/api/v1/smartlinks/{SMARTLINK_SLUG}/go/spotify", FAN)],
         SMARTLINK_REFERENCE,
+    ),
+    # The fan's HTML page: link, release and tracks read, one hit INSERT, the Jinja2 template rendered; its bare
+    # twin does the same reads, write and render in one plain Starlette route.
+    Scenario(
+        SMARTLINK_PAGE_REFERENCE,
+        "bare Starlette: smart link + release + tracks, hit INSERT, the page's template rendered",
+        "reference",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", f"/smartlinks/{SMARTLINK_SLUG}/page", FAN)],
+        SMARTLINK_PAGE_REFERENCE,
+    ),
+    Scenario(
+        "smartlink_page",
+        "the fan's HTML page GET /l/{slug} (records a view)",
+        "app",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", f"/l/{SMARTLINK_SLUG}", FAN)],
+        SMARTLINK_PAGE_REFERENCE,
     ),
     Scenario(
         "earnings_summary",
@@ -321,7 +340,7 @@ db.configure(settings)
 upgrade_to_head(settings.database_url)
 with session_scope() as session:
     account, _u, _p = accounts.create_account(session, name="Bench", email="bench@example.com", password="x" * 16,
-                                              plan="business", production_access=True)
+                                              plan="business", production_access=True, mock_data=False)
     keys = {name: api_keys.create_key(session, account=account, environment="production", name=name,
                                       scopes=list(SCOPES)).secret for name in sys.argv[1:]}
     sandbox = api_keys.create_key(session, account=account, environment="sandbox", name="exhausted",
@@ -527,6 +546,10 @@ def targets(results: list[Measurement]) -> list[str]:
     if view is not None:
         met = "met" if view.ratio >= 0.5 else "NOT met"
         out.append(f"- Target smartlink_view ≥0.50 of bare_reference_smartlink: {view.ratio:.2f} ({met}).")
+    page = by_name.get("smartlink_page")
+    if page is not None:
+        met = "met" if page.ratio >= 0.7 else "NOT met"
+        out.append(f"- Target smartlink_page ≥0.70 of bare_reference_smartlink_page: {page.ratio:.2f} ({met}).")
     errors = sum(m.errors for m in results)
     out.append(f"- Target no errors under load: {errors} ({'met' if errors == 0 else 'NOT met'}).")
     rss = max(m.server_rss_mb for m in results)

@@ -14,6 +14,10 @@ twin below), measured in the same run on the same machine.
 ratios: the link row by its unique slug, one INSERT of the hit in the same transaction (the real page records every
 view and click), the row's public columns as JSON.
 
+`GET /smartlinks/{slug}/page` is the twin of the fans' HTML page (`/l/{slug}`): the same three reads (the link by
+slug, its release, the release's tracks), the hit INSERT and the page's Jinja2 template rendered from the same
+context, as HTML; `smartlink_page`'s ratio is to `bare_reference_smartlink_page`.
+
 `GET /earnings/summary/{account}` is the twin of the earnings summary: its one GROUP BY (month and FX rate) with
 exact sums over the account's lines, as JSON; `earnings_summary`'s ratio is to `earnings_summary_bare`.
 """
@@ -29,18 +33,21 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from server.config import _normalise_database_url
+from server import config
+from server.config import Settings, _normalise_database_url
 from server.db.engine import engine_for
 from server.db.models.earnings import EarningsLine
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.smartlinks import SmartLink, SmartLinkHit
 from server.db.models.tracks import Track
 from server.db.sums import exact_sum, read_sum
+from server.web import pages, smartlink_page
 
 ENGINE = engine_for(_normalise_database_url(os.environ["OG_DATABASE_URL"]))
+config.activate(Settings.from_env())  # the page's absolute URLs read the public link base
 
 
 def _columns(row: object) -> dict[str, object]:
@@ -90,6 +97,34 @@ def get_smartlink(request: Request) -> Response:
     return Response(json.dumps(row, default=str, separators=(",", ":")), media_type="application/json")
 
 
+_TRACKS = (
+    select(Track.isrc, Track.duration_ms)
+    .where(col(Track.release_id) == sqlalchemy_bindparam("release_id"))
+    .order_by(col(Track.disc_number), col(Track.track_number))
+)
+
+
+def get_smartlink_page(request: Request) -> Response:
+    with Session(ENGINE) as session:
+        link = session.exec(_BY_SLUG, params={"slug": request.path_params["slug"]}).first()
+        if link is None:
+            return Response(status_code=404)
+        release = session.get(Release, link.release_id)
+        tracks = [(isrc, ms) for isrc, ms in session.exec(_TRACKS, params={"release_id": link.release_id}).all()]
+        agent = request.headers.get("user-agent", "")
+        session.execute(
+            insert(SmartLinkHit).values(
+                smartlink_id=link.id,
+                kind="view",
+                visitor_hash=hashlib.sha256(agent.encode()).hexdigest(),
+                occurred_at=datetime.now(UTC),
+            )
+        )
+        body = pages.render_text(smartlink_page.TEMPLATE, **smartlink_page.context(link, release, tracks))
+        session.commit()
+    return HTMLResponse(body)
+
+
 def earnings_summary(request: Request) -> Response:
     """The earnings summary's SQL (one GROUP BY month and FX rate over the account's lines, exact sums) + JSON."""
     dialect = ENGINE.dialect.name
@@ -133,6 +168,7 @@ app = Starlette(
     routes=[
         Route("/releases/{id}", get_release),
         Route("/smartlinks/{slug}", get_smartlink),
+        Route("/smartlinks/{slug}/page", get_smartlink_page),
         Route("/earnings/summary/{account}", earnings_summary),
         Route("/healthz", healthz),
     ]

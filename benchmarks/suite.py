@@ -33,6 +33,7 @@ def components(redis_url: str | None) -> list[tuple[str, list[str]]]:
     return [
         ("auth", ["benchmarks.auth"]),
         ("limiter", ["benchmarks.limiter", *(["--redis", redis_url] if redis_url else [])]),
+        ("request_log", ["benchmarks.request_log"]),
         ("releases_qc", ["benchmarks.releases_qc"]),
         ("webhooks", ["benchmarks.webhooks"]),
         ("sdk_overhead", ["benchmarks.sdk_overhead"]),

@@ -71,7 +71,7 @@ def _databases(scratch: Path) -> Iterator[list[tuple[str, str]]]:
 def _tenant(url: str) -> Principal:
     with session_scope() as session:
         account, _user, _password = accounts.create_account(
-            session, name="Bench", email=f"bench-{secrets.token_hex(4)}@example.com", password="x" * 12
+            session, name="Bench", email=f"bench-{secrets.token_hex(4)}@example.com", password="x" * 12, mock_data=False
         )
         principal = Principal(account.id, "sandbox", frozenset(), "bench", "api_key")
         webhook_endpoints.create(session, principal, {"url": url, "enabled_events": ["*"]})

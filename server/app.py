@@ -8,10 +8,11 @@ from typing import Any
 
 import connexion
 from connexion.middleware import MiddlewarePosition
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import config, errors, logs, problems, storage
+from server import config, errors, logs, problems, sandbox_worker, storage
 from server.config import Settings
 from server.db import engine as db
 from server.docs_site import routes as docs_routes
@@ -25,6 +26,7 @@ from server.qc import worker as qc_worker
 from server.ratelimit.limiter import RateLimiter, limiter_from_settings
 from server.ratelimit.middleware import DecisionHeaders, GuardRefusalHeaders, RateLimitMiddleware
 from server.security import SECURITY_MAP
+from server.services import request_log
 from server.web import routes as web_routes
 from server.webhooks import worker as webhook_worker
 
@@ -55,7 +57,9 @@ def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
 
 def background_work(settings: Settings) -> Any:
     """The app's lifespan: the work that runs beside the requests while the app does. The in-process QC worker
-    (unless OG_QC_IN_PROCESS=0) and the embedded webhook delivery worker (unless OG_WEBHOOKS_EMBEDDED_WORKER=0)."""
+    (unless OG_QC_IN_PROCESS=0), the sandbox's simulated sub-distributor (unless OG_SANDBOX_SIMULATOR_IN_PROCESS=0),
+    the embedded webhook delivery worker (unless OG_WEBHOOKS_EMBEDDED_WORKER=0) and the request log's writer (started
+    by the first logged request, flushed on shutdown)."""
     deliveries = webhook_worker.embedded(settings) if settings.webhooks_embedded_worker else None
 
     @asynccontextmanager
@@ -63,10 +67,13 @@ def background_work(settings: Settings) -> Any:
         # Everything built so far (the parsed spec, connexion's operations, SQLAlchemy's mappers: ≈160,000 objects)
         # lives as long as the process. Freezing it keeps the collector's full passes, which walked all of it for
         # 50 to 200 ms with every request waiting, down to the objects requests create (issue 10: tail latency).
-        gc.collect()
-        gc.freeze()
+        if settings.freeze_gc_at_start:
+            gc.collect()
+            gc.freeze()
         if settings.qc_in_process:
             qc_worker.start_in_process()
+        if settings.sandbox_simulator_in_process:
+            sandbox_worker.start_in_process()
         try:
             if deliveries is None:
                 yield
@@ -74,7 +81,9 @@ def background_work(settings: Settings) -> Any:
                 async with deliveries(app):
                     yield
         finally:
+            sandbox_worker.stop_in_process()
             qc_worker.stop_in_process()
+            await run_in_threadpool(request_log.stop)  # write the request log entries still buffered
 
     return lifespan
 
@@ -130,6 +139,9 @@ def build_app(
             handler_package=handler_package,
             validate_responses=settings.validate_responses,
         )
+    # Public pages (the fans' smart-link page, artwork, static files) beside connexion's API pipeline, like the
+    # short path above; inside exception handling, after the guard and the rate limit.
+    app.add_middleware(web_routes.PublicPageShortcut, position=MiddlewarePosition.BEFORE_SWAGGER)
     app.add_middleware(DecisionHeaders, position=MiddlewarePosition.BEFORE_CONTEXT)
     # After security (a key belongs to the credential), before request validation (a replay runs nothing again).
     app.add_middleware(IdempotencyMiddleware, position=MiddlewarePosition.BEFORE_VALIDATION)

@@ -20,12 +20,13 @@ def _print(data: dict[str, Any], *, as_json: bool, lines: Sequence[str]) -> None
 
 
 def _prepare(settings: Settings) -> None:
-    from server import config
+    from server import config, storage
     from server.db import engine as db
     from server.db.migrate import upgrade_to_head
 
     config.activate(settings)  # the services read the active settings (the secret key, Wise) as in the server
     db.configure(settings)
+    storage.configure(settings)  # new accounts' sandbox mock data stores its media
     upgrade_to_head(settings.database_url)
 
 
@@ -125,6 +126,7 @@ def cmd_accounts_create(args: argparse.Namespace, settings: Settings) -> int:
             plan=args.plan,
             kind=args.kind,
             production_access=args.production_access,
+            mock_data=False if args.no_mock_data else None,  # None: OG_SANDBOX_MOCK_DATA (on by default)
         )
         issued = api_keys.create_key(
             session, account=account, environment="sandbox", name="Default sandbox key", scopes=list(SCOPES)
@@ -168,6 +170,38 @@ def cmd_accounts_grant_production(args: argparse.Namespace, settings: Settings) 
         as_json=args.json,
         lines=[f"Account {account.id} now has production access."],
     )
+    return 0
+
+
+def cmd_accounts_requests(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.services import production_access
+
+    _prepare(settings)
+    with session_scope() as session:
+        waiting = production_access.open_requests(session)
+        data: list[dict[str, Any]] = [
+            {
+                "id": request.id,
+                "account": {"id": account.id, "name": account.name, "kind": account.kind},
+                "user_email": user.email,
+                "use_case": request.use_case,
+                "expected_volume": request.expected_volume,
+                "created_at": request.created_at.isoformat(),
+            }
+            for request, account, user in waiting
+        ]
+    lines = [
+        f"{item['created_at'][:16]}  {item['account']['id']}  {item['account']['name']} <{item['user_email']}>\n"
+        f"    volume: {item['expected_volume']}\n    use case: {item['use_case']}"
+        for item in data
+    ]
+    lines.append(
+        f"{len(data)} open request(s). Grant one with: og-server accounts grant-production ACCOUNT_ID"
+        if data
+        else "No open production access requests."
+    )
+    _print({"requests": data}, as_json=args.json, lines=lines)
     return 0
 
 
@@ -288,6 +322,120 @@ def _safe_url(url: str) -> str:
     return url
 
 
+def _message_summary(message: Any) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "created_at": message.created_at,
+        "environment": message.environment,
+        "channel": message.channel,
+        "kind": message.kind,
+        "to": message.recipient,
+        "subject": message.subject,
+        "status": message.status,
+        "attempts": message.attempts,
+        "last_error": message.last_error,
+    }
+
+
+def cmd_mail_list(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.mail import outbox
+
+    _prepare(settings)
+    with session_scope() as session:
+        rows = [_message_summary(m) for m in outbox.recent(session, status=args.status, limit=args.limit)]
+    lines = [
+        f"{row['id']}  {row['created_at']:%Y-%m-%d %H:%M}  {row['status']:<7} {row['channel']:<8} {row['to']}  "
+        f"{row['subject'] or row['kind']}"
+        for row in rows
+    ]
+    _print({"messages": rows}, as_json=args.json, lines=lines or ["The outbox is empty."])
+    return 0
+
+
+def cmd_mail_show(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.mail import outbox
+
+    _prepare(settings)
+    with session_scope() as session:
+        message = outbox.find(session, args.id)
+        if message is None:
+            print(f"No message {args.id}.", file=sys.stderr)
+            return 1
+        data = {**_message_summary(message), "text": message.text_body, "html": message.html_body}
+    lines = [
+        f"{data['status']} {data['channel']} message {data['id']} ({data['kind']}, {data['environment']})",
+        f"To: {data['to']}",
+        f"Subject: {data['subject']}",
+        "",
+        data["text"],
+    ]
+    _print({"message": data}, as_json=args.json, lines=lines)
+    return 0
+
+
+def cmd_mail_send(args: argparse.Namespace, settings: Settings) -> int:
+    from server.mail import dispatch
+    from server.webhooks.worker import mail_failure_handlers
+
+    _prepare(settings)
+    total = 0
+    while sent := dispatch.dispatch_due(dispatch.Providers.from_settings(settings), on_failure=mail_failure_handlers()):
+        total += sent
+    _print({"attempted": total}, as_json=args.json, lines=[f"Attempted {total} queued message(s)."])
+    return 0
+
+
+def cmd_accounts_set_whatsapp(args: argparse.Namespace, settings: Settings) -> int:
+    from server.db.engine import session_scope
+    from server.db.models.accounts import Account
+
+    _prepare(settings)
+    with session_scope() as session:
+        account = session.get(Account, args.account)
+        if account is None:
+            print(f"No account {args.account}.", file=sys.stderr)
+            return 1
+        account.whatsapp_notifications = args.enabled
+        session.add(account)
+    state = "also by WhatsApp" if args.enabled else "by email only"
+    _print(
+        {"account": {"id": args.account, "whatsapp_notifications": args.enabled}},
+        as_json=args.json,
+        lines=[f"Account {args.account}: invitations go out {state}."],
+    )
+    return 0
+
+
+def _add_mail_commands(command: Any, commands: Any, accounts_commands: Any) -> None:
+    whatsapp = command(
+        "set-whatsapp",
+        cmd_accounts_set_whatsapp,
+        "Send invitations by WhatsApp too (whapi.cloud) to persons with a phone number; the account confirms that "
+        "its payees agreed to be contacted there.",
+        accounts_commands,
+    )
+    whatsapp.add_argument("account", help="the account id (acct_…)")
+    whatsapp.add_argument("--enabled", action=argparse.BooleanOptionalAction, default=True, help="on (default) or off")
+
+    mail_parser = commands.add_parser("mail", help="The outbound mail outbox.")
+    mail_commands = mail_parser.add_subparsers(dest="mail_command", required=True)
+    listing = command(
+        "list",
+        cmd_mail_list,
+        "List outbound messages, newest first (without OG_MAILGUN_API_KEY they wait here with status 'local').",
+        mail_commands,
+    )
+    listing.add_argument("--status", choices=["sandbox", "local", "queued", "sent", "failed"], help="only this status")
+    listing.add_argument("--limit", type=int, default=50, help="at most this many (default 50)")
+    show = command("show", cmd_mail_show, "Show one message with its whole text.", mail_commands)
+    show.add_argument("id", help="the message id (msg_…)")
+    command(
+        "send", cmd_mail_send, "Send the queued messages that are due now (the worker does this too).", mail_commands
+    )
+
+
 def _add_payout_commands(command: Any, commands: Any, accounts_commands: Any) -> None:
     payout_details = command(
         "set-payout-details",
@@ -356,6 +504,9 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("--plan", choices=["free", "business"], default="free")
     create.add_argument("--kind", choices=["artist", "label"], default="artist")
     create.add_argument("--production-access", action="store_true")
+    create.add_argument(
+        "--no-mock-data", action="store_true", help="start with an empty sandbox (default: mock catalogue and money)"
+    )
     grant = command(
         "grant-production",
         cmd_accounts_grant_production,
@@ -363,6 +514,12 @@ def build_parser() -> argparse.ArgumentParser:
         accounts_commands,
     )
     grant.add_argument("account", help="the account id (acct_…)")
+    command(
+        "requests",
+        cmd_accounts_requests,
+        "List the production access requests of accounts that do not have production access yet (oldest first).",
+        accounts_commands,
+    )
     set_plan = command(
         "set-plan",
         cmd_accounts_set_plan,
@@ -372,6 +529,7 @@ def build_parser() -> argparse.ArgumentParser:
     set_plan.add_argument("account", help="the account id (acct_…)")
     set_plan.add_argument("--plan", choices=["free", "business"], required=True)
     _add_payout_commands(command, commands, accounts_commands)
+    _add_mail_commands(command, commands, accounts_commands)
 
     keys_parser = commands.add_parser("keys", help="Manage API keys.")
     keys_commands = keys_parser.add_subparsers(dest="keys_command", required=True)

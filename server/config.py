@@ -53,6 +53,22 @@ class Settings:
     # Standard Webhooks secrets (`whsec_…`) of the DSP sub-distributor's inbound webhook: one per partner (and a
     # second one while a partner rolls its secret); a delivery verifies if it is signed with any of them.
     dsp_sync_secrets: tuple[str, ...] = field(default=(), repr=False)
+    # The simulated sub-distributor (sandbox only): how long a submitted sandbox release takes from `submitted` to
+    # every store `live`, and whether this process runs the scheduler that moves it (server.sandbox_worker).
+    sandbox_timeline_seconds: float = 60.0
+    # Whether a new account's sandbox gets mock data when the caller does not say (server.services.mock_data).
+    sandbox_mock_data: bool = True
+    sandbox_simulator_in_process: bool = True
+    # Outbound mail (server/mail): Mailgun's HTTP API in production. Without an API key and domain, messages stay in
+    # the local outbox (`og-server mail list`). The sandbox never sends.
+    mailgun_api_key: str | None = field(default=None, repr=False)
+    mailgun_domain: str | None = None
+    mailgun_region: str = "eu"  # eu | us: which Mailgun API host the domain lives on
+    mailgun_api_url: str | None = None  # overrides the region's host (a local stand-in in tests)
+    mail_from: str = "OG Records <no-reply@og-records.com>"
+    # WhatsApp (whapi.cloud) as a second channel for invitations, for accounts that enabled it.
+    whapi_api_token: str | None = field(default=None, repr=False)
+    whapi_api_url: str = "https://gate.whapi.cloud"
     # Serve plain path-only GETs beside connexion (server/openapi/fast_reads.py); off only to compare the two paths.
     fast_reads: bool = True
     # Database timeouts (seconds): establishing a connection (TCP and handshake), one statement (PostgreSQL's
@@ -61,6 +77,17 @@ class Settings:
     db_connect_timeout: float = 5.0
     db_statement_timeout: float = 30.0
     db_pool_timeout: float = 10.0
+    # Freeze the objects built at startup out of the garbage collector's full passes (server.app.background_work).
+    # A server starts once and lives long; an in-process test client starts once per test, where the full collection
+    # before the freeze costs more than it ever saves, so the test settings turn it off.
+    freeze_gc_at_start: bool = True
+    # Where fans open smart-link pages (`<this>/l/<slug>`) and their artwork: a short domain routed to this server,
+    # or, unset, `base_url`.
+    public_link_base_url: str = ""
+
+    @property
+    def public_links(self) -> str:
+        return self.public_link_base_url or self.base_url
 
     @classmethod
     def from_env(cls) -> "Settings":
@@ -81,6 +108,9 @@ class Settings:
             rate_limit_multiplier=float(os.environ.get("OG_RATE_LIMIT_MULTIPLIER") or 1),
             rate_limit_prefix=os.environ.get("OG_RATE_LIMIT_PREFIX") or "og:rl",
             qc_in_process=_flag("OG_QC_IN_PROCESS", True),
+            sandbox_timeline_seconds=float(os.environ.get("OG_SANDBOX_TIMELINE_SECONDS") or 60),
+            sandbox_simulator_in_process=_flag("OG_SANDBOX_SIMULATOR_IN_PROCESS", True),
+            sandbox_mock_data=_flag("OG_SANDBOX_MOCK_DATA", True),
             webhooks_embedded_worker=_flag("OG_WEBHOOKS_EMBEDDED_WORKER", True),
             wise_api_url=(os.environ.get("OG_WISE_API_URL") or "https://api.wise.com").rstrip("/"),
             wise_api_token=os.environ.get("OG_WISE_API_TOKEN") or None,
@@ -94,6 +124,14 @@ class Settings:
             db_connect_timeout=float(os.environ.get("OG_DB_CONNECT_TIMEOUT") or 5),
             db_statement_timeout=float(os.environ.get("OG_DB_STATEMENT_TIMEOUT") or 30),
             db_pool_timeout=float(os.environ.get("OG_DB_POOL_TIMEOUT") or 10),
+            mailgun_api_key=os.environ.get("OG_MAILGUN_API_KEY") or None,
+            mailgun_domain=os.environ.get("OG_MAILGUN_DOMAIN") or None,
+            mailgun_region=(os.environ.get("OG_MAILGUN_REGION") or "eu").strip().lower(),
+            mailgun_api_url=(os.environ.get("OG_MAILGUN_API_URL") or "").rstrip("/") or None,
+            mail_from=os.environ.get("OG_MAIL_FROM") or "OG Records <no-reply@og-records.com>",
+            whapi_api_token=os.environ.get("OG_WHAPI_API_TOKEN") or None,
+            whapi_api_url=(os.environ.get("OG_WHAPI_API_URL") or "https://gate.whapi.cloud").rstrip("/"),
+            public_link_base_url=(os.environ.get("OG_PUBLIC_LINK_BASE_URL") or "").rstrip("/"),
         )
 
 

@@ -27,6 +27,8 @@ PREFIXES = {
     "webhook_attempt": "wa",
     "request": "req",
     "token_family": "fam",
+    "outbound_message": "msg",
+    "production_access_request": "par",
 }
 
 

@@ -1,4 +1,4 @@
-"""The outermost ASGI middleware: request ids, access logs and request body limits.
+"""The outermost ASGI middleware: request ids, access logs, the account's request log and request body limits.
 
 It sits outside connexion's exception handling, so it renders its own refusals (oversized or unreadable
 `Content-Length`) and never raises; a body that turns out larger than announced is refused from inside the stack
@@ -14,12 +14,18 @@ from typing import Any
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server import clock
 from server.openapi import routes
 from server.openapi.routes import template_regex
+from server.principal import Principal
 from server.problems import ApiProblem
 from server.request_context import choose_request_id, request_id_var
+from server.security import RESOLVED_CREDENTIALS
+from server.services import request_log
+from server.services.api_keys import RefusedKey
 
 log = logging.getLogger("og.access")
+_MAX_PROBLEM_BYTES = 16 * 1024  # a problem document is small; anything longer is not kept in the request log
 
 
 class RequestGuardMiddleware:
@@ -47,12 +53,20 @@ class RequestGuardMiddleware:
         request_id = choose_request_id(headers.get("x-request-id"))
         token = request_id_var.set(request_id)
         started = time.perf_counter()
+        started_at = clock.now()
         status_holder: dict[str, int] = {}
+        problem_body: bytearray | None = None
 
         async def send_with_id(message: Message) -> None:
+            nonlocal problem_body
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Request-Id"] = request_id
+                response_headers = MutableHeaders(scope=message)
+                response_headers["X-Request-Id"] = request_id
                 status_holder["status"] = message["status"]
+                if message["status"] >= 400 and "problem+json" in response_headers.get("content-type", ""):
+                    problem_body = bytearray()
+            elif problem_body is not None and len(problem_body) <= _MAX_PROBLEM_BYTES:
+                problem_body += message.get("body", b"")
             await send(message)
 
         try:
@@ -81,19 +95,68 @@ class RequestGuardMiddleware:
                 return
             await self.app(scope, _limited(receive, limit), send_with_id)
         finally:
+            logged_path = _redacted(scope["path"])
+            duration_ms = round((time.perf_counter() - started) * 1000, 2)
             log.info(
                 "%s %s %s",
                 scope["method"],
-                scope["path"],
+                logged_path,
                 status_holder.get("status", 0),
                 extra={
                     "method": scope["method"],
-                    "path": scope["path"],
+                    "path": logged_path,
                     "status": status_holder.get("status", 0),
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "duration_ms": duration_ms,
                 },
             )
+            principal = _caller(scope)
+            if principal is not None:
+                request_log.record(
+                    principal,
+                    method=scope["method"],
+                    path=logged_path,
+                    status=status_holder.get("status", 0),
+                    request_id=request_id,
+                    duration_ms=duration_ms,
+                    started_at=started_at,
+                    problem=_problem(problem_body),
+                )
             request_id_var.reset(token)
+
+
+# Paths that carry a secret (an invitation link's token): the access log keeps only the route.
+_SECRET_PATHS = ("/invitations/",)
+
+
+def _redacted(path: str) -> str:
+    for prefix in _SECRET_PATHS:
+        if path.startswith(prefix):
+            return prefix + "[redacted]"
+    return path
+
+
+def _caller(scope: Scope) -> Principal | None:
+    """The credential this request authenticated with, or the known key it was refused for (the security layer
+    memoises the outcome on the scope); None for anonymous calls and unknown credentials."""
+    resolved = scope.get(RESOLVED_CREDENTIALS)
+    if not resolved:
+        return None
+    for outcome in resolved.values():
+        if isinstance(outcome, Principal):
+            return outcome
+        if isinstance(outcome, RefusedKey):  # a revoked or expired key: its owner sees the refused call
+            return outcome.owner
+    return None
+
+
+def _problem(body: bytearray | None) -> dict[str, Any] | None:
+    if not body or len(body) > _MAX_PROBLEM_BYTES:
+        return None
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
 
 
 def _check_content_length(headers: Headers, limit: int) -> ApiProblem | None:

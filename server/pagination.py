@@ -40,8 +40,17 @@ def _b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _secret_key() -> str:
+    try:
+        return config.active().secret_key
+    except RuntimeError:  # outside the app (CLI, workers): the process's database settings carry the same key
+        from server.db.engine import settings  # noqa: PLC0415
+
+        return settings().secret_key
+
+
 def _mac(payload: str) -> str:
-    key = signing_key(config.active().secret_key, "list-cursor")
+    key = signing_key(_secret_key(), "list-cursor")
     return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest()[:16])
 
 

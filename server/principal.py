@@ -17,6 +17,8 @@ class Principal:
     kind: str  # api_key | oauth
     # The account's plan as read while authenticating (None: unknown, the rate limiter reads it itself).
     plan: str | None = None
+    # Sandbox only: how far the account's test clock runs ahead of real time (server.clock); 0 in production.
+    clock_offset_seconds: int = 0
 
 
 def current() -> Principal:

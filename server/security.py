@@ -13,6 +13,7 @@ from connexion.lifecycle import ConnexionRequest
 from connexion.security import NO_VALUE
 from starlette.concurrency import run_in_threadpool
 
+from server import clock
 from server.db.engine import engine, reads_inline, session_scope
 from server.principal import Principal
 from server.problems import ApiProblem
@@ -63,7 +64,8 @@ def _authenticate_access_token(token: str) -> Principal:
         return oauth.authenticate_access_token(session, token)
 
 
-_RESOLVED = "og.resolved_credentials"  # request-scope memo: token -> Principal or the ApiProblem it raised
+# Request-scope memo: token -> Principal or the ApiProblem it raised (the request log reads the caller from it).
+RESOLVED_CREDENTIALS = "og.resolved_credentials"
 
 
 async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Principal:
@@ -72,7 +74,7 @@ async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Pri
     The rate-limit middleware resolves the token first (it needs the credential and plan before anything runs);
     the security handlers then reuse the outcome from the request scope instead of querying again.
     """
-    memo: dict[str, Principal | ApiProblem] = scope.setdefault(_RESOLVED, {})
+    memo: dict[str, Principal | ApiProblem] = scope.setdefault(RESOLVED_CREDENTIALS, {})
     outcome = memo.get(token)
     if outcome is None:
         is_api_key = token.startswith(API_KEY_PREFIXES)
@@ -87,6 +89,8 @@ async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Pri
         memo[token] = outcome
     if isinstance(outcome, ApiProblem):
         raise outcome
+    # From here on the request reads the sandbox account's test clock (0: real time, always so in production).
+    clock.use_account_offset(outcome.clock_offset_seconds)
     return outcome
 
 

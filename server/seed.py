@@ -1,49 +1,18 @@
-"""The demo account `og-server serve` creates on first start: realistic sandbox data to try the API on."""
+"""The demo account `og-server serve` creates on first start: an ordinary new account (with the sandbox mock data
+every account gets, `server.services.mock_data`) plus a sandbox key to try the API with."""
 
 from dataclasses import dataclass
-from typing import Any
 
 from sqlmodel import select
 
 from server import storage
-from server.api.persons import represent
 from server.config import Settings
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
-from server.principal import Principal
-from server.scopes import SCOPES, effective
-from server.seed_catalogue import seed_catalogue
-from server.seed_money import seed_money
-from server.seed_payouts import seed_payouts
-from server.services import accounts, api_keys, events, persons
+from server.scopes import SCOPES
+from server.services import accounts, api_keys
 
 DEMO_EMAIL = "demo@og-records.test"
-
-_PERSONS: list[dict[str, Any]] = [
-    {
-        "name": "Mara Lindqvist",
-        "legal_name": "Mara Sofia Lindqvist",
-        "email": "mara@example.com",
-        "roles": ["artist", "composer", "lyricist"],
-        "invite": True,
-    },
-    {
-        "name": "Jonas Adeyemi",
-        "legal_name": "Jonas Oluwaseun Adeyemi",
-        "email": "jonas@example.com",
-        "roles": ["producer", "composer"],
-        "invite": True,
-    },
-    {"name": "Nightjar Mastering", "email": "studio@nightjar.example", "roles": ["mastering_engineer"]},
-    {
-        "name": "Lea Kowalczyk",
-        "legal_name": "Lea Kowalczyk",
-        "email": "lea@example.com",
-        "phone": "+4915112345678",
-        "roles": ["featured_artist", "lyricist"],
-        "invite": True,
-    },
-]
 
 
 @dataclass(frozen=True)
@@ -79,14 +48,4 @@ def seed_demo_if_empty(settings: Settings) -> Demo | None:
         issued = api_keys.create_key(
             session, account=account, environment="sandbox", name="Demo sandbox key", scopes=list(SCOPES)
         )
-        principal = Principal(account.id, "sandbox", effective(SCOPES), issued.key.id, "api_key")
-
-        composer_id = ""
-        for fields in _PERSONS:
-            person = persons.create(session, principal, fields)
-            events.emit(session, principal, "person.created", represent(person))
-            composer_id = composer_id or person.id
-    seed_catalogue(principal, composer_id)
-    seed_money(principal)
-    seed_payouts(principal)
     return Demo(account.id, user.email, password, issued.secret)

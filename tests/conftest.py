@@ -108,6 +108,17 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         # Tests share one app and one client IP: real limits are tested on apps of their own (test_rate_limits).
         rate_limit_multiplier=1000,
         dsp_sync_secrets=(DSP_SYNC_SECRET,),
+        # The simulated sub-distributor does not run by itself in the shared app (other tests drive releases by
+        # hand); the sandbox tests start it or run its steps. Its journey takes 2 s instead of 60.
+        sandbox_simulator_in_process=False,
+        sandbox_timeline_seconds=2.0,
+        # New accounts (the dashboard's sign-up too) start with an empty sandbox here: tests assert on what they made
+        # and create many accounts. `make_tenant(mock_data=True)` opts in.
+        sandbox_mock_data=False,
+        # The in-process test client starts the app for every test: no QC thread racing the tests' own
+        # `worker.run_pending()` (tests run QC when they mean to), and no full collection before a gc.freeze().
+        qc_in_process=False,
+        freeze_gc_at_start=False,
     )
 
 
@@ -152,6 +163,7 @@ def make_tenant(app, settings: Settings) -> TenantFactory:  # type: ignore[no-un
         environment: str = "sandbox",
         production_access: bool = False,
         account_id: str | None = None,
+        mock_data: bool = False,
     ) -> Tenant:
         with session_scope() as session:
             if account_id is None:
@@ -161,6 +173,8 @@ def make_tenant(app, settings: Settings) -> TenantFactory:  # type: ignore[no-un
                     email=f"owner-{secrets.token_hex(6)}@example.com",
                     password="correct horse battery staple",
                     production_access=production_access,
+                    # Opt-in: most tests want an empty sandbox to assert on, and many accounts per test stay cheap.
+                    mock_data=mock_data,
                 )
             else:
                 account = accounts.find_account(session, account_id)
@@ -195,7 +209,11 @@ class LiveServer:
 
 
 def start_server(
-    env: dict[str, str], args: list[str], ready_path: str = "/healthz", port: int | None = None
+    env: dict[str, str],
+    args: list[str],
+    ready_path: str = "/healthz",
+    port: int | None = None,
+    ready_seconds: float = 60,
 ) -> LiveServer:
     port = port or free_port()
     process = subprocess.Popen(
@@ -206,7 +224,7 @@ def start_server(
         cwd=ROOT,
     )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + ready_seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
             output = process.stdout.read().decode() if process.stdout else ""
@@ -217,7 +235,7 @@ def start_server(
         except httpx.TransportError:
             time.sleep(0.1)
     process.kill()
-    raise RuntimeError("server did not become ready in 60 s")
+    raise RuntimeError(f"server did not become ready in {ready_seconds:.0f} s")
 
 
 def stop_server(server: LiveServer) -> str:

@@ -4,13 +4,15 @@
     python codegen/python/generate.py --check  # exit 1 when the committed code differs from a fresh generation
 
 openapi-python-client (pinned in pyproject.toml) writes a package from spec/dist/openapi.json with the config and
-template overrides in this folder; the pinned ruff then formats it with isolated settings (so no repository
-configuration can change the output), and every file gets a "generated, do not edit" header. The handwritten
-SDK (og_records/*.py beside _generated/) is never touched.
+template overrides in this folder, plus the resource and method names of codegen/surface.yaml (shared with the
+TypeScript SDK), which reach the templates as `surface.jinja`; the pinned ruff then formats it with isolated settings
+(so no repository configuration can change the output), and every file gets a "generated, do not edit" header. The
+handwritten SDK (og_records/*.py beside _generated/) is never touched.
 """
 
 import argparse
 import filecmp
+import json
 import shutil
 import subprocess
 import sys
@@ -19,6 +21,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
+sys.path.insert(0, str(HERE.parent))
+import surface as surface_module  # noqa: E402 (codegen/surface.py, beside this folder)
+
 SPEC = ROOT / "spec" / "dist" / "openapi.json"
 TARGET = ROOT / "sdk-python" / "og_records" / "_generated"
 HEADER = (
@@ -36,10 +41,91 @@ def _tool(name: str) -> str:
     return found
 
 
+# The generator suffixes every name of `dir(builtins)` with `_` (`credits_`, `type_`, `object_`). `credits`,
+# `copyright` and `license` are builtins of the interactive interpreter only (the `site` module adds them); `type` and
+# `object` are safe as attribute and parameter names because the template overrides never use the builtins bare
+# (`_builtins.type[T]` in model.py.jinja, `Any` in property_templates/union_property.py.jinja).
+_RUNNER = """
+import sys
+from openapi_python_client import strings
+from openapi_python_client.cli import app
+
+strings.RESERVED_WORDS.difference_update({"credits", "copyright", "license", "type", "object"})
+app(sys.argv[1:], prog_name="openapi-python-client")
+"""
+
+
+def _templates(target: Path) -> Path:
+    """The template overrides plus `surface.jinja`: the surface's names keyed by the generator's endpoint names."""
+    from openapi_python_client.strings import PythonIdentifier  # noqa: PLC0415 (a dev dependency, this tool only)
+
+    surface = surface_module.load()
+    by_endpoint = {
+        PythonIdentifier(op.operation_id, prefix="field"): {"resource": op.resource, "method": op.method}
+        for op in surface.operations.values()
+    }
+    by_resource: dict[str, list[str]] = {}
+    for name, entry in by_endpoint.items():
+        by_resource.setdefault(entry["resource"], []).append(name)
+    classes = {resource: surface.class_name(resource) for resource in surface.resources}
+    shutil.copytree(HERE / "templates", target)
+    (target / "surface.jinja").write_text(
+        "{# Written by codegen/python/generate.py from codegen/surface.yaml. #}\n"
+        f"{{% set surface = {json.dumps(by_endpoint, sort_keys=True)} %}}\n"
+        f"{{% set surface_by_resource = {json.dumps(by_resource, sort_keys=True)} %}}\n"
+        f"{{% set resource_classes = {json.dumps(classes, sort_keys=True)} %}}\n",
+        encoding="utf-8",
+    )
+    return target
+
+
+def _resources_module(surface: "surface_module.Surface", api: Path) -> str:
+    """`_generated/resources.py`: the resource attributes both clients mount, in the surface's order."""
+    homes: dict[str, str] = {}
+    for package in sorted(path for path in api.iterdir() if (path / "__init__.py").exists()):
+        source = (package / "__init__.py").read_text(encoding="utf-8")
+        for resource in surface.resources:
+            if f"\nclass {surface.class_name(resource)}(SyncAPIResource)" in source:
+                if resource in homes:
+                    raise SystemExit(
+                        f"resource {resource} has operations under two tags: {homes[resource]}, {package.name}"
+                    )
+                homes[resource] = package.name
+    lines = ['"""The resources both clients mount, one attribute each (names from codegen/surface.yaml)."""', ""]
+    lines.append("from typing import Any")
+    lines.append("")
+    for resource in surface.resources:
+        name = surface.class_name(resource)
+        lines.append(f"from .api.{homes[resource]} import Async{name}, {name}")
+    lines += ["", "", "class SyncResources:"]
+    lines += [f"    {resource}: {surface.class_name(resource)}" for resource in surface.resources]
+    lines += ["", "    def _mount_resources(self, client: Any) -> None:"]
+    lines += [f"        self.{resource} = {surface.class_name(resource)}(client)" for resource in surface.resources]
+    lines += ["", "", "class AsyncResources:"]
+    lines += [f"    {resource}: Async{surface.class_name(resource)}" for resource in surface.resources]
+    lines += ["", "    def _mount_resources(self, client: Any) -> None:"]
+    lines += [
+        f"        self.{resource} = Async{surface.class_name(resource)}(client)" for resource in surface.resources
+    ]
+    lines += ["", "", f"RESOURCES = {surface.resources!r}", ""]
+    return "\n".join(lines)
+
+
 def generate(output: Path) -> None:
-    subprocess.run(  # noqa: S603 (our pinned tools, our arguments)
+    scratch = Path(tempfile.mkdtemp())
+    try:
+        _generate(output, _templates(scratch / "templates"))
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _generate(output: Path, templates: Path) -> None:
+    surface = surface_module.load()
+    result = subprocess.run(  # noqa: S603 (our pinned tools, our arguments)
         [
-            _tool("openapi-python-client"),
+            sys.executable,
+            "-c",
+            _RUNNER,
             "generate",
             "--path",
             str(SPEC),
@@ -48,15 +134,20 @@ def generate(output: Path) -> None:
             "--config",
             str(HERE / "config.yaml"),
             "--custom-template-path",
-            str(HERE / "templates"),
+            str(templates),
             "--output-path",
             str(output),
             "--overwrite",
             "--fail-on-warning",
         ],
-        check=True,
+        check=False,
         capture_output=True,
+        text=True,
     )
+    if result.returncode != 0:
+        raise SystemExit(f"openapi-python-client failed:\n{result.stdout}\n{result.stderr}")
+    (output / "resources.py").write_text(_resources_module(surface, output / "api"), encoding="utf-8")
+    (output / "surface.py").write_text(surface_module.render_python(surface), encoding="utf-8")
     ruff = _tool("ruff")
     common = ["--isolated", "--no-cache", "--line-length", "120", "--target-version", "py311"]
     # Drop the imports each template emits unconditionally, sort the rest. Fixes go through stdin under a neutral

@@ -7,6 +7,7 @@ for person in client.persons.list():
 """
 
 from og_records import models
+from og_records._base import APIResponse
 from og_records._client import DEFAULT_BASE_URL, AsyncOGRecords, OGRecords, environment_of
 from og_records._exceptions import (
     APIConnectionError,
@@ -18,11 +19,13 @@ from og_records._exceptions import (
     BadRequestError,
     ConflictError,
     FieldError,
+    InternalServerError,
     NotFoundError,
     OGRecordsError,
     PermissionDeniedError,
     RateLimitError,
     ServerError,
+    UnprocessableEntityError,
     ValidationError,
     WebhookVerificationError,
 )
@@ -37,6 +40,7 @@ __all__ = [
     "UNSET",
     "APIConnectionError",
     "APIError",
+    "APIResponse",
     "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
@@ -49,6 +53,7 @@ __all__ = [
     "ConflictError",
     "FieldError",
     "File",
+    "InternalServerError",
     "NotFoundError",
     "OAuthAuth",
     "OAuthClient",
@@ -59,6 +64,7 @@ __all__ = [
     "ServerError",
     "SyncPage",
     "Token",
+    "UnprocessableEntityError",
     "Unset",
     "ValidationError",
     "WebhookVerificationError",

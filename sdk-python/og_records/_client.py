@@ -6,25 +6,18 @@ from typing import Literal, Self
 
 import httpx
 
-from og_records._generated.api.api_keys import ApiKeys, AsyncApiKeys
-from og_records._generated.api.earnings import AsyncEarnings, Earnings
-from og_records._generated.api.events import AsyncEvents, Events
-from og_records._generated.api.inbound_webhooks import AsyncInboundWebhooks, InboundWebhooks
-from og_records._generated.api.o_auth import AsyncOAuth, OAuth
-from og_records._generated.api.payouts import AsyncPayouts, Payouts
-from og_records._generated.api.persons import AsyncPersons, Persons
-from og_records._generated.api.releases import AsyncReleases, Releases
-from og_records._generated.api.smart_links import AsyncSmartLinks, SmartLinks
-from og_records._generated.api.splits import AsyncSplits, Splits
-from og_records._generated.api.system import AsyncSystem, System
-from og_records._generated.api.tracks import AsyncTracks, Tracks
-from og_records._generated.api.webhook_endpoints import AsyncWebhookEndpoints, WebhookEndpoints
+from og_records._generated import surface
+from og_records._generated.resources import AsyncResources, SyncResources
 from og_records._version import __version__
 from og_records.webhooks import Webhooks
 
-DEFAULT_BASE_URL = "https://api.og-records.com"
-DEFAULT_TIMEOUT = httpx.Timeout(60.0, connect=5.0)
-DEFAULT_MAX_RETRIES = 2
+# Defaults and environment variable names are the TypeScript SDK's too (codegen/surface.yaml).
+DEFAULT_BASE_URL = surface.DEFAULT_BASE_URL
+DEFAULT_TIMEOUT = httpx.Timeout(surface.DEFAULT_TIMEOUT_SECONDS, connect=surface.DEFAULT_CONNECT_TIMEOUT_SECONDS)
+DEFAULT_MAX_RETRIES = surface.DEFAULT_MAX_RETRIES
+API_KEY_ENV = surface.ENVIRONMENT["api_key"]
+BASE_URL_ENV = surface.ENVIRONMENT["base_url"]
+WEBHOOK_SECRET_ENV = surface.ENVIRONMENT["webhook_secret"]
 Environment = Literal["sandbox", "production"]
 _KEY_PREFIXES: dict[str, Environment] = {"og_test_": "sandbox", "og_live_": "production"}
 _UNSET = object()
@@ -59,9 +52,9 @@ def _options(
     webhook_secret: str | None,
 ) -> _Options:
     if api_key is None and auth is None:
-        api_key = os.environ.get("OG_RECORDS_API_KEY")
+        api_key = os.environ.get(API_KEY_ENV)
         if api_key is None:
-            raise ValueError("Pass api_key=, or auth= (OAuth), or set OG_RECORDS_API_KEY.")
+            raise ValueError(f"Pass api_key=, or auth= (OAuth), or set {API_KEY_ENV}.")
     if api_key is not None:
         environment_of(api_key)
     if max_retries < 0:
@@ -69,10 +62,10 @@ def _options(
     return _Options(
         api_key=api_key,
         auth=auth,
-        base_url=(base_url or os.environ.get("OG_RECORDS_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+        base_url=(base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/"),
         max_retries=max_retries,
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-        webhook_secret=webhook_secret or os.environ.get("OG_RECORDS_WEBHOOK_SECRET"),
+        webhook_secret=webhook_secret or os.environ.get(WEBHOOK_SECRET_ENV),
         default_headers={"User-Agent": f"og-records-python/{__version__}", "Accept": "application/json"},
     )
 
@@ -88,7 +81,7 @@ def _with(options: _Options, max_retries: object, timeout: object) -> _Options:
     return changed
 
 
-class OGRecords:
+class OGRecords(SyncResources):
     """The OG Records API client.
 
     `OGRecords(api_key="og_test_…")` acts on sandbox data, `og_live_…` on production. Every operation of the API is a
@@ -96,19 +89,6 @@ class OGRecords:
     `og_records.APIStatusError` subclasses; retryable failures are retried `max_retries` times.
     """
 
-    releases: Releases
-    tracks: Tracks
-    splits: Splits
-    persons: Persons
-    earnings: Earnings
-    payouts: Payouts
-    smart_links: SmartLinks
-    events: Events
-    webhook_endpoints: WebhookEndpoints
-    api_keys: ApiKeys
-    oauth: OAuth
-    inbound_webhooks: InboundWebhooks
-    system: System
     webhooks: Webhooks
 
     def __init__(
@@ -136,19 +116,7 @@ class OGRecords:
     def _setup(self, options: _Options, http: httpx.Client) -> None:
         self._options = options
         self._http = http
-        self.releases = Releases(self)
-        self.tracks = Tracks(self)
-        self.splits = Splits(self)
-        self.persons = Persons(self)
-        self.earnings = Earnings(self)
-        self.payouts = Payouts(self)
-        self.smart_links = SmartLinks(self)
-        self.events = Events(self)
-        self.webhook_endpoints = WebhookEndpoints(self)
-        self.api_keys = ApiKeys(self)
-        self.oauth = OAuth(self)
-        self.inbound_webhooks = InboundWebhooks(self)
-        self.system = System(self)
+        self._mount_resources(self)
         self.webhooks = Webhooks(options.webhook_secret)
 
     @property
@@ -189,22 +157,9 @@ class OGRecords:
         self.close()
 
 
-class AsyncOGRecords:
+class AsyncOGRecords(AsyncResources):
     """The asyncio twin of `OGRecords`: the same namespaces, every method awaitable, lists `async for`-iterable."""
 
-    releases: AsyncReleases
-    tracks: AsyncTracks
-    splits: AsyncSplits
-    persons: AsyncPersons
-    earnings: AsyncEarnings
-    payouts: AsyncPayouts
-    smart_links: AsyncSmartLinks
-    events: AsyncEvents
-    webhook_endpoints: AsyncWebhookEndpoints
-    api_keys: AsyncApiKeys
-    oauth: AsyncOAuth
-    inbound_webhooks: AsyncInboundWebhooks
-    system: AsyncSystem
     webhooks: Webhooks
 
     def __init__(
@@ -232,19 +187,7 @@ class AsyncOGRecords:
     def _setup(self, options: _Options, http: httpx.AsyncClient) -> None:
         self._options = options
         self._http = http
-        self.releases = AsyncReleases(self)
-        self.tracks = AsyncTracks(self)
-        self.splits = AsyncSplits(self)
-        self.persons = AsyncPersons(self)
-        self.earnings = AsyncEarnings(self)
-        self.payouts = AsyncPayouts(self)
-        self.smart_links = AsyncSmartLinks(self)
-        self.events = AsyncEvents(self)
-        self.webhook_endpoints = AsyncWebhookEndpoints(self)
-        self.api_keys = AsyncApiKeys(self)
-        self.oauth = AsyncOAuth(self)
-        self.inbound_webhooks = AsyncInboundWebhooks(self)
-        self.system = AsyncSystem(self)
+        self._mount_resources(self)
         self.webhooks = Webhooks(options.webhook_secret)
 
     @property

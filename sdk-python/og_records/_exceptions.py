@@ -8,13 +8,16 @@ OGRecordsError
  │    │    ├── PermissionDeniedError     403
  │    │    ├── NotFoundError             404
  │    │    ├── ConflictError             409
- │    │    ├── ValidationError           422
+ │    │    ├── UnprocessableEntityError  422 (validation: see `errors`)
  │    │    ├── RateLimitError            429
- │    │    └── ServerError               5xx
+ │    │    └── InternalServerError       5xx
  │    ├── APIConnectionError     no answer: DNS, refused connection, reset
  │    │    └── APITimeoutError   no answer in time
  │    └── APIResponseValidationError  an answer the SDK cannot read as the spec says
  └── WebhookVerificationError    a webhook whose signature, timestamp or body is not acceptable
+
+The class per status is codegen/surface.yaml's (the TypeScript SDK throws the same names). `ValidationError` and
+`ServerError` are the 0.1 names of `UnprocessableEntityError` and `InternalServerError`; they still work.
 """
 
 import json
@@ -22,6 +25,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+
+from og_records._generated.surface import ERROR_NAMES, FALLBACK_CLIENT_ERROR, FALLBACK_SERVER_ERROR
 
 __all__ = [
     "APIConnectionError",
@@ -33,11 +38,13 @@ __all__ = [
     "BadRequestError",
     "ConflictError",
     "FieldError",
+    "InternalServerError",
     "NotFoundError",
     "OGRecordsError",
     "PermissionDeniedError",
     "RateLimitError",
     "ServerError",
+    "UnprocessableEntityError",
     "ValidationError",
     "WebhookVerificationError",
 ]
@@ -109,8 +116,8 @@ class ConflictError(APIStatusError):
         return _str_or_none(self.problem.get("current_state"))
 
 
-class ValidationError(APIStatusError):
-    pass
+class UnprocessableEntityError(APIStatusError):
+    """422 `validation_failed`: `errors` lists every failing field."""
 
 
 class RateLimitError(APIStatusError):
@@ -122,8 +129,13 @@ class RateLimitError(APIStatusError):
         return retry_after_seconds(self.response.headers)
 
 
-class ServerError(APIStatusError):
+class InternalServerError(APIStatusError):
     pass
+
+
+# The 0.1 names (deprecated, same classes): `except ValidationError` keeps catching 422s.
+ValidationError = UnprocessableEntityError
+ServerError = InternalServerError
 
 
 class APIConnectionError(APIError):
@@ -147,14 +159,17 @@ class WebhookVerificationError(OGRecordsError):
     """The webhook must not be trusted: missing headers, a stale timestamp or no matching signature."""
 
 
-_BY_STATUS: dict[int, type[APIStatusError]] = {
-    401: AuthenticationError,
-    403: PermissionDeniedError,
-    404: NotFoundError,
-    409: ConflictError,
-    422: ValidationError,
-    429: RateLimitError,
-}
+def _class_named(name: str) -> type[APIStatusError]:
+    found = globals()[name]
+    if not (isinstance(found, type) and issubclass(found, APIStatusError)):
+        raise TypeError(f"codegen/surface.yaml names {name}, which is not an APIStatusError")
+    return found
+
+
+# From codegen/surface.yaml, so both SDKs raise the same class for a status.
+_BY_STATUS: dict[int, type[APIStatusError]] = {status: _class_named(name) for status, name in ERROR_NAMES.items()}
+_CLIENT_FALLBACK = _class_named(FALLBACK_CLIENT_ERROR)
+_SERVER_FALLBACK = _class_named(FALLBACK_SERVER_ERROR)
 
 
 def error_for(response: httpx.Response) -> APIStatusError:
@@ -169,7 +184,7 @@ def error_for(response: httpx.Response) -> APIStatusError:
         # OAuth endpoints answer RFC 6749 errors ({"error", "error_description"}), not problem documents.
         problem = {**problem, "code": problem["error"], "detail": problem.get("error_description")}
     status = response.status_code
-    family = _BY_STATUS.get(status) or (ServerError if status >= 500 else BadRequestError)
+    family = _BY_STATUS.get(status) or (_SERVER_FALLBACK if status >= 500 else _CLIENT_FALLBACK)
     return family(response, problem)
 
 

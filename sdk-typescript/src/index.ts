@@ -1,6 +1,8 @@
 // The public surface of @og/api-sdk. Generated code lives in ./generated (rewritten by `nox -s codegen`);
 // everything handwritten lives in ./lib.
 export { OGRecords, OGRecords as default } from './lib/client.js';
+export { APIResponse } from './lib/core.js';
+export type { WithRawResponse } from './lib/resources/resource.js';
 export type { ClientOptions, RequestOptions } from './lib/core.js';
 export {
   APIConnectionError,

@@ -8,13 +8,12 @@ import connexion
 from connexion.lifecycle import ConnexionResponse
 
 from server import strict_json
-from server.api.releases import represent as represent_release
 from server.api.responses import json_response
 from server.clock import now
 from server.db.engine import session_scope, settings
 from server.openapi.validators import raw_body
 from server.problems import ApiProblem
-from server.services import dsp_sync, events
+from server.services import dsp_sync
 from server.webhooks.verify import SignatureError, verify
 
 log = logging.getLogger(__name__)
@@ -22,17 +21,7 @@ log = logging.getLogger(__name__)
 
 def _process(message_id: str, payload: dict[str, Any]) -> ConnexionResponse:
     with session_scope() as session:
-        outcome = dsp_sync.process(session, message_id, payload)
-        for release, previous in outcome.status_changes:
-            document = represent_release(session, release)
-            events.emit_for(
-                session,
-                release.account_id,
-                release.environment,
-                "release.status_changed",
-                document,
-                previous_attributes={"status": previous},
-            )
+        outcome = dsp_sync.process_and_announce(session, message_id, payload)
     return json_response({"received": True, "duplicate": outcome.duplicate})
 
 

@@ -136,6 +136,20 @@ async def receive_mailgun_webhook(body: dict[str, Any]) -> Any:
     return _receipt(duplicate)
 
 
+def _mailgun_reason(data: dict[str, Any]) -> str:
+    """Mailgun's own words for why the address is lost, for the account to read in getPerson."""
+    kind = str(data.get("event") or "")
+    if kind == "complained":
+        return "The recipient reported our email as spam (Mailgun: complained)."
+    if kind == "unsubscribed":
+        return "The recipient unsubscribed from our email (Mailgun: unsubscribed)."
+    found = data.get("delivery-status")
+    status: dict[str, Any] = found if isinstance(found, dict) else {}
+    words = str(status.get("description") or status.get("message") or data.get("reason") or "permanent failure")
+    code = status.get("code")
+    return f"Mailgun: permanent failure ({code} {words})" if code else f"Mailgun: permanent failure ({words})"
+
+
 def _undeliverable(data: dict[str, Any]) -> bool:
     kind = data.get("event")
     return kind in _UNDELIVERABLE or (kind == "failed" and data.get("severity") == "permanent")
@@ -160,7 +174,7 @@ def _process_mailgun(token: str, document: dict[str, Any]) -> bool:
             )
             recipient = data.get("recipient")
             if _undeliverable(data) and isinstance(recipient, str) and recipient:
-                for person in persons.mark_email_undeliverable(session, recipient):
+                for person in persons.mark_email_undeliverable(session, recipient, _mailgun_reason(data)):
                     events.emit_for(
                         session,
                         person.account_id,

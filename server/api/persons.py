@@ -10,7 +10,7 @@ from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.db.models.persons import Person
 from server.openapi.fast_reads import read_only
-from server.services import events, persons
+from server.services import events, invitations, persons
 from server.timefmt import rfc3339
 
 
@@ -24,7 +24,11 @@ def represent(person: Person) -> dict[str, Any]:
         "email": person.email,
         "phone": person.phone,
         "roles": list(person.roles),
+        "language": person.language,
         "invitation_status": person.invitation_status,
+        "invited_at": rfc3339(person.invited_at) if person.invited_at else None,
+        "invitation_expires_at": rfc3339(person.invitation_expires_at) if person.invitation_expires_at else None,
+        "invitation_failure_reason": person.invitation_failure_reason if person.invitation_status == "failed" else None,
         "metadata": dict(person.meta),
         "created_at": rfc3339(person.created_at),
         "updated_at": rfc3339(person.updated_at),
@@ -61,3 +65,10 @@ def get_person(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
         return json_response(represent(persons.get(session, principal, id)))
+
+
+def invite_person(id: str) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        person = invitations.resend(session, principal, id)
+        return json_response(represent(person))

@@ -20,7 +20,7 @@ from server.openapi.fast_reads import read_only
 from server.openapi.multipart import parsed_upload
 from server.principal import Principal
 from server.qc import sniff, worker
-from server.services import events, files, releases, submission
+from server.services import events, files, releases, sandbox_simulator, submission
 from server.timefmt import rfc3339
 
 
@@ -258,4 +258,6 @@ def submit_release(id: str) -> ConnexionResponse:
             events.emit(
                 session, principal, "release.status_changed", document, previous_attributes={"status": previous}
             )
+            if principal.environment == "sandbox":  # the simulated sub-distributor takes it from here
+                sandbox_simulator.schedule(session, release.id)
     return json_response(document)

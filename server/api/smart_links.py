@@ -27,9 +27,10 @@ def represent(link: SmartLink) -> dict[str, Any]:
         "environment": link.environment,
         "release_id": link.release_id,
         "slug": link.slug,
+        "url": smartlinks.page_url(link.slug),
         "title": link.title,
         "artist": link.artist,
-        "artwork_url": link.artwork_url,
+        "artwork_url": smartlinks.artwork_url(link),
         "mode": smartlinks.mode(link),
         "destinations": [{"service": d["service"], "url": d["url"]} for d in link.destinations],
         "presave": {
@@ -51,9 +52,10 @@ def represent_public(link: SmartLink) -> dict[str, Any]:
         "object": "public_smartlink",
         "environment": link.environment,
         "slug": link.slug,
+        "url": smartlinks.page_url(link.slug),
         "title": link.title,
         "artist": link.artist,
-        "artwork_url": link.artwork_url,
+        "artwork_url": smartlinks.artwork_url(link),
         "mode": current_mode,
         "release_at": _iso(smartlinks.local_release_at(link)),
         "services": [
@@ -61,7 +63,7 @@ def represent_public(link: SmartLink) -> dict[str, Any]:
                 "service": button.service,
                 "label": smartlinks.LABELS[button.service],
                 "action": button.action,
-                "click_url": f"/api/v1/smartlinks/{link.slug}/go/{button.service}",
+                "click_url": smartlinks.click_path(link.slug, button.service),
             }
             for button in smartlinks.buttons(link, current_mode)
         ],
@@ -70,15 +72,7 @@ def represent_public(link: SmartLink) -> dict[str, Any]:
 
 def _visitor() -> smartlink_stats.Visitor:
     request = connexion.request
-    client = request.scope.get("client")
-    headers = request.headers
-    return smartlink_stats.Visitor(
-        # The connection's peer, as the rate limiter sees it (never X-Forwarded-For, which anyone can forge).
-        address=str(client[0]) if client else "unknown",
-        user_agent=headers.get("user-agent", ""),
-        referrer=headers.get("referer"),
-        country=smartlink_stats.country_of(headers.get(smartlink_stats.COUNTRY_HEADER)),
-    )
+    return smartlink_stats.visitor(request.scope.get("client"), request.headers)
 
 
 def create_smart_link(body: dict[str, Any]) -> ConnexionResponse:

@@ -51,7 +51,9 @@ GUIDES: tuple[str, ...] = (
     "idempotency",
     "webhooks",
     "sandbox",
+    "payees",
     "uploads",
+    "smart-links",
 )
 HTTP_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 DIRECTIVE = re.compile(r"^<!-- spec:(?P<name>[a-z-]+)(?: (?P<arg>\S+))? -->$", re.MULTILINE)

@@ -13,16 +13,18 @@ import logging
 import threading
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import exists, update
 from sqlmodel import col, select
 
 from server.db.engine import session_scope
+from server.db.models.artwork import ArtworkDerivative
 from server.db.models.files import File
 from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.principal import Principal
 from server.qc.findings import finding, verdict
+from server.services import artwork
 from server.storage import store
 
 log = logging.getLogger("og.qc")
@@ -101,8 +103,11 @@ def _analyse_cover(file_id: str, key: str, size: int) -> list[dict[str, Any]]:
 
 def _cover_job(release_id: str, file_id: str, key: str, size: int, memo: dict[str, Any]) -> None:
     if file_id not in memo:
-        memo[file_id] = _analyse_cover(file_id, key, size)
-    findings = memo[file_id]
+        findings = _analyse_cover(file_id, key, size)
+        # Web-sized derivatives for smart-link pages, made once, before the verdict is written: when
+        # `release.artwork_qc_completed` announces a passed cover, its `artwork_url` already works.
+        memo[file_id] = (findings, artwork.make(key) if verdict(findings) == "passed" else [])
+    findings, derivatives = memo[file_id]
     with session_scope() as session:
         now = utcnow()
         result = session.exec(
@@ -121,6 +126,9 @@ def _cover_job(release_id: str, file_id: str, key: str, size: int, memo: dict[st
 
         release = session.get(Release, release_id, populate_existing=True)
         assert release is not None
+        cover = session.get(File, file_id)
+        if derivatives and cover is not None:
+            artwork.record(session, release, cover.sha256, derivatives)
         principal = _system_principal(release.account_id, release.environment)
         events.emit(session, principal, "release.artwork_qc_completed", represent_release(session, release))
 
@@ -142,12 +150,48 @@ def run_pending(limit: int = 20) -> int:
             .order_by(col(Release.updated_at))
             .limit(limit)
         ).all()
+        derivative_jobs = session.exec(
+            select(Release.id, File.id, File.storage_key)
+            .join(File, col(File.id) == col(Release.artwork_file_id))
+            .where(
+                col(Release.artwork_qc_status) == "passed",
+                ~exists().where(col(ArtworkDerivative.source_sha256) == col(File.sha256)),
+                col(File.id).notin_(_derivatives_failed or {""}),
+            )
+            .limit(limit)
+        ).all()
     memo: dict[str, Any] = {}
     for track_id, file_id, key in audio_jobs:
         _guarded(_audio_job, track_id, file_id, key, memo)
     for release_id, file_id, key, size in cover_jobs:
         _guarded(_cover_job, release_id, file_id, key, size, memo)
-    return len(audio_jobs) + len(cover_jobs)
+    for release_id, file_id, key in derivative_jobs:
+        _guarded(_derivatives_job, release_id, file_id, key, memo)
+    return len(audio_jobs) + len(cover_jobs) + len(derivative_jobs)
+
+
+# Covers whose derivatives could not be made in this process: not tried again until it restarts, so one odd file
+# cannot keep the worker busy.
+_derivatives_failed: set[str] = set()
+
+
+def _derivatives_job(release_id: str, file_id: str, key: str, memo: dict[str, Any]) -> None:
+    """Catch-up for covers that passed QC before derivatives existed (or whose derivatives were lost): the same
+    work `_cover_job` does on a pass, for a verdict that is already written."""
+    try:
+        derivatives = memo[file_id][1] if file_id in memo else artwork.make(key)
+    except Exception:
+        _derivatives_failed.add(file_id)
+        raise
+    if not derivatives:
+        _derivatives_failed.add(file_id)
+        return
+    with session_scope() as session:
+        release = session.get(Release, release_id)
+        cover = session.get(File, file_id)
+        if release is None or cover is None or release.artwork_file_id != file_id:
+            return
+        artwork.record(session, release, cover.sha256, derivatives)
 
 
 def _guarded(job: Any, *args: Any) -> None:
@@ -217,3 +261,64 @@ def wake() -> None:
     """Tells the in-process worker (if this process runs one) that a job is waiting."""
     for qc_worker in _worker:
         qc_worker.wake()
+
+
+# Findings per stored file (content-addressed: the same bytes, the same key). Mock data attaches the same generated
+# master and cover to every new sandbox account; analysing them once per process keeps account creation fast.
+_inline_memo: dict[str, Any] = {}
+
+
+def complete_inline(session: Any, *, tracks: list[Track], releases: list[Release]) -> None:
+    """Run QC now, in the caller's transaction, for files the caller just attached (mock data: the rows are not
+    committed yet, so the background worker cannot see them). The same analysis and verdicts as `run_pending`;
+    no events — the caller is writing history, not news."""
+    now = utcnow()
+    for track in tracks:
+        file = session.get(File, track.audio_file_id) if track.audio_file_id else None
+        if file is None or track.qc_status != "pending":
+            continue
+        key = "audio:" + file.storage_key
+        if key not in _inline_memo:
+            _inline_memo[key] = _audio_done_before(session, file.storage_key) or _analyse_audio(
+                file.id, file.storage_key
+            )
+        findings, duration = _inline_memo[key]
+        track.qc_status, track.qc_findings, track.qc_completed_at = verdict(findings), findings, now
+        track.duration_ms, track.updated_at = duration, now
+        session.add(track)
+    for release in releases:
+        file = session.get(File, release.artwork_file_id) if release.artwork_file_id else None
+        if file is None or release.artwork_qc_status != "pending":
+            continue
+        key = "cover:" + file.storage_key
+        if key not in _inline_memo:
+            earlier = _cover_done_before(session, file.storage_key)
+            _inline_memo[key] = (
+                earlier if earlier is not None else _analyse_cover(file.id, file.storage_key, file.size_bytes)
+            )
+        findings = _inline_memo[key]
+        release.artwork_qc_status, release.artwork_qc_findings = verdict(findings), findings
+        release.artwork_qc_completed_at = now
+        session.add(release)
+    session.flush()
+
+
+def _audio_done_before(session: Any, storage_key: str) -> tuple[list[dict[str, Any]], int | None] | None:
+    """The findings of an earlier analysis of the same bytes (content-addressed key), by any process."""
+    row = session.exec(
+        select(Track.qc_findings, Track.duration_ms)
+        .join(File, col(File.id) == col(Track.audio_file_id))
+        .where(col(File.storage_key) == storage_key, col(Track.qc_completed_at).is_not(None))
+        .limit(1)
+    ).first()
+    return (list(row[0] or []), row[1]) if row is not None else None
+
+
+def _cover_done_before(session: Any, storage_key: str) -> list[dict[str, Any]] | None:
+    row = session.exec(
+        select(Release.artwork_qc_findings)
+        .join(File, col(File.id) == col(Release.artwork_file_id))
+        .where(col(File.storage_key) == storage_key, col(Release.artwork_qc_completed_at).is_not(None))
+        .limit(1)
+    ).first()
+    return list(row or []) if row is not None else None

@@ -5,13 +5,17 @@ from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
+from server import config
 from server.db.models.accounts import Account, User
 from server.ids import new_id
 from server.problems import ApiProblem
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+# Verified against when the email is unknown, so an unknown email costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 PLANS = ("free", "business")
 
@@ -25,8 +29,13 @@ def create_account(
     plan: str = "free",
     kind: str = "artist",
     production_access: bool = False,
+    mock_data: bool | None = None,
 ) -> tuple[Account, User, str]:
-    """A new account with its first user. Returns the password too (generated unless given): shown once."""
+    """A new account with its first user. Returns the password too (generated unless given): shown once.
+
+    Its sandbox starts with mock data (`server.services.mock_data`: a catalogue, splits, a year of earnings,
+    payouts, smart links), in this same transaction, unless `mock_data` is False. Production always starts empty.
+    """
     if plan not in PLANS:
         raise ApiProblem(422, "validation_failed", f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}.")
     if session.exec(select(User).where(col(User.email) == email.lower())).first() is not None:
@@ -38,7 +47,22 @@ def create_account(
     session.flush()
     session.add(user)
     session.flush()
+    wanted = config.active().sandbox_mock_data if mock_data is None else mock_data
+    if wanted:
+        from server.services import mock_data as sandbox_mock_data  # noqa: PLC0415 - it imports most services
+
+        sandbox_mock_data.populate(session, account)
     return account, user, password
+
+
+def verify_password(session: Session, email: str, password: str) -> User | None:
+    """The user with this email and password, or None; the same answer and the same work for an unknown email."""
+    user = session.exec(select(User).where(col(User.email) == email.strip().lower())).first()
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return user
 
 
 def find_account(session: Session, account_id: str) -> Account:

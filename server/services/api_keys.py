@@ -6,7 +6,7 @@ import secrets
 import string
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy import select as sa_select
@@ -95,11 +95,29 @@ _LOOKUP = (
         _KEYS.c.last_used_at,
         _ACCOUNTS.c.production_access,
         _ACCOUNTS.c.plan,
+        _ACCOUNTS.c.sandbox_clock_offset_seconds,
     )
     .join_from(_KEYS, _ACCOUNTS, _KEYS.c.account_id == _ACCOUNTS.c.id)
     .where(or_(_KEYS.c.secret_hash == bindparam("digest"), _KEYS.c.previous_secret_hash == bindparam("digest")))
 )
 _TOUCH = sa_update(_KEYS).where(_KEYS.c.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
+
+
+class RefusedKey(ApiProblem):
+    """A known key that is refused (revoked, expired, production not open): its owner is known, so the account's
+    request log can show the attempt (`server.services.request_log`)."""
+
+    def __init__(self, row: Any, status: int, code: str, detail: str) -> None:  # a row of _LOOKUP
+        super().__init__(status, code, detail)
+        # Built only when refusing: the accepted path stays as lean as it was.
+        self.owner = Principal(
+            account_id=row.account_id,
+            environment=row.environment,
+            scopes=frozenset(),
+            credential_id=row.id,
+            kind="api_key",
+            plan=row.plan,
+        )
 
 
 def authenticate(connection: Connection, secret: str, *, now: datetime | None = None) -> Principal:
@@ -131,16 +149,20 @@ def verify(connection: Connection, secret: str, *, now: datetime | None = None) 
     row = connection.execute(_LOOKUP, {"digest": digest}).first()
     if row is None:
         raise ApiProblem(401, "invalid_api_key", "The API key is not valid.")
+    offset = int(row.sandbox_clock_offset_seconds or 0) if row.environment == "sandbox" else 0
+    used_at = now  # `last_used_at` is bookkeeping in real time
+    now += timedelta(seconds=offset)  # a sandbox key's rotation grace runs on the account's test clock
     if row.revoked_at is not None:
-        raise ApiProblem(401, "api_key_revoked", "The API key was revoked.")
+        raise RefusedKey(row, 401, "api_key_revoked", "The API key was revoked.")
     if hmac.compare_digest(row.secret_hash, digest):
         if row.expires_at is not None and now >= row.expires_at:
-            raise ApiProblem(401, "api_key_expired", "The API key has expired.")
+            raise RefusedKey(row, 401, "api_key_expired", "The API key has expired.")
     elif row.previous_expires_at is None or now >= row.previous_expires_at:
         # The previous secret of a rotated key: accepted only during its grace period.
-        raise ApiProblem(401, "api_key_expired", "This API key was rotated and its grace period has ended.")
+        raise RefusedKey(row, 401, "api_key_expired", "This API key was rotated and its grace period has ended.")
     if row.environment == "production" and not row.production_access:
-        raise ApiProblem(
+        raise RefusedKey(
+            row,
             403,
             "production_access_not_enabled",
             "This account has no production access yet. Production is in early access; ask us to enable it.",
@@ -152,8 +174,9 @@ def verify(connection: Connection, secret: str, *, now: datetime | None = None) 
         credential_id=row.id,
         kind="api_key",
         plan=row.plan,
+        clock_offset_seconds=offset,
     )
-    return principal, row.last_used_at is None or now - row.last_used_at >= _LAST_USED_RESOLUTION
+    return principal, row.last_used_at is None or used_at - row.last_used_at >= _LAST_USED_RESOLUTION
 
 
 EXPIRING_WITHIN = timedelta(days=7)

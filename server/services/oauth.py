@@ -450,6 +450,7 @@ def authenticate_access_token(session: Session, token: str, *, now: datetime | N
         scopes=effective(row.scope.split()),
         credential_id=row.family_id,  # the grant: rate limits and idempotency keys belong to it
         kind="oauth",
+        clock_offset_seconds=account.sandbox_clock_offset_seconds if account and row.environment == "sandbox" else 0,
     )
 
 

@@ -30,7 +30,7 @@ from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
-from server.providers.wise import HttpWise, Recipient, SandboxWise, WiseClient, WiseError
+from server.providers.wise import HttpWise, Recipient, SandboxWise, Transfer, WiseClient, WiseError
 from server.services import balance
 
 log = logging.getLogger("og.payouts")
@@ -252,18 +252,39 @@ def send(payout_id: str) -> None:
         payout = session.get(Payout, payout_id, with_for_update=True)
         if payout is None:
             return
-        payout.provider_reference = transfer.id
-        payout.fee = transfer.fee
-        payout.updated_at = utcnow()
-        account = session.get(Account, payout.account_id)
-        if account is not None and payout.environment == "production":
-            account.wise_recipient_id = transfer.recipient_account_id
-        session.add(payout)
-        if payout.status == "requested":
-            _move(session, payout, "processing")
-        started = utcnow()
-        for step, state in enumerate(transfer.simulated_states, start=1):
-            apply_transfer_state(session, payout, state, occurred_at=started + timedelta(milliseconds=step))
+        record_transfer(session, payout, transfer)
+
+
+def record_transfer(session: Session, payout: Payout, transfer: Transfer) -> None:
+    """Store the transfer Wise created for the payout and apply the states it reported (the sandbox's simulated
+    transfer reports its whole path at once)."""
+    payout.provider_reference = transfer.id
+    payout.fee = transfer.fee
+    payout.updated_at = utcnow()
+    account = session.get(Account, payout.account_id)
+    if account is not None and payout.environment == "production":
+        account.wise_recipient_id = transfer.recipient_account_id
+    session.add(payout)
+    if payout.status == "requested":
+        _move(session, payout, "processing")
+    started = utcnow()
+    for step, state in enumerate(transfer.simulated_states, start=1):
+        apply_transfer_state(session, payout, state, occurred_at=started + timedelta(milliseconds=step))
+
+
+def send_sandbox_inline(session: Session, payout: Payout) -> None:
+    """The sandbox's simulated transfer, in the caller's transaction (mock data: the payout is not committed yet,
+    so `send` could not see it). Production payouts always go through `send` after their commit."""
+    if payout.environment != "sandbox":
+        raise ValueError("only sandbox payouts are sent inline")
+    transfer = SandboxWise().create_transfer(
+        customer_transaction_id=payout.customer_transaction_id,
+        amount=payout.amount,
+        currency=payout.currency,
+        recipient=Recipient(account_holder="Sandbox payee", iban="", wise_account_id=None),
+        reference=f"OG Records payout {payout.id}"[:35],
+    )
+    record_transfer(session, payout, transfer)
 
 
 def send_waiting(limit: int = 100) -> int:

@@ -15,8 +15,6 @@ from server.problems import not_found
 
 
 def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Person:
-    invite = bool(fields.get("invite", False))
-    now = utcnow()
     person = Person(
         id=new_id("per"),
         account_id=principal.account_id,
@@ -26,12 +24,17 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Pe
         email=fields["email"],
         phone=fields.get("phone"),
         roles=list(fields.get("roles", [])),
-        invitation_status="pending" if invite else "not_invited",
-        invited_at=now if invite else None,
+        language=fields.get("language") or "en",
+        invitation_status="not_invited",
         meta=dict(fields.get("metadata") or {}),
     )
     session.add(person)
     session.flush()
+    if fields.get("invite", False):
+        # Imported here: invitations builds on this module (persons.get).
+        from server.services import invitations  # noqa: PLC0415
+
+        invitations.issue(session, person)
     return person
 
 
@@ -59,7 +62,7 @@ def list_page(
     return paginate(session, Person, where=where, list_name="persons", filters=filters, limit=limit, cursor=cursor)
 
 
-def mark_email_undeliverable(session: Session, email: str) -> list[Person]:
+def mark_email_undeliverable(session: Session, email: str, reason: str | None = None) -> list[Person]:
     """A permanent bounce, complaint or unsubscribe for `email`: every person using the address (in any account:
     the address is what bounced) gets no further email, and a pending invitation fails. Returns the persons whose
     invitation failed just now (they get `person.invitation_failed`)."""
@@ -69,11 +72,22 @@ def mark_email_undeliverable(session: Session, email: str) -> list[Person]:
         person.email_undeliverable = True
         if person.invitation_status == "pending":
             person.invitation_status = "failed"
+            person.invitation_failure_reason = (reason or "The email address bounced or refused our email.")[:500]
             failed.append(person)
         person.updated_at = utcnow()
         session.add(person)
     session.flush()
     return failed
+
+
+def fail_invitation(session: Session, person: Person) -> None:
+    """One person's invitation email bounced permanently (what `mark_email_undeliverable` does for every person with
+    the address; the sandbox's trigger bounces just the one it was asked for)."""
+    person.email_undeliverable = True
+    person.invitation_status = "failed"
+    person.updated_at = utcnow()
+    session.add(person)
+    session.flush()
 
 
 def find_by_phone(session: Session, phone: str) -> list[Person]:

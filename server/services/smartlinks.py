@@ -11,14 +11,14 @@ from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from server import clock
+from server import clock, config
 from server.db.models.releases import Release
 from server.db.models.smartlinks import SmartLink
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, not_found, validation_failed
-from server.services import releases
+from server.services import artwork, releases
 
 # Display names, in the enum's order (SmartLinkService).
 LABELS = {
@@ -68,6 +68,23 @@ def buttons(link: SmartLink, current_mode: str) -> list[Button]:
         elif service in presave_services:
             result.append(Button(service, "presave", url))
     return result
+
+
+def page_url(slug: str) -> str:
+    """The fan-facing page (`server.web.smartlink_page`), on the public link domain."""
+    return f"{config.active().public_links}/l/{slug}"
+
+
+def click_path(slug: str, service: str) -> str:
+    return f"/api/v1/smartlinks/{slug}/go/{service}"
+
+
+def artwork_url(link: SmartLink) -> str | None:
+    """The owner's own image if they gave one, else the release's QC-passed cover as a 1200 px JPEG."""
+    if link.artwork_url is not None:
+        return link.artwork_url
+    image = artwork.preview(link.artwork)
+    return None if image is None else config.active().public_links + artwork.path(image)
 
 
 def _https_url(value: str) -> bool:
@@ -164,6 +181,7 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Sm
         title=fields.get("title") or release.title,
         artist=", ".join(release.primary_artists),
         artwork_url=artwork_url,
+        artwork=artwork.for_release(session, release),
         destinations=destinations,
         presave={
             "enabled": bool(presave_fields["enabled"]),

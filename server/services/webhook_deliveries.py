@@ -11,6 +11,7 @@ from sqlalchemy import case, func, or_, update
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 
+from server import clock
 from server.db.models.events import Event
 from server.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from server.ids import has_prefix, new_id
@@ -35,12 +36,13 @@ def fan_out(session: Session, event: Event) -> int:
         )
     ).all()
     count = 0
+    # Due now in real time: a sandbox event carries its account's test-clock time in `created_at`, but the delivery
+    # worker schedules in real time (the same instant in production).
+    due = clock.real_now()
     for endpoint in endpoints:
         if "*" in endpoint.enabled_events or event.type in endpoint.enabled_events:
             session.add(
-                WebhookDelivery(
-                    event_id=event.id, endpoint_id=endpoint.id, next_attempt_at=event.created_at, status="pending"
-                )
+                WebhookDelivery(event_id=event.id, endpoint_id=endpoint.id, next_attempt_at=due, status="pending")
             )
             count += 1
     if count:
@@ -66,6 +68,7 @@ def schedule(
     session: Session, event: Event, endpoint: WebhookEndpoint, *, trigger: str, moment: datetime
 ) -> WebhookAttempt:
     """A new attempt (resend, recovery) of an event to an endpoint, due now, written as `pending`."""
+    moment = min(moment, clock.real_now())  # the worker's real time (a sandbox request's `moment` may run ahead)
     delivery = session.exec(
         select(WebhookDelivery).where(
             col(WebhookDelivery.event_id) == event.id, col(WebhookDelivery.endpoint_id) == endpoint.id

@@ -127,6 +127,13 @@ def rotate_secret(
     return endpoint, secret
 
 
+def reveal_secret(session: Session, principal: Principal, endpoint_id: str) -> str:
+    """The current signing secret in plain text, for its owner (the dashboard's "Reveal"; it is stored encrypted
+    precisely because the signer, and the owner's verifier, need it back)."""
+    endpoint = get(session, principal, endpoint_id)
+    return signing_secrets.decrypt(endpoint.secret_ciphertext, settings().secret_key)
+
+
 def active_secrets(endpoint: WebhookEndpoint, moment: datetime, server_key: str) -> list[str]:
     """The secrets a delivery at `moment` is signed with: the current one, and the previous one during an overlap."""
     secrets = [signing_secrets.decrypt(endpoint.secret_ciphertext, server_key)]

@@ -11,7 +11,7 @@ from sqlmodel import Session, col, select
 from server.db.models.events import Event
 from server.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from server.ids import new_id
-from server.services import events, webhook_endpoints
+from server.services import events, notifications, webhook_endpoints
 from server.services.webhook_deliveries import RETENTION
 from server.webhooks.schedule import DISABLE_AFTER, next_delay
 from server.webhooks.sender import Outcome
@@ -301,6 +301,8 @@ def _disable(session: Session, endpoint: WebhookEndpoint, reason: str, now: date
         represent(endpoint, now=now),
         extra_data={"reason": reason},
     )
+    # …and the owner learns it by email too (the outbox: sent after this transaction commits).
+    notifications.endpoint_disabled(session, endpoint, reason)
 
 
 def purge_expired(session: Session, *, now: datetime) -> int:

@@ -17,6 +17,7 @@ import httpx
 
 from server.config import Settings
 from server.db.engine import session_scope
+from server.mail import dispatch as mail_dispatch
 from server.webhooks import queue, sender, wakeup
 from server.webhooks.clock import Clock, SystemClock
 from server.webhooks.egress import GuardedTransport
@@ -41,6 +42,7 @@ class Worker:
         poll_seconds: float = DEFAULT_POLL_SECONDS,
         timeout: float = sender.TIMEOUT_SECONDS,
         rng: random.Random | None = None,
+        mail: mail_dispatch.Providers | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self._server_key = server_key
@@ -53,9 +55,12 @@ class Worker:
             transport=GuardedTransport(allow_loopback=allow_loopback, max_connections=batch), trust_env=False
         )
         self._last_purge = 0.0
+        # The outbox rides on the same loop: messages are due after commit just like deliveries.
+        self._mail = mail
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> "Worker":
+        options.setdefault("mail", mail_dispatch.Providers.from_settings(settings))
         return cls(server_key=settings.secret_key, allow_loopback=settings.webhooks_allow_loopback, **options)
 
     async def aclose(self) -> None:
@@ -84,6 +89,7 @@ class Worker:
             while not stop.is_set():
                 try:
                     count = await self.run_once()
+                    count += await self.send_mail()
                     await self._maybe_purge()
                 except Exception:
                     log.exception("webhook worker iteration failed; retrying in 1 s")
@@ -94,6 +100,12 @@ class Worker:
                 nudge.clear()
         finally:
             wakeup.unregister(nudge)
+
+    async def send_mail(self) -> int:
+        """Send the outbox's due messages (email, WhatsApp); returns how many were attempted."""
+        if self._mail is None or (self._mail.email is None and self._mail.whatsapp is None):
+            return 0
+        return await asyncio.to_thread(mail_dispatch.dispatch_due, self._mail, on_failure=mail_failure_handlers())
 
     async def _send(self, job: queue.Job) -> sender.Outcome:
         return await sender.send(
@@ -138,6 +150,14 @@ class Worker:
                 queue.purge_expired(session, now=self.clock.now())
 
         await asyncio.to_thread(purge)
+
+
+def mail_failure_handlers() -> dict[str, mail_dispatch.FailureHandler]:
+    """What a message's permanent failure changes, per kind: a failed invitation email fails the invitation."""
+    from server.api.persons import represent  # noqa: PLC0415 - the event carries the person as the API shows it
+    from server.services import invitations  # noqa: PLC0415
+
+    return {"invitation": lambda session, message: invitations.delivery_failed(session, message, represent)}
 
 
 async def _wait_any(stop: asyncio.Event, nudge: asyncio.Event, seconds: float) -> None:

@@ -14,6 +14,9 @@ from pathlib import Path
 
 import pytest
 
+# An artefact test (the load harness with wrk against a live server): the fast tier (`-m "not slow"`) leaves it out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 FIELDS = {"name", "requests_per_s", "p50_ms", "p99_ms", "errors", "server_rss_mb", "ratio"}
 
@@ -34,7 +37,7 @@ def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tm
         "benchmarks.suite",
         "--quick",
         "--scenarios",
-        "release_get,rate_limited,smartlink_click",
+        "release_get,rate_limited,smartlink_click,smartlink_page",
     ]
     # Its own process group: if it hangs, the servers it started are stopped with it.
     process = subprocess.Popen(
@@ -61,6 +64,8 @@ def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tm
         "rate_limited",
         "bare_reference_smartlink",
         "smartlink_click",
+        "bare_reference_smartlink_page",
+        "smartlink_page",
     }
     for scenario in scenarios.values():
         assert set(scenario) >= FIELDS
@@ -77,6 +82,10 @@ def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tm
     click, bare_link = scenarios["smartlink_click"], scenarios["bare_reference_smartlink"]
     assert click["statuses"] == {"302": click["requests"]}
     assert click["ratio"] == pytest.approx(click["requests_per_s"] / bare_link["requests_per_s"], abs=0.001)
+    # The fans' HTML page is compared with its own twin (same reads, hit INSERT and template render).
+    page, bare_page = scenarios["smartlink_page"], scenarios["bare_reference_smartlink_page"]
+    assert page["statuses"] == {"200": page["requests"]}
+    assert page["ratio"] == pytest.approx(page["requests_per_s"] / bare_page["requests_per_s"], abs=0.001)
     # Capabilities still answering 501 would be listed, not measured; every one the harness knows has landed.
     assert document["backends"][0]["not_implemented_yet"] == {}
     assert "| release_get — authenticated GET /api/v1/releases/{id} |" in stdout

@@ -2,8 +2,10 @@
 
 import json
 import re
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import httpx
@@ -34,11 +36,25 @@ def test_accounts_create_prints_every_id_and_secret_as_json(tmp_path: Path) -> N
     # The printed key works, and only the hash was stored.
     database = (tmp_path / "og.sqlite3").read_bytes()
     assert data["api_key"]["secret"].encode() not in database
+    # Its sandbox has the mock catalogue; production is empty. `--no-mock-data` makes an empty sandbox.
+    assert _releases(tmp_path, data["account"]["id"]) == {"sandbox": 11}
+    empty = json.loads(og_server(env, "accounts", "create", "--name", "Empty", "--no-mock-data", "--json").stdout)
+    assert _releases(tmp_path, empty["account"]["id"]) == {}
+
+
+def _releases(data_dir: Path, account_id: str) -> dict[str, int]:
+    with closing(sqlite3.connect(data_dir / "og.sqlite3")) as connection:
+        rows = connection.execute(
+            "SELECT environment, count(*) FROM releases WHERE account_id = ? GROUP BY environment", (account_id,)
+        ).fetchall()
+    return dict(rows)
 
 
 def test_production_keys_need_production_access(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--json").stdout)["account"]["id"]
+    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--no-mock-data", "--json").stdout)[
+        "account"
+    ]["id"]
     refused = og_server(env, "keys", "create", "--account", account, "--env", "production", "--json")
     assert refused.returncode == 1
     assert "production_access_not_enabled" in refused.stderr
@@ -71,7 +87,8 @@ def test_migrate_is_idempotent(tmp_path: Path) -> None:
 
 def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_document(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    server = start_server(env, ["serve"])
+    # The first start seeds the demo account with its mock data (media generated and QC-analysed once): slower.
+    server = start_server(env, ["serve"], ready_seconds=300)
     try:
         spec = httpx.get(server.base_url + "/openapi.json", timeout=10)
         assert spec.status_code == 200
@@ -90,7 +107,8 @@ def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_docume
         assert persons.status_code == 200
         assert len(persons.json()["data"]) >= 3
         links = httpx.get(again.base_url + "/api/v1/smartlinks", headers={"Authorization": f"Bearer {key.group(1)}"})
-        modes = {link["slug"]: link["mode"] for link in links.json()["data"]}
+        # Slugs are unique across the platform: every account's mock links end in a part of its id.
+        modes = {link["slug"].rsplit("-", 1)[0]: link["mode"] for link in links.json()["data"]}
         assert modes == {"night-ferry": "stream", "copper-rain": "presave"}
         stats = httpx.get(
             f"{again.base_url}/api/v1/smartlinks/{links.json()['data'][0]['id']}/stats",
@@ -98,7 +116,8 @@ def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_docume
         ).json()
         assert stats["views"]["total"] > stats["views"]["unique"] > 0
         assert stats["presaves"]["total"] > 0  # the upcoming release's link, listed first
-        assert httpx.get(f"{again.base_url}/api/v1/smartlinks/night-ferry").json()["mode"] == "stream"
+        live_slug = next(slug for slug in (link["slug"] for link in links.json()["data"]) if "night-ferry" in slug)
+        assert httpx.get(f"{again.base_url}/api/v1/smartlinks/{live_slug}").json()["mode"] == "stream"
         listed = httpx.get(again.base_url + "/api/v1/payouts", headers={"Authorization": f"Bearer {key.group(1)}"})
         assert {p["status"] for p in listed.json()["data"]} == {"paid", "cancelled", "returned", "processing"}
     finally:
@@ -108,7 +127,9 @@ def test_serve_on_a_fresh_data_dir_seeds_a_demo_account_and_serves_the_31_docume
 
 def test_set_plan_moves_an_account_between_plans(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--json").stdout)["account"]
+    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--no-mock-data", "--json").stdout)[
+        "account"
+    ]
     assert account["plan"] == "free"
     moved = og_server(env, "accounts", "set-plan", account["id"], "--plan", "business", "--json")
     assert moved.returncode == 0, moved.stderr
@@ -120,7 +141,9 @@ def test_set_plan_moves_an_account_between_plans(tmp_path: Path) -> None:
 
 def test_payout_details_open_production_payouts(tmp_path: Path) -> None:
     env = server_env(tmp_path)
-    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--json").stdout)["account"]
+    account = json.loads(og_server(env, "accounts", "create", "--name", "A", "--no-mock-data", "--json").stdout)[
+        "account"
+    ]
     details = og_server(
         env,
         "accounts",

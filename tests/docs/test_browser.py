@@ -15,6 +15,9 @@ from server.docs_site.build import GUIDES, operations, reference_url, tag_slug
 from server.openapi.specification import raw_document
 from tests.conftest import ROOT, LiveServer, server_env, start_server, stop_server
 
+# An artefact test (a real Chromium): the fast tier (`-m "not slow"`) leaves it out.
+pytestmark = pytest.mark.slow
+
 playwright_api = pytest.importorskip("playwright.sync_api")
 
 CHROMIUM_ARGS = [

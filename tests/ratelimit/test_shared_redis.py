@@ -29,7 +29,17 @@ def test_two_processes_share_one_budget(tmp_path: Path) -> None:
         OG_RATE_LIMIT_MULTIPLIER="0.1",
     )
     created = subprocess.run(
-        [sys.executable, "-m", "server.cli", "accounts", "create", "--name", "Shared Limits", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "accounts",
+            "create",
+            "--name",
+            "Shared Limits",
+            "--no-mock-data",
+            "--json",
+        ],
         env=env,
         capture_output=True,
         check=True,

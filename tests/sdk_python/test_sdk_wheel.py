@@ -17,7 +17,12 @@ from server.openapi.resolver import snake_case, unimplemented_operations
 from server.openapi.specification import raw_document
 from tests.conftest import DSP_SYNC_SECRET, ROOT, free_port, inbound_provider_env, server_env, start_server, stop_server
 
+# An artefact test (the wheel in a fresh virtualenv, its suite against a live server): the fast tier leaves it out.
+pytestmark = pytest.mark.slow
+
 SDK = ROOT / "sdk-python"
+# A wheel build, a fresh virtualenv and a live server: minutes, not seconds.
+pytestmark = pytest.mark.slow
 SUITE = Path(__file__).parent / "suite"
 UV = str(Path(sys.executable).parent / "uv")
 # The suite's own tools, pinned like the repository's (pyproject.toml); numpy, soundfile and Pillow write the real
@@ -95,9 +100,13 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
     )
     server = start_server(env, ["serve", "--no-seed"], port=port)
     try:
-        created = _og_server(env, "accounts", "create", "--name", "SDK Test Label", "--email", "owner@sdk.example.com")
+        created = _og_server(
+            env, "accounts", "create", "--name", "SDK Test Label", "--email", "owner@sdk.example.com", "--no-mock-data"
+        )
         account_id = created["account"]["id"]  # type: ignore[index]
-        developer = _og_server(env, "accounts", "create", "--name", "SDK App Developer")["account"]["id"]  # type: ignore[index]
+        developer = _og_server(env, "accounts", "create", "--name", "SDK App Developer", "--no-mock-data")["account"][
+            "id"
+        ]  # type: ignore[index]
         oauth_client = _og_server(
             env,
             "oauth-clients",
@@ -135,6 +144,7 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "OG_SDK_TEST_BASE_URL": server.base_url,
             "OG_SDK_TEST_COVERAGE_FILE": str(coverage),
             "OG_SDK_TEST_README": str(SDK / "README.md"),
+            "OG_SDK_TEST_GUIDES": str(ROOT / "docs" / "guides"),
         }
         result = subprocess.run(
             [str(sdk_python), "-m", "pytest", "-c", str(SUITE / "pytest.ini"), str(SUITE), "-q"],
@@ -159,8 +169,20 @@ def test_wheel_and_sdist_hold_the_typed_package(dist: Path) -> None:
     assert not any(name.startswith(("tests/", "server/")) for name in names)
     metadata = wheel.read(next(n for n in names if n.endswith("METADATA"))).decode()
     assert "Name: og-records" in metadata
+    entry_points = wheel.read(next(n for n in names if n.endswith("entry_points.txt"))).decode()
+    assert "og-records = og_records.cli:main" in entry_points
     with tarfile.open(next(dist.glob("og_records-*.tar.gz"))) as sdist:
         assert any(name.endswith("og_records/webhooks.py") for name in sdist.getnames())
+
+
+def test_the_installed_console_script_runs(sdk_python: Path) -> None:
+    """`pip install og-records` puts `og-records` on PATH, beside the interpreter."""
+    result = subprocess.run(
+        [str(sdk_python.parent / "og-records"), "--help"], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    assert "listen" in result.stdout
+    assert "trigger" in result.stdout
 
 
 def test_the_sdk_suite_passes_against_a_live_server(suite_run: SuiteRun) -> None:

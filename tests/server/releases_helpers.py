@@ -1,6 +1,5 @@
 """Builders shared by the release and track tests: real media, a complete wizard run."""
 
-from datetime import date, timedelta
 from functools import cache
 from typing import Any
 
@@ -9,6 +8,7 @@ from starlette.testclient import TestClient
 from server.media import audio_bytes, cover_bytes
 from server.qc import worker
 from tests.conftest import Tenant
+from tests.dates import days_from_today
 
 
 @cache
@@ -90,7 +90,7 @@ def complete_release(client: TestClient, tenant: Tenant, tracks: int = 1) -> dic
         )
         ok(upload_audio(client, tenant, track["id"], master_wav()))
     ok(upload_artwork(client, tenant, release["id"], good_cover()))
-    release_date = (date.today() + timedelta(days=30)).isoformat()
+    release_date = days_from_today(30).isoformat()
     ok(
         client.patch(
             f"/api/v1/releases/{release['id']}/distribution",

@@ -342,10 +342,20 @@ def test_mailgun_permanent_failure_fails_the_pending_invitation(client: TestClie
     ).json()
     assert person["invitation_status"] == "pending"
     token = secrets.token_hex(25)
-    event = {"id": "CPgfbmQMTCKtHW6uIWtuVe", "event": "failed", "severity": "permanent", "recipient": email.upper()}
+    event = {
+        "id": "CPgfbmQMTCKtHW6uIWtuVe",
+        "event": "failed",
+        "severity": "permanent",
+        "recipient": email.upper(),
+        "delivery-status": {"code": 550, "description": "5.1.1 The email account does not exist."},
+    }
     assert _mailgun(client, event, token=token).json() == {"received": True, "duplicate": False}
     after = client.get(f"/api/v1/persons/{person['id']}", headers=tenant.headers).json()
     assert after["invitation_status"] == "failed"
+    # The owner sees why in getPerson, in Mailgun's words.
+    assert after["invitation_failure_reason"] == (
+        "Mailgun: permanent failure (550 5.1.1 The email account does not exist.)"
+    )
     with session_scope() as session:
         row = session.get(Person, person["id"])
         assert row is not None

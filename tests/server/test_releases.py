@@ -1,7 +1,5 @@
 """Releases through the HTTP API: the wizard, derived fields, the status lock, submission and its checks."""
 
-from datetime import date, timedelta
-
 from sqlmodel import col, select
 from starlette.testclient import TestClient
 
@@ -10,6 +8,7 @@ from server.db.models.events import Event
 from server.db.models.releases import ReleaseDelivery
 from server.services import identifiers
 from tests.conftest import Tenant, TenantFactory
+from tests.dates import days_from_today
 from tests.server.releases_helpers import (
     complete_release,
     create_release,
@@ -97,7 +96,7 @@ def test_track_level_checks_point_at_the_track(client: TestClient, tenant: Tenan
     ok(
         client.patch(
             f"/api/v1/releases/{release['id']}/distribution",
-            json={"release_date": (date.today() + timedelta(days=3)).isoformat()},
+            json={"release_date": days_from_today(3).isoformat()},
             headers=tenant.headers,
         )
     )

@@ -2,7 +2,7 @@
 redirect (never an open redirect), statistics, tenancy."""
 
 import secrets
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,9 @@ from server import clock
 from server.db.engine import session_scope
 from server.db.models.events import Event
 from server.db.models.smartlinks import SmartLinkHit
+from tests import dates
 from tests.conftest import Tenant, TenantFactory
+from tests.dates import days_from_today
 
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
 DESKTOP = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/120.0 Safari/537.36"
@@ -118,7 +120,7 @@ def test_unsafe_destinations_and_foreign_releases_are_refused_together(
 
 def test_presave_needs_a_future_release_moment_and_a_real_zone(client: TestClient, tenant: Tenant) -> None:
     undated = _release(client, tenant)
-    past = _release(client, tenant, date.today() - timedelta(days=2))
+    past = _release(client, tenant, days_from_today(-2))
     for release_id, presave, expected in [
         (undated, {"enabled": True}, ("required", "/presave/release_at")),
         (past, {"enabled": True}, ("in_past", "/presave/release_at")),
@@ -130,7 +132,7 @@ def test_presave_needs_a_future_release_moment_and_a_real_zone(client: TestClien
 
 
 def test_the_page_switches_from_presave_to_stream_at_local_midnight(client: TestClient, tenant: Tenant) -> None:
-    release_day = date.today() + timedelta(days=10)
+    release_day = days_from_today(10)
     link = _create(
         client,
         tenant,
@@ -153,7 +155,7 @@ def test_the_page_switches_from_presave_to_stream_at_local_midnight(client: Test
     assert [(s["service"], s["action"]) for s in page["services"]] == [("spotify", "presave"), ("bandcamp", "buy")]
     assert client.get(f"/api/v1/smartlinks/{link['slug']}/go/tidal", follow_redirects=False).status_code == 404
 
-    until_midnight = midnight - datetime.now(UTC)
+    until_midnight = midnight - clock.now()
     with clock.shifted(until_midnight - timedelta(minutes=1)):
         assert client.get(f"/api/v1/smartlinks/{link['slug']}").json()["mode"] == "presave"
     with clock.shifted(until_midnight + timedelta(seconds=1)):
@@ -227,7 +229,7 @@ def test_stats_count_views_clicks_uniques_and_breakdowns_without_bots(client: Te
     response = client.get(f"/api/v1/smartlinks/{link['id']}/stats", headers=tenant.headers)
     assert response.status_code == 200, response.text
     stats = response.json()
-    today = datetime.now(UTC).date()
+    today = dates.today()
     assert (stats["from"], stats["to"]) == ((today - timedelta(days=29)).isoformat(), today.isoformat())
     assert stats["views"] == {"total": 3, "unique": 2}
     assert stats["clicks"] == {

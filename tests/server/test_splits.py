@@ -1,6 +1,5 @@
 """Splits through the HTTP API: validation with pointers, versions that are never retroactive, tenancy."""
 
-from datetime import date, timedelta
 from typing import Any
 
 from starlette.testclient import TestClient
@@ -8,6 +7,7 @@ from starlette.testclient import TestClient
 from server.db.engine import session_scope
 from server.db.models.releases import Release
 from tests.conftest import Tenant, TenantFactory
+from tests.dates import days_from_today, today
 from tests.server.money_helpers import catalogue
 from tests.server.releases_helpers import ok
 
@@ -28,7 +28,7 @@ def test_create_then_get_and_event(client: TestClient, tenant: Tenant) -> None:
     )
     assert created["version"] == 1
     assert created["status"] == "active"
-    assert created["effective_from"] == date.today().isoformat()
+    assert created["effective_from"] == today().isoformat()
     assert [s["acceptance_status"] for s in created["shares"]] == ["pending", "pending"]
     assert [s["share_bps"] for s in created["shares"]] == [6000, 4000]
     assert ok(client.get(f"/api/v1/splits/{created['id']}", headers=tenant.headers)) == created
@@ -47,7 +47,7 @@ def test_every_failing_rule_is_reported_with_a_pointer(client: TestClient, tenan
             {"person_id": ada["id"], "role": "artist", "share_bps": 3000},
             {"person_id": "per_01jc3m8a4s6t3v0q7k2x9bz5hd", "role": "producer", "share_bps": 1000},
         ],
-        "effective_from": (date.today() - timedelta(days=1)).isoformat(),
+        "effective_from": days_from_today(-1).isoformat(),
     }
     response = _split(client, tenant, body)
     assert response.status_code == 422
@@ -85,7 +85,7 @@ def test_unknown_and_foreign_targets(client: TestClient, tenant: Tenant, make_te
 def test_a_new_version_supersedes_from_its_date_on(client: TestClient, tenant: Tenant) -> None:
     cat = catalogue(client, tenant)
     release_id = cat["release"]["id"]
-    later = (date.today() + timedelta(days=10)).isoformat()
+    later = days_from_today(10).isoformat()
     first = ok(_split(client, tenant, {"release_id": release_id, "shares": _shares(cat["persons"], 5000, 5000)}), 201)
     second = ok(
         _split(
@@ -108,7 +108,7 @@ def test_a_new_version_supersedes_from_its_date_on(client: TestClient, tenant: T
         {
             "release_id": release_id,
             "shares": _shares(cat["persons"], 10000),
-            "effective_from": date.today().isoformat(),
+            "effective_from": today().isoformat(),
         },
     )
     assert [(e["code"], e["pointer"]) for e in response.json()["errors"]] == [

@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type TDataShape, urlSearchParamsBodySerializer } from './client/index.js';
-import type { AuthorizeOauthData, AuthorizeOauthErrors, AuthorizeOauthResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOauthTokenData, CreateOauthTokenErrors, CreateOauthTokenResponses, CreatePersonData, CreatePersonErrors, CreatePersonResponses, CreateReleaseData, CreateReleaseErrors, CreateReleaseResponses, CreateSmartLinkData, CreateSmartLinkErrors, CreateSmartLinkResponses, CreateSplitData, CreateSplitErrors, CreateSplitResponses, CreateTrackData, CreateTrackErrors, CreateTrackResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, FollowSmartLinkData, FollowSmartLinkErrors, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetEventData, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetOauthMetadataData, GetOauthMetadataErrors, GetOauthMetadataResponses, GetPayoutData, GetPayoutErrors, GetPayoutResponses, GetPersonData, GetPersonErrors, GetPersonResponses, GetPublicSmartLinkData, GetPublicSmartLinkErrors, GetPublicSmartLinkResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReleaseData, GetReleaseErrors, GetReleaseResponses, GetSmartLinkData, GetSmartLinkErrors, GetSmartLinkResponses, GetSmartLinkStatsData, GetSmartLinkStatsErrors, GetSmartLinkStatsResponses, GetSplitData, GetSplitErrors, GetSplitResponses, GetTrackData, GetTrackErrors, GetTrackQcStatusData, GetTrackQcStatusErrors, GetTrackQcStatusResponses, GetTrackResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, IntrospectOauthTokenData, IntrospectOauthTokenErrors, IntrospectOauthTokenResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListEarningsData, ListEarningsErrors, ListEarningsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListPayoutsData, ListPayoutsErrors, ListPayoutsResponses, ListPersonsData, ListPersonsErrors, ListPersonsResponses, ListReleasesData, ListReleasesErrors, ListReleaseSplitsData, ListReleaseSplitsErrors, ListReleaseSplitsResponses, ListReleasesResponses, ListSmartLinksData, ListSmartLinksErrors, ListSmartLinksResponses, ListSplitsData, ListSplitsErrors, ListSplitsResponses, ListTracksData, ListTracksErrors, ListTracksResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ReceiveDspSyncWebhookData, ReceiveDspSyncWebhookErrors, ReceiveDspSyncWebhookResponses, ReceiveMailgunWebhookData, ReceiveMailgunWebhookErrors, ReceiveMailgunWebhookResponses, ReceiveStripeWebhookData, ReceiveStripeWebhookErrors, ReceiveStripeWebhookResponses, ReceiveWhapiWebhookData, ReceiveWhapiWebhookErrors, ReceiveWhapiWebhookResponses, ReceiveWiseWebhookData, ReceiveWiseWebhookErrors, ReceiveWiseWebhookResponses, RecoverWebhookEventsData, RecoverWebhookEventsErrors, RecoverWebhookEventsResponses, RequestPayoutData, RequestPayoutErrors, RequestPayoutResponses, ResendEventData, ResendEventErrors, ResendEventResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RevokeOauthTokenData, RevokeOauthTokenErrors, RevokeOauthTokenResponses, RotateApiKeyData, RotateApiKeyErrors, RotateApiKeyResponses, RotateWebhookEndpointSecretData, RotateWebhookEndpointSecretErrors, RotateWebhookEndpointSecretResponses, SendTestWebhookData, SendTestWebhookErrors, SendTestWebhookResponses, SubmitOauthConsentData, SubmitOauthConsentErrors, SubmitOauthConsentResponses, SubmitReleaseData, SubmitReleaseErrors, SubmitReleaseResponses, SummarizeEarningsData, SummarizeEarningsErrors, SummarizeEarningsResponses, UpdateReleaseArtworkData, UpdateReleaseArtworkErrors, UpdateReleaseArtworkResponses, UpdateReleaseDetailsData, UpdateReleaseDetailsErrors, UpdateReleaseDetailsResponses, UpdateReleaseDistributionData, UpdateReleaseDistributionErrors, UpdateReleaseDistributionResponses, UpdateReleaseTracksData, UpdateReleaseTracksErrors, UpdateReleaseTracksResponses, UpdateTrackData, UpdateTrackErrors, UpdateTrackResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, UploadTrackAudioData, UploadTrackAudioErrors, UploadTrackAudioResponses } from './types.gen.js';
+import type { AdvanceSandboxClockData, AdvanceSandboxClockErrors, AdvanceSandboxClockResponses, AdvanceSandboxReleaseData, AdvanceSandboxReleaseErrors, AdvanceSandboxReleaseResponses, AnswerSplitShareData, AnswerSplitShareErrors, AnswerSplitShareResponses, AuthorizeOauthData, AuthorizeOauthErrors, AuthorizeOauthResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOauthTokenData, CreateOauthTokenErrors, CreateOauthTokenResponses, CreatePersonData, CreatePersonErrors, CreatePersonResponses, CreateReleaseData, CreateReleaseErrors, CreateReleaseResponses, CreateSmartLinkData, CreateSmartLinkErrors, CreateSmartLinkResponses, CreateSplitData, CreateSplitErrors, CreateSplitResponses, CreateTrackData, CreateTrackErrors, CreateTrackResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, FollowSmartLinkData, FollowSmartLinkErrors, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetEventData, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetOauthMetadataData, GetOauthMetadataErrors, GetOauthMetadataResponses, GetPayoutData, GetPayoutErrors, GetPayoutResponses, GetPersonData, GetPersonErrors, GetPersonResponses, GetPublicSmartLinkData, GetPublicSmartLinkErrors, GetPublicSmartLinkResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReleaseData, GetReleaseErrors, GetReleaseResponses, GetSandboxClockData, GetSandboxClockErrors, GetSandboxClockResponses, GetSmartLinkData, GetSmartLinkErrors, GetSmartLinkResponses, GetSmartLinkStatsData, GetSmartLinkStatsErrors, GetSmartLinkStatsResponses, GetSplitData, GetSplitErrors, GetSplitResponses, GetTrackData, GetTrackErrors, GetTrackQcStatusData, GetTrackQcStatusErrors, GetTrackQcStatusResponses, GetTrackResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, IntrospectOauthTokenData, IntrospectOauthTokenErrors, IntrospectOauthTokenResponses, InvitePersonData, InvitePersonErrors, InvitePersonResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListEarningsData, ListEarningsErrors, ListEarningsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListPayoutsData, ListPayoutsErrors, ListPayoutsResponses, ListPersonsData, ListPersonsErrors, ListPersonsResponses, ListReleasesData, ListReleasesErrors, ListReleaseSplitsData, ListReleaseSplitsErrors, ListReleaseSplitsResponses, ListReleasesResponses, ListSandboxOutboxData, ListSandboxOutboxErrors, ListSandboxOutboxResponses, ListSmartLinksData, ListSmartLinksErrors, ListSmartLinksResponses, ListSplitsData, ListSplitsErrors, ListSplitsResponses, ListTracksData, ListTracksErrors, ListTracksResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ReceiveDspSyncWebhookData, ReceiveDspSyncWebhookErrors, ReceiveDspSyncWebhookResponses, ReceiveMailgunWebhookData, ReceiveMailgunWebhookErrors, ReceiveMailgunWebhookResponses, ReceiveStripeWebhookData, ReceiveStripeWebhookErrors, ReceiveStripeWebhookResponses, ReceiveWhapiWebhookData, ReceiveWhapiWebhookErrors, ReceiveWhapiWebhookResponses, ReceiveWiseWebhookData, ReceiveWiseWebhookErrors, ReceiveWiseWebhookResponses, RecoverWebhookEventsData, RecoverWebhookEventsErrors, RecoverWebhookEventsResponses, RequestPayoutData, RequestPayoutErrors, RequestPayoutResponses, ResendEventData, ResendEventErrors, ResendEventResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RevokeOauthTokenData, RevokeOauthTokenErrors, RevokeOauthTokenResponses, RotateApiKeyData, RotateApiKeyErrors, RotateApiKeyResponses, RotateWebhookEndpointSecretData, RotateWebhookEndpointSecretErrors, RotateWebhookEndpointSecretResponses, SendTestWebhookData, SendTestWebhookErrors, SendTestWebhookResponses, SubmitOauthConsentData, SubmitOauthConsentErrors, SubmitOauthConsentResponses, SubmitReleaseData, SubmitReleaseErrors, SubmitReleaseResponses, SummarizeEarningsData, SummarizeEarningsErrors, SummarizeEarningsResponses, TriggerSandboxEventData, TriggerSandboxEventErrors, TriggerSandboxEventResponses, UpdateReleaseArtworkData, UpdateReleaseArtworkErrors, UpdateReleaseArtworkResponses, UpdateReleaseDetailsData, UpdateReleaseDetailsErrors, UpdateReleaseDetailsResponses, UpdateReleaseDistributionData, UpdateReleaseDistributionErrors, UpdateReleaseDistributionResponses, UpdateReleaseTracksData, UpdateReleaseTracksErrors, UpdateReleaseTracksResponses, UpdateTrackData, UpdateTrackErrors, UpdateTrackResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, UploadTrackAudioData, UploadTrackAudioErrors, UploadTrackAudioResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -456,8 +456,9 @@ export const listSplits = <ThrowOnError extends boolean = false>(options?: Optio
  * Create a split
  *
  * Creates a royalty split for a release or a track: give exactly one of `release_id` and `track_id`. The shares'
- * `share_bps` must total exactly 10000 (100 %); each payee must be an existing person and gets an email asking to
- * accept the share.
+ * `share_bps` must total exactly 10000 (100 %); each payee must be an existing person. Every share starts
+ * `pending`: the payee accepts or declines it on the invitation page their invitation links to (`createPerson`
+ * with `invite: true`, or `invitePerson`), and its earnings are held until they accept.
  *
  * Splits are versioned and never retroactive. If the release or track already has a split, this creates the next
  * `version`, which applies to sale periods from `effective_from` (today or later) on; the previous version becomes
@@ -529,8 +530,11 @@ export const listPersons = <ThrowOnError extends boolean = false>(options?: Opti
 /**
  * Create a person
  *
- * Creates a payee or collaborator in the credential's environment. With `invite: true` an invitation email goes
- * out at once; the person's `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+ * Creates a payee or collaborator in the credential's environment. With `invite: true` an invitation goes out
+ * after the person is stored: an email in the person's `language` with a link to the invitation page, where they
+ * accept or decline each split share offered to them (and a WhatsApp message when they have a `phone` and the
+ * account enabled WhatsApp). `invitation_status` follows it (`pending`, then `accepted` or `failed`). The sandbox
+ * never sends: read the message and its link with `listSandboxOutbox`. Resend with `invitePerson`.
  *
  */
 export const createPerson = <ThrowOnError extends boolean = false>(options: Options<CreatePersonData, ThrowOnError>): RequestResult<CreatePersonResponses, CreatePersonErrors, ThrowOnError> => (options.client ?? client).post<CreatePersonResponses, CreatePersonErrors, ThrowOnError>({
@@ -567,6 +571,31 @@ export const getPerson = <ThrowOnError extends boolean = false>(options: Options
             type: 'http'
         }],
     url: '/api/v1/persons/{id}',
+    ...options
+});
+
+/**
+ * Send a person a new invitation
+ *
+ * Sends the person a new invitation link (by email, and by WhatsApp when they have a `phone` and the account
+ * enabled WhatsApp) to the invitation page, where they accept or decline each split share offered to them. Earlier
+ * links stop working. `invitation_status` becomes `pending`. Use it after an invitation failed, expired, or to
+ * offer shares of splits created after the person answered. The sandbox never sends: the message lands in the
+ * sandbox outbox (`listSandboxOutbox`). A person whose email bounced and who has no phone number cannot be
+ * invited (`409 invalid_state`).
+ *
+ */
+export const invitePerson = <ThrowOnError extends boolean = false>(options: Options<InvitePersonData, ThrowOnError>): RequestResult<InvitePersonResponses, InvitePersonErrors, ThrowOnError> => (options.client ?? client).post<InvitePersonResponses, InvitePersonErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/persons/{id}/invite',
     ...options
 });
 
@@ -715,6 +744,56 @@ export const getPayout = <ThrowOnError extends boolean = false>(options: Options
         }],
     url: '/api/v1/payouts/{id}',
     ...options
+});
+
+/**
+ * List the sandbox outbox
+ *
+ * The messages the platform would have sent for the credential's sandbox (invitation emails and WhatsApp
+ * messages, notices to the account owner), newest first, with their full text and HTML. Nothing in the sandbox
+ * is really sent: use this to follow an invitation link in tests. Production credentials are refused with
+ * `403 sandbox_only`.
+ *
+ */
+export const listSandboxOutbox = <ThrowOnError extends boolean = false>(options?: Options<ListSandboxOutboxData, ThrowOnError>): RequestResult<ListSandboxOutboxResponses, ListSandboxOutboxErrors, ThrowOnError> => (options?.client ?? client).get<ListSandboxOutboxResponses, ListSandboxOutboxErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sandbox/outbox',
+    ...options
+});
+
+/**
+ * Accept or decline a share as its payee
+ *
+ * Does in the sandbox what the payee does on the invitation page: accepts or declines their pending share of an
+ * active split, with the same effects (`acceptance_status`, the `split.share_accepted` or
+ * `split.share_declined` webhook, an accepted share's held earnings available at once). Production credentials
+ * are refused with `403 sandbox_only`; a share answered already is `409 invalid_state`.
+ *
+ */
+export const answerSplitShare = <ThrowOnError extends boolean = false>(options: Options<AnswerSplitShareData, ThrowOnError>): RequestResult<AnswerSplitShareResponses, AnswerSplitShareErrors, ThrowOnError> => (options.client ?? client).post<AnswerSplitShareResponses, AnswerSplitShareErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sandbox/splits/{id}/answer',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -1464,6 +1543,124 @@ export const receiveMailgunWebhook = <ThrowOnError extends boolean = false>(opti
  */
 export const receiveWhapiWebhook = <ThrowOnError extends boolean = false>(options: Options<ReceiveWhapiWebhookData, ThrowOnError>): RequestResult<ReceiveWhapiWebhookResponses, ReceiveWhapiWebhookErrors, ThrowOnError> => (options.client ?? client).post<ReceiveWhapiWebhookResponses, ReceiveWhapiWebhookErrors, ThrowOnError>({
     url: '/webhooks/whapi',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Retrieve the sandbox clock
+ *
+ * Returns the sandbox test clock of the credential's account: the sandbox's `now` and how far it runs ahead of real
+ * time. Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
+ *
+ */
+export const getSandboxClock = <ThrowOnError extends boolean = false>(options?: Options<GetSandboxClockData, ThrowOnError>): RequestResult<GetSandboxClockResponses, GetSandboxClockErrors, ThrowOnError> => (options?.client ?? client).get<GetSandboxClockResponses, GetSandboxClockErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sandbox/clock',
+    ...options
+});
+
+/**
+ * Advance the sandbox clock
+ *
+ * Moves the account's sandbox clock forward to `to` (at most 100 days per call) and, before answering, runs in
+ * order everything that would have happened in between: the simulated sub-distributor's review and delivery steps
+ * at their realistic length, simulated sales of every live release (per store and day, imported as store reports
+ * with `earnings.imported` and allocated to the splits in force), and webhook retries that came due. Earnings settle
+ * 30 days after their report, split versions take effect on their `effective_from`, pre-save links switch to
+ * streaming on release day and rotated API keys' grace periods end — all on the sandbox clock. Events emitted on the
+ * way carry the sandbox time in `created`. A time that is not later than `now`, or more than 100 days ahead, is
+ * `422 validation_failed`. Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
+ *
+ */
+export const advanceSandboxClock = <ThrowOnError extends boolean = false>(options: Options<AdvanceSandboxClockData, ThrowOnError>): RequestResult<AdvanceSandboxClockResponses, AdvanceSandboxClockErrors, ThrowOnError> => (options.client ?? client).post<AdvanceSandboxClockResponses, AdvanceSandboxClockErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sandbox/clock/advance',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Advance a sandbox release
+ *
+ * Moves a submitted sandbox release to `to` at once, through every intermediate status: the simulated
+ * sub-distributor's remaining steps run now instead of at their time, each with its events
+ * (`release.status_changed` for every status passed, per-store delivery states through the DSP feed's own
+ * processing), in the order production emits them. `to` must lie ahead on the release's journey; a draft (submit it
+ * first), a release past `to`, or one whose review ended in `action_needed`/`rejected` is `409 invalid_state`.
+ * Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
+ *
+ */
+export const advanceSandboxRelease = <ThrowOnError extends boolean = false>(options: Options<AdvanceSandboxReleaseData, ThrowOnError>): RequestResult<AdvanceSandboxReleaseResponses, AdvanceSandboxReleaseErrors, ThrowOnError> => (options.client ?? client).post<AdvanceSandboxReleaseResponses, AdvanceSandboxReleaseErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sandbox/releases/{id}/advance',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
+});
+
+/**
+ * Trigger a webhook event
+ *
+ * Makes the thing behind a webhook event happen on a real sandbox resource, so the real event is emitted and
+ * delivered to your endpoints, signed like every other:
+ *
+ * | `event` | what happens |
+ * | --- | --- |
+ * | `payout.requested`, `payout.status_changed` | a payout of 10.13 in the balance's currency is requested and its simulated transfer is cancelled (the `.13` magic amount), crediting it back; with `payout_id` of a `processing` payout, that payout is returned by the bank instead |
+ * | `person.invitation_failed` | the invitation of `person_id` (default: a person with a pending invitation) bounces |
+ * | `endpoint.disabled` | `endpoint_id` (default: the newest enabled endpoint) is disabled as after five days of failures |
+ * | `release.submitted` | `release_id` (default: the mock ready draft) is submitted; the simulated review then starts |
+ * | `release.status_changed` | `release_id` (default: a `submitted` release) takes its next step of the journey |
+ * | `earnings.imported` | one day of simulated sales of every live release is reported |
+ *
+ * Without a resource to act on (no balance, no pending invitation, no endpoint, no release) the answer is `409
+ * invalid_state`. Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
+ *
+ */
+export const triggerSandboxEvent = <ThrowOnError extends boolean = false>(options: Options<TriggerSandboxEventData, ThrowOnError>): RequestResult<TriggerSandboxEventResponses, TriggerSandboxEventErrors, ThrowOnError> => (options.client ?? client).post<TriggerSandboxEventResponses, TriggerSandboxEventErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/sandbox/triggers',
     ...options,
     headers: {
         'Content-Type': 'application/json',

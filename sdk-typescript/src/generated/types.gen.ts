@@ -4,7 +4,7 @@ export type ClientOptions = {
     baseUrl: 'https://api.og-records.com' | (string & {});
 };
 
-export type Webhooks = OnReleaseCreatedWebhookRequest | OnReleaseUpdatedWebhookRequest | OnReleaseSubmittedWebhookRequest | OnReleaseStatusChangedWebhookRequest | OnReleaseArtworkQcCompletedWebhookRequest | OnTrackCreatedWebhookRequest | OnTrackUpdatedWebhookRequest | OnTrackQcCompletedWebhookRequest | OnSplitCreatedWebhookRequest | OnPersonCreatedWebhookRequest | OnPersonInvitationFailedWebhookRequest | OnEarningsImportedWebhookRequest | OnPayoutRequestedWebhookRequest | OnPayoutStatusChangedWebhookRequest | OnSmartlinkCreatedWebhookRequest | OnApiKeyCreatedWebhookRequest | OnApiKeyRotatedWebhookRequest | OnApiKeyRevokedWebhookRequest | OnEndpointDisabledWebhookRequest | OnWebhookTestWebhookRequest;
+export type Webhooks = OnReleaseCreatedWebhookRequest | OnReleaseUpdatedWebhookRequest | OnReleaseSubmittedWebhookRequest | OnReleaseStatusChangedWebhookRequest | OnReleaseArtworkQcCompletedWebhookRequest | OnTrackCreatedWebhookRequest | OnTrackUpdatedWebhookRequest | OnTrackQcCompletedWebhookRequest | OnSplitCreatedWebhookRequest | OnSplitShareAcceptedWebhookRequest | OnSplitShareDeclinedWebhookRequest | OnPersonCreatedWebhookRequest | OnPersonInvitationFailedWebhookRequest | OnEarningsImportedWebhookRequest | OnPayoutRequestedWebhookRequest | OnPayoutStatusChangedWebhookRequest | OnSmartlinkCreatedWebhookRequest | OnApiKeyCreatedWebhookRequest | OnApiKeyRotatedWebhookRequest | OnApiKeyRevokedWebhookRequest | OnEndpointDisabledWebhookRequest | OnWebhookTestWebhookRequest;
 
 /**
  * The fields every page of a list carries, besides `data`.
@@ -687,9 +687,10 @@ export type SplitShare = {
      */
     share_bps: number;
     /**
-     * Whether the payee has accepted the share (by the invitation email). Earnings of `pending` and `declined`
+     * Whether the payee has accepted the share, on the invitation page their invitation links to
+     * (`split.share_accepted` / `split.share_declined` announce the answer). Earnings of `pending` and `declined`
      * shares are held in the account's pending balance, never lost, until the share is accepted or a new split
-     * version replaces it.
+     * version replaces it; an accepted share's held earnings are available at once.
      *
      */
     acceptance_status: 'pending' | 'accepted' | 'declined';
@@ -760,7 +761,12 @@ export type TrackList = ListMeta & {
     data: Array<Track>;
 };
 
-export type TrackCreditInput = unknown & {
+/**
+ * A credit to set: either a `person_id` (preferred; composers and lyricists need a person with a `legal_name`) or
+ * a free-text `name` (taken as the legal name), never both.
+ *
+ */
+export type TrackCreditInput = {
     /**
      * A person of the same environment.
      */
@@ -911,7 +917,9 @@ export type SplitCreate = {
 };
 
 /**
- * A payee or collaborator who can receive split shares. Invited persons accept by email.
+ * A payee or collaborator who can receive split shares. Invited persons accept or decline each share on the
+ * invitation page their invitation email links to.
+ *
  */
 export type Person = {
     /**
@@ -938,11 +946,29 @@ export type Person = {
      */
     roles: Array<PersonRole>;
     /**
-     * Where the email invitation stands. `failed` means the email bounced or was reported as spam; shares of such a
-     * person are held until the invitation is accepted.
+     * The language of the invitation email and page.
+     */
+    language: 'en' | 'de';
+    /**
+     * Where the invitation stands. `pending`: sent, not answered yet. `accepted`: the person opened the link and
+     * answered (each share's own answer is its `acceptance_status`). `failed`: the email bounced, was reported as
+     * spam or refused by the mail provider (`invitation_failure_reason` says why); shares of such a person are held
+     * until they accept. Send a new link with `invitePerson`.
      *
      */
     invitation_status: 'not_invited' | 'pending' | 'accepted' | 'failed';
+    /**
+     * When the current invitation link was sent.
+     */
+    invited_at: string | null;
+    /**
+     * When the current invitation link stops working (14 days after it was sent).
+     */
+    invitation_expires_at: string | null;
+    /**
+     * Why the invitation failed, in the mail provider's words (`null` unless `invitation_status` is `failed`).
+     */
+    invitation_failure_reason: string | null;
     metadata: Metadata;
     created_at: Timestamp;
     updated_at: Timestamp;
@@ -965,7 +991,14 @@ export type PersonCreate = {
     phone?: string | null;
     roles?: Array<PersonRole>;
     /**
-     * Send an invitation email at once (sandbox never sends real email).
+     * The language of the invitation email and page.
+     */
+    language?: 'en' | 'de';
+    /**
+     * Send an invitation at once: an email with a link to the invitation page, where the person accepts or
+     * declines each split share offered to them (and by WhatsApp too when they have a `phone` and the account
+     * enabled WhatsApp). The sandbox never sends: read the message with `listSandboxOutbox`.
+     *
      */
     invite?: boolean;
     metadata?: Metadata;
@@ -1188,6 +1221,79 @@ export type PayoutRequest = {
 };
 
 /**
+ * A message the platform would have sent from the sandbox: an invitation by email or WhatsApp, or a notice to the
+ * account owner. Captured with its full content and never sent.
+ *
+ */
+export type OutboxMessage = {
+    /**
+     * Unique identifier, prefixed `msg_`.
+     */
+    id: string;
+    object: 'outbox_message';
+    environment: Environment;
+    /**
+     * How it would have been sent.
+     */
+    channel: 'email' | 'whatsapp';
+    /**
+     * What the message is about.
+     */
+    kind: 'invitation' | 'endpoint_disabled';
+    /**
+     * The email address, or the E.164 phone number for WhatsApp.
+     */
+    to: string;
+    /**
+     * The person the message is for (invitations).
+     */
+    person_id: string | null;
+    /**
+     * The email subject (empty for WhatsApp).
+     */
+    subject: string;
+    /**
+     * The plain-text body (the whole message for WhatsApp).
+     */
+    text: string;
+    /**
+     * The HTML body of an email.
+     */
+    html: string | null;
+    /**
+     * The invitation link the message carries (invitations only), to open the invitation page in tests.
+     */
+    link: string | null;
+    /**
+     * Always `sandbox`: captured, never sent.
+     */
+    status: 'sandbox';
+    created_at: Timestamp;
+};
+
+/**
+ * A page of sandbox outbox messages.
+ */
+export type OutboxMessageList = ListMeta & {
+    data: Array<OutboxMessage>;
+};
+
+/**
+ * A payee's answer to their share of a split (sandbox trigger).
+ */
+export type SplitShareAnswer = {
+    /**
+     * The payee whose share is answered.
+     */
+    person_id: string;
+    role: PersonRole;
+    /**
+     * The payee's answer.
+     */
+    answer: 'accepted' | 'declined';
+};
+
+/**
  * A streaming service or store a smart link can lead to.
  */
 export type SmartLinkService = 'spotify' | 'apple_music' | 'amazon_music' | 'youtube_music' | 'deezer' | 'tidal' | 'soundcloud' | 'bandcamp' | 'beatport';
@@ -1231,8 +1337,9 @@ export type SmartLinkPresave = {
 };
 
 /**
- * A smart link: one public page (`GET /api/v1/smartlinks/{slug}`) that leads fans to a release on every service,
- * with pre-saves before the release date. This is the owner's full view.
+ * A smart link: one public page for fans (`url`, an HTML page at `/l/{slug}`; its data as JSON at
+ * `GET /api/v1/smartlinks/{slug}`) that leads them to a release on every service, with pre-saves before the release
+ * date. This is the owner's full view.
  *
  */
 export type SmartLink = {
@@ -1244,13 +1351,24 @@ export type SmartLink = {
     environment: Environment;
     release_id: string;
     slug: string;
+    /**
+     * The page to share with fans: HTML with the cover, one button per service, a countdown before release day, and
+     * Open Graph, Twitter card and schema.org data for link previews. On the server's public link domain
+     * (`OG_PUBLIC_LINK_BASE_URL`, by default the API's own base URL).
+     *
+     */
+    url: string;
     title: string;
     /**
      * The release's primary artists, as shown on the page.
      */
     artist: string;
     /**
-     * The image shown on the page; `null` when none was given.
+     * The image for link previews: the `artwork_url` given at creation, or else the release's cover once it has
+     * passed QC, as a 1200 px JPEG served by the platform under a content-addressed URL (cached for a year; a new
+     * cover gets a new URL). `null` while there is neither. The page itself always shows the platform's copy of the
+     * cover (640 and 1200 px, WebP and JPEG), never a third-party image.
+     *
      */
     artwork_url: string | null;
     /**
@@ -1290,7 +1408,10 @@ export type SmartLinkCreate = {
      */
     title?: string;
     /**
-     * An HTTPS image shown on the link page; without it the page shows none.
+     * An HTTPS image for link previews (Open Graph, Twitter card). Leave it out to use the release's cover: once it
+     * has passed QC the platform serves web-sized copies of it and `artwork_url` points at them. The page itself
+     * only ever shows the platform's copy of the cover (no third-party requests).
+     *
      */
     artwork_url?: string;
     /**
@@ -1336,8 +1457,17 @@ export type PublicSmartLink = {
     object: 'public_smartlink';
     environment: Environment;
     slug: string;
+    /**
+     * The HTML page of this link for fans (`/l/{slug}` on the public link domain).
+     */
+    url: string;
     title: string;
     artist: string;
+    /**
+     * The owner's image, or else the release's QC-passed cover as a 1200 px JPEG under a content-addressed URL
+     * (immutable, cached for a year); `null` while there is neither.
+     *
+     */
     artwork_url: string | null;
     /**
      * `presave` until the release date (pre-save buttons), `stream` from then on (listen buttons). The switch happens
@@ -1587,7 +1717,7 @@ export type EventResendResult = {
  * is not subscribable: test events go only to the endpoint they are sent to.
  *
  */
-export type WebhookEventType = '*' | 'release.created' | 'release.updated' | 'release.submitted' | 'release.status_changed' | 'release.artwork_qc_completed' | 'track.created' | 'track.updated' | 'track.qc_completed' | 'split.created' | 'person.created' | 'person.invitation_failed' | 'earnings.imported' | 'payout.requested' | 'payout.status_changed' | 'smartlink.created' | 'api_key.created' | 'api_key.rotated' | 'api_key.revoked' | 'endpoint.disabled';
+export type WebhookEventType = '*' | 'release.created' | 'release.updated' | 'release.submitted' | 'release.status_changed' | 'release.artwork_qc_completed' | 'track.created' | 'track.updated' | 'track.qc_completed' | 'split.created' | 'split.share_accepted' | 'split.share_declined' | 'person.created' | 'person.invitation_failed' | 'earnings.imported' | 'payout.requested' | 'payout.status_changed' | 'smartlink.created' | 'api_key.created' | 'api_key.rotated' | 'api_key.revoked' | 'endpoint.disabled';
 
 /**
  * A URL that receives the environment's events as signed webhooks (Standard Webhooks: `webhook-id`,
@@ -2284,6 +2414,105 @@ export type WhapiWebhookPayload = {
 };
 
 /**
+ * A sandbox account's test clock. Everything that reads "now" for the account's sandbox data reads this clock:
+ * event timestamps, settlement of earnings, split versions in force, pre-save links switching to streaming,
+ * API-key rotation grace, the simulated sub-distributor's timeline. It starts at real time and only moves forward
+ * (`advanceSandboxClock`); between advances it runs at the speed of real time. Production always reads real time.
+ *
+ */
+export type SandboxClock = {
+    object: 'sandbox_clock';
+    environment: 'sandbox';
+    now: Timestamp;
+    /**
+     * How far the sandbox clock runs ahead of real time, in seconds.
+     */
+    offset_seconds: number;
+    /**
+     * `ready`: the clock can be advanced. An advance runs everything due in between before it answers, so the
+     * clock is `ready` again in every response.
+     *
+     */
+    status: 'ready';
+};
+
+/**
+ * Where to move the sandbox clock.
+ */
+export type SandboxClockAdvance = {
+    /**
+     * The new time (RFC 3339). Later than the clock's `now` and at most 100 days after it; to go further, advance
+     * again.
+     *
+     */
+    to: string;
+};
+
+/**
+ * The status to move a submitted sandbox release to.
+ */
+export type SandboxReleaseAdvance = {
+    /**
+     * The target status. `live` runs the whole journey: every store ends `live` (or `rejected` for the store named
+     * by the `sandbox_store_rejected` magic value). `action_needed` and `rejected` end the review there.
+     *
+     */
+    to: 'in_review' | 'approved' | 'action_needed' | 'rejected' | 'delivering' | 'live';
+};
+
+/**
+ * The webhook event to make happen. The platform makes the change behind it on a real sandbox resource (the one
+ * named, or one it picks or creates), so the real event is emitted and delivered.
+ *
+ */
+export type SandboxTrigger = {
+    /**
+     * The event type.
+     */
+    event: 'payout.requested' | 'payout.status_changed' | 'person.invitation_failed' | 'endpoint.disabled' | 'release.submitted' | 'release.status_changed' | 'earnings.imported';
+    /**
+     * `payout.status_changed`: a `processing` payout to return (bank bounce) instead of a new failing one.
+     */
+    payout_id?: string;
+    /**
+     * `person.invitation_failed`: the invited person whose invitation bounces (default: one with a pending invitation).
+     */
+    person_id?: string;
+    /**
+     * `endpoint.disabled`: the endpoint to disable (default: the newest enabled one).
+     */
+    endpoint_id?: string;
+    /**
+     * `release.submitted` / `release.status_changed`: the release (default: the ready draft / a submitted release).
+     */
+    release_id?: string;
+};
+
+/**
+ * What a trigger did: the event it caused and the resource it happened to, as the resource's own operation
+ * returns it.
+ *
+ */
+export type SandboxTriggerResult = {
+    object: 'sandbox_trigger';
+    environment: 'sandbox';
+    /**
+     * The event type that was triggered.
+     */
+    event: string;
+    /**
+     * Every event the change emitted, oldest first (for example `payout.requested` before `payout.status_changed`).
+     */
+    event_ids: Array<string>;
+    /**
+     * The resource the event is about (a payout, person, webhook endpoint, release or earnings import).
+     */
+    resource: {
+        [key: string]: unknown;
+    };
+};
+
+/**
  * The process is alive.
  */
 export type HealthStatus = {
@@ -2509,7 +2738,7 @@ export type ListReleasesErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2570,7 +2799,7 @@ export type CreateReleaseErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2632,7 +2861,7 @@ export type GetReleaseErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2690,7 +2919,7 @@ export type UpdateReleaseDetailsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2760,7 +2989,7 @@ export type UpdateReleaseTracksErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2835,7 +3064,7 @@ export type UpdateReleaseArtworkErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2905,7 +3134,7 @@ export type UpdateReleaseDistributionErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -2983,7 +3212,7 @@ export type SubmitReleaseErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3054,7 +3283,7 @@ export type ListReleaseSplitsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3128,7 +3357,7 @@ export type ListTracksErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3189,7 +3418,7 @@ export type CreateTrackErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3251,7 +3480,7 @@ export type GetTrackErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3309,7 +3538,7 @@ export type UpdateTrackErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3384,7 +3613,7 @@ export type UploadTrackAudioErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3450,7 +3679,7 @@ export type GetTrackQcStatusErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3524,7 +3753,7 @@ export type ListSplitsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3585,7 +3814,7 @@ export type CreateSplitErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3647,7 +3876,7 @@ export type GetSplitErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3717,7 +3946,7 @@ export type ListPersonsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3778,7 +4007,7 @@ export type CreatePersonErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3840,7 +4069,7 @@ export type GetPersonErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -3875,6 +4104,72 @@ export type GetPersonResponses = {
 };
 
 export type GetPersonResponse = GetPersonResponses[keyof GetPersonResponses];
+
+export type InvitePersonData = {
+    body?: never;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The person's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/persons/{id}/invite';
+};
+
+export type InvitePersonErrors = {
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type InvitePersonError = InvitePersonErrors[keyof InvitePersonErrors];
+
+export type InvitePersonResponses = {
+    /**
+     * The person, with the new invitation's dates.
+     */
+    200: Person;
+};
+
+export type InvitePersonResponse = InvitePersonResponses[keyof InvitePersonResponses];
 
 export type ListEarningsData = {
     body?: never;
@@ -3926,7 +4221,7 @@ export type ListEarningsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4002,7 +4297,7 @@ export type SummarizeEarningsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4047,7 +4342,7 @@ export type GetBalanceErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4113,7 +4408,7 @@ export type ListPayoutsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4175,7 +4470,7 @@ export type RequestPayoutErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4239,7 +4534,7 @@ export type GetPayoutErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4275,6 +4570,142 @@ export type GetPayoutResponses = {
 
 export type GetPayoutResponse = GetPayoutResponses[keyof GetPayoutResponses];
 
+export type ListSandboxOutboxData = {
+    body?: never;
+    path?: never;
+    query?: {
+        /**
+         * The number of items per page, from 1 to 100.
+         */
+        limit?: number;
+        /**
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
+         */
+        cursor?: string;
+        /**
+         * Only messages to this person.
+         */
+        person_id?: string;
+        /**
+         * Only messages of this kind.
+         */
+        kind?: 'invitation' | 'endpoint_disabled';
+    };
+    url: '/api/v1/sandbox/outbox';
+};
+
+export type ListSandboxOutboxErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type ListSandboxOutboxError = ListSandboxOutboxErrors[keyof ListSandboxOutboxErrors];
+
+export type ListSandboxOutboxResponses = {
+    /**
+     * A page of outbox messages.
+     */
+    200: OutboxMessageList;
+};
+
+export type ListSandboxOutboxResponse = ListSandboxOutboxResponses[keyof ListSandboxOutboxResponses];
+
+export type AnswerSplitShareData = {
+    body: SplitShareAnswer;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The split's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/sandbox/splits/{id}/answer';
+};
+
+export type AnswerSplitShareErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
+     */
+    409: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type AnswerSplitShareError = AnswerSplitShareErrors[keyof AnswerSplitShareErrors];
+
+export type AnswerSplitShareResponses = {
+    /**
+     * The split with the answered share.
+     */
+    200: Split;
+};
+
+export type AnswerSplitShareResponse = AnswerSplitShareResponses[keyof AnswerSplitShareResponses];
+
 export type ListSmartLinksData = {
     body?: never;
     path?: never;
@@ -4305,7 +4736,7 @@ export type ListSmartLinksErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4366,7 +4797,7 @@ export type CreateSmartLinkErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4515,7 +4946,7 @@ export type GetSmartLinkErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4578,7 +5009,7 @@ export type GetSmartLinkStatsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4652,7 +5083,7 @@ export type ListEventsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4702,7 +5133,7 @@ export type GetEventErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4772,7 +5203,7 @@ export type ResendEventErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4850,7 +5281,7 @@ export type ListWebhookEndpointsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4911,7 +5342,7 @@ export type CreateWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -4973,7 +5404,7 @@ export type DeleteWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5027,7 +5458,7 @@ export type GetWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5085,7 +5516,7 @@ export type UpdateWebhookEndpointErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5163,7 +5594,7 @@ export type RotateWebhookEndpointSecretErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5250,7 +5681,7 @@ export type ListWebhookAttemptsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5316,7 +5747,7 @@ export type SendTestWebhookErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5390,7 +5821,7 @@ export type RecoverWebhookEventsErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5468,7 +5899,7 @@ export type ListApiKeysErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5529,7 +5960,7 @@ export type CreateApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5591,7 +6022,7 @@ export type GetApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5661,7 +6092,7 @@ export type RotateApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -5739,7 +6170,7 @@ export type RevokeApiKeyErrors = {
      */
     401: Problem;
     /**
-     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`.
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
      */
     403: Problem;
     /**
@@ -6375,6 +6806,251 @@ export type ReceiveWhapiWebhookResponses = {
 
 export type ReceiveWhapiWebhookResponse = ReceiveWhapiWebhookResponses[keyof ReceiveWhapiWebhookResponses];
 
+export type GetSandboxClockData = {
+    body?: never;
+    path?: never;
+    query?: never;
+    url: '/api/v1/sandbox/clock';
+};
+
+export type GetSandboxClockErrors = {
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type GetSandboxClockError = GetSandboxClockErrors[keyof GetSandboxClockErrors];
+
+export type GetSandboxClockResponses = {
+    /**
+     * The sandbox clock.
+     */
+    200: SandboxClock;
+};
+
+export type GetSandboxClockResponse = GetSandboxClockResponses[keyof GetSandboxClockResponses];
+
+export type AdvanceSandboxClockData = {
+    body: SandboxClockAdvance;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/sandbox/clock/advance';
+};
+
+export type AdvanceSandboxClockErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
+     */
+    409: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type AdvanceSandboxClockError = AdvanceSandboxClockErrors[keyof AdvanceSandboxClockErrors];
+
+export type AdvanceSandboxClockResponses = {
+    /**
+     * The clock after the advance; everything due in between has happened.
+     */
+    200: SandboxClock;
+};
+
+export type AdvanceSandboxClockResponse = AdvanceSandboxClockResponses[keyof AdvanceSandboxClockResponses];
+
+export type AdvanceSandboxReleaseData = {
+    body: SandboxReleaseAdvance;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The release's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/sandbox/releases/{id}/advance';
+};
+
+export type AdvanceSandboxReleaseErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
+     */
+    409: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type AdvanceSandboxReleaseError = AdvanceSandboxReleaseErrors[keyof AdvanceSandboxReleaseErrors];
+
+export type AdvanceSandboxReleaseResponses = {
+    /**
+     * The release after the advance.
+     */
+    200: Release;
+};
+
+export type AdvanceSandboxReleaseResponse = AdvanceSandboxReleaseResponses[keyof AdvanceSandboxReleaseResponses];
+
+export type TriggerSandboxEventData = {
+    body: SandboxTrigger;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path?: never;
+    query?: never;
+    url: '/api/v1/sandbox/triggers';
+};
+
+export type TriggerSandboxEventErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
+     */
+    409: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+};
+
+export type TriggerSandboxEventError = TriggerSandboxEventErrors[keyof TriggerSandboxEventErrors];
+
+export type TriggerSandboxEventResponses = {
+    /**
+     * The event happened.
+     */
+    200: SandboxTriggerResult;
+};
+
+export type TriggerSandboxEventResponse = TriggerSandboxEventResponses[keyof TriggerSandboxEventResponses];
+
 export type GetHealthData = {
     body?: never;
     path?: never;
@@ -6574,6 +7250,36 @@ export type OnSplitCreatedWebhookPayload = EventEnvelope & {
 export type OnSplitCreatedWebhookRequest = {
     body: OnSplitCreatedWebhookPayload;
     key: 'split.created';
+    path?: never;
+    query?: never;
+};
+
+export type OnSplitShareAcceptedWebhookPayload = EventEnvelope & {
+    type?: 'split.share_accepted';
+    data?: {
+        object: Split;
+        share: SplitShare;
+    };
+};
+
+export type OnSplitShareAcceptedWebhookRequest = {
+    body: OnSplitShareAcceptedWebhookPayload;
+    key: 'split.share_accepted';
+    path?: never;
+    query?: never;
+};
+
+export type OnSplitShareDeclinedWebhookPayload = EventEnvelope & {
+    type?: 'split.share_declined';
+    data?: {
+        object: Split;
+        share: SplitShare;
+    };
+};
+
+export type OnSplitShareDeclinedWebhookRequest = {
+    body: OnSplitShareDeclinedWebhookPayload;
+    key: 'split.share_declined';
     path?: never;
     query?: never;
 };

@@ -7,6 +7,7 @@ import { OAuth } from './resources/oauth.js';
 import { BalanceResource, Payouts } from './resources/payouts.js';
 import { Persons } from './resources/persons.js';
 import { Releases } from './resources/releases.js';
+import { Sandbox } from './resources/sandbox.js';
 import { SmartLinks } from './resources/smartlinks.js';
 import { Splits } from './resources/splits.js';
 import { System } from './resources/system.js';
@@ -18,7 +19,7 @@ import * as webhooks from './webhooks.js';
  * The OG Records API client.
  *
  * ```ts
- * const client = new OGRecords({ apiKey: process.env.OG_API_KEY });
+ * const client = new OGRecords({ apiKey: process.env.OG_RECORDS_API_KEY });
  * const release = await client.releases.create({ title: 'Night Drive', primary_artists: ['Nova'] });
  * ```
  */
@@ -27,6 +28,7 @@ export class OGRecords {
   readonly tracks: Tracks;
   readonly splits: Splits;
   readonly persons: Persons;
+  readonly sandbox: Sandbox;
   readonly earnings: Earnings;
   readonly balance: BalanceResource;
   readonly payouts: Payouts;
@@ -48,6 +50,7 @@ export class OGRecords {
     this.tracks = new Tracks(transport);
     this.splits = new Splits(transport);
     this.persons = new Persons(transport);
+    this.sandbox = new Sandbox(transport);
     this.earnings = new Earnings(transport);
     this.balance = new BalanceResource(transport);
     this.payouts = new Payouts(transport);

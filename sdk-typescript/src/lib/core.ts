@@ -2,11 +2,14 @@ import { type Client, createClient } from '../generated/client/index.js';
 import { APIConnectionError, APIError, OGRecordsError } from './errors.js';
 import { type ListResponse, PagePromise } from './pagination.js';
 import { retryingFetch } from './retry.js';
+import { DEFAULT_BASE_URL, DEFAULT_MAX_RETRIES, DEFAULT_TIMEOUT_MS, DEPRECATED_ENVIRONMENT, ENVIRONMENT } from '../surface.gen.js';
+
+export { DEFAULT_BASE_URL };
 
 export interface ClientOptions {
-  /** An API key (`og_test_…` / `og_live_…`) or an OAuth access token. Defaults to the `OG_API_KEY` environment variable where there is one. */
+  /** An API key (`og_test_…` / `og_live_…`) or an OAuth access token. Defaults to the `OG_RECORDS_API_KEY` environment variable where there is one. */
   apiKey?: string | undefined;
-  /** Defaults to `OG_BASE_URL`, else `https://api.og-records.com`. */
+  /** Defaults to `OG_RECORDS_BASE_URL`, else `https://api.og-records.com`. */
   baseUrl?: string | undefined;
   /** Retries after a failed try (408, 409, 429, 5xx, network errors). Default 2. */
   maxRetries?: number | undefined;
@@ -18,11 +21,15 @@ export interface ClientOptions {
   defaultHeaders?: Record<string, string> | undefined;
 }
 
-/** Per-call settings; each overrides the client's. */
+/** Per-call settings; each overrides the client's (the Python SDK's `max_retries`, `timeout`, `extra_headers`, `idempotency_key`). */
 export interface RequestOptions {
   maxRetries?: number | undefined;
+  /** Milliseconds one try may take. */
   timeout?: number | undefined;
   signal?: AbortSignal | undefined;
+  /** Headers added to this request. */
+  extraHeaders?: Record<string, string> | undefined;
+  /** @deprecated The 0.1 name of `extraHeaders`. */
   headers?: Record<string, string> | undefined;
   /** For mutating calls: the `Idempotency-Key` to send (one is generated otherwise, and kept across retries). */
   idempotencyKey?: string | undefined;
@@ -45,22 +52,51 @@ export type CallResult<T> = ({ data: T; error: undefined } | { data: undefined; 
 /** The body type of a generated operation's success, from its result type. */
 export type SuccessData<Result> = Exclude<Result extends { data: infer Data } ? Data : never, undefined>;
 
-export const DEFAULT_BASE_URL = 'https://api.og-records.com';
-const DEFAULT_MAX_RETRIES = 2;
-const DEFAULT_TIMEOUT_MS = 60_000;
+/** What a `withRawResponse` method resolves to: the HTTP response and what the plain method resolves to. */
+export class APIResponse<T> {
+  readonly response: Response;
+  readonly #data: T;
+
+  constructor(response: Response, data: T) {
+    this.response = response;
+    this.#data = data;
+  }
+
+  get statusCode(): number {
+    return this.response.status;
+  }
+
+  get headers(): Headers {
+    return this.response.headers;
+  }
+
+  /** The `X-Request-Id` the API gave this request: quote it when you contact support. */
+  get requestId(): string | undefined {
+    return this.response.headers.get('x-request-id') ?? undefined;
+  }
+
+  /** The parsed body, as the plain method returns it. */
+  parse(): T {
+    return this.#data;
+  }
+}
 
 /** Sends requests for the resource namespaces: retries, authentication, errors, pagination. */
 export class Transport {
   readonly baseUrl: string;
+  readonly options: ClientOptions;
   readonly #http: Client;
   readonly #fetch: typeof fetch;
   readonly #maxRetries: number;
   readonly #timeout: number;
   readonly #defaultHeaders: Record<string, string>;
+  readonly #onResponse: ((response: Response) => void) | undefined;
 
-  constructor(options: ClientOptions) {
-    const apiKey = options.apiKey ?? readEnv('OG_API_KEY');
-    this.baseUrl = (options.baseUrl ?? readEnv('OG_BASE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
+  constructor(options: ClientOptions, onResponse?: (response: Response) => void) {
+    this.#onResponse = onResponse;
+    this.options = options;
+    const apiKey = options.apiKey ?? setting('apiKey');
+    this.baseUrl = (options.baseUrl ?? setting('baseUrl') ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init));
     this.#maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
     this.#timeout = options.timeout ?? DEFAULT_TIMEOUT_MS;
@@ -73,6 +109,7 @@ export class Transport {
   async call<Result extends CallResult<unknown>>(invoke: (call: CallOptions) => Promise<Result>, options?: RequestOptions): Promise<SuccessData<Result>> {
     const result = await invoke(this.#callOptions(options));
     if (result.response === undefined) throw connectionError(result.error);
+    if (result.response.ok) this.#onResponse?.(result.response);
     if (!result.response.ok) throw APIError.from(result.response.status, result.error, result.response.headers);
     return result.data as SuccessData<Result>;
   }
@@ -82,6 +119,7 @@ export class Transport {
     const result = await invoke({ ...this.#callOptions(options), redirect: 'manual', parseAs: 'stream' });
     if (result.response === undefined) throw connectionError(result.error);
     if (result.response.status >= 400) throw APIError.from(result.response.status, result.error, result.response.headers);
+    this.#onResponse?.(result.response);
     return result.response;
   }
 
@@ -94,7 +132,7 @@ export class Transport {
   }
 
   #callOptions(options: RequestOptions | undefined): CallOptions {
-    const headers = { ...this.#defaultHeaders, ...options?.headers };
+    const headers = { ...this.#defaultHeaders, ...options?.headers, ...options?.extraHeaders };
     if (options?.idempotencyKey !== undefined) headers['Idempotency-Key'] = options.idempotencyKey;
     const policy = { maxRetries: options?.maxRetries ?? this.#maxRetries, timeout: options?.timeout ?? this.#timeout };
     // The generated client calls `fetch(request)` with a single Request, which is all the retrying wrapper takes.
@@ -108,6 +146,20 @@ function connectionError(error: unknown): unknown {
   // A caller's abort stays an AbortError; anything else that left no response is a connection problem.
   if (error instanceof OGRecordsError || (error instanceof Error && error.name === 'AbortError')) return error;
   return new APIConnectionError(undefined, { cause: error });
+}
+
+const warned = new Set<string>();
+
+/** A setting from the environment: its name in codegen/surface.yaml, else its 0.1 name (with a one-time warning). */
+function setting(key: keyof typeof ENVIRONMENT & keyof typeof DEPRECATED_ENVIRONMENT): string | undefined {
+  const value = readEnv(ENVIRONMENT[key]);
+  if (value !== undefined) return value;
+  const old = readEnv(DEPRECATED_ENVIRONMENT[key]);
+  if (old !== undefined && !warned.has(key)) {
+    warned.add(key);
+    console.warn(`@og/api-sdk: ${DEPRECATED_ENVIRONMENT[key]} is deprecated; set ${ENVIRONMENT[key]} instead.`);
+  }
+  return old;
 }
 
 /** Environment variables where the runtime has them (Node, Deno, Bun); browsers have none. */

@@ -3,7 +3,7 @@
  *
  *   OGRecordsError
  *   ├── APIError                      the API answered with an error status (problem+json)
- *   │   ├── BadRequestError           400
+ *   │   ├── BadRequestError           400 and any other 4xx
  *   │   ├── AuthenticationError       401
  *   │   ├── PermissionDeniedError     403
  *   │   ├── NotFoundError             404
@@ -15,6 +15,8 @@
  *   │   └── APIConnectionTimeoutError the request timed out
  *   └── WebhookVerificationError      a webhook's signature or timestamp did not check out
  */
+
+import { ERROR_NAMES, FALLBACK_CLIENT_ERROR, FALLBACK_SERVER_ERROR } from '../surface.gen.js';
 
 /** One failing field or rule of a validation failure. */
 export interface FieldError {
@@ -59,7 +61,8 @@ export class APIError extends OGRecordsError {
 
   /** The error class for a status: `APIError.from(404, …)` is a `NotFoundError`. */
   static from(status: number, body: unknown, headers: Headers): APIError {
-    const ErrorClass = ERROR_BY_STATUS[status] ?? (status >= 500 ? InternalServerError : APIError);
+    const ErrorClass =
+      ERROR_BY_STATUS[status] ?? (status >= 500 ? STATUS_ERRORS[FALLBACK_SERVER_ERROR] : STATUS_ERRORS[FALLBACK_CLIENT_ERROR]);
     return new ErrorClass(status, body, headers);
   }
 }
@@ -99,15 +102,22 @@ export class InternalServerError extends APIError {
   override name = 'InternalServerError';
 }
 
-const ERROR_BY_STATUS: Record<number, typeof APIError> = {
-  400: BadRequestError,
-  401: AuthenticationError,
-  403: PermissionDeniedError,
-  404: NotFoundError,
-  409: ConflictError,
-  422: UnprocessableEntityError,
-  429: RateLimitError,
-};
+/** Every status error class by name; `satisfies` fails the build when codegen/surface.yaml names one that is missing. */
+const STATUS_ERRORS = {
+  BadRequestError,
+  AuthenticationError,
+  PermissionDeniedError,
+  NotFoundError,
+  ConflictError,
+  UnprocessableEntityError,
+  RateLimitError,
+  InternalServerError,
+} satisfies Record<(typeof ERROR_NAMES)[keyof typeof ERROR_NAMES], typeof APIError>;
+
+/** The class per status (codegen/surface.yaml: the Python SDK raises the same names). */
+const ERROR_BY_STATUS: Record<number, typeof APIError> = Object.fromEntries(
+  Object.entries(ERROR_NAMES).map(([status, name]) => [Number(status), STATUS_ERRORS[name]]),
+);
 
 export class APIConnectionError extends OGRecordsError {
   override name = 'APIConnectionError';

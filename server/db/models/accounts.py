@@ -1,6 +1,6 @@
 """Accounts (an artist or a label) and the users who log in to them."""
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlmodel import Field
 
@@ -30,6 +30,15 @@ class Account(Timestamps, table=True):
     # The payee's IBAN, encrypted (server.encryption, purpose "payout-iban"): Wise needs it back in plaintext.
     payout_iban_encrypted: str | None = Field(default=None, max_length=255)
     wise_recipient_id: str | None = Field(default=None, max_length=32)
+    # Invitations also go out by WhatsApp (whapi.cloud) to persons with a phone number; the account opts in, since
+    # WhatsApp's rules want the recipient's consent to a first message (set by an operator for now).
+    whatsapp_notifications: bool = Field(default=False)
+
+    # The sandbox test clock: how far the account's sandbox time runs ahead of real time (server.clock). Only
+    # `POST /api/v1/sandbox/clock/advance` moves it, forward only; production never reads it.
+    sandbox_clock_offset_seconds: int = Field(default=0)
+    # The last sandbox day whose simulated sales were reported (server.sandbox.sales); None until the first.
+    sandbox_sales_through: date | None = Field(default=None)
 
 
 class User(Timestamps, table=True):

@@ -20,7 +20,10 @@ class SmartLink(TenantOwned, table=True):
     # Copied from the release at creation (the owner may override them); the public page needs no join.
     title: str = Field(max_length=200)
     artist: str = Field(max_length=500)  # the release's primary artists as displayed
-    artwork_url: str | None = Field(default=None, max_length=2048)
+    artwork_url: str | None = Field(default=None, max_length=2048)  # the owner's own image, if they gave one
+    # The release's QC-passed cover as web-sized derivatives ({"source": sha256, "images": [{format, width,
+    # height, sha256}]}, `{}` without one): copied here when the cover passes QC so the page needs no join.
+    artwork: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     # SmartLinkDestination dicts [{service, url}] in display order, at most one per service.
     destinations: list[dict[str, Any]] = Field(default_factory=list, sa_type=JSON)
     # Pre-save settings {enabled, services}; the API's presave.release_at is the column below.

@@ -62,3 +62,4 @@ class SplitShare(TenantOwned, table=True):
     # pending | accepted | declined. Unaccepted shares' earnings are held in the pending balance, never lost.
     acceptance_status: str = Field(default="pending", max_length=12)
     accepted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    declined_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -10,11 +10,11 @@ from og_records import (
     AuthenticationError,
     BadRequestError,
     ConflictError,
+    InternalServerError,
     OGRecords,
     PermissionDeniedError,
     RateLimitError,
-    ServerError,
-    ValidationError,
+    UnprocessableEntityError,
 )
 from og_records.models import PersonCreate
 
@@ -38,7 +38,7 @@ def test_a_missing_scope_is_a_permission_error(base_url: str) -> None:
 
 
 def test_an_invalid_body_lists_every_failing_field(client: OGRecords) -> None:
-    with pytest.raises((ValidationError, BadRequestError)) as caught:
+    with pytest.raises((UnprocessableEntityError, BadRequestError)) as caught:
         client.persons.create(body=PersonCreate(name="", email="not-an-email"))
     error = caught.value
     assert error.status in {400, 422}
@@ -56,7 +56,13 @@ def _client(handler: httpx.MockTransport, **options: object) -> OGRecords:
 
 @pytest.mark.parametrize(
     ("status", "family"),
-    [(400, BadRequestError), (409, ConflictError), (422, ValidationError), (429, RateLimitError), (503, ServerError)],
+    [
+        (400, BadRequestError),
+        (409, ConflictError),
+        (422, UnprocessableEntityError),
+        (429, RateLimitError),
+        (503, InternalServerError),
+    ],
 )
 def test_each_status_maps_to_its_family(status: int, family: type[Exception]) -> None:
     problem = {
@@ -89,7 +95,7 @@ def test_no_answer_is_a_connection_error_and_a_slow_one_a_timeout() -> None:
         raise httpx.ReadTimeout("slow", request=request)
 
     with _client(httpx.MockTransport(refuse), max_retries=0) as client, pytest.raises(APIConnectionError) as refused:
-        client.system.get_health()
+        client.system.health()
     assert not isinstance(refused.value, APITimeoutError)
     with _client(httpx.MockTransport(stall), max_retries=0) as client, pytest.raises(APITimeoutError):
-        client.system.get_health()
+        client.system.health()

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 import httpx
 import pytest
-from og_records import NotFoundError, OGRecords, ValidationError
+from og_records import NotFoundError, OGRecords, UnprocessableEntityError
 from og_records.models import (
     DspSyncReportLines,
     DspSyncReportLinesData,
@@ -76,7 +76,7 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
         body=TrackCreate(title="Remainder", primary_artists=["Ada Sdk"], release_id=release.id, isrc=isrc)
     )
 
-    with pytest.raises(ValidationError) as invalid:
+    with pytest.raises(UnprocessableEntityError) as invalid:
         client.splits.create(
             body=SplitCreate(
                 release_id=release.id,
@@ -116,7 +116,7 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
     message_id = f"msg_{uuid.uuid4().hex}"
     sent_at = datetime.now(UTC) - timedelta(days=40)
     report = DspSyncReportLines(
-        type_="report.lines",
+        type="report.lines",
         timestamp=sent_at,
         data=DspSyncReportLinesData(
             report_id=f"rep-sdk-{uuid.uuid4().hex[:8]}",
@@ -151,12 +151,12 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
             ],
         ),
     )
-    receipt = partner.inbound_webhooks.receive_dsp_sync_webhook(
+    receipt = partner.inbound_webhooks.dsp_sync(
         body=report, webhook_id=message_id, webhook_timestamp=int(time.time()), webhook_signature="v1,placeholder"
     )
     assert receipt.received
     assert not receipt.duplicate
-    again = partner.inbound_webhooks.receive_dsp_sync_webhook(
+    again = partner.inbound_webhooks.dsp_sync(
         body=report, webhook_id=message_id, webhook_timestamp=int(time.time()), webhook_signature="v1,placeholder"
     )
     assert again.duplicate
@@ -172,7 +172,7 @@ def test_splits_earnings_and_balance(client: OGRecords, partner: OGRecords) -> N
     assert summary.total.units == 999
 
     # The lines predate both splits (never retroactive): all of it is the account's, settled after 30 days.
-    balance = client.payouts.get_balance()
+    balance = client.balance.get()
     assert balance.currency == "EUR"
     assert balance.payouts_enabled
     assert Decimal(balance.available) == Decimal("2.57")

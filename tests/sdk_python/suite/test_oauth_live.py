@@ -44,13 +44,13 @@ def _browser(base_url: str, api_key: str, recording_http: NewHttp) -> OGRecords:
 
 def _consent(browser: OGRecords, authorization_url: str, *, decision: str = "approve") -> httpx.Response:
     """Opens the authorization URL, signs in as the account's owner and decides."""
-    page = browser.oauth.authorize_oauth(**dict(parse_qsl(urlsplit(authorization_url).query)))
+    page = browser.oauth.authorize(**dict(parse_qsl(urlsplit(authorization_url).query)))
     assert page.status_code == 200, page.text
     assert page.headers["content-type"].startswith("text/html")
     fields = {unescape(name): unescape(value) for name, value in _HIDDEN.findall(page.text)}
     assert fields["csrf_token"]
     form = {**fields, "email": _env("USER_EMAIL"), "password": _env("USER_PASSWORD"), "decision": decision}
-    return browser.oauth.submit_oauth_consent(body=OAuthConsent.from_dict(form))
+    return browser.oauth.submit_consent(body=OAuthConsent.from_dict(form))
 
 
 def _callback(response: httpx.Response) -> dict[str, str]:
@@ -131,7 +131,7 @@ def test_revocation_ends_the_grant_and_introspection_says_so(
 def test_the_namespace_methods_answer_as_rfc_6749_says(
     client: OGRecords, base_url: str, api_key: str, recording_http: NewHttp
 ) -> None:
-    metadata = client.oauth.get_oauth_metadata()
+    metadata = client.oauth.metadata()
     assert metadata.issuer == base_url
     assert metadata.authorization_endpoint == f"{base_url}/oauth/authorize"
     assert metadata.token_endpoint == f"{base_url}/oauth/token"
@@ -146,13 +146,13 @@ def test_the_namespace_methods_answer_as_rfc_6749_says(
     assert (denied["error"], denied["state"]) == ("access_denied", start.state)
     # Without PKCE S256 the authorization endpoint refuses at once, by redirect (no page).
     query = dict(parse_qsl(urlsplit(start.url).query))
-    plain = _callback(browser.oauth.authorize_oauth(**{**query, "code_challenge_method": "plain"}))
+    plain = _callback(browser.oauth.authorize(**{**query, "code_challenge_method": "plain"}))
     assert (plain["error"], plain["state"]) == ("invalid_request", start.state)
 
     # The token endpoint's errors are the SDK's typed errors, with the RFC 6749 error as the code.
     secret = _env("OAUTH_CLIENT_SECRET")
     with pytest.raises(BadRequestError) as bad_code:
-        client.oauth.create_oauth_token(
+        client.oauth.token(
             body=OAuthTokenRequest(
                 grant_type="authorization_code",
                 code="not-a-code",
@@ -164,7 +164,7 @@ def test_the_namespace_methods_answer_as_rfc_6749_says(
         )
     assert bad_code.value.code == "invalid_grant"
     with pytest.raises(AuthenticationError) as bad_client:
-        client.oauth.create_oauth_token(
+        client.oauth.token(
             body=OAuthTokenRequest(
                 grant_type="refresh_token",
                 refresh_token="ogrt_unknown",
@@ -176,7 +176,7 @@ def test_the_namespace_methods_answer_as_rfc_6749_says(
 
     # The token endpoint as is: a refresh through the namespace rotates like the helper's.
     token = _authorized(base_url, api_key, recording_http, oauth)
-    fresh = client.oauth.create_oauth_token(
+    fresh = client.oauth.token(
         body=OAuthTokenRequest(
             grant_type="refresh_token",
             refresh_token=token.refresh_token,
@@ -188,7 +188,7 @@ def test_the_namespace_methods_answer_as_rfc_6749_says(
     assert fresh.refresh_token != token.refresh_token
     # Revocation through the namespace; revoking an unknown token is no error (RFC 7009 §2.2).
     for revoked in (fresh.refresh_token, "ogrt_unknown"):
-        answer = client.oauth.revoke_oauth_token(
+        answer = client.oauth.revoke(
             body=OAuthRevokeRequest(token=revoked, client_id=_env("OAUTH_CLIENT_ID"), client_secret=secret)
         )
         assert answer.status_code == 200

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from og_records import NotFoundError, OGRecords, ValidationError
+from og_records import NotFoundError, OGRecords, UnprocessableEntityError
 from og_records.models import (
     DspSyncReportLines,
     MailgunWebhookPayload,
@@ -103,7 +103,7 @@ def _fund(client: OGRecords, provider: OGRecords, net: str) -> None:
             },
         }
     )
-    receipt = provider.inbound_webhooks.receive_dsp_sync_webhook(
+    receipt = provider.inbound_webhooks.dsp_sync(
         body=report, webhook_id=message_id, webhook_timestamp=int(time.time()), webhook_signature="v1,placeholder"
     )
     assert receipt.received
@@ -111,7 +111,7 @@ def _fund(client: OGRecords, provider: OGRecords, net: str) -> None:
 
 def test_request_a_payout_and_follow_it(client: OGRecords, provider: OGRecords) -> None:
     _fund(client, provider, "60.00")
-    before = Decimal(client.payouts.get_balance().available)
+    before = Decimal(client.balance.get().available)
     assert before >= Decimal("60")
     key = str(uuid.uuid4())
     payout = client.payouts.request(body=PayoutRequest(currency="EUR", amount="25.00"), idempotency_key=key)
@@ -122,19 +122,19 @@ def test_request_a_payout_and_follow_it(client: OGRecords, provider: OGRecords) 
     assert payout.provider_reference
     again = client.payouts.request(body=PayoutRequest(currency="EUR", amount="25.00"), idempotency_key=key)
     assert again.id == payout.id  # the same key is the same payout, never a second transfer
-    assert Decimal(client.payouts.get_balance().available) == before - Decimal("25.00")
+    assert Decimal(client.balance.get().available) == before - Decimal("25.00")
 
     assert client.payouts.get(payout.id).status == "paid"
     paid = [p.id for p in client.payouts.list(status="paid")]
     assert payout.id in paid
     with pytest.raises(NotFoundError):
         client.payouts.get("pay_01jc3m8a4s6t3v0q7k2x9bz5hd")
-    with pytest.raises(ValidationError) as too_much:
+    with pytest.raises(UnprocessableEntityError) as too_much:
         client.payouts.request(
             body=PayoutRequest(currency="EUR", amount="999999.00"), idempotency_key=str(uuid.uuid4())
         )
     assert too_much.value.code == "insufficient_balance"
-    with pytest.raises(ValidationError) as too_fine:
+    with pytest.raises(UnprocessableEntityError) as too_fine:
         client.payouts.request(body=PayoutRequest(currency="EUR", amount="10.001"), idempotency_key=str(uuid.uuid4()))
     assert [(e.code, e.pointer) for e in too_fine.value.errors] == [("too_many_decimals", "/amount")]
 
@@ -150,9 +150,9 @@ def test_provider_receivers_verify_and_deduplicate(client: OGRecords, provider: 
             "data": {"object": {"id": "sub_sdk", "object": "subscription", "status": "active", "customer": "cus_x"}},
         }
     )
-    first = provider.inbound_webhooks.receive_stripe_webhook(body=stripe, stripe_signature="t=0,v1=placeholder")
+    first = provider.inbound_webhooks.stripe(body=stripe, stripe_signature="t=0,v1=placeholder")
     assert (first.received, first.duplicate) == (True, False)
-    assert provider.inbound_webhooks.receive_stripe_webhook(body=stripe, stripe_signature="t=0,v1=x").duplicate
+    assert provider.inbound_webhooks.stripe(body=stripe, stripe_signature="t=0,v1=x").duplicate
 
     wise = WiseWebhookPayload.from_dict(
         {
@@ -168,12 +168,10 @@ def test_provider_receivers_verify_and_deduplicate(client: OGRecords, provider: 
         }
     )
     delivery = str(uuid.uuid4())
-    assert not provider.inbound_webhooks.receive_wise_webhook(
+    assert not provider.inbound_webhooks.wise(
         body=wise, x_signature_sha256="placeholder", x_delivery_id=delivery
     ).duplicate
-    assert provider.inbound_webhooks.receive_wise_webhook(
-        body=wise, x_signature_sha256="placeholder", x_delivery_id=delivery
-    ).duplicate
+    assert provider.inbound_webhooks.wise(body=wise, x_signature_sha256="placeholder", x_delivery_id=delivery).duplicate
 
     email = f"bounce-{uuid.uuid4().hex[:8]}@sdk.example.com"
     person = client.persons.create(body=PersonCreate(name="Bounce Sdk", email=email, invite=True))
@@ -187,8 +185,8 @@ def test_provider_receivers_verify_and_deduplicate(client: OGRecords, provider: 
             "event-data": {"event": "failed", "severity": "permanent", "recipient": email},
         }
     )
-    assert not provider.inbound_webhooks.receive_mailgun_webhook(body=mailgun).duplicate
-    assert provider.inbound_webhooks.receive_mailgun_webhook(body=mailgun).duplicate  # a replayed token
+    assert not provider.inbound_webhooks.mailgun(body=mailgun).duplicate
+    assert provider.inbound_webhooks.mailgun(body=mailgun).duplicate  # a replayed token
     assert client.persons.get(person.id).invitation_status == "failed"
 
     whapi = WhapiWebhookPayload.from_dict(
@@ -199,5 +197,5 @@ def test_provider_receivers_verify_and_deduplicate(client: OGRecords, provider: 
         }
     )
     token_header = os.environ["OG_SDK_TEST_WHAPI_TOKEN"]
-    assert not provider.inbound_webhooks.receive_whapi_webhook(body=whapi, x_whapi_token=token_header).duplicate
-    assert provider.inbound_webhooks.receive_whapi_webhook(body=whapi, x_whapi_token=token_header).duplicate
+    assert not provider.inbound_webhooks.whapi(body=whapi, x_whapi_token=token_header).duplicate
+    assert provider.inbound_webhooks.whapi(body=whapi, x_whapi_token=token_header).duplicate

@@ -15,6 +15,7 @@ import pytest
 from og_records import OAuthClient, OGRecords
 from og_records.webhooks import sign
 from test_oauth import StandIn
+from test_releases_live import write_wav
 
 SNIPPET = re.compile(r"```python\n(.*?)```", re.DOTALL)
 
@@ -56,8 +57,7 @@ def test_every_readme_snippet_runs(
     monkeypatch.setenv("OG_RECORDS_API_KEY", api_key)
     monkeypatch.setenv("OG_RECORDS_BASE_URL", base_url)
     monkeypatch.setenv("OG_RECORDS_WEBHOOK_SECRET", secret)
-    master = tmp_path / "master.wav"
-    master.write_bytes(b"RIFF....WAVE")
+    master = write_wav(tmp_path / "master.wav")
     event = {
         "id": "evt_" + "d" * 26,
         "object": "event",

@@ -11,7 +11,7 @@ from typing import TypeVar
 import numpy as np
 import pytest
 import soundfile
-from og_records import ConflictError, OGRecords, ValidationError, file_from
+from og_records import ConflictError, OGRecords, UnprocessableEntityError, file_from
 from og_records.models import (
     CopyrightLineInput,
     CreateTrackFilesBody,
@@ -26,6 +26,7 @@ from og_records.models import (
     ReleaseTracksUpdateTracksItem,
     Track,
     TrackCreate,
+    TrackCreditInput,
     TrackUpdate,
     UpdateReleaseArtworkBody,
     UploadTrackAudioBody,
@@ -93,7 +94,10 @@ def test_the_wizard_end_to_end_then_the_release_is_locked(own_key_client: OGReco
             name="Mara Lindqvist", legal_name="Mara Sofia Lindqvist", email=f"mara-{uuid.uuid4().hex[:8]}@example.com"
         )
     )
-    credits = [{"person_id": writer.id, "role": "composer"}, {"person_id": writer.id, "role": "lyricist"}]
+    credits = [
+        TrackCreditInput(person_id=writer.id, role="composer"),
+        TrackCreditInput(person_id=writer.id, role="lyricist"),
+    ]
 
     # Step 1: a draft, which tells what each later step still misses.
     release = _draft(client)
@@ -104,7 +108,7 @@ def test_the_wizard_end_to_end_then_the_release_is_locked(own_key_client: OGReco
     assert release.steps.tracks.missing == ["/tracks"]
 
     # Submitting now fails every check at once, each a typed field error pointing into the release.
-    with pytest.raises(ValidationError) as early:
+    with pytest.raises(UnprocessableEntityError) as early:
         client.releases.submit(release.id)
     assert early.value.status == 422
     assert early.value.code == "submission_checks_failed"
@@ -138,7 +142,7 @@ def test_the_wizard_end_to_end_then_the_release_is_locked(own_key_client: OGReco
                 release_id=release.id,
                 explicit=False,
                 language="en",
-                credits_=credits,
+                credits=credits,
             ),
             audio=file_from(media["master"]),
         )
@@ -148,7 +152,7 @@ def test_the_wizard_end_to_end_then_the_release_is_locked(own_key_client: OGReco
     assert first.audio is not None
     second = client.tracks.create(
         body=TrackCreate(
-            title="Borealis", primary_artists=["Aurora Vale"], release_id=release.id, language="en", credits_=credits
+            title="Borealis", primary_artists=["Aurora Vale"], release_id=release.id, language="en", credits=credits
         )
     )
     assert (first.track_number, second.track_number) == (1, 2)
@@ -258,7 +262,7 @@ def test_failed_qc_is_reported_with_findings_and_blocks_the_submit(
     assert cover.status == "failed"
     assert "not_square" in {finding.code for finding in cover.findings}
 
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(UnprocessableEntityError) as refused:
         client.releases.submit(release.id)
     failed = {(error.code, error.pointer) for error in refused.value.errors}
     assert {("audio_qc_failed", "/tracks/0/qc_status"), ("artwork_qc_failed", "/artwork_qc/status")} <= failed

@@ -40,8 +40,8 @@ def test_list_walks_every_page_lazily(client: OGRecords) -> None:
 
 
 def test_system_probes(client: OGRecords) -> None:
-    assert isinstance(client.system.get_health(), HealthStatus)
-    assert isinstance(client.system.get_readiness(), ReadinessStatus)
+    assert isinstance(client.system.health(), HealthStatus)
+    assert isinstance(client.system.readiness(), ReadinessStatus)
 
 
 def test_environment_comes_from_the_key(client: OGRecords) -> None:
@@ -63,7 +63,7 @@ async def test_async_twin_creates_gets_and_paginates(async_client: AsyncOGRecord
     ids = [person.id async for person in async_client.persons.list(limit=2)]
     assert created.id in ids
     assert len(ids) == len(set(ids))
-    assert (await async_client.system.get_health()).status
+    assert (await async_client.system.health()).status
 
 
 def test_a_missing_person_is_not_found(client: OGRecords) -> None:

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from og_records import APIConnectionError, OGRecords, RateLimitError, ServerError
+from og_records import APIConnectionError, InternalServerError, OGRecords, RateLimitError
 from og_records.models import Person, PersonCreate
 
 PERSON = {
@@ -19,7 +19,11 @@ PERSON = {
     "name": "Ada",
     "email": "ada@example.com",
     "roles": [],
+    "language": "en",
     "invitation_status": "not_invited",
+    "invited_at": None,
+    "invitation_expires_at": None,
+    "invitation_failure_reason": None,
     "metadata": {},
     "created_at": "2026-01-01T00:00:00Z",
     "updated_at": "2026-01-01T00:00:00Z",
@@ -81,7 +85,7 @@ def test_retry_after_is_honoured() -> None:
 def test_max_retries_per_client_and_per_call() -> None:
     script = Script(*[_problem(503, **{"Retry-After": "0"})] * 3)
     with _client(script, max_retries=0) as client:
-        with pytest.raises(ServerError):
+        with pytest.raises(InternalServerError):
             _create(client)
         assert len(script.requests) == 1
         assert _create(client.with_options(max_retries=3)).id == PERSON["id"]

@@ -5,7 +5,7 @@ import uuid
 from datetime import date, timedelta
 
 import pytest
-from og_records import ConflictError, NotFoundError, OGRecords, ValidationError
+from og_records import ConflictError, NotFoundError, OGRecords, UnprocessableEntityError
 from og_records.models import (
     ReleaseCreate,
     ReleaseDistributionUpdate,
@@ -55,7 +55,7 @@ def test_a_smart_link_from_creation_to_statistics(client: OGRecords) -> None:
 
     with pytest.raises(ConflictError):
         client.smart_links.create(body=SmartLinkCreate(release_id=release.id, slug=slug))
-    with pytest.raises(ValidationError) as refused:
+    with pytest.raises(UnprocessableEntityError) as refused:
         client.smart_links.create(
             body=SmartLinkCreate(
                 release_id=release.id,

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from og_records import OGRecords, ServerError, file_from
+from og_records import InternalServerError, OGRecords, file_from
 from og_records.models import UploadTrackAudioBody
 
 
@@ -35,7 +35,7 @@ def test_a_path_is_streamed_and_resent_whole_on_retry(tmp_path: Path) -> None:
             http_client=httpx.Client(transport=transport),
             max_retries=1,
         ) as client,
-        pytest.raises(ServerError),
+        pytest.raises(InternalServerError),
     ):  # the mock's final answer is a 500: the bodies are the point
         client.tracks.upload_audio("trk_x", body=UploadTrackAudioBody(audio=upload))
     assert len(bodies) == 2
@@ -55,7 +55,7 @@ def test_a_file_object_is_accepted() -> None:
             http_client=httpx.Client(transport=transport),
             max_retries=0,
         ) as client,
-        pytest.raises(ServerError),
+        pytest.raises(InternalServerError),
     ):  # the mock's final answer is a 500: the bodies are the point
         client.tracks.upload_audio("trk_x", body=UploadTrackAudioBody(audio=upload))
     assert b"\x89PNG fake" in bodies[0]

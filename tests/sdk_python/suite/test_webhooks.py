@@ -120,8 +120,8 @@ def test_unwrap_returns_a_typed_event_using_the_clients_secret() -> None:
     with OGRecords(api_key="og_test_abc", base_url="https://api.test", webhook_secret=SECRET) as client:
         event = client.webhooks.unwrap(BODY.encode(), _headers())
     assert isinstance(event, EventEnvelope)
-    assert event.type_ == "person.created"
-    assert event.data.object_["id"].startswith("per_")  # type: ignore[index]
+    assert event.type == "person.created"
+    assert event.data.object["id"].startswith("per_")  # type: ignore[index]
 
 
 def test_unwrap_refuses_bad_deliveries_and_needs_a_secret() -> None:

@@ -113,8 +113,8 @@ def _new_person(client: OGRecords) -> str:
 
 def _event_of(client: OGRecords, person_id: str, since: datetime) -> EventEnvelope:
     """The `person.created` event of one person, found through the event log."""
-    for event in client.events.list(type_="person.created", created_gte=since, limit=2):
-        if event.data.object_.to_dict()["id"] == person_id:
+    for event in client.events.list(type="person.created", created_gte=since, limit=2):
+        if event.data.object.to_dict()["id"] == person_id:
             return event
     raise AssertionError(f"no person.created event for {person_id}")
 
@@ -147,8 +147,8 @@ def test_deliveries_verify_through_rotation_resend_and_recovery(
     (delivery,) = receiver.wait_for(event.id)
     unwrapped = client.webhooks.unwrap(delivery.body, delivery.headers, secret=first_secret)
     assert isinstance(unwrapped, EventEnvelope)
-    assert (unwrapped.id, unwrapped.type_) == (event.id, "person.created")
-    assert unwrapped.data.object_.to_dict()["id"] == person_id
+    assert (unwrapped.id, unwrapped.type) == (event.id, "person.created")
+    assert unwrapped.data.object.to_dict()["id"] == person_id
     assert unwrapped.to_dict() == client.events.get(event.id).to_dict(), "the delivery is the logged event"
     assert standardwebhooks.Webhook(first_secret).verify(delivery.body, delivery.headers), "the reference agrees"
     with pytest.raises(WebhookVerificationError):
@@ -193,7 +193,7 @@ def test_deliveries_verify_through_rotation_resend_and_recovery(
     )
     (test_delivery,) = receiver.wait_for(tested.event_id)
     assert (
-        client.webhooks.unwrap(test_delivery.body, test_delivery.headers, secret=rotated.secret).type_ == "webhook.test"
+        client.webhooks.unwrap(test_delivery.body, test_delivery.headers, secret=rotated.secret).type == "webhook.test"
     )
 
     # Resend: the same event (same webhook-id) once more, to this endpoint.
@@ -213,7 +213,7 @@ def test_deliveries_verify_through_rotation_resend_and_recovery(
     assert triggers.count("resend") == 1
 
     # The event log lists the events newest first, filtered by type.
-    logged = [e.id for e in client.events.list(type_="person.created", created_gte=since)]
+    logged = [e.id for e in client.events.list(type="person.created", created_gte=since)]
     assert logged.index(second_event.id) < logged.index(event.id)
 
 

@@ -13,13 +13,13 @@ test('every operation resolves to a method of a namespace', () => {
   assert.equal(new Set(Object.values(OPERATIONS)).size, Object.keys(OPERATIONS).length, 'two operations share a method');
 });
 
-test('the client reads OG_API_KEY and OG_BASE_URL when not given them', () => {
-  process.env['OG_BASE_URL'] = 'http://127.0.0.1:1234/';
+test('the client reads OG_RECORDS_API_KEY and OG_RECORDS_BASE_URL when not given them', () => {
+  process.env['OG_RECORDS_BASE_URL'] = 'http://127.0.0.1:1234/';
   try {
     assert.equal(new OGRecords().baseUrl, 'http://127.0.0.1:1234');
     assert.equal(new OGRecords({ baseUrl: 'https://x.test' }).baseUrl, 'https://x.test');
   } finally {
-    delete process.env['OG_BASE_URL'];
+    delete process.env['OG_RECORDS_BASE_URL'];
   }
   assert.equal(new OGRecords().baseUrl, 'https://api.og-records.com');
 });

@@ -20,7 +20,7 @@ const cover = png();
 const draft = async (sdk: OGRecords, title = 'Northern Lights'): Promise<Release> => sdk.releases.create({ title, primary_artists: ['Aurora Vale'] });
 
 async function audioReport(sdk: OGRecords, trackId: string): Promise<QcReport> {
-  const status = await waitFor(() => sdk.tracks.qcStatus(trackId), (qc) => qc.audio != null && qc.audio.status !== 'pending');
+  const status = await waitFor(() => sdk.tracks.getQcStatus(trackId), (qc) => qc.audio != null && qc.audio.status !== 'pending');
   assert.ok(status.audio);
   return status.audio;
 }
@@ -82,7 +82,7 @@ test('the wizard end to end, then the submitted release is locked', async () => 
   assert.equal(distributed.release_date, releaseDate);
 
   for (const track of [first, second]) assert.equal((await audioReport(sdk, track.id)).status, 'passed');
-  const qc = await waitFor(() => sdk.tracks.qcStatus(first.id), (status) => status.cover != null && status.cover.status !== 'pending');
+  const qc = await waitFor(() => sdk.tracks.getQcStatus(first.id), (status) => status.cover != null && status.cover.status !== 'pending');
   assert.equal(qc.cover?.status, 'passed', JSON.stringify(qc.cover?.findings));
 
   const ready = await sdk.releases.get(release.id);
@@ -116,7 +116,7 @@ test('failed QC comes with findings and blocks the submit', async () => {
   assert.equal(report.status, 'failed');
   const codes = report.findings.filter((finding) => finding.severity === 'error').map((finding) => finding.code);
   for (const code of ['duration', 'sample_rate', 'channels'] as const) assert.ok(codes.includes(code), `${code} in ${codes.join(', ')}`);
-  const qc = await waitFor(() => sdk.tracks.qcStatus(track.id), (status) => status.cover != null && status.cover.status !== 'pending');
+  const qc = await waitFor(() => sdk.tracks.getQcStatus(track.id), (status) => status.cover != null && status.cover.status !== 'pending');
   assert.equal(qc.cover?.status, 'failed');
   assert.ok(qc.cover?.findings.some((finding) => finding.code === 'not_square'));
 

@@ -35,7 +35,7 @@ test('a smart link from creation to its statistics', async () => {
   assert.deepEqual(page.services.map((s) => [s.service, s.action]), [['spotify', 'presave'], ['bandcamp', 'buy']]);
   assert.equal(await sdk.smartLinks.follow(slug, 'spotify'), SPOTIFY);
 
-  const stats = await sdk.smartLinks.stats(link.id, { from: isoDay(-1), to: isoDay(0) });
+  const stats = await sdk.smartLinks.getStats(link.id, { from: isoDay(-1), to: isoDay(0) });
   assert.equal(stats.smartlink_id, link.id);
   assert.equal(stats.daily.length, 2);
 

@@ -91,7 +91,7 @@ test('real deliveries verify through rotation, resend and recovery; the endpoint
     assert.equal((await sdk.webhooks.unwrap(again.body, again.headers, { secret: rotated.secret })).id, first.eventId);
 
     // Other test files create persons at the same time: the range holds at least this test's two events.
-    const recovered = await sdk.webhookEndpoints.recover(endpoint.id, { since });
+    const recovered = await sdk.webhookEndpoints.recoverEvents(endpoint.id, { since });
     assert.equal(recovered.endpoint_id, endpoint.id);
     assert.ok(recovered.event_count >= 2, `${recovered.event_count} events recovered`);
     await arrived(receiver, first.eventId, 3);
@@ -108,7 +108,7 @@ test('real deliveries verify through rotation, resend and recovery; the endpoint
     const listed: string[] = [];
     for await (const e of sdk.webhookEndpoints.list({ status: 'disabled', limit: 1 })) listed.push(e.id);
     assert.ok(listed.includes(endpoint.id));
-    await assert.rejects(sdk.webhookEndpoints.recover(endpoint.id, { since }), (error: unknown) => error instanceof ConflictError && error.code === 'invalid_state');
+    await assert.rejects(sdk.webhookEndpoints.recoverEvents(endpoint.id, { since }), (error: unknown) => error instanceof ConflictError && error.code === 'invalid_state');
   } finally {
     await sdk.webhookEndpoints.delete(endpoint.id);
     await receiver.close();

@@ -50,6 +50,7 @@ from .list_api_keys_status import ListApiKeysStatus
 from .list_meta import ListMeta
 from .list_payouts_status import ListPayoutsStatus
 from .list_releases_status import ListReleasesStatus
+from .list_sandbox_outbox_kind import ListSandboxOutboxKind
 from .list_splits_status import ListSplitsStatus
 from .list_webhook_attempts_outcome import ListWebhookAttemptsOutcome
 from .list_webhook_endpoints_status import ListWebhookEndpointsStatus
@@ -68,13 +69,19 @@ from .o_auth_metadata import OAuthMetadata
 from .o_auth_revoke_request import OAuthRevokeRequest
 from .o_auth_token_request import OAuthTokenRequest
 from .o_auth_token_response import OAuthTokenResponse
+from .outbox_message import OutboxMessage
+from .outbox_message_channel import OutboxMessageChannel
+from .outbox_message_kind import OutboxMessageKind
+from .outbox_message_list import OutboxMessageList
 from .payout import Payout
 from .payout_list import PayoutList
 from .payout_request import PayoutRequest
 from .payout_status import PayoutStatus
 from .person import Person
 from .person_create import PersonCreate
+from .person_create_language import PersonCreateLanguage
 from .person_invitation_status import PersonInvitationStatus
+from .person_language import PersonLanguage
 from .person_list import PersonList
 from .person_role import PersonRole
 from .presave_service import PresaveService
@@ -104,6 +111,15 @@ from .release_tracks_update import ReleaseTracksUpdate
 from .release_tracks_update_tracks_item import ReleaseTracksUpdateTracksItem
 from .release_type import ReleaseType
 from .sale_period import SalePeriod
+from .sandbox_clock import SandboxClock
+from .sandbox_clock_advance import SandboxClockAdvance
+from .sandbox_clock_status import SandboxClockStatus
+from .sandbox_release_advance import SandboxReleaseAdvance
+from .sandbox_release_advance_to import SandboxReleaseAdvanceTo
+from .sandbox_trigger import SandboxTrigger
+from .sandbox_trigger_event import SandboxTriggerEvent
+from .sandbox_trigger_result import SandboxTriggerResult
+from .sandbox_trigger_result_resource import SandboxTriggerResultResource
 from .smart_link import SmartLink
 from .smart_link_create import SmartLinkCreate
 from .smart_link_create_destinations_item import SmartLinkCreateDestinationsItem
@@ -129,6 +145,8 @@ from .split_create import SplitCreate
 from .split_list import SplitList
 from .split_share import SplitShare
 from .split_share_acceptance_status import SplitShareAcceptanceStatus
+from .split_share_answer import SplitShareAnswer
+from .split_share_answer_answer import SplitShareAnswerAnswer
 from .split_share_create import SplitShareCreate
 from .split_status import SplitStatus
 from .stripe_webhook_payload import StripeWebhookPayload
@@ -138,6 +156,7 @@ from .summarize_earnings_group_by import SummarizeEarningsGroupBy
 from .track import Track
 from .track_create import TrackCreate
 from .track_credit import TrackCredit
+from .track_credit_input import TrackCreditInput
 from .track_list import TrackList
 from .track_qc_status import TrackQcStatus
 from .track_update import TrackUpdate
@@ -218,6 +237,7 @@ __all__ = (
     "ListMeta",
     "ListPayoutsStatus",
     "ListReleasesStatus",
+    "ListSandboxOutboxKind",
     "ListSplitsStatus",
     "ListWebhookAttemptsOutcome",
     "ListWebhookEndpointsStatus",
@@ -236,13 +256,19 @@ __all__ = (
     "OAuthRevokeRequest",
     "OAuthTokenRequest",
     "OAuthTokenResponse",
+    "OutboxMessage",
+    "OutboxMessageChannel",
+    "OutboxMessageKind",
+    "OutboxMessageList",
     "Payout",
     "PayoutList",
     "PayoutRequest",
     "PayoutStatus",
     "Person",
     "PersonCreate",
+    "PersonCreateLanguage",
     "PersonInvitationStatus",
+    "PersonLanguage",
     "PersonList",
     "PersonRole",
     "PresaveService",
@@ -272,6 +298,15 @@ __all__ = (
     "ReleaseTracksUpdateTracksItem",
     "ReleaseType",
     "SalePeriod",
+    "SandboxClock",
+    "SandboxClockAdvance",
+    "SandboxClockStatus",
+    "SandboxReleaseAdvance",
+    "SandboxReleaseAdvanceTo",
+    "SandboxTrigger",
+    "SandboxTriggerEvent",
+    "SandboxTriggerResult",
+    "SandboxTriggerResultResource",
     "SmartLink",
     "SmartLinkCreate",
     "SmartLinkCreateDestinationsItem",
@@ -297,6 +332,8 @@ __all__ = (
     "SplitList",
     "SplitShare",
     "SplitShareAcceptanceStatus",
+    "SplitShareAnswer",
+    "SplitShareAnswerAnswer",
     "SplitShareCreate",
     "SplitStatus",
     "StripeWebhookPayload",
@@ -306,6 +343,7 @@ __all__ = (
     "Track",
     "TrackCreate",
     "TrackCredit",
+    "TrackCreditInput",
     "TrackList",
     "TrackQcStatus",
     "TrackUpdate",

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, cast
@@ -27,7 +28,7 @@ class ApiKey:
 
         Attributes:
             id (str): Unique identifier, prefixed `key_`. Not a secret.
-            object_ (Literal['api_key']):
+            object (Literal['api_key']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             name (str): Your name for the key, e.g. the integration that uses it.
@@ -49,7 +50,7 @@ class ApiKey:
     """
 
     id: str
-    object_: Literal["api_key"]
+    object: Literal["api_key"]
     environment: Environment
     name: str
     prefix: ApiKeyPrefix
@@ -63,11 +64,17 @@ class ApiKey:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -117,7 +124,7 @@ class ApiKey:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "name": name,
                 "prefix": prefix,
@@ -136,13 +143,13 @@ class ApiKey:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["api_key"], d.pop("object"))
-        if object_ != "api_key":
-            raise ValueError(f"object must match const 'api_key', got '{object_}'")
+        object = cast(Literal["api_key"], d.pop("object"))
+        if object != "api_key":
+            raise ValueError(f"object must match const 'api_key', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -161,7 +168,7 @@ class ApiKey:
 
         status = check_api_key_status(d.pop("status"))
 
-        def _parse_expires_at(data: object) -> datetime.datetime | None:
+        def _parse_expires_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -176,7 +183,7 @@ class ApiKey:
 
         expires_at = _parse_expires_at(d.pop("expires_at"))
 
-        def _parse_previous_secret_expires_at(data: object) -> datetime.datetime | None:
+        def _parse_previous_secret_expires_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -191,7 +198,7 @@ class ApiKey:
 
         previous_secret_expires_at = _parse_previous_secret_expires_at(d.pop("previous_secret_expires_at"))
 
-        def _parse_last_used_at(data: object) -> datetime.datetime | None:
+        def _parse_last_used_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -206,7 +213,7 @@ class ApiKey:
 
         last_used_at = _parse_last_used_at(d.pop("last_used_at"))
 
-        def _parse_revoked_at(data: object) -> datetime.datetime | None:
+        def _parse_revoked_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -227,7 +234,7 @@ class ApiKey:
 
         api_key = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             name=name,
             prefix=prefix,

@@ -2,11 +2,13 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.api_key_scope import ApiKeyScope, check_api_key_scope
 from ..types import UNSET, Unset
@@ -30,6 +32,12 @@ class ApiKeyCreate:
     name: str
     scopes: list[ApiKeyScope]
     expires_at: datetime.datetime | None | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -61,7 +69,7 @@ class ApiKeyCreate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         name = d.pop("name")
 
@@ -72,7 +80,7 @@ class ApiKeyCreate:
 
             scopes.append(scopes_item)
 
-        def _parse_expires_at(data: object) -> datetime.datetime | None | Unset:
+        def _parse_expires_at(data: Any) -> datetime.datetime | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

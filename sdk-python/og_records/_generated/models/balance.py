@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, cast
@@ -21,7 +22,7 @@ class Balance:
     payouts leave `available` at once; a payout that fails or is returned credits it back.
 
         Attributes:
-            object_ (Literal['balance']):
+            object (Literal['balance']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             available (str): An exact decimal amount as a string (never a floating-point number), up to 10 decimal places.
@@ -40,7 +41,7 @@ class Balance:
             updated_at (datetime.datetime): An RFC 3339 timestamp in UTC.
     """
 
-    object_: Literal["balance"]
+    object: Literal["balance"]
     environment: Environment
     available: str
     pending: str
@@ -49,9 +50,15 @@ class Balance:
     payouts_enabled: bool
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -71,7 +78,7 @@ class Balance:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "available": available,
                 "pending": pending,
@@ -85,11 +92,11 @@ class Balance:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        object_ = cast(Literal["balance"], d.pop("object"))
-        if object_ != "balance":
-            raise ValueError(f"object must match const 'balance', got '{object_}'")
+        object = cast(Literal["balance"], d.pop("object"))
+        if object != "balance":
+            raise ValueError(f"object must match const 'balance', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -106,7 +113,7 @@ class Balance:
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
         balance = cls(
-            object_=object_,
+            object=object,
             environment=environment,
             available=available,
             pending=pending,

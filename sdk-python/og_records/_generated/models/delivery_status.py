@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
@@ -40,6 +41,12 @@ class DeliveryStatus:
     store_url: None | str
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         store: str = self.store
@@ -69,20 +76,20 @@ class DeliveryStatus:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         store = check_distribution_store(d.pop("store"))
 
         status = check_delivery_status_status(d.pop("status"))
 
-        def _parse_message(data: object) -> None | str:
+        def _parse_message(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         message = _parse_message(d.pop("message"))
 
-        def _parse_store_url(data: object) -> None | str:
+        def _parse_store_url(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)

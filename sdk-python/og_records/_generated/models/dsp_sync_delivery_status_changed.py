@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -22,18 +23,24 @@ class DspSyncDeliveryStatusChanged:
     applied for that release and store.
 
         Attributes:
-            type_ (Literal['delivery.status_changed']):
+            type (Literal['delivery.status_changed']):
             timestamp (datetime.datetime): When the state changed at the store.
             data (DspSyncDeliveryStatusChangedData):
     """
 
-    type_: Literal["delivery.status_changed"]
+    type: Literal["delivery.status_changed"]
     timestamp: datetime.datetime
     data: DspSyncDeliveryStatusChangedData
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        type_ = self.type_
+        type = self.type
 
         timestamp = self.timestamp.isoformat()
 
@@ -43,7 +50,7 @@ class DspSyncDeliveryStatusChanged:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "type": type_,
+                "type": type,
                 "timestamp": timestamp,
                 "data": data,
             }
@@ -52,20 +59,20 @@ class DspSyncDeliveryStatusChanged:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.dsp_sync_delivery_status_changed_data import DspSyncDeliveryStatusChangedData  # noqa: PLC0415
 
         d = dict(src_dict)
-        type_ = cast(Literal["delivery.status_changed"], d.pop("type"))
-        if type_ != "delivery.status_changed":
-            raise ValueError(f"type must match const 'delivery.status_changed', got '{type_}'")
+        type = cast(Literal["delivery.status_changed"], d.pop("type"))
+        if type != "delivery.status_changed":
+            raise ValueError(f"type must match const 'delivery.status_changed', got '{type}'")
 
         timestamp = datetime.datetime.fromisoformat(d.pop("timestamp"))
 
         data = DspSyncDeliveryStatusChangedData.from_dict(d.pop("data"))
 
         dsp_sync_delivery_status_changed = cls(
-            type_=type_,
+            type=type,
             timestamp=timestamp,
             data=data,
         )

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
@@ -36,6 +37,12 @@ class DspSyncDeliveryStatusChangedData:
     reason: None | str | Unset = UNSET
     store_url: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         upc = self.upc
@@ -77,7 +84,7 @@ class DspSyncDeliveryStatusChangedData:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         upc = d.pop("upc")
 
@@ -87,7 +94,7 @@ class DspSyncDeliveryStatusChangedData:
 
         release_id = d.pop("release_id", UNSET)
 
-        def _parse_reason(data: object) -> None | str | Unset:
+        def _parse_reason(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -96,7 +103,7 @@ class DspSyncDeliveryStatusChangedData:
 
         reason = _parse_reason(d.pop("reason", UNSET))
 
-        def _parse_store_url(data: object) -> None | str | Unset:
+        def _parse_store_url(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

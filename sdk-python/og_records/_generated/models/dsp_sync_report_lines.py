@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -22,18 +23,24 @@ class DspSyncReportLines:
     sent again safely. Amounts can be negative (adjustments).
 
         Attributes:
-            type_ (Literal['report.lines']):
+            type (Literal['report.lines']):
             timestamp (datetime.datetime):
             data (DspSyncReportLinesData):
     """
 
-    type_: Literal["report.lines"]
+    type: Literal["report.lines"]
     timestamp: datetime.datetime
     data: DspSyncReportLinesData
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        type_ = self.type_
+        type = self.type
 
         timestamp = self.timestamp.isoformat()
 
@@ -43,7 +50,7 @@ class DspSyncReportLines:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "type": type_,
+                "type": type,
                 "timestamp": timestamp,
                 "data": data,
             }
@@ -52,20 +59,20 @@ class DspSyncReportLines:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.dsp_sync_report_lines_data import DspSyncReportLinesData  # noqa: PLC0415
 
         d = dict(src_dict)
-        type_ = cast(Literal["report.lines"], d.pop("type"))
-        if type_ != "report.lines":
-            raise ValueError(f"type must match const 'report.lines', got '{type_}'")
+        type = cast(Literal["report.lines"], d.pop("type"))
+        if type != "report.lines":
+            raise ValueError(f"type must match const 'report.lines', got '{type}'")
 
         timestamp = datetime.datetime.fromisoformat(d.pop("timestamp"))
 
         data = DspSyncReportLinesData.from_dict(d.pop("data"))
 
         dsp_sync_report_lines = cls(
-            type_=type_,
+            type=type,
             timestamp=timestamp,
             data=data,
         )

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
@@ -52,6 +53,12 @@ class DspSyncReportLinesDataLinesItem:
     upc: None | str | Unset = UNSET
     fx_rate: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         line_id = self.line_id
@@ -103,7 +110,7 @@ class DspSyncReportLinesDataLinesItem:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         line_id = d.pop("line_id")
 
@@ -123,7 +130,7 @@ class DspSyncReportLinesDataLinesItem:
 
         currency = d.pop("currency")
 
-        def _parse_upc(data: object) -> None | str | Unset:
+        def _parse_upc(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

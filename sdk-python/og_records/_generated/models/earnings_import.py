@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -25,7 +26,7 @@ class EarningsImport:
     currency. Read the lines themselves with `GET /api/v1/earnings`.
 
         Attributes:
-            object_ (Literal['earnings_import']):
+            object (Literal['earnings_import']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             store (None | str): The reporting store, or `null` when the report covers several stores.
@@ -39,7 +40,7 @@ class EarningsImport:
             reported_at (datetime.datetime): An RFC 3339 timestamp in UTC.
     """
 
-    object_: Literal["earnings_import"]
+    object: Literal["earnings_import"]
     environment: Environment
     store: None | str
     sale_period: SalePeriod
@@ -48,9 +49,15 @@ class EarningsImport:
     currency: str
     reported_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -71,7 +78,7 @@ class EarningsImport:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "store": store,
                 "sale_period": sale_period,
@@ -85,18 +92,18 @@ class EarningsImport:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.earnings_totals import EarningsTotals  # noqa: PLC0415
         from ..models.sale_period import SalePeriod  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = cast(Literal["earnings_import"], d.pop("object"))
-        if object_ != "earnings_import":
-            raise ValueError(f"object must match const 'earnings_import', got '{object_}'")
+        object = cast(Literal["earnings_import"], d.pop("object"))
+        if object != "earnings_import":
+            raise ValueError(f"object must match const 'earnings_import', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
-        def _parse_store(data: object) -> None | str:
+        def _parse_store(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -114,7 +121,7 @@ class EarningsImport:
         reported_at = datetime.datetime.fromisoformat(d.pop("reported_at"))
 
         earnings_import = cls(
-            object_=object_,
+            object=object,
             environment=environment,
             store=store,
             sale_period=sale_period,

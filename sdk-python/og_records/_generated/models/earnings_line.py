@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -27,7 +28,7 @@ class EarningsLine:
 
         Attributes:
             id (str): Unique identifier, prefixed `ern_`.
-            object_ (Literal['earnings_line']):
+            object (Literal['earnings_line']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             store (str): The reporting store or streaming service, as a stable code (`spotify`, `apple_music`, `youtube`,
@@ -59,7 +60,7 @@ class EarningsLine:
     """
 
     id: str
-    object_: Literal["earnings_line"]
+    object: Literal["earnings_line"]
     environment: Environment
     store: str
     territory: str
@@ -79,11 +80,17 @@ class EarningsLine:
     account_currency: str
     created_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -129,7 +136,7 @@ class EarningsLine:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "store": store,
                 "territory": territory,
@@ -154,15 +161,15 @@ class EarningsLine:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.sale_period import SalePeriod  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["earnings_line"], d.pop("object"))
-        if object_ != "earnings_line":
-            raise ValueError(f"object must match const 'earnings_line', got '{object_}'")
+        object = cast(Literal["earnings_line"], d.pop("object"))
+        if object != "earnings_line":
+            raise ValueError(f"object must match const 'earnings_line', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -176,21 +183,21 @@ class EarningsLine:
 
         release_id = d.pop("release_id")
 
-        def _parse_track_id(data: object) -> None | str:
+        def _parse_track_id(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         track_id = _parse_track_id(d.pop("track_id"))
 
-        def _parse_isrc(data: object) -> None | str:
+        def _parse_isrc(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         isrc = _parse_isrc(d.pop("isrc"))
 
-        def _parse_upc(data: object) -> None | str:
+        def _parse_upc(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -217,7 +224,7 @@ class EarningsLine:
 
         earnings_line = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             store=store,
             territory=territory,

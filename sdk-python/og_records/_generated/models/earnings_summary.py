@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -25,7 +26,7 @@ class EarningsSummary:
     oldest first, when grouped by `period`.
 
         Attributes:
-            object_ (Literal['earnings_summary']):
+            object (Literal['earnings_summary']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             group_by (EarningsSummaryGroupBy):
@@ -36,16 +37,22 @@ class EarningsSummary:
                 `net` is the sum of the lines' `amount`).
     """
 
-    object_: Literal["earnings_summary"]
+    object: Literal["earnings_summary"]
     environment: Environment
     group_by: EarningsSummaryGroupBy
     currency: str
     groups: list[EarningsSummaryGroup]
     total: EarningsTotals
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -64,7 +71,7 @@ class EarningsSummary:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "group_by": group_by,
                 "currency": currency,
@@ -76,14 +83,14 @@ class EarningsSummary:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.earnings_summary_group import EarningsSummaryGroup  # noqa: PLC0415
         from ..models.earnings_totals import EarningsTotals  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = cast(Literal["earnings_summary"], d.pop("object"))
-        if object_ != "earnings_summary":
-            raise ValueError(f"object must match const 'earnings_summary', got '{object_}'")
+        object = cast(Literal["earnings_summary"], d.pop("object"))
+        if object != "earnings_summary":
+            raise ValueError(f"object must match const 'earnings_summary', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -101,7 +108,7 @@ class EarningsSummary:
         total = EarningsTotals.from_dict(d.pop("total"))
 
         earnings_summary = cls(
-            object_=object_,
+            object=object,
             environment=environment,
             group_by=group_by,
             currency=currency,

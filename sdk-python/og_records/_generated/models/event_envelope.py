@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -25,8 +26,8 @@ class EventEnvelope:
 
         Attributes:
             id (str): Unique event id, prefixed `evt_`; also sent as the `webhook-id` header. Deduplicate on it.
-            object_ (Literal['event']):
-            type_ (str): The event type, e.g. `release.submitted`.
+            object (Literal['event']):
+            type (str): The event type, e.g. `release.submitted`.
             created (datetime.datetime): An RFC 3339 timestamp in UTC.
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
@@ -34,19 +35,25 @@ class EventEnvelope:
     """
 
     id: str
-    object_: Literal["event"]
-    type_: str
+    object: Literal["event"]
+    type: str
     created: datetime.datetime
     environment: Environment
     data: EventEnvelopeData
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
-        type_ = self.type_
+        type = self.type
 
         created = self.created.isoformat()
 
@@ -59,8 +66,8 @@ class EventEnvelope:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
-                "type": type_,
+                "object": object,
+                "type": type,
                 "created": created,
                 "environment": environment,
                 "data": data,
@@ -70,17 +77,17 @@ class EventEnvelope:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.event_envelope_data import EventEnvelopeData  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["event"], d.pop("object"))
-        if object_ != "event":
-            raise ValueError(f"object must match const 'event', got '{object_}'")
+        object = cast(Literal["event"], d.pop("object"))
+        if object != "event":
+            raise ValueError(f"object must match const 'event', got '{object}'")
 
-        type_ = d.pop("type")
+        type = d.pop("type")
 
         created = datetime.datetime.fromisoformat(d.pop("created"))
 
@@ -90,8 +97,8 @@ class EventEnvelope:
 
         event_envelope = cls(
             id=id,
-            object_=object_,
-            type_=type_,
+            object=object,
+            type=type,
             created=created,
             environment=environment,
             data=data,

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -22,17 +23,23 @@ T = TypeVar("T", bound="EventEnvelopeData")
 class EventEnvelopeData:
     """
     Attributes:
-        object_ (EventEnvelopeDataObject): The resource after the change.
+        object (EventEnvelopeDataObject): The resource after the change.
         previous_attributes (EventEnvelopeDataPreviousAttributes | Unset): For `*.updated` and `*.status_changed`
             events, the changed attributes' previous values.
     """
 
-    object_: EventEnvelopeDataObject
+    object: EventEnvelopeDataObject
     previous_attributes: EventEnvelopeDataPreviousAttributes | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_.to_dict()
+        object = self.object.to_dict()
 
         previous_attributes: dict[str, Any] | Unset = UNSET
         if not isinstance(self.previous_attributes, Unset):
@@ -42,7 +49,7 @@ class EventEnvelopeData:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
             }
         )
         if previous_attributes is not UNSET:
@@ -51,12 +58,12 @@ class EventEnvelopeData:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.event_envelope_data_object import EventEnvelopeDataObject  # noqa: PLC0415
         from ..models.event_envelope_data_previous_attributes import EventEnvelopeDataPreviousAttributes  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = EventEnvelopeDataObject.from_dict(d.pop("object"))
+        object = EventEnvelopeDataObject.from_dict(d.pop("object"))
 
         _previous_attributes = d.pop("previous_attributes", UNSET)
         previous_attributes: EventEnvelopeDataPreviousAttributes | Unset
@@ -66,7 +73,7 @@ class EventEnvelopeData:
             previous_attributes = EventEnvelopeDataPreviousAttributes.from_dict(_previous_attributes)
 
         event_envelope_data = cls(
-            object_=object_,
+            object=object,
             previous_attributes=previous_attributes,
         )
 

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -20,19 +21,25 @@ class EventResendResult:
     """The deliveries scheduled by a resend, one pending attempt per endpoint.
 
     Attributes:
-        object_ (Literal['event_resend']):
+        object (Literal['event_resend']):
         event_id (str):
         attempts (list[WebhookAttempt]): The scheduled attempts; empty when no enabled endpoint subscribes to the
             event's type.
     """
 
-    object_: Literal["event_resend"]
+    object: Literal["event_resend"]
     event_id: str
     attempts: list[WebhookAttempt]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         event_id = self.event_id
 
@@ -45,7 +52,7 @@ class EventResendResult:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "event_id": event_id,
                 "attempts": attempts,
             }
@@ -54,13 +61,13 @@ class EventResendResult:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.webhook_attempt import WebhookAttempt  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = cast(Literal["event_resend"], d.pop("object"))
-        if object_ != "event_resend":
-            raise ValueError(f"object must match const 'event_resend', got '{object_}'")
+        object = cast(Literal["event_resend"], d.pop("object"))
+        if object != "event_resend":
+            raise ValueError(f"object must match const 'event_resend', got '{object}'")
 
         event_id = d.pop("event_id")
 
@@ -72,7 +79,7 @@ class EventResendResult:
             attempts.append(attempts_item)
 
         event_resend_result = cls(
-            object_=object_,
+            object=object,
             event_id=event_id,
             attempts=attempts,
         )

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -28,7 +29,7 @@ class Payout:
 
         Attributes:
             id (str): Unique identifier, prefixed `pay_`.
-            object_ (Literal['payout']):
+            object (Literal['payout']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             amount (str): An exact decimal amount as a string (never a floating-point number), up to 10 decimal places.
@@ -56,7 +57,7 @@ class Payout:
     """
 
     id: str
-    object_: Literal["payout"]
+    object: Literal["payout"]
     environment: Environment
     amount: str
     fee: str
@@ -71,11 +72,17 @@ class Payout:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -114,7 +121,7 @@ class Payout:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "amount": amount,
                 "fee": fee,
@@ -134,15 +141,15 @@ class Payout:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["payout"], d.pop("object"))
-        if object_ != "payout":
-            raise ValueError(f"object must match const 'payout', got '{object_}'")
+        object = cast(Literal["payout"], d.pop("object"))
+        if object != "payout":
+            raise ValueError(f"object must match const 'payout', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -156,7 +163,7 @@ class Payout:
 
         status = check_payout_status(d.pop("status"))
 
-        def _parse_failure_reason(data: object) -> None | str:
+        def _parse_failure_reason(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -165,7 +172,7 @@ class Payout:
 
         requested_at = datetime.datetime.fromisoformat(d.pop("requested_at"))
 
-        def _parse_paid_at(data: object) -> datetime.datetime | None:
+        def _parse_paid_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -180,7 +187,7 @@ class Payout:
 
         paid_at = _parse_paid_at(d.pop("paid_at"))
 
-        def _parse_provider_reference(data: object) -> None | str:
+        def _parse_provider_reference(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -195,7 +202,7 @@ class Payout:
 
         payout = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             amount=amount,
             fee=fee,

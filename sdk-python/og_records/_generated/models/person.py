@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -11,6 +12,7 @@ from attrs import field as _attrs_field
 
 from ..models.environment import Environment, check_environment
 from ..models.person_invitation_status import PersonInvitationStatus, check_person_invitation_status
+from ..models.person_language import PersonLanguage, check_person_language
 from ..models.person_role import PersonRole, check_person_role
 from ..types import UNSET, Unset
 
@@ -23,46 +25,65 @@ T = TypeVar("T", bound="Person")
 
 @_attrs_define
 class Person:
-    """A payee or collaborator who can receive split shares. Invited persons accept by email.
+    """A payee or collaborator who can receive split shares. Invited persons accept or decline each share on the
+    invitation page their invitation email links to.
 
-    Attributes:
-        id (str): Unique identifier, prefixed `per_`.
-        object_ (Literal['person']):
-        environment (Environment): The environment a resource lives in. Credentials only ever see their own
-            environment's data.
-        name (str): The person's display name (artist or company name).
-        email (str):
-        roles (list[PersonRole]): What the person contributes.
-        invitation_status (PersonInvitationStatus): Where the email invitation stands. `failed` means the email bounced
-            or was reported as spam; shares of such a
-            person are held until the invitation is accepted.
-        metadata (Metadata): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
-            characters), stored with the
-            resource and returned as they were given.
-        created_at (datetime.datetime): An RFC 3339 timestamp in UTC.
-        updated_at (datetime.datetime): An RFC 3339 timestamp in UTC.
-        legal_name (None | str | Unset): The legal name, required for composer and lyricist credits.
-        phone (None | str | Unset): Phone number in E.164 form, used for WhatsApp notifications.
+        Attributes:
+            id (str): Unique identifier, prefixed `per_`.
+            object (Literal['person']):
+            environment (Environment): The environment a resource lives in. Credentials only ever see their own
+                environment's data.
+            name (str): The person's display name (artist or company name).
+            email (str):
+            roles (list[PersonRole]): What the person contributes.
+            language (PersonLanguage): The language of the invitation email and page.
+            invitation_status (PersonInvitationStatus): Where the invitation stands. `pending`: sent, not answered yet.
+                `accepted`: the person opened the link and
+                answered (each share's own answer is its `acceptance_status`). `failed`: the email bounced, was reported as
+                spam or refused by the mail provider (`invitation_failure_reason` says why); shares of such a person are held
+                until they accept. Send a new link with `invitePerson`.
+            invited_at (datetime.datetime | None): When the current invitation link was sent.
+            invitation_expires_at (datetime.datetime | None): When the current invitation link stops working (14 days after
+                it was sent).
+            invitation_failure_reason (None | str): Why the invitation failed, in the mail provider's words (`null` unless
+                `invitation_status` is `failed`).
+            metadata (Metadata): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
+                characters), stored with the
+                resource and returned as they were given.
+            created_at (datetime.datetime): An RFC 3339 timestamp in UTC.
+            updated_at (datetime.datetime): An RFC 3339 timestamp in UTC.
+            legal_name (None | str | Unset): The legal name, required for composer and lyricist credits.
+            phone (None | str | Unset): Phone number in E.164 form, used for WhatsApp notifications.
     """
 
     id: str
-    object_: Literal["person"]
+    object: Literal["person"]
     environment: Environment
     name: str
     email: str
     roles: list[PersonRole]
+    language: PersonLanguage
     invitation_status: PersonInvitationStatus
+    invited_at: datetime.datetime | None
+    invitation_expires_at: datetime.datetime | None
+    invitation_failure_reason: None | str
     metadata: Metadata
     created_at: datetime.datetime
     updated_at: datetime.datetime
     legal_name: None | str | Unset = UNSET
     phone: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -75,7 +96,24 @@ class Person:
             roles_item: str = roles_item_data
             roles.append(roles_item)
 
+        language: str = self.language
+
         invitation_status: str = self.invitation_status
+
+        invited_at: None | str
+        if isinstance(self.invited_at, datetime.datetime):
+            invited_at = self.invited_at.isoformat()
+        else:
+            invited_at = self.invited_at
+
+        invitation_expires_at: None | str
+        if isinstance(self.invitation_expires_at, datetime.datetime):
+            invitation_expires_at = self.invitation_expires_at.isoformat()
+        else:
+            invitation_expires_at = self.invitation_expires_at
+
+        invitation_failure_reason: None | str
+        invitation_failure_reason = self.invitation_failure_reason
 
         metadata = self.metadata.to_dict()
 
@@ -100,12 +138,16 @@ class Person:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "name": name,
                 "email": email,
                 "roles": roles,
+                "language": language,
                 "invitation_status": invitation_status,
+                "invited_at": invited_at,
+                "invitation_expires_at": invitation_expires_at,
+                "invitation_failure_reason": invitation_failure_reason,
                 "metadata": metadata,
                 "created_at": created_at,
                 "updated_at": updated_at,
@@ -119,15 +161,15 @@ class Person:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["person"], d.pop("object"))
-        if object_ != "person":
-            raise ValueError(f"object must match const 'person', got '{object_}'")
+        object = cast(Literal["person"], d.pop("object"))
+        if object != "person":
+            raise ValueError(f"object must match const 'person', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -142,7 +184,46 @@ class Person:
 
             roles.append(roles_item)
 
+        language = check_person_language(d.pop("language"))
+
         invitation_status = check_person_invitation_status(d.pop("invitation_status"))
+
+        def _parse_invited_at(data: Any) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                invited_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return invited_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        invited_at = _parse_invited_at(d.pop("invited_at"))
+
+        def _parse_invitation_expires_at(data: Any) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                invitation_expires_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return invitation_expires_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        invitation_expires_at = _parse_invitation_expires_at(d.pop("invitation_expires_at"))
+
+        def _parse_invitation_failure_reason(data: Any) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        invitation_failure_reason = _parse_invitation_failure_reason(d.pop("invitation_failure_reason"))
 
         metadata = Metadata.from_dict(d.pop("metadata"))
 
@@ -150,7 +231,7 @@ class Person:
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updated_at"))
 
-        def _parse_legal_name(data: object) -> None | str | Unset:
+        def _parse_legal_name(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -159,7 +240,7 @@ class Person:
 
         legal_name = _parse_legal_name(d.pop("legal_name", UNSET))
 
-        def _parse_phone(data: object) -> None | str | Unset:
+        def _parse_phone(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -170,12 +251,16 @@ class Person:
 
         person = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             name=name,
             email=email,
             roles=roles,
+            language=language,
             invitation_status=invitation_status,
+            invited_at=invited_at,
+            invitation_expires_at=invitation_expires_at,
+            invitation_failure_reason=invitation_failure_reason,
             metadata=metadata,
             created_at=created_at,
             updated_at=updated_at,

@@ -2,11 +2,14 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
+from ..models.person_create_language import PersonCreateLanguage, check_person_create_language
 from ..models.person_role import PersonRole, check_person_role
 from ..types import UNSET, Unset
 
@@ -27,7 +30,12 @@ class PersonCreate:
         legal_name (None | str | Unset):
         phone (None | str | Unset):
         roles (list[PersonRole] | Unset):
-        invite (bool | Unset): Send an invitation email at once (sandbox never sends real email). Default: False.
+        language (PersonCreateLanguage | Unset): The language of the invitation email and page. Default: 'en'.
+        invite (bool | Unset): Send an invitation at once: an email with a link to the invitation page, where the person
+            accepts or
+            declines each split share offered to them (and by WhatsApp too when they have a `phone` and the account
+            enabled WhatsApp). The sandbox never sends: read the message with `listSandboxOutbox`.
+             Default: False.
         metadata (Metadata | Unset): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
             characters), stored with the
             resource and returned as they were given.
@@ -38,8 +46,15 @@ class PersonCreate:
     legal_name: None | str | Unset = UNSET
     phone: None | str | Unset = UNSET
     roles: list[PersonRole] | Unset = UNSET
+    language: PersonCreateLanguage | Unset = "en"
     invite: bool | Unset = False
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         name = self.name
@@ -65,6 +80,10 @@ class PersonCreate:
                 roles_item: str = roles_item_data
                 roles.append(roles_item)
 
+        language: str | Unset = UNSET
+        if not isinstance(self.language, Unset):
+            language = self.language
+
         invite = self.invite
 
         metadata: dict[str, Any] | Unset = UNSET
@@ -85,6 +104,8 @@ class PersonCreate:
             field_dict["phone"] = phone
         if roles is not UNSET:
             field_dict["roles"] = roles
+        if language is not UNSET:
+            field_dict["language"] = language
         if invite is not UNSET:
             field_dict["invite"] = invite
         if metadata is not UNSET:
@@ -93,7 +114,7 @@ class PersonCreate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -101,7 +122,7 @@ class PersonCreate:
 
         email = d.pop("email")
 
-        def _parse_legal_name(data: object) -> None | str | Unset:
+        def _parse_legal_name(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -110,7 +131,7 @@ class PersonCreate:
 
         legal_name = _parse_legal_name(d.pop("legal_name", UNSET))
 
-        def _parse_phone(data: object) -> None | str | Unset:
+        def _parse_phone(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -128,6 +149,13 @@ class PersonCreate:
 
                 roles.append(roles_item)
 
+        _language = d.pop("language", UNSET)
+        language: PersonCreateLanguage | Unset
+        if isinstance(_language, Unset):
+            language = UNSET
+        else:
+            language = check_person_create_language(_language)
+
         invite = d.pop("invite", UNSET)
 
         _metadata = d.pop("metadata", UNSET)
@@ -143,6 +171,7 @@ class PersonCreate:
             legal_name=legal_name,
             phone=phone,
             roles=roles,
+            language=language,
             invite=invite,
             metadata=metadata,
         )

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -20,20 +21,26 @@ class PersonList:
     """A page of persons.
 
     Attributes:
-        object_ (Literal['list']): Always `list`.
+        object (Literal['list']): Always `list`.
         has_more (bool): Whether another page follows this one.
         next_cursor (None | str): Pass as `cursor` to fetch the next page; `null` on the last page.
         data (list[Person]):
     """
 
-    object_: Literal["list"]
+    object: Literal["list"]
     has_more: bool
     next_cursor: None | str
     data: list[Person]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         has_more = self.has_more
 
@@ -49,7 +56,7 @@ class PersonList:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "has_more": has_more,
                 "next_cursor": next_cursor,
                 "data": data,
@@ -59,17 +66,17 @@ class PersonList:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.person import Person  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = cast(Literal["list"], d.pop("object"))
-        if object_ != "list":
-            raise ValueError(f"object must match const 'list', got '{object_}'")
+        object = cast(Literal["list"], d.pop("object"))
+        if object != "list":
+            raise ValueError(f"object must match const 'list', got '{object}'")
 
         has_more = d.pop("has_more")
 
-        def _parse_next_cursor(data: object) -> None | str:
+        def _parse_next_cursor(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -84,7 +91,7 @@ class PersonList:
             data.append(data_item)
 
         person_list = cls(
-            object_=object_,
+            object=object,
             has_more=has_more,
             next_cursor=next_cursor,
             data=data,

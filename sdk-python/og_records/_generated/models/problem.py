@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -23,7 +24,7 @@ class Problem:
     `application/problem+json`. Branch on `code`, never on `title` or `detail`.
 
         Attributes:
-            type_ (str): A URI identifying the problem type; it resolves to the documentation of `code`.
+            type (str): A URI identifying the problem type; it resolves to the documentation of `code`.
             title (str): A short, human-readable summary of the problem type.
             status (int): The HTTP status code of this response.
             code (str): A stable, machine-readable error code. The complete list is in the API reference under "Errors".
@@ -36,7 +37,7 @@ class Problem:
             missing_scopes (list[str] | Unset): For `insufficient_scope` errors, the scopes the credential lacks.
     """
 
-    type_: str
+    type: str
     title: str
     status: int
     code: str
@@ -49,7 +50,7 @@ class Problem:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        type_ = self.type_
+        type = self.type
 
         title = self.title
 
@@ -80,7 +81,7 @@ class Problem:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "type": type_,
+                "type": type,
                 "title": title,
                 "status": status,
                 "code": code,
@@ -101,11 +102,11 @@ class Problem:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.field_error import FieldError  # noqa: PLC0415
 
         d = dict(src_dict)
-        type_ = d.pop("type")
+        type = d.pop("type")
 
         title = d.pop("title")
 
@@ -133,7 +134,7 @@ class Problem:
         missing_scopes = cast(list[str], d.pop("missing_scopes", UNSET))
 
         problem = cls(
-            type_=type_,
+            type=type,
             title=title,
             status=status,
             code=code,

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -25,13 +26,16 @@ class PublicSmartLink:
     raw URLs or metadata): every service entry links to the click URL, which records the click and redirects.
 
         Attributes:
-            object_ (Literal['public_smartlink']):
+            object (Literal['public_smartlink']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             slug (str):
+            url (str): The HTML page of this link for fans (`/l/{slug}` on the public link domain).
             title (str):
             artist (str):
-            artwork_url (None | str):
+            artwork_url (None | str): The owner's image, or else the release's QC-passed cover as a 1200 px JPEG under a
+                content-addressed URL
+                (immutable, cached for a year); `null` while there is neither.
             mode (PublicSmartLinkMode): `presave` until the release date (pre-save buttons), `stream` from then on (listen
                 buttons). The switch happens
                 at `release_at` without any change to the link.
@@ -39,9 +43,10 @@ class PublicSmartLink:
             services (list[PublicSmartLinkServicesItem]): One entry per button, in display order.
     """
 
-    object_: Literal["public_smartlink"]
+    object: Literal["public_smartlink"]
     environment: Environment
     slug: str
+    url: str
     title: str
     artist: str
     artwork_url: None | str
@@ -49,13 +54,21 @@ class PublicSmartLink:
     release_at: datetime.datetime | None
     services: list[PublicSmartLinkServicesItem]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
         slug = self.slug
+
+        url = self.url
 
         title = self.title
 
@@ -81,9 +94,10 @@ class PublicSmartLink:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "slug": slug,
+                "url": url,
                 "title": title,
                 "artist": artist,
                 "artwork_url": artwork_url,
@@ -96,23 +110,25 @@ class PublicSmartLink:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.public_smart_link_services_item import PublicSmartLinkServicesItem  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = cast(Literal["public_smartlink"], d.pop("object"))
-        if object_ != "public_smartlink":
-            raise ValueError(f"object must match const 'public_smartlink', got '{object_}'")
+        object = cast(Literal["public_smartlink"], d.pop("object"))
+        if object != "public_smartlink":
+            raise ValueError(f"object must match const 'public_smartlink', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
         slug = d.pop("slug")
 
+        url = d.pop("url")
+
         title = d.pop("title")
 
         artist = d.pop("artist")
 
-        def _parse_artwork_url(data: object) -> None | str:
+        def _parse_artwork_url(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -121,7 +137,7 @@ class PublicSmartLink:
 
         mode = check_public_smart_link_mode(d.pop("mode"))
 
-        def _parse_release_at(data: object) -> datetime.datetime | None:
+        def _parse_release_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -144,9 +160,10 @@ class PublicSmartLink:
             services.append(services_item)
 
         public_smart_link = cls(
-            object_=object_,
+            object=object,
             environment=environment,
             slug=slug,
+            url=url,
             title=title,
             artist=artist,
             artwork_url=artwork_url,

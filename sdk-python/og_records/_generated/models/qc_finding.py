@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
@@ -60,6 +61,12 @@ class QcFinding:
     threshold: float | None | str
     unit: None | str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         code: str = self.code
@@ -93,7 +100,7 @@ class QcFinding:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         code = check_qc_finding_code(d.pop("code"))
 
@@ -101,21 +108,21 @@ class QcFinding:
 
         message = d.pop("message")
 
-        def _parse_measured_value(data: object) -> float | None | str:
+        def _parse_measured_value(data: Any) -> float | None | str:
             if data is None:
                 return data
             return cast(float | None | str, data)
 
         measured_value = _parse_measured_value(d.pop("measured_value"))
 
-        def _parse_threshold(data: object) -> float | None | str:
+        def _parse_threshold(data: Any) -> float | None | str:
             if data is None:
                 return data
             return cast(float | None | str, data)
 
         threshold = _parse_threshold(d.pop("threshold"))
 
-        def _parse_unit(data: object) -> None | str:
+        def _parse_unit(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)

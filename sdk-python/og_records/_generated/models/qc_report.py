@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
@@ -40,6 +41,12 @@ class QcReport:
     warnings: list[str]
     findings: list[QcFinding]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         status: str = self.status
@@ -74,7 +81,7 @@ class QcReport:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.qc_finding import QcFinding  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -82,7 +89,7 @@ class QcReport:
 
         file_id = d.pop("file_id")
 
-        def _parse_checked_at(data: object) -> datetime.datetime | None:
+        def _parse_checked_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:

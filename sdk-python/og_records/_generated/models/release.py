@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -36,7 +37,7 @@ class Release:
 
         Attributes:
             id (str): Unique identifier, prefixed `rel_`.
-            object_ (Literal['release']):
+            object (Literal['release']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             status (ReleaseStatus): Where the release stands on its way to the stores:
@@ -98,7 +99,7 @@ class Release:
     """
 
     id: str
-    object_: Literal["release"]
+    object: Literal["release"]
     environment: Environment
     status: ReleaseStatus
     status_reason: None | str
@@ -131,6 +132,12 @@ class Release:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.copyright_line import CopyrightLine  # noqa: PLC0415
@@ -139,7 +146,7 @@ class Release:
 
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -263,7 +270,7 @@ class Release:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "status": status,
                 "status_reason": status_reason,
@@ -301,7 +308,7 @@ class Release:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.copyright_line import CopyrightLine  # noqa: PLC0415
         from ..models.delivery_status import DeliveryStatus  # noqa: PLC0415
         from ..models.file_info import FileInfo  # noqa: PLC0415
@@ -313,15 +320,15 @@ class Release:
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["release"], d.pop("object"))
-        if object_ != "release":
-            raise ValueError(f"object must match const 'release', got '{object_}'")
+        object = cast(Literal["release"], d.pop("object"))
+        if object != "release":
+            raise ValueError(f"object must match const 'release', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
         status = check_release_status(d.pop("status"))
 
-        def _parse_status_reason(data: object) -> None | str:
+        def _parse_status_reason(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -330,7 +337,7 @@ class Release:
 
         title = d.pop("title")
 
-        def _parse_version(data: object) -> None | str:
+        def _parse_version(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -341,14 +348,14 @@ class Release:
 
         featured_artists = cast(list[str], d.pop("featured_artists"))
 
-        def _parse_label(data: object) -> None | str:
+        def _parse_label(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         label = _parse_label(d.pop("label"))
 
-        def _parse_genre(data: object) -> Genre | None:
+        def _parse_genre(data: Any) -> Genre | None:
             if data is None:
                 return data
             try:
@@ -363,21 +370,21 @@ class Release:
 
         genre = _parse_genre(d.pop("genre"))
 
-        def _parse_subgenre(data: object) -> None | str:
+        def _parse_subgenre(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         subgenre = _parse_subgenre(d.pop("subgenre"))
 
-        def _parse_language(data: object) -> None | str:
+        def _parse_language(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         language = _parse_language(d.pop("language"))
 
-        def _parse_p_line(data: object) -> CopyrightLine | None:
+        def _parse_p_line(data: Any) -> CopyrightLine | None:
             if data is None:
                 return data
             try:
@@ -392,7 +399,7 @@ class Release:
 
         p_line = _parse_p_line(d.pop("p_line"))
 
-        def _parse_c_line(data: object) -> CopyrightLine | None:
+        def _parse_c_line(data: Any) -> CopyrightLine | None:
             if data is None:
                 return data
             try:
@@ -407,7 +414,7 @@ class Release:
 
         c_line = _parse_c_line(d.pop("c_line"))
 
-        def _parse_original_release_date(data: object) -> datetime.date | None:
+        def _parse_original_release_date(data: Any) -> datetime.date | None:
             if data is None:
                 return data
             try:
@@ -422,7 +429,7 @@ class Release:
 
         original_release_date = _parse_original_release_date(d.pop("original_release_date"))
 
-        def _parse_release_date(data: object) -> datetime.date | None:
+        def _parse_release_date(data: Any) -> datetime.date | None:
             if data is None:
                 return data
             try:
@@ -446,7 +453,7 @@ class Release:
 
             stores.append(stores_item)
 
-        def _parse_price_tier(data: object) -> None | PriceTier:
+        def _parse_price_tier(data: Any) -> None | PriceTier:
             if data is None:
                 return data
             try:
@@ -461,7 +468,7 @@ class Release:
 
         price_tier = _parse_price_tier(d.pop("price_tier"))
 
-        def _parse_release_type(data: object) -> None | ReleaseType:
+        def _parse_release_type(data: Any) -> None | ReleaseType:
             if data is None:
                 return data
             try:
@@ -478,7 +485,7 @@ class Release:
 
         explicit = d.pop("explicit")
 
-        def _parse_upc(data: object) -> None | str:
+        def _parse_upc(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -494,7 +501,7 @@ class Release:
 
             tracks.append(tracks_item)
 
-        def _parse_artwork(data: object) -> FileInfo | None:
+        def _parse_artwork(data: Any) -> FileInfo | None:
             if data is None:
                 return data
             try:
@@ -509,7 +516,7 @@ class Release:
 
         artwork = _parse_artwork(d.pop("artwork"))
 
-        def _parse_artwork_qc(data: object) -> None | QcReport:
+        def _parse_artwork_qc(data: Any) -> None | QcReport:
             if data is None:
                 return data
             try:
@@ -533,7 +540,7 @@ class Release:
 
             deliveries.append(deliveries_item)
 
-        def _parse_submitted_at(data: object) -> datetime.datetime | None:
+        def _parse_submitted_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -556,7 +563,7 @@ class Release:
 
         release = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             status=status,
             status_reason=status_reason,

@@ -2,10 +2,12 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.genre import Genre, check_genre
 from ..types import UNSET, Unset
@@ -44,6 +46,12 @@ class ReleaseCreate:
     subgenre: None | str | Unset = UNSET
     language: None | str | Unset = UNSET
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
@@ -116,7 +124,7 @@ class ReleaseCreate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -124,7 +132,7 @@ class ReleaseCreate:
 
         primary_artists = cast(list[str], d.pop("primary_artists"))
 
-        def _parse_version(data: object) -> None | str | Unset:
+        def _parse_version(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -135,7 +143,7 @@ class ReleaseCreate:
 
         featured_artists = cast(list[str], d.pop("featured_artists", UNSET))
 
-        def _parse_label(data: object) -> None | str | Unset:
+        def _parse_label(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -144,7 +152,7 @@ class ReleaseCreate:
 
         label = _parse_label(d.pop("label", UNSET))
 
-        def _parse_genre(data: object) -> Genre | None | Unset:
+        def _parse_genre(data: Any) -> Genre | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -161,7 +169,7 @@ class ReleaseCreate:
 
         genre = _parse_genre(d.pop("genre", UNSET))
 
-        def _parse_subgenre(data: object) -> None | str | Unset:
+        def _parse_subgenre(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -170,7 +178,7 @@ class ReleaseCreate:
 
         subgenre = _parse_subgenre(d.pop("subgenre", UNSET))
 
-        def _parse_language(data: object) -> None | str | Unset:
+        def _parse_language(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

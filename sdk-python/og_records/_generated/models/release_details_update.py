@@ -2,11 +2,13 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.genre import Genre, check_genre
 from ..types import UNSET, Unset
@@ -59,6 +61,12 @@ class ReleaseDetailsUpdate:
     original_release_date: datetime.date | None | Unset = UNSET
     upc: None | str | Unset = UNSET
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.copyright_line_input import CopyrightLineInput  # noqa: PLC0415
@@ -172,14 +180,14 @@ class ReleaseDetailsUpdate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.copyright_line_input import CopyrightLineInput  # noqa: PLC0415
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
         title = d.pop("title", UNSET)
 
-        def _parse_version(data: object) -> None | str | Unset:
+        def _parse_version(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -192,7 +200,7 @@ class ReleaseDetailsUpdate:
 
         featured_artists = cast(list[str], d.pop("featured_artists", UNSET))
 
-        def _parse_label(data: object) -> None | str | Unset:
+        def _parse_label(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -201,7 +209,7 @@ class ReleaseDetailsUpdate:
 
         label = _parse_label(d.pop("label", UNSET))
 
-        def _parse_genre(data: object) -> Genre | None | Unset:
+        def _parse_genre(data: Any) -> Genre | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -218,7 +226,7 @@ class ReleaseDetailsUpdate:
 
         genre = _parse_genre(d.pop("genre", UNSET))
 
-        def _parse_subgenre(data: object) -> None | str | Unset:
+        def _parse_subgenre(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -227,7 +235,7 @@ class ReleaseDetailsUpdate:
 
         subgenre = _parse_subgenre(d.pop("subgenre", UNSET))
 
-        def _parse_language(data: object) -> None | str | Unset:
+        def _parse_language(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -236,7 +244,7 @@ class ReleaseDetailsUpdate:
 
         language = _parse_language(d.pop("language", UNSET))
 
-        def _parse_p_line(data: object) -> CopyrightLineInput | None | Unset:
+        def _parse_p_line(data: Any) -> CopyrightLineInput | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -253,7 +261,7 @@ class ReleaseDetailsUpdate:
 
         p_line = _parse_p_line(d.pop("p_line", UNSET))
 
-        def _parse_c_line(data: object) -> CopyrightLineInput | None | Unset:
+        def _parse_c_line(data: Any) -> CopyrightLineInput | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -270,7 +278,7 @@ class ReleaseDetailsUpdate:
 
         c_line = _parse_c_line(d.pop("c_line", UNSET))
 
-        def _parse_original_release_date(data: object) -> datetime.date | None | Unset:
+        def _parse_original_release_date(data: Any) -> datetime.date | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -287,7 +295,7 @@ class ReleaseDetailsUpdate:
 
         original_release_date = _parse_original_release_date(d.pop("original_release_date", UNSET))
 
-        def _parse_upc(data: object) -> None | str | Unset:
+        def _parse_upc(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -2,11 +2,13 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.distribution_store import DistributionStore, check_distribution_store
 from ..models.price_tier import PriceTier, check_price_tier
@@ -36,6 +38,12 @@ class ReleaseDistributionUpdate:
     territories: list[str] | Unset = UNSET
     stores: list[DistributionStore] | Unset = UNSET
     price_tier: PriceTier | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         release_date: None | str | Unset
@@ -76,10 +84,10 @@ class ReleaseDistributionUpdate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
 
-        def _parse_release_date(data: object) -> datetime.date | None | Unset:
+        def _parse_release_date(data: Any) -> datetime.date | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -2,10 +2,12 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
     from ..models.release_tracks_update_tracks_item import ReleaseTracksUpdateTracksItem
@@ -25,6 +27,12 @@ class ReleaseTracksUpdate:
     """
 
     tracks: list[ReleaseTracksUpdateTracksItem]
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         tracks = []
@@ -43,7 +51,7 @@ class ReleaseTracksUpdate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.release_tracks_update_tracks_item import ReleaseTracksUpdateTracksItem  # noqa: PLC0415
 
         d = dict(src_dict)

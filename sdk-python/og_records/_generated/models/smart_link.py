@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -23,19 +24,28 @@ T = TypeVar("T", bound="SmartLink")
 
 @_attrs_define
 class SmartLink:
-    """A smart link: one public page (`GET /api/v1/smartlinks/{slug}`) that leads fans to a release on every service,
-    with pre-saves before the release date. This is the owner's full view.
+    """A smart link: one public page for fans (`url`, an HTML page at `/l/{slug}`; its data as JSON at
+    `GET /api/v1/smartlinks/{slug}`) that leads them to a release on every service, with pre-saves before the release
+    date. This is the owner's full view.
 
         Attributes:
             id (str): Unique identifier, prefixed `sl_`.
-            object_ (Literal['smartlink']):
+            object (Literal['smartlink']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             release_id (str):
             slug (str):
+            url (str): The page to share with fans: HTML with the cover, one button per service, a countdown before release
+                day, and
+                Open Graph, Twitter card and schema.org data for link previews. On the server's public link domain
+                (`OG_PUBLIC_LINK_BASE_URL`, by default the API's own base URL).
             title (str):
             artist (str): The release's primary artists, as shown on the page.
-            artwork_url (None | str): The image shown on the page; `null` when none was given.
+            artwork_url (None | str): The image for link previews: the `artwork_url` given at creation, or else the
+                release's cover once it has
+                passed QC, as a 1200 px JPEG served by the platform under a content-addressed URL (cached for a year; a new
+                cover gets a new URL). `null` while there is neither. The page itself always shows the platform's copy of the
+                cover (640 and 1200 px, WebP and JPEG), never a third-party image.
             mode (SmartLinkMode): `presave` before `presave.release_at` when pre-saves are enabled, `stream` otherwise.
             destinations (list[SmartLinkDestination]):
             presave (SmartLinkPresave): The pre-save configuration of a smart link.
@@ -47,10 +57,11 @@ class SmartLink:
     """
 
     id: str
-    object_: Literal["smartlink"]
+    object: Literal["smartlink"]
     environment: Environment
     release_id: str
     slug: str
+    url: str
     title: str
     artist: str
     artwork_url: None | str
@@ -61,17 +72,25 @@ class SmartLink:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
         release_id = self.release_id
 
         slug = self.slug
+
+        url = self.url
 
         title = self.title
 
@@ -100,10 +119,11 @@ class SmartLink:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "release_id": release_id,
                 "slug": slug,
+                "url": url,
                 "title": title,
                 "artist": artist,
                 "artwork_url": artwork_url,
@@ -119,7 +139,7 @@ class SmartLink:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
         from ..models.smart_link_destination import SmartLinkDestination  # noqa: PLC0415
         from ..models.smart_link_presave import SmartLinkPresave  # noqa: PLC0415
@@ -127,9 +147,9 @@ class SmartLink:
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["smartlink"], d.pop("object"))
-        if object_ != "smartlink":
-            raise ValueError(f"object must match const 'smartlink', got '{object_}'")
+        object = cast(Literal["smartlink"], d.pop("object"))
+        if object != "smartlink":
+            raise ValueError(f"object must match const 'smartlink', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -137,11 +157,13 @@ class SmartLink:
 
         slug = d.pop("slug")
 
+        url = d.pop("url")
+
         title = d.pop("title")
 
         artist = d.pop("artist")
 
-        def _parse_artwork_url(data: object) -> None | str:
+        def _parse_artwork_url(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -167,10 +189,11 @@ class SmartLink:
 
         smart_link = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             release_id=release_id,
             slug=slug,
+            url=url,
             title=title,
             artist=artist,
             artwork_url=artwork_url,

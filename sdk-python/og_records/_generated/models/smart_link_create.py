@@ -2,10 +2,12 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -28,7 +30,10 @@ class SmartLinkCreate:
             platform; a taken
             slug is refused with `409 conflict`.
         title (str | Unset): The title shown on the link page; defaults to the release title.
-        artwork_url (str | Unset): An HTTPS image shown on the link page; without it the page shows none.
+        artwork_url (str | Unset): An HTTPS image for link previews (Open Graph, Twitter card). Leave it out to use the
+            release's cover: once it
+            has passed QC the platform serves web-sized copies of it and `artwork_url` points at them. The page itself
+            only ever shows the platform's copy of the cover (no third-party requests).
         destinations (list[SmartLinkCreateDestinationsItem] | Unset): The release's pages on the services, at most one
             per service. HTTPS URLs only.
         presave (SmartLinkCreatePresave | Unset): Offer pre-saves until the release date.
@@ -44,6 +49,12 @@ class SmartLinkCreate:
     destinations: list[SmartLinkCreateDestinationsItem] | Unset = UNSET
     presave: SmartLinkCreatePresave | Unset = UNSET
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         release_id = self.release_id
@@ -91,7 +102,7 @@ class SmartLinkCreate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
         from ..models.smart_link_create_destinations_item import SmartLinkCreateDestinationsItem  # noqa: PLC0415
         from ..models.smart_link_create_presave import SmartLinkCreatePresave  # noqa: PLC0415

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
@@ -31,6 +32,12 @@ class SmartLinkPresave:
     release_at: datetime.datetime | None
     time_zone: str
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         enabled = self.enabled
@@ -62,7 +69,7 @@ class SmartLinkPresave:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         enabled = d.pop("enabled")
 
@@ -73,7 +80,7 @@ class SmartLinkPresave:
 
             services.append(services_item)
 
-        def _parse_release_at(data: object) -> datetime.datetime | None:
+        def _parse_release_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -30,7 +31,7 @@ class SmartLinkStats:
     count each visitor once in the range (`unique_views` in `daily`: once that day).
 
         Attributes:
-            object_ (Literal['smartlink_stats']):
+            object (Literal['smartlink_stats']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             smartlink_id (str):
@@ -50,7 +51,7 @@ class SmartLinkStats:
                 included.
     """
 
-    object_: Literal["smartlink_stats"]
+    object: Literal["smartlink_stats"]
     environment: Environment
     smartlink_id: str
     from_: datetime.date
@@ -64,9 +65,15 @@ class SmartLinkStats:
     by_device: list[SmartLinkStatsByDeviceItem]
     daily: list[SmartLinkStatsDailyItem]
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -108,7 +115,7 @@ class SmartLinkStats:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "smartlink_id": smartlink_id,
                 "from": from_,
@@ -127,7 +134,7 @@ class SmartLinkStats:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.smart_link_stats_by_country_item import SmartLinkStatsByCountryItem  # noqa: PLC0415
         from ..models.smart_link_stats_by_device_item import SmartLinkStatsByDeviceItem  # noqa: PLC0415
         from ..models.smart_link_stats_by_referrer_item import SmartLinkStatsByReferrerItem  # noqa: PLC0415
@@ -137,9 +144,9 @@ class SmartLinkStats:
         from ..models.smart_link_stats_views import SmartLinkStatsViews  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = cast(Literal["smartlink_stats"], d.pop("object"))
-        if object_ != "smartlink_stats":
-            raise ValueError(f"object must match const 'smartlink_stats', got '{object_}'")
+        object = cast(Literal["smartlink_stats"], d.pop("object"))
+        if object != "smartlink_stats":
+            raise ValueError(f"object must match const 'smartlink_stats', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -186,7 +193,7 @@ class SmartLinkStats:
             daily.append(daily_item)
 
         smart_link_stats = cls(
-            object_=object_,
+            object=object,
             environment=environment,
             smartlink_id=smartlink_id,
             from_=from_,

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -29,7 +30,7 @@ class Split:
 
         Attributes:
             id (str): Unique identifier, prefixed `spl_`.
-            object_ (Literal['split']):
+            object (Literal['split']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             release_id (None | str): The release this split applies to; `null` for a track split.
@@ -50,7 +51,7 @@ class Split:
     """
 
     id: str
-    object_: Literal["split"]
+    object: Literal["split"]
     environment: Environment
     release_id: None | str
     track_id: None | str
@@ -64,11 +65,17 @@ class Split:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -109,7 +116,7 @@ class Split:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "release_id": release_id,
                 "track_id": track_id,
@@ -128,27 +135,27 @@ class Split:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
         from ..models.split_share import SplitShare  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["split"], d.pop("object"))
-        if object_ != "split":
-            raise ValueError(f"object must match const 'split', got '{object_}'")
+        object = cast(Literal["split"], d.pop("object"))
+        if object != "split":
+            raise ValueError(f"object must match const 'split', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
-        def _parse_release_id(data: object) -> None | str:
+        def _parse_release_id(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         release_id = _parse_release_id(d.pop("release_id"))
 
-        def _parse_track_id(data: object) -> None | str:
+        def _parse_track_id(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -168,7 +175,7 @@ class Split:
 
         effective_from = datetime.date.fromisoformat(d.pop("effective_from"))
 
-        def _parse_superseded_at(data: object) -> datetime.datetime | None:
+        def _parse_superseded_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -183,7 +190,7 @@ class Split:
 
         superseded_at = _parse_superseded_at(d.pop("superseded_at"))
 
-        def _parse_superseded_by(data: object) -> None | str:
+        def _parse_superseded_by(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -198,7 +205,7 @@ class Split:
 
         split = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             release_id=release_id,
             track_id=track_id,

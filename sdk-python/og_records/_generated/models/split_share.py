@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -23,10 +24,11 @@ class SplitShare:
         role (PersonRole): A contribution to a recording.
         share_bps (int): The share in basis points (1 = 0.01 %, 10000 = 100 %). The shares of a split total exactly
             10000.
-        acceptance_status (SplitShareAcceptanceStatus): Whether the payee has accepted the share (by the invitation
-            email). Earnings of `pending` and `declined`
+        acceptance_status (SplitShareAcceptanceStatus): Whether the payee has accepted the share, on the invitation page
+            their invitation links to
+            (`split.share_accepted` / `split.share_declined` announce the answer). Earnings of `pending` and `declined`
             shares are held in the account's pending balance, never lost, until the share is accepted or a new split
-            version replaces it.
+            version replaces it; an accepted share's held earnings are available at once.
     """
 
     person_id: str
@@ -34,6 +36,12 @@ class SplitShare:
     share_bps: int
     acceptance_status: SplitShareAcceptanceStatus
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         person_id = self.person_id
@@ -58,7 +66,7 @@ class SplitShare:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         person_id = d.pop("person_id")
 

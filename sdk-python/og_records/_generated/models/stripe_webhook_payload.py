@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -24,27 +25,33 @@ class StripeWebhookPayload:
 
         Attributes:
             id (str): Stripe's event id; duplicates are detected on it.
-            object_ (Literal['event']):
-            type_ (str): E.g. `customer.subscription.updated`, `customer.subscription.deleted`, `invoice.paid`.
+            object (Literal['event']):
+            type (str): E.g. `customer.subscription.updated`, `customer.subscription.deleted`, `invoice.paid`.
             created (int): Unix seconds.
             data (StripeWebhookPayloadData):
             livemode (bool | Unset):
     """
 
     id: str
-    object_: Literal["event"]
-    type_: str
+    object: Literal["event"]
+    type: str
     created: int
     data: StripeWebhookPayloadData
     livemode: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
-        type_ = self.type_
+        type = self.type
 
         created = self.created
 
@@ -57,8 +64,8 @@ class StripeWebhookPayload:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
-                "type": type_,
+                "object": object,
+                "type": type,
                 "created": created,
                 "data": data,
             }
@@ -69,17 +76,17 @@ class StripeWebhookPayload:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.stripe_webhook_payload_data import StripeWebhookPayloadData  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["event"], d.pop("object"))
-        if object_ != "event":
-            raise ValueError(f"object must match const 'event', got '{object_}'")
+        object = cast(Literal["event"], d.pop("object"))
+        if object != "event":
+            raise ValueError(f"object must match const 'event', got '{object}'")
 
-        type_ = d.pop("type")
+        type = d.pop("type")
 
         created = d.pop("created")
 
@@ -89,8 +96,8 @@ class StripeWebhookPayload:
 
         stripe_webhook_payload = cls(
             id=id,
-            object_=object_,
-            type_=type_,
+            object=object,
+            type=type,
             created=created,
             data=data,
             livemode=livemode,

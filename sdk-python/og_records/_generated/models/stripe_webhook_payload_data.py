@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,34 +20,40 @@ T = TypeVar("T", bound="StripeWebhookPayloadData")
 class StripeWebhookPayloadData:
     """
     Attributes:
-        object_ (StripeWebhookPayloadDataObject): The Stripe object (subscription, invoice, …).
+        object (StripeWebhookPayloadDataObject): The Stripe object (subscription, invoice, …).
     """
 
-    object_: StripeWebhookPayloadDataObject
+    object: StripeWebhookPayloadDataObject
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_.to_dict()
+        object = self.object.to_dict()
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
             }
         )
 
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.stripe_webhook_payload_data_object import StripeWebhookPayloadDataObject  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = StripeWebhookPayloadDataObject.from_dict(d.pop("object"))
+        object = StripeWebhookPayloadDataObject.from_dict(d.pop("object"))
 
         stripe_webhook_payload_data = cls(
-            object_=object_,
+            object=object,
         )
 
         stripe_webhook_payload_data.additional_properties = d

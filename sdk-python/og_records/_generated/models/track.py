@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -28,7 +29,7 @@ class Track:
 
         Attributes:
             id (str): Unique identifier, prefixed `trk_`.
-            object_ (Literal['track']):
+            object (Literal['track']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             release_id (None | str): The release the track is on; `null` if it is on none. Change it with
@@ -46,7 +47,7 @@ class Track:
                 submit).
             language (None | str): The language of the lyrics (ISO 639 code, optionally with a BCP 47 region), `zxx` for
                 instrumentals.
-            credits_ (list[TrackCredit]): Who wrote, produced and performed the recording. Submit needs at least one
+            credits (list[TrackCredit]): Who wrote, produced and performed the recording. Submit needs at least one
                 composer.
             duration_ms (int | None): The duration of the audio in milliseconds; `null` until audio is uploaded and
                 analysed.
@@ -61,7 +62,7 @@ class Track:
     """
 
     id: str
-    object_: Literal["track"]
+    object: Literal["track"]
     environment: Environment
     release_id: None | str
     disc_number: int | None
@@ -73,7 +74,7 @@ class Track:
     isrc: None | str
     explicit: bool | None
     language: None | str
-    credits_: list[TrackCredit]
+    credits: list[TrackCredit]
     duration_ms: int | None
     audio: FileInfo | None
     qc_status: None | QcStatus
@@ -81,13 +82,19 @@ class Track:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.file_info import FileInfo  # noqa: PLC0415
 
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -118,10 +125,10 @@ class Track:
         language: None | str
         language = self.language
 
-        credits_ = []
-        for credits_item_data in self.credits_:
+        credits = []
+        for credits_item_data in self.credits:
             credits_item = credits_item_data.to_dict()
-            credits_.append(credits_item)
+            credits.append(credits_item)
 
         duration_ms: int | None
         duration_ms = self.duration_ms
@@ -149,7 +156,7 @@ class Track:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "release_id": release_id,
                 "disc_number": disc_number,
@@ -161,7 +168,7 @@ class Track:
                 "isrc": isrc,
                 "explicit": explicit,
                 "language": language,
-                "credits": credits_,
+                "credits": credits,
                 "duration_ms": duration_ms,
                 "audio": audio,
                 "qc_status": qc_status,
@@ -174,7 +181,7 @@ class Track:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.file_info import FileInfo  # noqa: PLC0415
         from ..models.metadata import Metadata  # noqa: PLC0415
         from ..models.track_credit import TrackCredit  # noqa: PLC0415
@@ -182,27 +189,27 @@ class Track:
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["track"], d.pop("object"))
-        if object_ != "track":
-            raise ValueError(f"object must match const 'track', got '{object_}'")
+        object = cast(Literal["track"], d.pop("object"))
+        if object != "track":
+            raise ValueError(f"object must match const 'track', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
-        def _parse_release_id(data: object) -> None | str:
+        def _parse_release_id(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         release_id = _parse_release_id(d.pop("release_id"))
 
-        def _parse_disc_number(data: object) -> int | None:
+        def _parse_disc_number(data: Any) -> int | None:
             if data is None:
                 return data
             return cast(int | None, data)
 
         disc_number = _parse_disc_number(d.pop("disc_number"))
 
-        def _parse_track_number(data: object) -> int | None:
+        def _parse_track_number(data: Any) -> int | None:
             if data is None:
                 return data
             return cast(int | None, data)
@@ -211,7 +218,7 @@ class Track:
 
         title = d.pop("title")
 
-        def _parse_version(data: object) -> None | str:
+        def _parse_version(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -222,42 +229,42 @@ class Track:
 
         featured_artists = cast(list[str], d.pop("featured_artists"))
 
-        def _parse_isrc(data: object) -> None | str:
+        def _parse_isrc(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         isrc = _parse_isrc(d.pop("isrc"))
 
-        def _parse_explicit(data: object) -> bool | None:
+        def _parse_explicit(data: Any) -> bool | None:
             if data is None:
                 return data
             return cast(bool | None, data)
 
         explicit = _parse_explicit(d.pop("explicit"))
 
-        def _parse_language(data: object) -> None | str:
+        def _parse_language(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         language = _parse_language(d.pop("language"))
 
-        credits_ = []
-        _credits_ = d.pop("credits")
-        for credits_item_data in _credits_:
+        credits = []
+        _credits = d.pop("credits")
+        for credits_item_data in _credits:
             credits_item = TrackCredit.from_dict(credits_item_data)
 
-            credits_.append(credits_item)
+            credits.append(credits_item)
 
-        def _parse_duration_ms(data: object) -> int | None:
+        def _parse_duration_ms(data: Any) -> int | None:
             if data is None:
                 return data
             return cast(int | None, data)
 
         duration_ms = _parse_duration_ms(d.pop("duration_ms"))
 
-        def _parse_audio(data: object) -> FileInfo | None:
+        def _parse_audio(data: Any) -> FileInfo | None:
             if data is None:
                 return data
             try:
@@ -272,7 +279,7 @@ class Track:
 
         audio = _parse_audio(d.pop("audio"))
 
-        def _parse_qc_status(data: object) -> None | QcStatus:
+        def _parse_qc_status(data: Any) -> None | QcStatus:
             if data is None:
                 return data
             try:
@@ -295,7 +302,7 @@ class Track:
 
         track = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             release_id=release_id,
             disc_number=disc_number,
@@ -307,7 +314,7 @@ class Track:
             isrc=isrc,
             explicit=explicit,
             language=language,
-            credits_=credits_,
+            credits=credits,
             duration_ms=duration_ms,
             audio=audio,
             qc_status=qc_status,

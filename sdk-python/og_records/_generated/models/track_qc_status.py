@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
 
@@ -23,7 +24,7 @@ class TrackQcStatus:
     passed before the release can be submitted.
 
         Attributes:
-            object_ (Literal['track_qc_status']):
+            object (Literal['track_qc_status']):
             track_id (str): The track.
             release_id (None | str): The release the track belongs to; `null` if it is on none.
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
@@ -33,18 +34,24 @@ class TrackQcStatus:
                 release has no artwork.
     """
 
-    object_: Literal["track_qc_status"]
+    object: Literal["track_qc_status"]
     track_id: str
     release_id: None | str
     environment: Environment
     audio: None | QcReport
     cover: None | QcReport
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.qc_report import QcReport  # noqa: PLC0415
 
-        object_ = self.object_
+        object = self.object
 
         track_id = self.track_id
 
@@ -69,7 +76,7 @@ class TrackQcStatus:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "track_id": track_id,
                 "release_id": release_id,
                 "environment": environment,
@@ -81,17 +88,17 @@ class TrackQcStatus:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.qc_report import QcReport  # noqa: PLC0415
 
         d = dict(src_dict)
-        object_ = cast(Literal["track_qc_status"], d.pop("object"))
-        if object_ != "track_qc_status":
-            raise ValueError(f"object must match const 'track_qc_status', got '{object_}'")
+        object = cast(Literal["track_qc_status"], d.pop("object"))
+        if object != "track_qc_status":
+            raise ValueError(f"object must match const 'track_qc_status', got '{object}'")
 
         track_id = d.pop("track_id")
 
-        def _parse_release_id(data: object) -> None | str:
+        def _parse_release_id(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -100,7 +107,7 @@ class TrackQcStatus:
 
         environment = check_environment(d.pop("environment"))
 
-        def _parse_audio(data: object) -> None | QcReport:
+        def _parse_audio(data: Any) -> None | QcReport:
             if data is None:
                 return data
             try:
@@ -115,7 +122,7 @@ class TrackQcStatus:
 
         audio = _parse_audio(d.pop("audio"))
 
-        def _parse_cover(data: object) -> None | QcReport:
+        def _parse_cover(data: Any) -> None | QcReport:
             if data is None:
                 return data
             try:
@@ -131,7 +138,7 @@ class TrackQcStatus:
         cover = _parse_cover(d.pop("cover"))
 
         track_qc_status = cls(
-            object_=object_,
+            object=object,
             track_id=track_id,
             release_id=release_id,
             environment=environment,

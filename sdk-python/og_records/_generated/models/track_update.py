@@ -2,15 +2,18 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.metadata import Metadata
+    from ..models.track_credit_input import TrackCreditInput
 
 
 T = TypeVar("T", bound="TrackUpdate")
@@ -30,7 +33,7 @@ class TrackUpdate:
                 unique.
             explicit (bool | None | Unset):
             language (None | str | Unset):
-            credits_ (list[Any] | Unset):
+            credits (list[TrackCreditInput] | Unset):
             metadata (Metadata | Unset): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
                 characters), stored with the
                 resource and returned as they were given.
@@ -43,8 +46,14 @@ class TrackUpdate:
     isrc: None | str | Unset = UNSET
     explicit: bool | None | Unset = UNSET
     language: None | str | Unset = UNSET
-    credits_: list[Any] | Unset = UNSET
+    credits: list[TrackCreditInput] | Unset = UNSET
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         title = self.title
@@ -81,13 +90,12 @@ class TrackUpdate:
         else:
             language = self.language
 
-        credits_: list[Any] | Unset = UNSET
-        if not isinstance(self.credits_, Unset):
-            credits_ = []
-            for credits_item_data in self.credits_:
-                credits_item: Any
-                credits_item = credits_item_data
-                credits_.append(credits_item)
+        credits: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.credits, Unset):
+            credits = []
+            for credits_item_data in self.credits:
+                credits_item = credits_item_data.to_dict()
+                credits.append(credits_item)
 
         metadata: dict[str, Any] | Unset = UNSET
         if not isinstance(self.metadata, Unset):
@@ -110,21 +118,22 @@ class TrackUpdate:
             field_dict["explicit"] = explicit
         if language is not UNSET:
             field_dict["language"] = language
-        if credits_ is not UNSET:
-            field_dict["credits"] = credits_
+        if credits is not UNSET:
+            field_dict["credits"] = credits
         if metadata is not UNSET:
             field_dict["metadata"] = metadata
 
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
+        from ..models.track_credit_input import TrackCreditInput  # noqa: PLC0415
 
         d = dict(src_dict)
         title = d.pop("title", UNSET)
 
-        def _parse_version(data: object) -> None | str | Unset:
+        def _parse_version(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -137,7 +146,7 @@ class TrackUpdate:
 
         featured_artists = cast(list[str], d.pop("featured_artists", UNSET))
 
-        def _parse_isrc(data: object) -> None | str | Unset:
+        def _parse_isrc(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -146,7 +155,7 @@ class TrackUpdate:
 
         isrc = _parse_isrc(d.pop("isrc", UNSET))
 
-        def _parse_explicit(data: object) -> bool | None | Unset:
+        def _parse_explicit(data: Any) -> bool | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -155,7 +164,7 @@ class TrackUpdate:
 
         explicit = _parse_explicit(d.pop("explicit", UNSET))
 
-        def _parse_language(data: object) -> None | str | Unset:
+        def _parse_language(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -164,18 +173,14 @@ class TrackUpdate:
 
         language = _parse_language(d.pop("language", UNSET))
 
-        _credits_ = d.pop("credits", UNSET)
-        credits_: list[Any] | Unset = UNSET
-        if _credits_ is not UNSET:
-            credits_ = []
-            for credits_item_data in _credits_:
+        _credits = d.pop("credits", UNSET)
+        credits: list[TrackCreditInput] | Unset = UNSET
+        if _credits is not UNSET:
+            credits = []
+            for credits_item_data in _credits:
+                credits_item = TrackCreditInput.from_dict(credits_item_data)
 
-                def _parse_credits_item(data: object) -> Any:
-                    return cast(Any, data)
-
-                credits_item = _parse_credits_item(credits_item_data)
-
-                credits_.append(credits_item)
+                credits.append(credits_item)
 
         _metadata = d.pop("metadata", UNSET)
         metadata: Metadata | Unset
@@ -192,7 +197,7 @@ class TrackUpdate:
             isrc=isrc,
             explicit=explicit,
             language=language,
-            credits_=credits_,
+            credits=credits,
             metadata=metadata,
         )
 

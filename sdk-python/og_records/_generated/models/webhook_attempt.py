@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, cast
@@ -22,7 +23,7 @@ class WebhookAttempt:
 
     Attributes:
         id (str): Unique identifier, prefixed `wa_`.
-        object_ (Literal['webhook_attempt']):
+        object (Literal['webhook_attempt']):
         environment (Environment): The environment a resource lives in. Credentials only ever see their own
             environment's data.
         endpoint_id (str):
@@ -55,7 +56,7 @@ class WebhookAttempt:
     """
 
     id: str
-    object_: Literal["webhook_attempt"]
+    object: Literal["webhook_attempt"]
     environment: Environment
     endpoint_id: str
     event_id: str
@@ -71,11 +72,17 @@ class WebhookAttempt:
     next_attempt_at: datetime.datetime | None
     created_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -122,7 +129,7 @@ class WebhookAttempt:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "endpoint_id": endpoint_id,
                 "event_id": event_id,
@@ -143,13 +150,13 @@ class WebhookAttempt:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["webhook_attempt"], d.pop("object"))
-        if object_ != "webhook_attempt":
-            raise ValueError(f"object must match const 'webhook_attempt', got '{object_}'")
+        object = cast(Literal["webhook_attempt"], d.pop("object"))
+        if object != "webhook_attempt":
+            raise ValueError(f"object must match const 'webhook_attempt', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -163,7 +170,7 @@ class WebhookAttempt:
 
         trigger = check_webhook_attempt_trigger(d.pop("trigger"))
 
-        def _parse_started_at(data: object) -> datetime.datetime | None:
+        def _parse_started_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -178,28 +185,28 @@ class WebhookAttempt:
 
         started_at = _parse_started_at(d.pop("started_at"))
 
-        def _parse_duration_ms(data: object) -> int | None:
+        def _parse_duration_ms(data: Any) -> int | None:
             if data is None:
                 return data
             return cast(int | None, data)
 
         duration_ms = _parse_duration_ms(d.pop("duration_ms"))
 
-        def _parse_response_status(data: object) -> int | None:
+        def _parse_response_status(data: Any) -> int | None:
             if data is None:
                 return data
             return cast(int | None, data)
 
         response_status = _parse_response_status(d.pop("response_status"))
 
-        def _parse_response_excerpt(data: object) -> None | str:
+        def _parse_response_excerpt(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
 
         response_excerpt = _parse_response_excerpt(d.pop("response_excerpt"))
 
-        def _parse_error(data: object) -> None | str:
+        def _parse_error(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -208,7 +215,7 @@ class WebhookAttempt:
 
         outcome = check_webhook_attempt_outcome(d.pop("outcome"))
 
-        def _parse_next_attempt_at(data: object) -> datetime.datetime | None:
+        def _parse_next_attempt_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -227,7 +234,7 @@ class WebhookAttempt:
 
         webhook_attempt = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             endpoint_id=endpoint_id,
             event_id=event_id,

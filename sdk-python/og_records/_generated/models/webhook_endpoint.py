@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
@@ -42,7 +43,7 @@ class WebhookEndpoint:
 
         Attributes:
             id (str): Unique identifier, prefixed `we_`.
-            object_ (Literal['webhook_endpoint']):
+            object (Literal['webhook_endpoint']):
             environment (Environment): The environment a resource lives in. Credentials only ever see their own
                 environment's data.
             url (str): Where events are POSTed.
@@ -64,7 +65,7 @@ class WebhookEndpoint:
     """
 
     id: str
-    object_: Literal["webhook_endpoint"]
+    object: Literal["webhook_endpoint"]
     environment: Environment
     url: str
     enabled_events: list[WebhookEventType]
@@ -81,11 +82,17 @@ class WebhookEndpoint:
     created_at: datetime.datetime
     updated_at: datetime.datetime
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
-        object_ = self.object_
+        object = self.object
 
         environment: str = self.environment
 
@@ -128,7 +135,7 @@ class WebhookEndpoint:
         field_dict.update(
             {
                 "id": id,
-                "object": object_,
+                "object": object,
                 "environment": environment,
                 "url": url,
                 "enabled_events": enabled_events,
@@ -145,15 +152,15 @@ class WebhookEndpoint:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
         id = d.pop("id")
 
-        object_ = cast(Literal["webhook_endpoint"], d.pop("object"))
-        if object_ != "webhook_endpoint":
-            raise ValueError(f"object must match const 'webhook_endpoint', got '{object_}'")
+        object = cast(Literal["webhook_endpoint"], d.pop("object"))
+        if object != "webhook_endpoint":
+            raise ValueError(f"object must match const 'webhook_endpoint', got '{object}'")
 
         environment = check_environment(d.pop("environment"))
 
@@ -166,7 +173,7 @@ class WebhookEndpoint:
 
             enabled_events.append(enabled_events_item)
 
-        def _parse_description(data: object) -> None | str:
+        def _parse_description(data: Any) -> None | str:
             if data is None:
                 return data
             return cast(None | str, data)
@@ -176,7 +183,7 @@ class WebhookEndpoint:
         status = check_webhook_endpoint_status(d.pop("status"))
 
         def _parse_disabled_reason(
-            data: object,
+            data: Any,
         ) -> (
             None
             | WebhookEndpointDisabledReasonType1
@@ -219,7 +226,7 @@ class WebhookEndpoint:
 
         disabled_reason = _parse_disabled_reason(d.pop("disabled_reason"))
 
-        def _parse_previous_secret_expires_at(data: object) -> datetime.datetime | None:
+        def _parse_previous_secret_expires_at(data: Any) -> datetime.datetime | None:
             if data is None:
                 return data
             try:
@@ -242,7 +249,7 @@ class WebhookEndpoint:
 
         webhook_endpoint = cls(
             id=id,
-            object_=object_,
+            object=object,
             environment=environment,
             url=url,
             enabled_events=enabled_events,

@@ -2,10 +2,12 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..models.webhook_event_type import WebhookEventType, check_webhook_event_type
 from ..types import UNSET, Unset
@@ -38,6 +40,12 @@ class WebhookEndpointCreate:
     enabled_events: list[WebhookEventType]
     description: None | str | Unset = UNSET
     metadata: Metadata | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         url = self.url
@@ -73,7 +81,7 @@ class WebhookEndpointCreate:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.metadata import Metadata  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -86,7 +94,7 @@ class WebhookEndpointCreate:
 
             enabled_events.append(enabled_events_item)
 
-        def _parse_description(data: object) -> None | str | Unset:
+        def _parse_description(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -2,11 +2,13 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, TypeVar, cast
 
 from attrs import define as _attrs_define
+from attrs import field as _attrs_field
 
 from ..types import UNSET, Unset
 
@@ -26,6 +28,12 @@ class WebhookRecovery:
 
     since: datetime.datetime
     until: datetime.datetime | None | Unset = UNSET
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         since = self.since.isoformat()
@@ -51,11 +59,11 @@ class WebhookRecovery:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         since = datetime.datetime.fromisoformat(d.pop("since"))
 
-        def _parse_until(data: object) -> datetime.datetime | None | Unset:
+        def _parse_until(data: Any) -> datetime.datetime | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

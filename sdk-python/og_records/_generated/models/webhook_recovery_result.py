@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 import datetime
 from collections.abc import Mapping
 from typing import Any, Literal, TypeVar, cast
@@ -17,22 +18,28 @@ class WebhookRecoveryResult:
     """A scheduled recovery. The events are scheduled oldest first, as new attempts (they may arrive out of order).
 
     Attributes:
-        object_ (Literal['webhook_recovery']):
+        object (Literal['webhook_recovery']):
         endpoint_id (str):
         since (datetime.datetime): An RFC 3339 timestamp in UTC.
         until (datetime.datetime): An RFC 3339 timestamp in UTC.
         event_count (int): How many events of the range the endpoint subscribes to and will receive again.
     """
 
-    object_: Literal["webhook_recovery"]
+    object: Literal["webhook_recovery"]
     endpoint_id: str
     since: datetime.datetime
     until: datetime.datetime
     event_count: int
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        object_ = self.object_
+        object = self.object
 
         endpoint_id = self.endpoint_id
 
@@ -46,7 +53,7 @@ class WebhookRecoveryResult:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "object": object_,
+                "object": object,
                 "endpoint_id": endpoint_id,
                 "since": since,
                 "until": until,
@@ -57,11 +64,11 @@ class WebhookRecoveryResult:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        object_ = cast(Literal["webhook_recovery"], d.pop("object"))
-        if object_ != "webhook_recovery":
-            raise ValueError(f"object must match const 'webhook_recovery', got '{object_}'")
+        object = cast(Literal["webhook_recovery"], d.pop("object"))
+        if object != "webhook_recovery":
+            raise ValueError(f"object must match const 'webhook_recovery', got '{object}'")
 
         endpoint_id = d.pop("endpoint_id")
 
@@ -72,7 +79,7 @@ class WebhookRecoveryResult:
         event_count = d.pop("event_count")
 
         webhook_recovery_result = cls(
-            object_=object_,
+            object=object,
             endpoint_id=endpoint_id,
             since=since,
             until=until,

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -36,6 +37,12 @@ class WhapiWebhookPayload:
     messages: list[WhapiWebhookPayloadMessagesItem] | Unset = UNSET
     statuses: list[WhapiWebhookPayloadStatusesItem] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         event = self.event.to_dict()
@@ -73,7 +80,7 @@ class WhapiWebhookPayload:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.whapi_webhook_payload_event import WhapiWebhookPayloadEvent  # noqa: PLC0415
         from ..models.whapi_webhook_payload_messages_item import WhapiWebhookPayloadMessagesItem  # noqa: PLC0415
         from ..models.whapi_webhook_payload_statuses_item import WhapiWebhookPayloadStatusesItem  # noqa: PLC0415

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -17,16 +18,22 @@ T = TypeVar("T", bound="WhapiWebhookPayloadEvent")
 class WhapiWebhookPayloadEvent:
     """
     Attributes:
-        type_ (str):
+        type (str):
         event (str | Unset):
     """
 
-    type_: str
+    type: str
     event: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
-        type_ = self.type_
+        type = self.type
 
         event = self.event
 
@@ -34,7 +41,7 @@ class WhapiWebhookPayloadEvent:
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
-                "type": type_,
+                "type": type,
             }
         )
         if event is not UNSET:
@@ -43,14 +50,14 @@ class WhapiWebhookPayloadEvent:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
-        type_ = d.pop("type")
+        type = d.pop("type")
 
         event = d.pop("event", UNSET)
 
         whapi_webhook_payload_event = cls(
-            type_=type_,
+            type=type,
             event=event,
         )
 

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -19,22 +20,28 @@ class WhapiWebhookPayloadMessagesItem:
     Attributes:
         id (str):
         from_ (str | Unset): The sender's phone number, digits only.
-        type_ (str | Unset):
+        type (str | Unset):
         timestamp (int | Unset):
     """
 
     id: str
     from_: str | Unset = UNSET
-    type_: str | Unset = UNSET
+    type: str | Unset = UNSET
     timestamp: int | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
         from_ = self.from_
 
-        type_ = self.type_
+        type = self.type
 
         timestamp = self.timestamp
 
@@ -47,28 +54,28 @@ class WhapiWebhookPayloadMessagesItem:
         )
         if from_ is not UNSET:
             field_dict["from"] = from_
-        if type_ is not UNSET:
-            field_dict["type"] = type_
+        if type is not UNSET:
+            field_dict["type"] = type
         if timestamp is not UNSET:
             field_dict["timestamp"] = timestamp
 
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         id = d.pop("id")
 
         from_ = d.pop("from", UNSET)
 
-        type_ = d.pop("type", UNSET)
+        type = d.pop("type", UNSET)
 
         timestamp = d.pop("timestamp", UNSET)
 
         whapi_webhook_payload_messages_item = cls(
             id=id,
             from_=from_,
-            type_=type_,
+            type=type,
             timestamp=timestamp,
         )
 

@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -32,6 +33,12 @@ class WiseWebhookPayloadData:
     previous_state: None | str | Unset = UNSET
     occurred_at: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         resource: dict[str, Any] | Unset = UNSET
@@ -63,7 +70,7 @@ class WiseWebhookPayloadData:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         from ..models.wise_webhook_payload_data_resource import WiseWebhookPayloadDataResource  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -76,7 +83,7 @@ class WiseWebhookPayloadData:
 
         current_state = d.pop("current_state", UNSET)
 
-        def _parse_previous_state(data: object) -> None | str | Unset:
+        def _parse_previous_state(data: Any) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

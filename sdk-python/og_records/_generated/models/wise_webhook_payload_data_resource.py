@@ -2,6 +2,7 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from __future__ import annotations
 
+import builtins as _builtins
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -19,20 +20,26 @@ class WiseWebhookPayloadDataResource:
     Attributes:
         id (int | Unset): The Wise transfer id.
         profile_id (int | Unset):
-        type_ (str | Unset):
+        type (str | Unset):
     """
 
     id: int | Unset = UNSET
     profile_id: int | Unset = UNSET
-    type_: str | Unset = UNSET
+    type: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+    _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
+
+    @property
+    def request_id(self) -> str | None:
+        """The `X-Request-Id` of the response this object was read from (quote it to support); None when built here."""
+        return self._request_id
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
         profile_id = self.profile_id
 
-        type_ = self.type_
+        type = self.type
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -41,24 +48,24 @@ class WiseWebhookPayloadDataResource:
             field_dict["id"] = id
         if profile_id is not UNSET:
             field_dict["profile_id"] = profile_id
-        if type_ is not UNSET:
-            field_dict["type"] = type_
+        if type is not UNSET:
+            field_dict["type"] = type
 
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
         d = dict(src_dict)
         id = d.pop("id", UNSET)
 
         profile_id = d.pop("profile_id", UNSET)
 
-        type_ = d.pop("type", UNSET)
+        type = d.pop("type", UNSET)
 
         wise_webhook_payload_data_resource = cls(
             id=id,
             profile_id=profile_id,
-            type_=type_,
+            type=type,
         )
 
         wise_webhook_payload_data_resource.additional_properties = d

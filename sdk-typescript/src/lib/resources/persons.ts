@@ -6,7 +6,7 @@ import { APIResource, type ListParams, withCursor } from './resource.js';
 
 /** Payees and collaborators. */
 export class Persons extends APIResource {
-  /** Creates a person; with `invite: true` an invitation email goes out at once. */
+  /** Creates a person; with `invite: true` an invitation to accept their split shares goes out at once. */
   create(body: PersonCreate, options?: RequestOptions): Promise<Person> {
     return this._transport.call((call) => api.createPerson({ ...call, body }), options);
   }
@@ -18,5 +18,10 @@ export class Persons extends APIResource {
 
   get(id: string, options?: RequestOptions): Promise<Person> {
     return this._transport.call((call) => api.getPerson({ ...call, path: { id } }), options);
+  }
+
+  /** Sends the person a new invitation link (earlier links stop working). */
+  invite(id: string, options?: RequestOptions): Promise<Person> {
+    return this._transport.call((call) => api.invitePerson({ ...call, path: { id } }), options);
   }
 }

@@ -28,7 +28,7 @@ export class SmartLinks extends APIResource {
     return this._transport.call((call) => api.getSmartLink({ ...call, path: { id } }), options);
   }
 
-  stats(id: string, params: NonNullable<GetSmartLinkStatsData['query']> = {}, options?: RequestOptions): Promise<SmartLinkStats> {
+  getStats(id: string, params: NonNullable<GetSmartLinkStatsData['query']> = {}, options?: RequestOptions): Promise<SmartLinkStats> {
     return this._transport.call((call) => api.getSmartLinkStats({ ...call, path: { id }, query: params }), options);
   }
 

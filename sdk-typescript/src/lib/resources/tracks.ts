@@ -27,7 +27,7 @@ export class Tracks extends APIResource {
     return this._transport.call((call) => api.uploadTrackAudio({ ...call, path: { id }, body: { audio } }), options);
   }
 
-  qcStatus(id: string, options?: RequestOptions): Promise<TrackQcStatus> {
+  getQcStatus(id: string, options?: RequestOptions): Promise<TrackQcStatus> {
     return this._transport.call((call) => api.getTrackQcStatus({ ...call, path: { id } }), options);
   }
 }

@@ -62,7 +62,7 @@ export class WebhookEndpoints extends APIResource {
   }
 
   /** Redelivers the events of a time range that the endpoint missed. */
-  recover(id: string, body: WebhookRecovery, options?: RequestOptions): Promise<RecoverWebhookEventsResponse> {
+  recoverEvents(id: string, body: WebhookRecovery, options?: RequestOptions): Promise<RecoverWebhookEventsResponse> {
     return this._transport.call((call) => api.recoverWebhookEvents({ ...call, path: { id }, body }), options);
   }
 }

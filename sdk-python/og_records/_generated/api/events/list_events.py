@@ -17,7 +17,7 @@ def _get_kwargs(
     *,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-    type_: str | Unset = UNSET,
+    type: str | Unset = UNSET,
     created_gte: datetime.datetime | Unset = UNSET,
     created_lt: datetime.datetime | Unset = UNSET,
 ) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def _get_kwargs(
 
     params["cursor"] = cursor
 
-    params["type"] = type_
+    params["type"] = type
 
     json_created_gte: str | Unset = UNSET
     if not isinstance(created_gte, Unset):
@@ -112,7 +112,7 @@ def sync_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-    type_: str | Unset = UNSET,
+    type: str | Unset = UNSET,
     created_gte: datetime.datetime | Unset = UNSET,
     created_lt: datetime.datetime | Unset = UNSET,
 ) -> Response[EventList | Problem]:
@@ -127,7 +127,7 @@ def sync_detailed(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        type_ (str | Unset):
+        type (str | Unset):
         created_gte (datetime.datetime | Unset):
         created_lt (datetime.datetime | Unset):
 
@@ -142,7 +142,7 @@ def sync_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         cursor=cursor,
-        type_=type_,
+        type=type,
         created_gte=created_gte,
         created_lt=created_lt,
     )
@@ -159,7 +159,7 @@ def sync(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-    type_: str | Unset = UNSET,
+    type: str | Unset = UNSET,
     created_gte: datetime.datetime | Unset = UNSET,
     created_lt: datetime.datetime | Unset = UNSET,
 ) -> EventList | Problem | None:
@@ -174,7 +174,7 @@ def sync(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        type_ (str | Unset):
+        type (str | Unset):
         created_gte (datetime.datetime | Unset):
         created_lt (datetime.datetime | Unset):
 
@@ -190,7 +190,7 @@ def sync(
         client=client,
         limit=limit,
         cursor=cursor,
-        type_=type_,
+        type=type,
         created_gte=created_gte,
         created_lt=created_lt,
     ).parsed
@@ -201,7 +201,7 @@ async def asyncio_detailed(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-    type_: str | Unset = UNSET,
+    type: str | Unset = UNSET,
     created_gte: datetime.datetime | Unset = UNSET,
     created_lt: datetime.datetime | Unset = UNSET,
 ) -> Response[EventList | Problem]:
@@ -216,7 +216,7 @@ async def asyncio_detailed(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        type_ (str | Unset):
+        type (str | Unset):
         created_gte (datetime.datetime | Unset):
         created_lt (datetime.datetime | Unset):
 
@@ -231,7 +231,7 @@ async def asyncio_detailed(
     kwargs = _get_kwargs(
         limit=limit,
         cursor=cursor,
-        type_=type_,
+        type=type,
         created_gte=created_gte,
         created_lt=created_lt,
     )
@@ -246,7 +246,7 @@ async def asyncio(
     client: AuthenticatedClient,
     limit: int | Unset = 20,
     cursor: str | Unset = UNSET,
-    type_: str | Unset = UNSET,
+    type: str | Unset = UNSET,
     created_gte: datetime.datetime | Unset = UNSET,
     created_lt: datetime.datetime | Unset = UNSET,
 ) -> EventList | Problem | None:
@@ -261,7 +261,7 @@ async def asyncio(
     Args:
         limit (int | Unset):  Default: 20.
         cursor (str | Unset):
-        type_ (str | Unset):
+        type (str | Unset):
         created_gte (datetime.datetime | Unset):
         created_lt (datetime.datetime | Unset):
 
@@ -278,7 +278,7 @@ async def asyncio(
             client=client,
             limit=limit,
             cursor=cursor,
-            type_=type_,
+            type=type,
             created_gte=created_gte,
             created_lt=created_lt,
         )

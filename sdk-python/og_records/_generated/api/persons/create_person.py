@@ -115,8 +115,14 @@ def sync_detailed(
     """Create a person
 
      Creates a payee or collaborator in the credential's environment. With `invite: true` an invitation
-    email goes
-    out at once; the person's `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+    goes out
+    after the person is stored: an email in the person's `language` with a link to the invitation page,
+    where they
+    accept or decline each split share offered to them (and a WhatsApp message when they have a `phone`
+    and the
+    account enabled WhatsApp). `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+    The sandbox
+    never sends: read the message and its link with `listSandboxOutbox`. Resend with `invitePerson`.
 
     Args:
         idempotency_key (str | Unset):
@@ -151,8 +157,14 @@ def sync(
     """Create a person
 
      Creates a payee or collaborator in the credential's environment. With `invite: true` an invitation
-    email goes
-    out at once; the person's `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+    goes out
+    after the person is stored: an email in the person's `language` with a link to the invitation page,
+    where they
+    accept or decline each split share offered to them (and a WhatsApp message when they have a `phone`
+    and the
+    account enabled WhatsApp). `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+    The sandbox
+    never sends: read the message and its link with `listSandboxOutbox`. Resend with `invitePerson`.
 
     Args:
         idempotency_key (str | Unset):
@@ -182,8 +194,14 @@ async def asyncio_detailed(
     """Create a person
 
      Creates a payee or collaborator in the credential's environment. With `invite: true` an invitation
-    email goes
-    out at once; the person's `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+    goes out
+    after the person is stored: an email in the person's `language` with a link to the invitation page,
+    where they
+    accept or decline each split share offered to them (and a WhatsApp message when they have a `phone`
+    and the
+    account enabled WhatsApp). `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+    The sandbox
+    never sends: read the message and its link with `listSandboxOutbox`. Resend with `invitePerson`.
 
     Args:
         idempotency_key (str | Unset):
@@ -216,8 +234,14 @@ async def asyncio(
     """Create a person
 
      Creates a payee or collaborator in the credential's environment. With `invite: true` an invitation
-    email goes
-    out at once; the person's `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+    goes out
+    after the person is stored: an email in the person's `language` with a link to the invitation page,
+    where they
+    accept or decline each split share offered to them (and a WhatsApp message when they have a `phone`
+    and the
+    account enabled WhatsApp). `invitation_status` follows it (`pending`, then `accepted` or `failed`).
+    The sandbox
+    never sends: read the message and its link with `listSandboxOutbox`. Resend with `invitePerson`.
 
     Args:
         idempotency_key (str | Unset):

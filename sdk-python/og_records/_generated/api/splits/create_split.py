@@ -116,9 +116,11 @@ def sync_detailed(
 
      Creates a royalty split for a release or a track: give exactly one of `release_id` and `track_id`.
     The shares'
-    `share_bps` must total exactly 10000 (100 %); each payee must be an existing person and gets an
-    email asking to
-    accept the share.
+    `share_bps` must total exactly 10000 (100 %); each payee must be an existing person. Every share
+    starts
+    `pending`: the payee accepts or declines it on the invitation page their invitation links to
+    (`createPerson`
+    with `invite: true`, or `invitePerson`), and its earnings are held until they accept.
 
     Splits are versioned and never retroactive. If the release or track already has a split, this
     creates the next
@@ -171,9 +173,11 @@ def sync(
 
      Creates a royalty split for a release or a track: give exactly one of `release_id` and `track_id`.
     The shares'
-    `share_bps` must total exactly 10000 (100 %); each payee must be an existing person and gets an
-    email asking to
-    accept the share.
+    `share_bps` must total exactly 10000 (100 %); each payee must be an existing person. Every share
+    starts
+    `pending`: the payee accepts or declines it on the invitation page their invitation links to
+    (`createPerson`
+    with `invite: true`, or `invitePerson`), and its earnings are held until they accept.
 
     Splits are versioned and never retroactive. If the release or track already has a split, this
     creates the next
@@ -221,9 +225,11 @@ async def asyncio_detailed(
 
      Creates a royalty split for a release or a track: give exactly one of `release_id` and `track_id`.
     The shares'
-    `share_bps` must total exactly 10000 (100 %); each payee must be an existing person and gets an
-    email asking to
-    accept the share.
+    `share_bps` must total exactly 10000 (100 %); each payee must be an existing person. Every share
+    starts
+    `pending`: the payee accepts or declines it on the invitation page their invitation links to
+    (`createPerson`
+    with `invite: true`, or `invitePerson`), and its earnings are held until they accept.
 
     Splits are versioned and never retroactive. If the release or track already has a split, this
     creates the next
@@ -274,9 +280,11 @@ async def asyncio(
 
      Creates a royalty split for a release or a track: give exactly one of `release_id` and `track_id`.
     The shares'
-    `share_bps` must total exactly 10000 (100 %); each payee must be an existing person and gets an
-    email asking to
-    accept the share.
+    `share_bps` must total exactly 10000 (100 %); each payee must be an existing person. Every share
+    starts
+    `pending`: the payee accepts or declines it on the invitation page their invitation links to
+    (`createPerson`
+    with `invite: true`, or `invitePerson`), and its earnings are held until they accept.
 
     Splits are versioned and never retroactive. If the release or track already has a split, this
     creates the next

@@ -1,4 +1,4 @@
-"""The demo account's money: splits on the releases that went live and a year of store report lines.
+"""Mock money: splits on the releases that went live and a year of store report lines.
 
 Lines go through the real importer (dedupe, FX conversion, largest-remainder allocation to the split in force),
 one report per store and month, so the sandbox balance, the summaries and the per-line amounts are what the API
@@ -12,8 +12,6 @@ from decimal import Decimal
 
 from sqlmodel import Session, col, select
 
-from server.api.splits import represent as represent_split
-from server.db.engine import session_scope
 from server.db.models.persons import Person
 from server.db.models.releases import Release
 from server.db.models.splits import Split, SplitShare
@@ -86,76 +84,77 @@ def _split(
     ]
     session.add_all(rows)
     session.flush()
+    from server.api.splits import represent as represent_split  # noqa: PLC0415 - the api layer imports services
+
     events.emit(session, principal, "split.created", represent_split(split, rows))
     return split
 
 
-def seed_money(principal: Principal) -> None:
+def seed_money(session: Session, principal: Principal) -> None:
     today = utcnow().date()
     year_ago = _month_start(today, 13)
-    with session_scope() as session:
-        tenant = (
-            col(Release.account_id) == principal.account_id,
-            col(Release.environment) == principal.environment,
-        )
-        earning = list(session.exec(select(Release).where(*tenant, col(Release.status).in_(_EARNING_STATES))).all())
-        people = list(
-            session.exec(
-                select(Person).where(
-                    col(Person.account_id) == principal.account_id, col(Person.environment) == principal.environment
-                )
-            ).all()
-        )
-        if not earning or len(people) < 3:
-            return
-        mara, jonas, lea = people[0], people[1], people[-1]
-        track_of: dict[str, list[Track]] = {}
-        for release in earning:
-            track_of[release.id] = list(
-                session.exec(select(Track).where(col(Track.release_id) == release.id).order_by(col(Track.id))).all()
+    tenant = (
+        col(Release.account_id) == principal.account_id,
+        col(Release.environment) == principal.environment,
+    )
+    earning = list(session.exec(select(Release).where(*tenant, col(Release.status).in_(_EARNING_STATES))).all())
+    people = list(
+        session.exec(
+            select(Person).where(
+                col(Person.account_id) == principal.account_id, col(Person.environment) == principal.environment
             )
-            v1 = _split(
+        ).all()
+    )
+    if not earning or len(people) < 3:
+        return
+    mara, jonas, lea = people[0], people[1], people[-1]
+    track_of: dict[str, list[Track]] = {}
+    for release in earning:
+        track_of[release.id] = list(
+            session.exec(select(Track).where(col(Track.release_id) == release.id).order_by(col(Track.id))).all()
+        )
+        v1 = _split(
+            session,
+            principal,
+            release_id=release.id,
+            track_id=None,
+            shares=[(mara, "artist", 6000, True), (jonas, "producer", 4000, True)],
+            effective_from=year_ago,
+        )
+        if release.status == "live":
+            # Version 2 brings in a featured artist who has not accepted yet: her share is held.
+            v2_from = _month_start(today, 3)
+            v1.status, v1.superseded_at = "superseded", utcnow()
+            session.add(v1)
+            session.flush()  # frees the one-active-version slot
+            v2 = _split(
                 session,
                 principal,
                 release_id=release.id,
                 track_id=None,
-                shares=[(mara, "artist", 6000, True), (jonas, "producer", 4000, True)],
+                shares=[
+                    (mara, "artist", 5000, True),
+                    (jonas, "producer", 3000, True),
+                    (lea, "featured_artist", 2000, False),
+                ],
+                effective_from=v2_from,
+                version=2,
+            )
+            v1.superseded_by = v2.id
+            session.add(v1)
+            # The first track's own split wins over the release's for that track.
+            _split(
+                session,
+                principal,
+                release_id=None,
+                track_id=track_of[release.id][0].id,
+                shares=[
+                    (mara, "composer", 3333, True),
+                    (jonas, "composer", 3333, True),
+                    (lea, "lyricist", 3334, True),
+                ],
                 effective_from=year_ago,
             )
-            if release.status == "live":
-                # Version 2 brings in a featured artist who has not accepted yet: her share is held.
-                v2_from = _month_start(today, 3)
-                v1.status, v1.superseded_at = "superseded", utcnow()
-                session.add(v1)
-                session.flush()  # frees the one-active-version slot
-                v2 = _split(
-                    session,
-                    principal,
-                    release_id=release.id,
-                    track_id=None,
-                    shares=[
-                        (mara, "artist", 5000, True),
-                        (jonas, "producer", 3000, True),
-                        (lea, "featured_artist", 2000, False),
-                    ],
-                    effective_from=v2_from,
-                    version=2,
-                )
-                v1.superseded_by = v2.id
-                session.add(v1)
-                # The first track's own split wins over the release's for that track.
-                _split(
-                    session,
-                    principal,
-                    release_id=None,
-                    track_id=track_of[release.id][0].id,
-                    shares=[
-                        (mara, "composer", 3333, True),
-                        (jonas, "composer", 3333, True),
-                        (lea, "lyricist", 3334, True),
-                    ],
-                    effective_from=year_ago,
-                )
 
     rng = random.Random(20261126)  # demo numbers, reproducible
     for back in range(12, 0, -1):
@@ -166,6 +165,9 @@ def seed_money(principal: Principal) -> None:
         if reported_at > utcnow():
             continue
         usd_rate = Decimal("0.9") + Decimal(rng.randint(0, 600)) / Decimal(10000)
+        # One statement per month covering every store (as an aggregator's monthly statement does): a dozen imports
+        # instead of one per store and month keeps account creation fast.
+        month: list[earnings.MatchedLine] = []
         for store, (per_stream, store_share) in _STORES.items():
             lines: list[earnings.MatchedLine] = []
             for release in earning:
@@ -204,16 +206,16 @@ def seed_money(principal: Principal) -> None:
                     }
                 )
                 lines.append(earnings.MatchedLine(adjustment, original.release_id, original.track_id))
-            with session_scope() as session:
-                earnings.import_for_tenant(
-                    session,
-                    principal.account_id,
-                    principal.environment,
-                    sender="seed",
-                    report_id=f"demo-{store}-{start:%Y-%m}",
-                    reported_at=reported_at,
-                    lines=lines,
-                )
+            month += lines
+        earnings.import_for_tenant(
+            session,
+            principal.account_id,
+            principal.environment,
+            sender="seed",
+            report_id=f"mock-{principal.account_id}-{start:%Y-%m}",
+            reported_at=reported_at,
+            lines=month,
+        )
 
 
 def _line(

@@ -1,4 +1,4 @@
-"""The demo account's smart links: one for the live release (streaming buttons), one for an upcoming release
+"""Mock smart links: one for the live release (streaming buttons), one for an upcoming release
 (pre-saves until release day), each with two weeks of page views, clicks and pre-saves to show in the statistics."""
 
 import random
@@ -9,8 +9,6 @@ from sqlalchemy import insert
 from sqlmodel import Session
 
 from server import clock
-from server.api.smart_links import represent
-from server.db.engine import session_scope
 from server.db.models.smartlinks import SmartLinkHit
 from server.principal import Principal
 from server.services import events, smartlinks
@@ -28,39 +26,40 @@ _REFERRERS = [None, "https://www.instagram.com/", "https://l.facebook.com/", "ht
 _DEVICES = ["mobile", "mobile", "mobile", "desktop", "tablet"]
 
 
-def seed_smartlinks(principal: Principal, live_release_id: str, upcoming_release_id: str) -> None:
-    rng = random.Random(20261126)  # the same demo statistics on every fresh database
-    with session_scope() as session:
-        for release_id, slug, presave in (
-            (live_release_id, "night-ferry", {"enabled": False}),
-            (upcoming_release_id, "copper-rain", {"enabled": True, "time_zone": "Europe/Berlin"}),
-        ):
-            number = rng.randrange(1_700_000_000, 1_799_999_999)
-            code = "".join(
-                rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") for _ in range(22)
-            )
-            link = smartlinks.create(
-                session,
-                principal,
-                {
-                    "release_id": release_id,
-                    "slug": slug,
-                    "destinations": [
-                        {"service": s, "url": url.format(slug=slug, number=number, code=code)}
-                        for s, url in _DESTINATIONS.items()
-                    ],
-                    "presave": presave,
-                    "metadata": {"campaign": "demo"},
-                },
-            )
-            events.emit(session, principal, "smartlink.created", represent(link))
-            _hits(
-                session,
-                link.id,
-                [b.service for b in smartlinks.buttons(link, smartlinks.mode(link))],
-                bool(presave["enabled"]),
-                rng,
-            )
+def seed_smartlinks(session: Session, principal: Principal, live_release_id: str, upcoming_release_id: str) -> None:
+    from server.api.smart_links import represent  # noqa: PLC0415 - the api layer imports services
+
+    rng = random.Random(20261126)  # the same statistics for every mock account
+    # Slugs are unique across the platform (the public URL names no account): the account id's tail tells them apart.
+    suffix = principal.account_id[-8:]
+    for release_id, slug, presave in (
+        (live_release_id, f"night-ferry-{suffix}", {"enabled": False}),
+        (upcoming_release_id, f"copper-rain-{suffix}", {"enabled": True, "time_zone": "Europe/Berlin"}),
+    ):
+        number = rng.randrange(1_700_000_000, 1_799_999_999)
+        code = "".join(rng.choice("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz") for _ in range(22))
+        link = smartlinks.create(
+            session,
+            principal,
+            {
+                "release_id": release_id,
+                "slug": slug,
+                "destinations": [
+                    {"service": s, "url": url.format(slug=slug, number=number, code=code)}
+                    for s, url in _DESTINATIONS.items()
+                ],
+                "presave": presave,
+                "metadata": {"campaign": "demo"},
+            },
+        )
+        events.emit(session, principal, "smartlink.created", represent(link))
+        _hits(
+            session,
+            link.id,
+            [b.service for b in smartlinks.buttons(link, smartlinks.mode(link))],
+            bool(presave["enabled"]),
+            rng,
+        )
 
 
 def _hits(session: Session, link_id: str, services: list[str], presaves: bool, rng: random.Random) -> None:

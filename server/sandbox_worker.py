@@ -1,0 +1,61 @@
+"""The sandbox's scheduler: a daemon thread that runs the simulated sub-distributor's due steps
+(`server.services.sandbox_simulator.run_due`) twice a second, so a submitted sandbox release goes live by itself.
+
+Started with the app (unless OG_SANDBOX_SIMULATOR_IN_PROCESS=0), stopped with it. Bounded: at most 200 steps per
+round, one transaction per step; a step that fails stays pending and is retried next round. Several processes may
+run it: a step is claimed with a compare-and-set on `done_at`, so it runs once.
+"""
+
+import logging
+import threading
+
+from server.services import sandbox_simulator
+
+log = logging.getLogger("og.sandbox")
+
+
+class SandboxWorker:
+    def __init__(self, interval: float = 0.5) -> None:
+        self.interval = interval
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="og-sandbox-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+            self._thread = None
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                sandbox_simulator.run_due()
+            except Exception:
+                log.exception("sandbox worker iteration failed")
+            self._wake.wait(self.interval)
+
+
+_workers: list[SandboxWorker] = []
+
+
+def start_in_process(interval: float = 0.5) -> SandboxWorker:
+    worker = SandboxWorker(interval)
+    worker.start()
+    _workers.append(worker)
+    return worker
+
+
+def stop_in_process() -> None:
+    while _workers:
+        _workers.pop().stop()

@@ -1,0 +1,48 @@
+"""The sandbox outbox: what the platform would have sent, for integrators to read (nothing in the sandbox is sent)."""
+
+import re
+
+from sqlmodel import Session, col
+
+from server.db.models.mail import OutboundMessage
+from server.pagination import Page, paginate
+from server.principal import Principal
+from server.problems import ApiProblem
+
+_INVITATION_LINK = re.compile(r"https?://\S+/invitations/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
+
+
+def require_sandbox(principal: Principal) -> None:
+    if principal.environment != "sandbox":
+        raise ApiProblem(403, "sandbox_only", "This operation exists only in the sandbox; use a sandbox credential.")
+
+
+def list_page(
+    session: Session,
+    principal: Principal,
+    *,
+    limit: int,
+    cursor: str | None,
+    person_id: str | None,
+    kind: str | None,
+) -> Page[OutboundMessage]:
+    require_sandbox(principal)
+    where = [
+        col(OutboundMessage.account_id) == principal.account_id,
+        col(OutboundMessage.environment) == principal.environment,
+    ]
+    if person_id is not None:
+        where.append(col(OutboundMessage.person_id) == person_id)
+    if kind is not None:
+        where.append(col(OutboundMessage.kind) == kind)
+    filters = {"env": principal.environment, "person_id": person_id, "kind": kind}
+    return paginate(
+        session, OutboundMessage, where=where, list_name="sandbox_outbox", filters=filters, limit=limit, cursor=cursor
+    )
+
+
+def invitation_link(message: OutboundMessage) -> str | None:
+    if message.kind != "invitation":
+        return None
+    found = _INVITATION_LINK.search(message.text_body)
+    return found.group(0) if found else None

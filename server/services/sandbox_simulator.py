@@ -1,0 +1,269 @@
+"""The sandbox's simulated sub-distributor: what happens to a submitted sandbox release, and when.
+
+On submission a sandbox release gets a schedule of steps (`sandbox_steps`): the review (`in_review`, then
+`approved` — or `action_needed` / `rejected` by a magic value in the release's metadata), then per store the
+delivery states `queued` → `delivered` → `live`. Review steps move the release like the distributor's review
+does; every delivery step is a DSP feed message (`delivery.status_changed`) processed by
+`dsp_sync.process_and_announce` — the very function the production inbound webhook calls — so the release moves
+`approved` → `delivering` → `live` with the same webhooks in the same order as in production.
+
+Steps are due on the account's sandbox clock. The scheduler (`server.sandbox_worker`) runs due steps; the API's
+`advanceSandboxRelease` and the test clock run them early. Production releases never get a schedule.
+
+Magic values (release `metadata`, set before submitting):
+- `sandbox_review`: `action_needed` or `rejected` — the review ends there (with a reason) instead of `approved`.
+- `sandbox_store_rejected`: a store code — that store reports `rejected` instead of `live`.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, delete, select
+
+from server import clock, config
+from server.db.engine import session_scope
+from server.db.models.accounts import Account
+from server.db.models.releases import Release
+from server.db.models.sandbox import SandboxStep
+from server.db.types import utcnow
+from server.problems import ApiProblem, invalid_state
+from server.services import dsp_sync, events, releases
+
+log = logging.getLogger("og.sandbox")
+
+REVIEW_OUTCOMES = ("action_needed", "rejected")
+REASONS = {
+    "action_needed": "Sandbox review: the cover shows a website address; upload artwork without it.",
+    "rejected": "Sandbox review: the recording matches existing content distributed by another party.",
+    "store_rejected": "Sandbox: the store refused the delivery (metadata mismatch).",
+}
+# Where each target of `advance` sits on the journey; a release can be advanced only forward along it.
+ADVANCE_TARGETS = ("in_review", "approved", "action_needed", "rejected", "delivering", "live")
+_ORDER = {"submitted": 0, "in_review": 1, "approved": 2, "action_needed": 2, "rejected": 2, "delivering": 3, "live": 4}
+
+# Realistic durations (production, typical): review 1 to 3 business days, delivery 1 to 2 days, Spotify 2 to 5 days.
+_REALISTIC_LIVE_AFTER = {"spotify": timedelta(days=5), "youtube_music": timedelta(days=4)}
+
+
+@dataclass(frozen=True)
+class _Plan:
+    offset: timedelta
+    kind: str
+    payload: dict[str, Any]
+
+
+def _plan(release: Release, *, realistic: bool) -> list[_Plan]:
+    """The journey: review steps, then each store's delivery states, at offsets from submission.
+
+    Compressed (the default) the whole journey fits `OG_SANDBOX_TIMELINE_SECONDS` (60 s): in review at 10 %,
+    decided at 25 %, every store queued at 35 %, delivered from 50 %, live from 70 % to 95 %. Realistic (mock data,
+    test clocks) it takes days, as in production.
+    """
+    total = config.active().sandbox_timeline_seconds
+    meta = release.meta or {}
+    review = meta.get("sandbox_review")
+    outcome = review if review in REVIEW_OUTCOMES else "approved"
+    stores = list(release.stores) or ["spotify"]
+
+    def at(fraction: float, days: float) -> timedelta:
+        return timedelta(days=days) if realistic else timedelta(seconds=total * fraction)
+
+    steps = [
+        _Plan(at(0.10, 0.05), "review", {"status": "in_review"}),
+        _Plan(at(0.25, 2), "review", {"status": outcome, "reason": REASONS.get(outcome)}),
+    ]
+    if outcome != "approved":
+        return steps
+    count = len(stores)
+    for index, store in enumerate(stores):
+        steps.append(_Plan(at(0.35, 2.1), "delivery", {"dsp": store, "status": "queued"}))
+        steps.append(_Plan(at(0.50 + 0.15 * index / count, 3), "delivery", {"dsp": store, "status": "delivered"}))
+    for index, store in enumerate(stores):
+        live_days = (timedelta(days=2) + _REALISTIC_LIVE_AFTER.get(store, timedelta(days=2))).total_seconds() / 86400
+        final = "rejected" if meta.get("sandbox_store_rejected") == store else "live"
+        payload: dict[str, Any] = {"dsp": store, "status": final}
+        if final == "rejected":
+            payload["reason"] = REASONS["store_rejected"]
+        steps.append(_Plan(at(0.70 + 0.25 * index / count, live_days), "delivery", payload))
+    steps.sort(key=lambda step: step.offset)  # stable: queued before delivered before live at equal offsets
+    return steps
+
+
+def schedule(session: Session, release_id: str, *, realistic: bool = False) -> None:
+    """Plan the journey of a just-submitted sandbox release from the account's now. Replaces any pending plan."""
+    release = session.get(Release, release_id)
+    if release is None or release.environment != "sandbox":
+        return
+    session.exec(
+        delete(SandboxStep).where(col(SandboxStep.release_id) == release.id, col(SandboxStep.done_at).is_(None))
+    )
+    start = utcnow()
+    for sequence, step in enumerate(_plan(release, realistic=realistic)):
+        session.add(
+            SandboxStep(
+                account_id=release.account_id,
+                environment=release.environment,
+                release_id=release.id,
+                sequence=sequence,
+                due_at=start + step.offset,
+                kind=step.kind,
+                payload=step.payload,
+            )
+        )
+    session.flush()
+
+
+def _represent(session: Session, release: Release) -> dict[str, Any]:
+    from server.api.releases import represent  # noqa: PLC0415 - the api layer imports the services
+
+    return represent(session, release)
+
+
+def run_step(session: Session, step: SandboxStep) -> bool:
+    """Run one step in the caller's transaction (on the account's clock). False when another worker ran it first."""
+    now = utcnow()
+    # The release first, then the step: `advance` holds the release's row lock while it runs steps, so the scheduler
+    # waits for it here instead of deadlocking on the step's row.
+    release = session.get(Release, step.release_id, populate_existing=True, with_for_update=True)
+    claimed = session.execute(
+        update(SandboxStep)
+        .where(col(SandboxStep.id) == step.id, col(SandboxStep.done_at).is_(None))
+        .values(done_at=now, updated_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    if claimed != 1:
+        return False
+    if release is None:
+        return True
+    if step.kind == "review":
+        target = step.payload["status"]
+        try:
+            previous = releases.transition(session, release, target, reason=step.payload.get("reason"))
+        except ApiProblem:
+            log.info("sandbox: release %s is %s; review step to %s skipped", release.id, release.status, target)
+            return True
+        session.flush()
+        events.emit_for(
+            session,
+            release.account_id,
+            release.environment,
+            "release.status_changed",
+            _represent(session, release),
+            previous_attributes={"status": previous},
+        )
+        return True
+    data: dict[str, Any] = {"release_id": release.id, "upc": release.upc, **step.payload}
+    if step.payload["status"] == "live":
+        data["store_url"] = f"https://sandbox.og-records.test/{step.payload['dsp']}/{release.upc}"
+    # Microseconds: several states of one store can fall in the same second, and the feed applies a state only if
+    # it is newer than the last one.
+    payload = {"type": "delivery.status_changed", "timestamp": now.isoformat(), "data": data}
+    dsp_sync.process_and_announce(session, f"sandbox_step_{step.id}", payload)
+    return True
+
+
+def pending_steps(session: Session, release_id: str) -> list[SandboxStep]:
+    return list(
+        session.exec(
+            select(SandboxStep)
+            .where(col(SandboxStep.release_id) == release_id, col(SandboxStep.done_at).is_(None))
+            .order_by(col(SandboxStep.sequence))
+        ).all()
+    )
+
+
+def advance(session: Session, release: Release, to: str) -> list[str]:
+    """Move a sandbox release to `to` at once through every intermediate status, each with its events (steps run
+    now instead of at their due time). Returns the statuses it passed through."""
+    if release.environment != "sandbox":
+        raise ApiProblem(403, "sandbox_only", "Only sandbox releases can be advanced.")
+    if release.status not in _ORDER:
+        raise invalid_state("release", release.status, f"A release that is {release.status} cannot be advanced.")
+    if _ORDER[to] <= _ORDER[release.status] and not (to == "live" and release.status == "live"):
+        raise invalid_state("release", release.status, f"A release that is {release.status} cannot move to {to}.")
+    if release.status in REVIEW_OUTCOMES or (
+        to in REVIEW_OUTCOMES and release.status not in ("submitted", "in_review")
+    ):
+        raise invalid_state("release", release.status, f"A release that is {release.status} cannot move to {to}.")
+    steps = pending_steps(session, release.id)
+    if not steps:
+        schedule(session, release.id)
+        steps = pending_steps(session, release.id)
+    if to in REVIEW_OUTCOMES:
+        # The review ends in `to` instead: rewrite the decision, drop the delivery that would have followed.
+        for step in steps:
+            if step.kind == "review" and step.payload.get("status") != "in_review":
+                step.payload = {"status": to, "reason": REASONS[to]}
+                session.add(step)
+            elif step.kind == "delivery":
+                session.delete(step)
+        session.flush()
+        steps = pending_steps(session, release.id)
+    passed: list[str] = []
+    for step in steps:
+        run_step(session, step)
+        session.refresh(release)
+        if not passed or passed[-1] != release.status:
+            passed.append(release.status)
+        if release.status == to and to != "live":
+            break
+    if release.status != to:
+        raise invalid_state("release", release.status, f"The release cannot reach {to} from {release.status}.")
+    return passed
+
+
+def accounts_due(session: Session) -> dict[str, int]:
+    """Accounts whose earliest pending step is due on their own clock → the clock's offset in seconds. One grouped
+    query, so an idle scheduler costs the same however many sandbox accounts wait for days-long steps."""
+    rows = session.exec(
+        select(Account.id, Account.sandbox_clock_offset_seconds, func.min(SandboxStep.due_at))
+        .join(SandboxStep, col(SandboxStep.account_id) == col(Account.id))
+        .where(col(SandboxStep.done_at).is_(None))
+        .group_by(col(Account.id), col(Account.sandbox_clock_offset_seconds))
+    ).all()
+    now = clock.real_now()
+    due: dict[str, int] = {}
+    for account_id, offset, earliest in rows:
+        earliest_at = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)  # SQLite's MIN() is naive
+        if earliest_at <= now + timedelta(seconds=int(offset or 0)):
+            due[account_id] = int(offset or 0)
+    return due
+
+
+def due_step_ids(session: Session, account_id: str, until: datetime, limit: int = 200) -> list[int]:
+    rows = session.exec(
+        select(SandboxStep.id)
+        .where(
+            col(SandboxStep.account_id) == account_id,
+            col(SandboxStep.done_at).is_(None),
+            col(SandboxStep.due_at) <= until,
+        )
+        .order_by(col(SandboxStep.due_at), col(SandboxStep.sequence))
+        .limit(limit)
+    ).all()
+    return [int(row) for row in rows if row is not None]
+
+
+def run_due(limit: int = 200, *, account_id: str | None = None) -> int:
+    """Run every step that is due on its account's clock (of one account, or all), oldest first, each in its own
+    transaction."""
+    with session_scope() as session:
+        offsets = accounts_due(session)
+    if account_id is not None:
+        offsets = {account_id: offsets[account_id]} if account_id in offsets else {}
+    ran = 0
+    for account, offset in offsets.items():
+        with clock.for_account(offset):
+            with session_scope() as session:
+                ids = due_step_ids(session, account, clock.now(), limit)
+            for step_id in ids:
+                try:
+                    with session_scope() as session:
+                        step = session.get(SandboxStep, step_id)
+                        if step is not None and run_step(session, step):
+                            ran += 1
+                except Exception:
+                    log.exception("sandbox step %s failed; it stays pending", step_id)
+    return ran

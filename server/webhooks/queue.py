@@ -148,26 +148,9 @@ def record_batch(
 ) -> None:
     """`record` for a batch, with the rows it reads loaded in a few queries instead of a few per result."""
     _write_lock_first(session)
-    delivery_ids = sorted(job.delivery_id for job, _ in results)
-    endpoint_ids = sorted({job.endpoint_id for job, _ in results})
-    # Locked until commit on PostgreSQL, endpoints before deliveries (the order a deleting endpoint's cascade takes
-    # them): an endpoint deleted meanwhile waits for this write instead of making it match fewer rows.
-    list(
-        session.exec(
-            select(WebhookEndpoint)
-            .where(col(WebhookEndpoint.id).in_(endpoint_ids))
-            .order_by(col(WebhookEndpoint.id))
-            .with_for_update()
-        )
-    )
-    list(
-        session.exec(
-            select(WebhookDelivery)
-            .where(col(WebhookDelivery.id).in_(delivery_ids))
-            .order_by(col(WebhookDelivery.id))
-            .with_for_update()
-        )
-    )
+    delivery_ids = [job.delivery_id for job, _ in results]
+    list(session.exec(select(WebhookDelivery).where(col(WebhookDelivery.id).in_(delivery_ids))))
+    list(session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_({j.endpoint_id for j, _ in results}))))
     list(session.exec(select(WebhookAttempt).where(col(WebhookAttempt.id).in_(_pending_ids(results)))))
     for job, outcome in results:
         record(session, job, outcome, now=now, rng=rng, check_scheduled=False)

@@ -160,11 +160,11 @@ def cmd_accounts_create(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_accounts_grant_production(args: argparse.Namespace, settings: Settings) -> int:
     from server.db.engine import session_scope
-    from server.services import accounts
+    from server.services import production_access
 
     _prepare(settings)
     with session_scope() as session:
-        account = accounts.grant_production(session, args.account)
+        account = production_access.grant(session, args.account)  # emails whoever asked for it
     _print(
         {"account": {"id": account.id, "production_access": True}},
         as_json=args.json,

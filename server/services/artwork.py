@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, ImageOps
-from sqlalchemy import update
+from sqlalchemy import or_, update
 from sqlmodel import Session, col, select
 
 from server.db.models.artwork import ArtworkDerivative
@@ -111,7 +111,19 @@ def record(session: Session, release: Release, source_sha256: str, derivatives: 
         )
     session.flush()
     document = _document(session, source_sha256)
-    session.exec(update(SmartLink).where(col(SmartLink.release_id) == release.id).values(artwork=document))
+    # Every release whose passed cover is these bytes shows the same derivatives (they are content-addressed): a
+    # catch-up run makes them once per cover, from whichever release it meets first, and must not leave the links
+    # of the other releases without them.
+    same_cover = (
+        select(Release.id)
+        .join(File, col(File.id) == col(Release.artwork_file_id))
+        .where(col(File.sha256) == source_sha256, col(Release.artwork_qc_status) == "passed")
+    )
+    session.exec(
+        update(SmartLink)
+        .where(or_(col(SmartLink.release_id) == release.id, col(SmartLink.release_id).in_(same_cover)))
+        .values(artwork=document)
+    )
     return document
 
 

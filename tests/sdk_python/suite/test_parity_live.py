@@ -322,3 +322,24 @@ def test_the_documented_differences(runs: dict[str, tuple[OGRecords, Run]]) -> N
     with pytest.raises(APIStatusError) as unknown:
         production_client.releases.get(sandbox.ids["release"])
     assert unknown.value.status == 404
+
+
+def test_what_only_the_sandbox_does_works_with_the_sandbox_key(runs: dict[str, tuple[OGRecords, Run]]) -> None:
+    """The sandbox's own operations, through the SDK, on the sandbox key the scenario used; each refuses production."""
+    (client, run), (production_client, _) = runs["sandbox"], runs["production"]
+    live = client.sandbox.advance_release(run.ids["release"], to="live")
+    assert (live.id, live.status) == (run.ids["release"], "live")
+    triggered = client.sandbox.trigger(event="earnings.imported")
+    assert (triggered.event, triggered.environment) == ("earnings.imported", "sandbox")
+    assert triggered.event_ids
+    before = client.sandbox.get_clock()
+    moved = client.sandbox.advance_clock(to=before.now + timedelta(days=1))
+    # The clock keeps running and reports whole seconds: a day later, give or take the second the call took.
+    assert abs(moved.now - (before.now + timedelta(days=1))) <= timedelta(seconds=2)
+    for refused_call in (
+        lambda: production_client.sandbox.trigger(event="earnings.imported"),
+        lambda: production_client.sandbox.advance_clock(to=before.now + timedelta(days=2)),
+    ):
+        with pytest.raises(APIStatusError) as refused:
+            refused_call()
+        assert (refused.value.status, refused.value.code) == (403, "sandbox_only")

@@ -225,6 +225,29 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks.suite", *session.posargs)
 
 
+@nox.session(python=PYTHON, name="reliability", venv_params=["--seed"])
+def reliability(session: nox.Session) -> None:
+    """Issue 23's fault probes against a real server (SIGKILLs under idempotent payouts, database black-holed and
+    refusing, Redis restarted, hostile bodies, secrets in logs) behind local proxies; prints the figures and fails
+    on any double payout, lost webhook, hang, 5xx for a hostile body or secret in a log (`-- --json PATH`).
+    Needs OG_TEST_POSTGRES_URL and OG_TEST_REDIS_URL; about a minute, bounded at 3."""
+    _install(session)
+    session.run("timeout", "180", "python", "-m", "tests.reliability_probe", *session.posargs, external=True)
+
+
+@nox.session(python=PYTHON, name="audit", venv_params=["--seed"])
+def audit(session: nox.Session) -> None:
+    """Known vulnerabilities in the dependencies: pip-audit (PyPI advisory database) over the installed project and
+    npm audit over codegen/ and sdk-typescript/ (policy: docs/reliability.md, "Dependency audits")."""
+    _install(session)
+    session.install("pip-audit")
+    session.run("pip-audit", "--skip-editable", "--progress-spinner", "off")
+    for folder in (CODEGEN, ROOT / "sdk-typescript"):
+        if (folder / "package-lock.json").exists():
+            with session.chdir(folder):
+                session.run("npm", "audit", "--omit=dev", "--audit-level=high", external=True)
+
+
 @nox.session(python=PYTHON, name="ci", venv_params=["--seed"])
 def ci(session: nox.Session) -> None:
     """Everything CI runs, in one virtualenv: lint, types, spec checks, the whole test suite."""

@@ -40,6 +40,17 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def bound_base_url(host: str, port: int) -> str:
+    """The URL a local client reaches a server bound to `host:port` at (a wildcard address means this machine)."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 - naming the wildcard address, not binding to it
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
+
+
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
@@ -49,7 +60,12 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     if args.no_worker:  # read again by server.asgi in each uvicorn process
         os.environ["OG_WEBHOOKS_EMBEDDED_WORKER"] = "0"
     demo = seed_demo_if_empty(settings) if not args.no_seed else None
-    base_url = f"http://{args.host}:{args.port}"
+    base_url = settings.base_url
+    if not os.environ.get("OG_BASE_URL"):
+        # Without OG_BASE_URL the links the API hands out (OAuth discovery's issuer and endpoints, Location
+        # headers) follow the address this server is bound to, not the default port (read in each uvicorn process).
+        base_url = bound_base_url(args.host, args.port)
+        os.environ["OG_BASE_URL"] = base_url
     if demo is not None:
         print(demo.banner(base_url), flush=True)
     else:
@@ -144,11 +160,11 @@ def cmd_accounts_create(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_accounts_grant_production(args: argparse.Namespace, settings: Settings) -> int:
     from server.db.engine import session_scope
-    from server.services import accounts
+    from server.services import production_access
 
     _prepare(settings)
     with session_scope() as session:
-        account = accounts.grant_production(session, args.account)
+        account = production_access.grant(session, args.account)  # emails whoever asked for it
     _print(
         {"account": {"id": account.id, "production_access": True}},
         as_json=args.json,

@@ -71,6 +71,12 @@ class Settings:
     whapi_api_url: str = "https://gate.whapi.cloud"
     # Serve plain path-only GETs beside connexion (server/openapi/fast_reads.py); off only to compare the two paths.
     fast_reads: bool = True
+    # Database timeouts (seconds): establishing a connection (TCP and handshake), one statement (PostgreSQL's
+    # statement_timeout), waiting for a pooled connection. Past them a request answers 503 database_unavailable
+    # instead of hanging (issue 23 #2).
+    db_connect_timeout: float = 5.0
+    db_statement_timeout: float = 30.0
+    db_pool_timeout: float = 10.0
     # Freeze the objects built at startup out of the garbage collector's full passes (server.app.background_work).
     # A server starts once and lives long; an in-process test client starts once per test, where the full collection
     # before the freeze costs more than it ever saves, so the test settings turn it off.
@@ -115,6 +121,9 @@ class Settings:
             whapi_webhook_tokens=_list(os.environ.get("OG_WHAPI_WEBHOOK_TOKENS")),
             dsp_sync_secrets=tuple((os.environ.get("OG_DSP_SYNC_SECRETS") or "").replace(",", " ").split()),
             fast_reads=_flag("OG_FAST_READS", True),
+            db_connect_timeout=float(os.environ.get("OG_DB_CONNECT_TIMEOUT") or 5),
+            db_statement_timeout=float(os.environ.get("OG_DB_STATEMENT_TIMEOUT") or 30),
+            db_pool_timeout=float(os.environ.get("OG_DB_POOL_TIMEOUT") or 10),
             mailgun_api_key=os.environ.get("OG_MAILGUN_API_KEY") or None,
             mailgun_domain=os.environ.get("OG_MAILGUN_DOMAIN") or None,
             mailgun_region=(os.environ.get("OG_MAILGUN_REGION") or "eu").strip().lower(),

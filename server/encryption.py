@@ -19,6 +19,12 @@ def _fernet(server_key: str, purpose: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(digest))
 
 
+@cache
+def signing_key(server_key: str, purpose: str) -> bytes:
+    """A MAC key for `purpose` (list cursors, …) derived from OG_SECRET_KEY, separate from the encryption keys."""
+    return hashlib.sha256(f"og-records/mac/{purpose}/v1\0".encode() + server_key.encode()).digest()
+
+
 def encrypt(plaintext: str, server_key: str, *, purpose: str) -> str:
     return _fernet(server_key, purpose).encrypt(plaintext.encode()).decode()
 

@@ -9,6 +9,7 @@ import json
 import logging
 from typing import Any
 
+import psycopg
 from connexion.exceptions import (
     BadRequestProblem,
     Forbidden,
@@ -19,6 +20,7 @@ from connexion.exceptions import (
     UnsupportedMediaTypeProblem,
 )
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException
 
 from server.openapi import routes
@@ -56,8 +58,30 @@ def translate(exc: Exception, path: str = "") -> ApiProblem:
         return ApiProblem(exc.status, _code_for_status(exc.status), str(exc.detail or exc.title))
     if isinstance(exc, HTTPException):
         return _http_problem(exc, path)
+    if database_unavailable(exc):
+        log.error("database unavailable: %s", type(exc).__name__, exc_info=exc)
+        return ApiProblem(
+            503,
+            "database_unavailable",
+            "The database is not reachable or did not answer in time. Retry after Retry-After seconds.",
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
+        )
     log.error("unhandled error", exc_info=exc)
     return ApiProblem(500, "internal_error", "An unexpected error occurred. Quote the request id to support.")
+
+
+# Seconds a client should wait after a 503 database_unavailable: about one connect timeout.
+DATABASE_RETRY_AFTER = 5
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached or did not answer in time (refused, black-holed, pool
+    exhausted, statement timeout, server gone, SQLite busy) rather than that a query is wrong."""
+    if isinstance(exc, sqlalchemy_exc.TimeoutError | sqlalchemy_exc.DisconnectionError):
+        return True
+    if isinstance(exc, sqlalchemy_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sqlalchemy_exc.OperationalError)
+    return isinstance(exc, psycopg.OperationalError)
 
 
 def _http_problem(exc: HTTPException, path: str) -> ApiProblem:

@@ -124,8 +124,9 @@ class RequestGuardMiddleware:
             request_id_var.reset(token)
 
 
-# Paths that carry a secret (an invitation link's token): the access log keeps only the route.
-_SECRET_PATHS = ("/invitations/",)
+# Paths that carry a secret (an invitation, password reset or email verification link's token): the access log
+# keeps only the route.
+_SECRET_PATHS = ("/invitations/", "/reset-password/", "/verify-email/")
 
 
 def _redacted(path: str) -> str:

@@ -2,12 +2,14 @@
 
 Ids are time-ordered, so a page is "the next `limit` rows with an id below the last one seen". The cursor carries
 that id and a fingerprint of the list and its filters; a cursor from another list or filter is refused (400
-`invalid_cursor`) rather than silently giving a wrong page.
+`invalid_cursor`) rather than silently giving a wrong page. Cursors are signed (HMAC-SHA-256 under a key derived
+from OG_SECRET_KEY), so an edited cursor (another `after`) is refused the same way instead of moving the start.
 """
 
 import base64
 import binascii
 import hashlib
+import hmac
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,6 +19,8 @@ from typing import Any, Generic, TypeVar
 from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
 
+from server import config
+from server.encryption import signing_key
 from server.principal import Principal
 from server.problems import ApiProblem
 
@@ -32,14 +36,39 @@ def _fingerprint(list_name: str, filters: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _secret_key() -> str:
+    try:
+        return config.active().secret_key
+    except RuntimeError:  # outside the app (CLI, workers): the process's database settings carry the same key
+        from server.db.engine import settings  # noqa: PLC0415
+
+        return settings().secret_key
+
+
+def _mac(payload: str) -> str:
+    key = signing_key(_secret_key(), "list-cursor")
+    return _b64(hmac.new(key, payload.encode(), hashlib.sha256).digest()[:16])
+
+
 def encode_cursor(last_id: str, list_name: str, filters: Mapping[str, Any]) -> str:
     raw = json.dumps({"after": last_id, "fp": _fingerprint(list_name, filters)}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    payload = _b64(raw.encode())
+    return payload + _mac(payload)  # the MAC is the last 22 characters (the spec's cursor alphabet has no separator)
+
+
+_MAC_CHARS = 22
 
 
 def decode_cursor(cursor: str, list_name: str, filters: Mapping[str, Any]) -> str:
+    payload, mac = cursor[:-_MAC_CHARS], cursor[-_MAC_CHARS:]
+    if len(cursor) <= _MAC_CHARS or not hmac.compare_digest(mac.encode(), _mac(payload).encode()):
+        raise ApiProblem(400, "invalid_cursor", "The cursor is malformed or was altered; use next_cursor as given.")
     try:
-        padded = cursor + "=" * (-len(cursor) % 4)
+        padded = payload + "=" * (-len(payload) % 4)
         data = json.loads(base64.urlsafe_b64decode(padded.encode()))
         after, fingerprint = data["after"], data["fp"]
     except (binascii.Error, ValueError, KeyError, TypeError) as exc:

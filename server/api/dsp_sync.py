@@ -1,13 +1,13 @@
 """The DSP sub-distributor's inbound webhook (operation receiveDspSyncWebhook, bound via
 `server.api.inbound_webhooks`)."""
 
-import json
 import logging
 from typing import Any
 
 import connexion
 from connexion.lifecycle import ConnexionResponse
 
+from server import strict_json
 from server.api.responses import json_response
 from server.clock import now
 from server.db.engine import session_scope, settings
@@ -42,4 +42,4 @@ def receive_dsp_sync_webhook(**_params: Any) -> ConnexionResponse:
     except SignatureError as exc:
         log.warning("dsp sync: refused message %r: %s", message_id[:255], exc)
         raise ApiProblem(400, "invalid_signature", "The webhook signature did not verify.") from exc
-    return _process(message_id, json.loads(body))
+    return _process(message_id, strict_json.loads(body))

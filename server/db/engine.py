@@ -12,7 +12,9 @@ from server.config import Settings
 
 
 @cache
-def engine_for(url: str) -> Engine:
+def engine_for(
+    url: str, connect_timeout: float = 5.0, statement_timeout: float = 30.0, pool_timeout: float = 10.0
+) -> Engine:
     if url.startswith("sqlite"):
         # One pooled connection per thread-pool thread (anyio's default is 40): with SQLAlchemy's default of 5,
         # concurrent requests kept opening and closing overflow connections, PRAGMAs and all (issue 10's profile).
@@ -21,7 +23,20 @@ def engine_for(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # Bounded waits (issue 23 #2): a black-holed or refusing database costs a request at most the connect timeout
+    # (libpq's connect_timeout covers TCP and the startup handshake; at least 2 s), a runaway statement at most the
+    # statement timeout, and a pool drained by stuck requests at most the pool timeout — then 503.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=10,
+        pool_timeout=pool_timeout,
+        connect_args={
+            "connect_timeout": max(2, round(connect_timeout)),
+            "options": f"-c statement_timeout={round(statement_timeout * 1000)}",
+        },
+    )
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -55,7 +70,10 @@ def settings() -> Settings:
 def engine() -> Engine:
     if not _configured:
         raise RuntimeError("server.db.engine.configure() was not called")
-    return engine_for(_configured[0].database_url)
+    settings = _configured[0]
+    return engine_for(
+        settings.database_url, settings.db_connect_timeout, settings.db_statement_timeout, settings.db_pool_timeout
+    )
 
 
 def reads_inline() -> bool:

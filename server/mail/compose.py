@@ -18,6 +18,12 @@ SUBJECTS = {
     ("invitation", "de"): "{account} lädt Sie ein, Tantiemenanteile zu erhalten",
     ("endpoint_disabled", "en"): "Webhook endpoint disabled: {url}",
     ("endpoint_disabled", "de"): "Webhook-Endpunkt deaktiviert: {url}",
+    ("password_reset", "en"): "Reset your OG Records password",
+    ("password_reset", "de"): "Ihr OG Records Passwort zurücksetzen",
+    ("verify_email", "en"): "Confirm your email address for OG Records",
+    ("verify_email", "de"): "Bestätigen Sie Ihre E-Mail-Adresse für OG Records",
+    ("production_access_granted", "en"): "Production access granted for {account}",
+    ("production_access_granted", "de"): "Produktionszugang für {account} freigeschaltet",
 }
 
 

@@ -7,7 +7,7 @@ file store (hashed on the way), the small non-file parts are kept and validated 
 left in the ASGI scope for the handler (`parsed_upload()`); the handler sees an empty form.
 """
 
-import json
+import errno
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,7 +18,7 @@ from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import Receive, Scope
 
-from server import storage
+from server import storage, strict_json
 from server.openapi.schema_validation import field_errors
 from server.problems import ApiProblem, FieldError, validation_failed
 from server.storage import StagedFile
@@ -164,9 +164,9 @@ class _Collector:
         schema = self.properties.get(name, {})
         if schema.get("type") in ("object", "array") or "$ref" in schema or "allOf" in schema:
             try:
-                return json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise ApiProblem(400, "malformed_json", f"The '{name}' part is not valid JSON: {exc}.") from exc
+                return strict_json.loads(text)
+            except strict_json.StrictJSONError as exc:
+                raise ApiProblem(400, "malformed_json", f"The '{name}' part is not acceptable JSON: {exc}.") from exc
         return text
 
     def end(self) -> None:
@@ -192,6 +192,17 @@ async def parse_streaming(stream: AsyncGenerator[bytes, None], scope: Scope, sch
     except MultipartParseError as exc:
         collector.result.discard()
         raise ApiProblem(400, "malformed_multipart", f"The multipart body could not be parsed: {exc}.") from exc
+    except OSError as exc:
+        collector.result.discard()
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            # Disk full (issue 23 #7): the staged part is removed and the client told to come back, not a 500.
+            raise ApiProblem(
+                503,
+                "storage_full",
+                "The file store has no space left for this upload; nothing was stored. Retry later.",
+                headers={"Retry-After": "60"},
+            ) from exc
+        raise
     except BaseException:
         collector.result.discard()
         raise

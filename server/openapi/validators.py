@@ -21,8 +21,10 @@ from connexion.validators import (
     TextResponseBodyValidator,
 )
 from connexion.validators import ParameterValidator as ConnexionParameterValidator
+from starlette.datastructures import Headers
 from starlette.types import Receive, Scope
 
+from server import strict_json
 from server.openapi import multipart
 from server.openapi.schema_validation import field_errors
 from server.problems import ApiProblem, FieldError, validation_failed
@@ -87,7 +89,8 @@ def raw_body() -> bytes:
 
 
 class JSONRequestBodyValidator(AbstractRequestBodyValidator):  # type: ignore[misc]
-    """Parses a JSON body strictly (UTF-8, valid JSON) and validates it against the operation's 2020-12 schema."""
+    """Parses a JSON body strictly (`server.strict_json`: UTF-8, no NaN, no duplicate keys, bounded nesting and
+    numbers) and validates it against the operation's 2020-12 schema."""
 
     def __init__(self, *, schema: dict[str, Any], encoding: str, **kwargs: Any) -> None:
         super().__init__(schema=schema, encoding=encoding, **kwargs)
@@ -98,14 +101,13 @@ class JSONRequestBodyValidator(AbstractRequestBodyValidator):  # type: ignore[mi
         scope[RAW_BODY_KEY] = raw
         if not raw:
             return _NO_BODY
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ApiProblem(400, "invalid_encoding", f"The request body is not valid UTF-8: {exc.reason}.") from exc
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ApiProblem(400, "malformed_json", f"The request body is not valid JSON: {exc}.") from exc
+        if "content-type" not in Headers(scope=scope):
+            # connexion would guess JSON for validation while the handler's body binding saw no JSON (a 500):
+            # a body must say what it is.
+            raise ApiProblem(
+                415, "unsupported_media_type", "The request has a body but no Content-Type: send application/json."
+            )
+        document = strict_json.loads_body(raw)
         if document is None and not self._nullable:
             # A literal `null` is a body, and not an absent one: an optional body still refuses it.
             raise validation_failed([FieldError("type", "", "null is not a valid request body.")])

@@ -6,6 +6,7 @@ failure and stops asking Redis for a short cool-down so requests never wait on a
 """
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -14,7 +15,9 @@ from typing import Protocol
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.ratelimit import gcra
 from server.ratelimit.policies import Policy
@@ -120,7 +123,13 @@ class RedisStore:
                 self.url,
                 socket_timeout=self.timeout,
                 socket_connect_timeout=self.timeout,
-                retry=Retry(NoBackoff(), 0),
+                # A restart leaves every pooled connection dead. One retry on a fresh connection (connection and
+                # timeout errors only) hides a restart that is already over; the health check pings a connection
+                # idle for over 5 s before use. Without them each stale connection failed once and opened a
+                # fallback window of its own (issue 23 #3).
+                retry=Retry(NoBackoff(), 1),
+                retry_on_error=[RedisConnectionError, RedisTimeoutError],
+                health_check_interval=5,
                 decode_responses=False,
             )
             self._loop = loop
@@ -141,6 +150,7 @@ class RedisStore:
         except (RedisError, OSError, TimeoutError) as exc:
             self.failures += 1
             self._skip_until = time.monotonic() + self.cooldown
+            await self._drop_connections()  # after the window, start afresh: one outage costs one window
             log.error(
                 "rate-limit store unavailable, failing open to per-process limits for %.0f s: %r",
                 self.cooldown,
@@ -149,6 +159,11 @@ class RedisStore:
             )
             return await self.fallback.decide(key, policy)
         return gcra.decision_from(policy, allowed=allowed == 1, tat=int(tat), now=int(now_us))
+
+    async def _drop_connections(self) -> None:
+        if self._client is not None:
+            with contextlib.suppress(RedisError, OSError, TimeoutError):
+                await self._client.connection_pool.disconnect()
 
     async def aclose(self) -> None:
         if self._client is not None:

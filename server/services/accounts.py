@@ -65,6 +65,16 @@ def verify_password(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(col(User.email) == email.strip().lower())).first()
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """A new argon2id hash for the user's password (the caller checked the rules)."""
+    user.password_hash = _hasher.hash(password)
+    session.add(user)
+
+
 def find_account(session: Session, account_id: str) -> Account:
     account = session.get(Account, account_id)
     if account is None:

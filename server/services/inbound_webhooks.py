@@ -9,7 +9,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import logging
 from collections.abc import Iterable
 from datetime import timedelta
@@ -20,7 +19,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlmodel import Session, col, select
 
-from server import clock
+from server import clock, strict_json
 from server.db.engine import session_scope
 from server.db.models.inbound import InboundWebhookReceipt
 from server.db.types import utcnow
@@ -40,9 +39,9 @@ def refused(detail: str) -> ApiProblem:
 def parse_json(raw: bytes) -> dict[str, Any]:
     """The body as the sender signed it (the framework has validated its shape already)."""
     try:
-        document = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiProblem(400, "malformed_json", "The request body is not valid JSON.") from exc
+        document = strict_json.loads(raw)
+    except strict_json.StrictJSONError as exc:
+        raise ApiProblem(400, "malformed_json", f"The request body is not acceptable JSON: {exc}.") from exc
     if not isinstance(document, dict):
         raise ApiProblem(400, "malformed_json", "The request body is not a JSON object.")
     return document

@@ -5,10 +5,13 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, select
 
+from server import config
 from server.db.models.accounts import Account, User
 from server.db.models.dashboard import ProductionAccessRequest
 from server.ids import new_id
+from server.mail import compose, outbox
 from server.problems import ApiProblem, FieldError
+from server.services import accounts
 
 
 def request_access(session: Session, user: User, *, use_case: str, expected_volume: str) -> ProductionAccessRequest:
@@ -49,3 +52,36 @@ def open_requests(session: Session) -> Sequence[tuple[ProductionAccessRequest, A
         .order_by(col(ProductionAccessRequest.created_at))
     )
     return session.exec(statement).all()
+
+
+def grant(session: Session, account_id: str) -> Account:
+    """Grant production access (the operator's `og-server accounts grant-production`). When the account was waiting
+    on a request, everyone who asked is emailed, in the same transaction as the grant."""
+    account = accounts.find_account(session, account_id)
+    was_waiting = not account.production_access
+    accounts.grant_production(session, account_id)
+    if not was_waiting:
+        return account
+    statement = (
+        select(User)
+        .join(ProductionAccessRequest, col(ProductionAccessRequest.user_id) == col(User.id))
+        .where(col(ProductionAccessRequest.account_id) == account_id)
+        .distinct()
+    )
+    for user in session.exec(statement).all():
+        rendered = compose.render(
+            "production_access_granted", "en", account=account.name, link=f"{config.active().base_url}/dashboard"
+        )
+        outbox.enqueue(
+            session,
+            account_id=account.id,
+            environment="production",
+            channel=outbox.EMAIL,
+            kind="production_access_granted",
+            recipient=user.email,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            variables={"user_id": user.id},
+        )
+    return account

@@ -68,14 +68,7 @@ def sign_up(session: Session, *, name: str, email: str, password: str, kind: str
         errors.append(FieldError("required", "/name", "Enter a name for the account."))
     if not _EMAIL.match(email.strip()):
         errors.append(FieldError("invalid_format", "/email", "Enter an email address like name@example.com."))
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors.append(
-            FieldError("too_short", "/password", f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")
-        )
-    elif len(password) > MAX_PASSWORD_LENGTH:
-        errors.append(
-            FieldError("too_long", "/password", f"Use a password of at most {MAX_PASSWORD_LENGTH} characters.")
-        )
+    errors.extend(password_errors(password))
     if kind not in KINDS:
         errors.append(FieldError("invalid_value", "/kind", "Choose artist or label."))
     if errors:
@@ -84,6 +77,15 @@ def sign_up(session: Session, *, name: str, email: str, password: str, kind: str
         session, name=name.strip(), email=email.strip(), password=password, kind=kind
     )
     return user
+
+
+def password_errors(password: str) -> list[FieldError]:
+    """The password rules of sign-up and of a password reset."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return [FieldError("too_short", "/password", f"Use a password of at least {MIN_PASSWORD_LENGTH} characters.")]
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return [FieldError("too_long", "/password", f"Use a password of at most {MAX_PASSWORD_LENGTH} characters.")]
+    return []
 
 
 def start(session: Session, user: User) -> str:
@@ -131,6 +133,11 @@ def viewer(session: Session, raw: str) -> Viewer | None:
 def end(session: Session, raw: str) -> None:
     """Sign out: the session stops working at once, on every server process."""
     session.exec(delete(WebSession).where(col(WebSession.id_hash) == _digest(raw)))
+
+
+def end_all(session: Session, user_id: str) -> None:
+    """Every session of the user ends (after a password reset: whoever knew the old password is signed out)."""
+    session.exec(delete(WebSession).where(col(WebSession.user_id) == user_id))
 
 
 def switch_environment(session: Session, web_session: WebSession, environment: str) -> None:

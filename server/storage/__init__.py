@@ -5,6 +5,7 @@ committed under their digest. The interface is small on purpose so an object sto
 directory: `stage()` → write chunks → `commit()`; `open()` to read back.
 """
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -48,7 +49,8 @@ class StagedFile:
 
     def discard(self) -> None:
         if self._handle is not None and not self._handle.closed:
-            self._handle.close()
+            with contextlib.suppress(OSError):  # flushing what is buffered fails on a full disk; the file goes anyway
+                self._handle.close()
         self.path.unlink(missing_ok=True)
 
 

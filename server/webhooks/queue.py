@@ -5,7 +5,7 @@ import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, or_
+from sqlalchemy import delete, or_, update
 from sqlmodel import Session, col, select
 
 from server.db.models.events import Event
@@ -67,12 +67,26 @@ def _job(
     )
 
 
+def _write_lock_first(session: Session) -> None:
+    """On SQLite, take the database's write lock before reading what will be written.
+
+    A `SELECT … FOR UPDATE` locks nothing there, and pysqlite begins the transaction only at the first write: an
+    endpoint deleted (its deliveries cascading) between the read and the write made the write match fewer rows
+    than it read — StaleDataError, and the whole batch failed (issue 23 #10). A write as the first statement (it
+    matches no row) makes a concurrent delete wait for this transaction instead. PostgreSQL's row locks already
+    do this.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.exec(update(WebhookDelivery).where(col(WebhookDelivery.id) == "").values(status="pending"))
+
+
 def claim(session: Session, *, now: datetime, limit: int, lease: timedelta, server_key: str) -> list[Job]:
     """Reserve up to `limit` due deliveries for this worker until `now + lease`, and commit the reservation.
 
     On PostgreSQL the due rows are locked with FOR UPDATE SKIP LOCKED, so concurrent workers take disjoint rows
     without waiting for each other; the lease then keeps them out of reach while the request is in flight.
     """
+    _write_lock_first(session)
     due = session.exec(
         select(WebhookDelivery)
         .where(
@@ -133,6 +147,7 @@ def record_batch(
     session: Session, results: list[tuple[Job, Outcome]], *, now: datetime, rng: random.Random | None = None
 ) -> None:
     """`record` for a batch, with the rows it reads loaded in a few queries instead of a few per result."""
+    _write_lock_first(session)
     delivery_ids = [job.delivery_id for job, _ in results]
     list(session.exec(select(WebhookDelivery).where(col(WebhookDelivery.id).in_(delivery_ids))))
     list(session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_({j.endpoint_id for j, _ in results}))))
@@ -188,6 +203,8 @@ def record(
     Flushes, and leaves the commit to the caller (the worker records a whole batch in one transaction).
     `check_scheduled=False` leaves keeping newly scheduled attempts due to the caller (`record_batch` does it once).
     """
+    if check_scheduled:  # on its own (in a batch, record_batch locked already)
+        _write_lock_first(session)
     delivery = session.get(WebhookDelivery, job.delivery_id)
     endpoint = session.get(WebhookEndpoint, job.endpoint_id)
     if delivery is None or endpoint is None:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from server.cli import bound_base_url
 from tests.conftest import server_env, start_server, stop_server
 
 
@@ -164,3 +165,22 @@ def test_payout_details_open_production_payouts(tmp_path: Path) -> None:
     retried = og_server(env, "payouts", "retry", "--json")
     assert retried.returncode == 0, retried.stderr
     assert json.loads(retried.stdout) == {"tried": 0, "wise_events": 0}
+
+
+def test_without_og_base_url_oauth_discovery_follows_the_bound_port(tmp_path: Path) -> None:
+    env = server_env(tmp_path)
+    assert "OG_BASE_URL" not in env
+    server = start_server(env, ["serve", "--no-seed"])
+    try:
+        metadata = httpx.get(server.base_url + "/.well-known/oauth-authorization-server", timeout=10).json()
+    finally:
+        stop_server(server)
+    assert metadata["issuer"] == server.base_url  # an ephemeral port, never the default 8000
+    assert metadata["token_endpoint"] == server.base_url + "/oauth/token"
+    assert metadata["authorization_endpoint"] == server.base_url + "/oauth/authorize"
+
+
+def test_bound_base_url_names_a_reachable_address() -> None:
+    assert bound_base_url("127.0.0.1", 18101) == "http://127.0.0.1:18101"
+    assert bound_base_url("0.0.0.0", 9000) == "http://127.0.0.1:9000"
+    assert bound_base_url("::", 9000) == "http://[::1]:9000"

@@ -67,3 +67,36 @@ def test_redis_is_tried_again_after_the_cooldown() -> None:
 
     assert asyncio.run(scenario()) == 2
     assert store._skip_until > 0
+
+
+def test_a_redis_restart_costs_at_most_one_fallback_window() -> None:
+    """Issue 23 #3: after a restart every stale pooled connection failed once and opened another 5 s window."""
+    import os
+    import secrets
+    from urllib.parse import urlsplit
+
+    from tests.faults import faulty_proxy
+
+    redis_url = os.environ.get("OG_TEST_REDIS_URL")
+    if not redis_url:
+        pytest.skip("needs OG_TEST_REDIS_URL")
+    parts = urlsplit(redis_url)
+    key = f"og:test:restart:{secrets.token_hex(4)}"
+
+    async def run(proxy_port: int, proxy: object) -> int:
+        store = RedisStore(f"redis://127.0.0.1:{proxy_port}{parts.path}", cooldown=0.2)
+        try:
+            # Several connections in the pool, as under concurrent load.
+            await asyncio.gather(*(store.decide(key, policies.SANDBOX) for _ in range(8)))
+            assert store.failures == 0
+            proxy.cut()  # type: ignore[attr-defined]  # Redis restarted: every pooled connection is dead
+            for _ in range(3):
+                await asyncio.gather(*(store.decide(key, policies.SANDBOX) for _ in range(8)))
+                await asyncio.sleep(0.3)  # past the cool-down: a stale connection would open another window
+            return store.failures
+        finally:
+            await store.aclose()
+
+    with faulty_proxy(parts.hostname or "127.0.0.1", parts.port or 6379) as proxy:
+        failures = asyncio.run(run(proxy.port, proxy))
+    assert failures == 0  # the restart was over before the next request: a fresh connection answered

@@ -1,5 +1,8 @@
 """Persons through the HTTP API: create, read, list with cursors, tenant isolation."""
 
+import base64
+import json
+
 from starlette.testclient import TestClient
 
 from tests.conftest import Tenant, TenantFactory
@@ -94,3 +97,26 @@ def test_creating_a_person_records_an_event_in_the_same_transaction(client: Test
     with session_scope() as session:
         events = session.exec(select(Event).where(col(Event.account_id) == tenant.account_id)).all()
     assert [(e.type, e.payload["data"]["object"]["id"]) for e in events] == [("person.created", person["id"])]
+
+
+def test_an_edited_cursor_is_refused(client: TestClient, tenant: Tenant) -> None:
+    for i in range(3):
+        _create(client, tenant, name=f"Cursor {i}")
+    cursor = client.get("/api/v1/persons", params={"limit": 1}, headers=tenant.headers).json()["next_cursor"]
+    # Whatever the encoding, a cursor whose `after` was moved must not move the start of the page.
+    payload = cursor[:-22] if len(cursor) > 22 else cursor
+    for candidate in (payload, cursor):
+        try:
+            data = json.loads(base64.urlsafe_b64decode(candidate + "=" * (-len(candidate) % 4)))
+        except ValueError:
+            continue
+        data["after"] = "per_zzzzzzzzzzzzzzzzzzzzzzzzzz"
+        edited = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+        forged = edited + cursor[len(candidate) :]
+        response = client.get("/api/v1/persons", params={"limit": 1, "cursor": forged}, headers=tenant.headers)
+        assert response.status_code == 400, response.text
+        assert response.json()["code"] == "invalid_cursor"
+        break
+    else:
+        raise AssertionError("the cursor's payload could not be found")
+    assert client.get("/api/v1/persons", params={"cursor": cursor}, headers=tenant.headers).status_code == 200

@@ -1,9 +1,11 @@
 """A resend or recovery scheduled while an attempt of the same delivery is in flight is delivered, whichever of the
 two transactions (the API's scheduling, the worker's recording) reads or writes first."""
 
+import threading
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete
 from sqlalchemy import event as sa_event
 from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
@@ -113,3 +115,49 @@ def test_a_recovery_that_read_the_delivery_before_the_worker_recorded_is_deliver
         assert _pending(endpoint_id) == ["recovery"]
         assert drain(settings) == 1, "the recovery attempt is due"
         assert _pending(endpoint_id) == []
+
+
+def test_an_endpoint_deleted_while_its_deliveries_are_claimed_leaves_the_others_claimed(
+    client: TestClient, tenant: Tenant, settings: Settings, monkeypatch: Any
+) -> None:
+    """Issue 23 #10: the worker's claim failed with StaleDataError ("expected to update 64 rows; 61 matched") when
+    an endpoint was deleted (its deliveries with it) between reading the due deliveries and reserving them."""
+    with running_receiver() as receiver:
+        endpoint_ids = []
+        for _ in range(3):
+            created = client.post(
+                "/api/v1/webhook-endpoints",
+                json={"url": receiver.url, "enabled_events": ["person.created"]},
+                headers=tenant.headers,
+            )
+            assert created.status_code == 201, created.text
+            endpoint_ids.append(created.json()["id"])
+    person = client.post("/api/v1/persons", json={"name": "Ada", "email": "ada@example.com"}, headers=tenant.headers)
+    assert person.status_code == 201
+    doomed = endpoint_ids[1]
+
+    def delete_endpoint() -> None:
+        with session_scope() as session:
+            session.exec(delete(WebhookEndpoint).where(col(WebhookEndpoint.id) == doomed))  # type: ignore[call-overload]
+
+    original, deleter = queue._job, threading.Thread(target=delete_endpoint)
+
+    def job_after_a_concurrent_delete(*args: Any, **kwargs: Any) -> queue.Job:
+        if deleter.ident is None:
+            deleter.start()  # the API deletes the endpoint after the due rows were read, before they are reserved
+            deleter.join(timeout=2)  # it commits at once, or waits for the worker's locks
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(queue, "_job", job_after_a_concurrent_delete)
+    with session_scope() as session:
+        jobs = queue.claim(session, now=utcnow(), limit=50, lease=timedelta(seconds=60), server_key=settings.secret_key)
+    deleter.join(timeout=30)
+    assert not deleter.is_alive()
+    claimed = {job.endpoint_id for job in jobs} & set(endpoint_ids)
+    assert claimed >= set(endpoint_ids) - {doomed}
+    with session_scope() as session:
+        deliveries = session.exec(
+            select(WebhookDelivery).where(col(WebhookDelivery.endpoint_id).in_(endpoint_ids))
+        ).all()
+    assert sorted(d.endpoint_id for d in deliveries) == sorted(set(endpoint_ids) - {doomed})
+    assert all(d.in_flight_until is not None for d in deliveries)

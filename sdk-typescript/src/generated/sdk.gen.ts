@@ -702,7 +702,8 @@ export const listPayouts = <ThrowOnError extends boolean = false>(options?: Opti
  * - `409 invalid_state`: production payouts need a verified payee (KYC) and payout details on file;
  * `current_state` is `verification_required` or `payout_details_missing` (see `payouts_enabled` on the
  * balance). Sandbox never asks for either.
- * - `409 idempotency_key_reused` / `idempotency_key_in_use`.
+ * - `409 idempotency_key_reused` / `idempotency_key_in_use` / `idempotency_response_lost` (the payout was made
+ * but its response was lost in a crash: it is never made twice; find it with `listPayouts`).
  * - `403 production_access_not_enabled` for production credentials of accounts without production access.
  *
  */
@@ -1678,7 +1679,9 @@ export const getHealth = <ThrowOnError extends boolean = false>(options?: Option
  * Readiness probe
  *
  * Answers `200` when the server can take traffic: every dependency check (today the database) passed. Otherwise
- * `503 service_unavailable`; take the instance out of rotation until it recovers.
+ * `503 database_unavailable` with `Retry-After`; take the instance out of rotation until it recovers. Answers
+ * within about 2 seconds whatever the database does (a database that accepts connections but never answers
+ * included).
  *
  */
 export const getReadiness = <ThrowOnError extends boolean = false>(options?: Options<GetReadinessData, ThrowOnError>): RequestResult<GetReadinessResponses, GetReadinessErrors, ThrowOnError> => (options?.client ?? client).get<GetReadinessResponses, GetReadinessErrors, ThrowOnError>({ url: '/readyz', ...options });

@@ -2560,7 +2560,7 @@ export type EarningsImport = {
 export type Limit = number;
 
 /**
- * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+ * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
  */
 export type Cursor = string;
 
@@ -2578,7 +2578,9 @@ export type CreatedLt = string;
  * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
  * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
  * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
- * `409 idempotency_key_in_use`.
+ * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+ * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+ * idempotency_response_lost` (look the result up instead).
  *
  */
 export type IdempotencyKey = string;
@@ -2643,7 +2645,9 @@ export type EarningsTerritory = string;
  * without it is refused with `422 validation_failed` (pointer `header:Idempotency-Key`). The first response for a key
  * is stored for 24 hours and replayed for later requests with the same key and body; the same key with a different
  * body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with `409
- * idempotency_key_in_use`.
+ * idempotency_key_in_use`. If the server stopped after the request's work committed but before its response was
+ * stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+ * idempotency_response_lost` (look the result up instead).
  *
  */
 export type IdempotencyKeyRequired = string;
@@ -2705,7 +2709,7 @@ export type ListReleasesData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -2749,6 +2753,10 @@ export type ListReleasesErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListReleasesError = ListReleasesErrors[keyof ListReleasesErrors];
@@ -2769,7 +2777,9 @@ export type CreateReleaseData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -2793,9 +2803,13 @@ export type CreateReleaseErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -2812,6 +2826,10 @@ export type CreateReleaseErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateReleaseError = CreateReleaseErrors[keyof CreateReleaseErrors];
@@ -2862,6 +2880,10 @@ export type GetReleaseErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetReleaseError = GetReleaseErrors[keyof GetReleaseErrors];
@@ -2905,9 +2927,13 @@ export type UpdateReleaseDetailsErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -2924,6 +2950,10 @@ export type UpdateReleaseDetailsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateReleaseDetailsError = UpdateReleaseDetailsErrors[keyof UpdateReleaseDetailsErrors];
@@ -2967,9 +2997,13 @@ export type UpdateReleaseTracksErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -2986,6 +3020,10 @@ export type UpdateReleaseTracksErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateReleaseTracksError = UpdateReleaseTracksErrors[keyof UpdateReleaseTracksErrors];
@@ -3034,7 +3072,7 @@ export type UpdateReleaseArtworkErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -3057,6 +3095,10 @@ export type UpdateReleaseArtworkErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateReleaseArtworkError = UpdateReleaseArtworkErrors[keyof UpdateReleaseArtworkErrors];
@@ -3100,9 +3142,13 @@ export type UpdateReleaseDistributionErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -3119,6 +3165,10 @@ export type UpdateReleaseDistributionErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateReleaseDistributionError = UpdateReleaseDistributionErrors[keyof UpdateReleaseDistributionErrors];
@@ -3139,7 +3189,9 @@ export type SubmitReleaseData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -3168,7 +3220,7 @@ export type SubmitReleaseErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -3183,6 +3235,10 @@ export type SubmitReleaseErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type SubmitReleaseError = SubmitReleaseErrors[keyof SubmitReleaseErrors];
@@ -3210,7 +3266,7 @@ export type ListReleaseSplitsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
     };
@@ -3246,6 +3302,10 @@ export type ListReleaseSplitsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListReleaseSplitsError = ListReleaseSplitsErrors[keyof ListReleaseSplitsErrors];
@@ -3268,7 +3328,7 @@ export type ListTracksData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -3312,6 +3372,10 @@ export type ListTracksErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListTracksError = ListTracksErrors[keyof ListTracksErrors];
@@ -3332,7 +3396,9 @@ export type CreateTrackData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -3356,7 +3422,7 @@ export type CreateTrackErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -3379,6 +3445,10 @@ export type CreateTrackErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateTrackError = CreateTrackErrors[keyof CreateTrackErrors];
@@ -3429,6 +3499,10 @@ export type GetTrackErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetTrackError = GetTrackErrors[keyof GetTrackErrors];
@@ -3472,9 +3546,13 @@ export type UpdateTrackErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -3491,6 +3569,10 @@ export type UpdateTrackErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateTrackError = UpdateTrackErrors[keyof UpdateTrackErrors];
@@ -3539,7 +3621,7 @@ export type UploadTrackAudioErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -3562,6 +3644,10 @@ export type UploadTrackAudioErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UploadTrackAudioError = UploadTrackAudioErrors[keyof UploadTrackAudioErrors];
@@ -3612,6 +3698,10 @@ export type GetTrackQcStatusErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetTrackQcStatusError = GetTrackQcStatusErrors[keyof GetTrackQcStatusErrors];
@@ -3634,7 +3724,7 @@ export type ListSplitsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -3678,6 +3768,10 @@ export type ListSplitsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListSplitsError = ListSplitsErrors[keyof ListSplitsErrors];
@@ -3698,7 +3792,9 @@ export type CreateSplitData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -3722,9 +3818,13 @@ export type CreateSplitErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -3741,6 +3841,10 @@ export type CreateSplitErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateSplitError = CreateSplitErrors[keyof CreateSplitErrors];
@@ -3791,6 +3895,10 @@ export type GetSplitErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetSplitError = GetSplitErrors[keyof GetSplitErrors];
@@ -3813,7 +3921,7 @@ export type ListPersonsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -3853,6 +3961,10 @@ export type ListPersonsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListPersonsError = ListPersonsErrors[keyof ListPersonsErrors];
@@ -3873,7 +3985,9 @@ export type CreatePersonData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -3897,9 +4011,13 @@ export type CreatePersonErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -3916,6 +4034,10 @@ export type CreatePersonErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreatePersonError = CreatePersonErrors[keyof CreatePersonErrors];
@@ -3966,6 +4088,10 @@ export type GetPersonErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetPersonError = GetPersonErrors[keyof GetPersonErrors];
@@ -3986,7 +4112,9 @@ export type InvitePersonData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -4015,7 +4143,7 @@ export type InvitePersonErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -4052,7 +4180,7 @@ export type ListEarningsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -4108,6 +4236,10 @@ export type ListEarningsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListEarningsError = ListEarningsErrors[keyof ListEarningsErrors];
@@ -4180,6 +4312,10 @@ export type SummarizeEarningsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type SummarizeEarningsError = SummarizeEarningsErrors[keyof SummarizeEarningsErrors];
@@ -4217,6 +4353,10 @@ export type GetBalanceErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetBalanceError = GetBalanceErrors[keyof GetBalanceErrors];
@@ -4239,7 +4379,7 @@ export type ListPayoutsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -4283,6 +4423,10 @@ export type ListPayoutsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListPayoutsError = ListPayoutsErrors[keyof ListPayoutsErrors];
@@ -4304,7 +4448,9 @@ export type RequestPayoutData = {
          * without it is refused with `422 validation_failed` (pointer `header:Idempotency-Key`). The first response for a key
          * is stored for 24 hours and replayed for later requests with the same key and body; the same key with a different
          * body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with `409
-         * idempotency_key_in_use`.
+         * idempotency_key_in_use`. If the server stopped after the request's work committed but before its response was
+         * stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key': string;
@@ -4328,9 +4474,13 @@ export type RequestPayoutErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -4349,6 +4499,10 @@ export type RequestPayoutErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RequestPayoutError = RequestPayoutErrors[keyof RequestPayoutErrors];
@@ -4399,6 +4553,10 @@ export type GetPayoutErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetPayoutError = GetPayoutErrors[keyof GetPayoutErrors];
@@ -4421,7 +4579,7 @@ export type ListSandboxOutboxData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -4481,7 +4639,9 @@ export type AnswerSplitShareData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -4514,7 +4674,7 @@ export type AnswerSplitShareErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -4555,7 +4715,7 @@ export type ListSmartLinksData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -4591,6 +4751,10 @@ export type ListSmartLinksErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListSmartLinksError = ListSmartLinksErrors[keyof ListSmartLinksErrors];
@@ -4611,7 +4775,9 @@ export type CreateSmartLinkData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -4635,9 +4801,13 @@ export type CreateSmartLinkErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -4654,6 +4824,10 @@ export type CreateSmartLinkErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateSmartLinkError = CreateSmartLinkErrors[keyof CreateSmartLinkErrors];
@@ -4696,6 +4870,10 @@ export type GetPublicSmartLinkErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetPublicSmartLinkError = GetPublicSmartLinkErrors[keyof GetPublicSmartLinkErrors];
@@ -4742,6 +4920,10 @@ export type FollowSmartLinkErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type FollowSmartLinkError = FollowSmartLinkErrors[keyof FollowSmartLinkErrors];
@@ -4783,6 +4965,10 @@ export type GetSmartLinkErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetSmartLinkError = GetSmartLinkErrors[keyof GetSmartLinkErrors];
@@ -4842,6 +5028,10 @@ export type GetSmartLinkStatsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetSmartLinkStatsError = GetSmartLinkStatsErrors[keyof GetSmartLinkStatsErrors];
@@ -4864,7 +5054,7 @@ export type ListEventsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -4908,6 +5098,10 @@ export type ListEventsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListEventsError = ListEventsErrors[keyof ListEventsErrors];
@@ -4958,6 +5152,10 @@ export type GetEventErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetEventError = GetEventErrors[keyof GetEventErrors];
@@ -4978,7 +5176,9 @@ export type ResendEventData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5011,9 +5211,13 @@ export type ResendEventErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -5030,6 +5234,10 @@ export type ResendEventErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ResendEventError = ResendEventErrors[keyof ResendEventErrors];
@@ -5052,7 +5260,7 @@ export type ListWebhookEndpointsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -5088,6 +5296,10 @@ export type ListWebhookEndpointsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListWebhookEndpointsError = ListWebhookEndpointsErrors[keyof ListWebhookEndpointsErrors];
@@ -5108,7 +5320,9 @@ export type CreateWebhookEndpointData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5132,9 +5346,13 @@ export type CreateWebhookEndpointErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -5151,6 +5369,10 @@ export type CreateWebhookEndpointErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateWebhookEndpointError = CreateWebhookEndpointErrors[keyof CreateWebhookEndpointErrors];
@@ -5201,6 +5423,10 @@ export type DeleteWebhookEndpointErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type DeleteWebhookEndpointError = DeleteWebhookEndpointErrors[keyof DeleteWebhookEndpointErrors];
@@ -5251,6 +5477,10 @@ export type GetWebhookEndpointErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetWebhookEndpointError = GetWebhookEndpointErrors[keyof GetWebhookEndpointErrors];
@@ -5294,6 +5524,10 @@ export type UpdateWebhookEndpointErrors = {
      */
     404: Problem;
     /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
     415: Problem;
@@ -5309,6 +5543,10 @@ export type UpdateWebhookEndpointErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type UpdateWebhookEndpointError = UpdateWebhookEndpointErrors[keyof UpdateWebhookEndpointErrors];
@@ -5329,7 +5567,9 @@ export type RotateWebhookEndpointSecretData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5362,9 +5602,13 @@ export type RotateWebhookEndpointSecretErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -5381,6 +5625,10 @@ export type RotateWebhookEndpointSecretErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RotateWebhookEndpointSecretError = RotateWebhookEndpointSecretErrors[keyof RotateWebhookEndpointSecretErrors];
@@ -5408,7 +5656,7 @@ export type ListWebhookAttemptsData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -5452,6 +5700,10 @@ export type ListWebhookAttemptsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListWebhookAttemptsError = ListWebhookAttemptsErrors[keyof ListWebhookAttemptsErrors];
@@ -5472,7 +5724,9 @@ export type SendTestWebhookData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5501,7 +5755,7 @@ export type SendTestWebhookErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -5516,6 +5770,10 @@ export type SendTestWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type SendTestWebhookError = SendTestWebhookErrors[keyof SendTestWebhookErrors];
@@ -5536,7 +5794,9 @@ export type RecoverWebhookEventsData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5569,9 +5829,13 @@ export type RecoverWebhookEventsErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -5588,6 +5852,10 @@ export type RecoverWebhookEventsErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RecoverWebhookEventsError = RecoverWebhookEventsErrors[keyof RecoverWebhookEventsErrors];
@@ -5610,7 +5878,7 @@ export type ListApiKeysData = {
          */
         limit?: number;
         /**
-         * The `next_cursor` of the previous page. A cursor only works with the list and filters that produced it.
+         * The `next_cursor` of the previous page, as given: cursors are signed, so one that was edited (or that belongs to another list or other filters) is refused with `400 invalid_cursor`.
          */
         cursor?: string;
         /**
@@ -5646,6 +5914,10 @@ export type ListApiKeysErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ListApiKeysError = ListApiKeysErrors[keyof ListApiKeysErrors];
@@ -5666,7 +5938,9 @@ export type CreateApiKeyData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5690,9 +5964,13 @@ export type CreateApiKeyErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -5709,6 +5987,10 @@ export type CreateApiKeyErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateApiKeyError = CreateApiKeyErrors[keyof CreateApiKeyErrors];
@@ -5759,6 +6041,10 @@ export type GetApiKeyErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetApiKeyError = GetApiKeyErrors[keyof GetApiKeyErrors];
@@ -5779,7 +6065,9 @@ export type RotateApiKeyData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5812,9 +6100,13 @@ export type RotateApiKeyErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
     /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
@@ -5831,6 +6123,10 @@ export type RotateApiKeyErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RotateApiKeyError = RotateApiKeyErrors[keyof RotateApiKeyErrors];
@@ -5851,7 +6147,9 @@ export type RevokeApiKeyData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -5880,7 +6178,7 @@ export type RevokeApiKeyErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -5895,6 +6193,10 @@ export type RevokeApiKeyErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RevokeApiKeyError = RevokeApiKeyErrors[keyof RevokeApiKeyErrors];
@@ -5963,6 +6265,10 @@ export type AuthorizeOauthErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type AuthorizeOauthError = AuthorizeOauthErrors[keyof AuthorizeOauthErrors];
@@ -5989,6 +6295,10 @@ export type SubmitOauthConsentErrors = {
      */
     400: string;
     /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
     415: Problem;
@@ -6004,6 +6314,10 @@ export type SubmitOauthConsentErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type SubmitOauthConsentError = SubmitOauthConsentErrors[keyof SubmitOauthConsentErrors];
@@ -6034,6 +6348,10 @@ export type CreateOauthTokenErrors = {
      */
     401: OAuthError;
     /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
     415: Problem;
@@ -6049,6 +6367,10 @@ export type CreateOauthTokenErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type CreateOauthTokenError = CreateOauthTokenErrors[keyof CreateOauthTokenErrors];
@@ -6079,6 +6401,10 @@ export type RevokeOauthTokenErrors = {
      */
     401: OAuthError;
     /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
     415: Problem;
@@ -6094,6 +6420,10 @@ export type RevokeOauthTokenErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type RevokeOauthTokenError = RevokeOauthTokenErrors[keyof RevokeOauthTokenErrors];
@@ -6122,6 +6452,10 @@ export type IntrospectOauthTokenErrors = {
      */
     401: OAuthError;
     /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
      * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
      */
     415: Problem;
@@ -6137,6 +6471,10 @@ export type IntrospectOauthTokenErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type IntrospectOauthTokenError = IntrospectOauthTokenErrors[keyof IntrospectOauthTokenErrors];
@@ -6166,6 +6504,10 @@ export type GetOauthMetadataErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type GetOauthMetadataError = GetOauthMetadataErrors[keyof GetOauthMetadataErrors];
@@ -6217,6 +6559,10 @@ export type ReceiveStripeWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ReceiveStripeWebhookError = ReceiveStripeWebhookErrors[keyof ReceiveStripeWebhookErrors];
@@ -6276,6 +6622,10 @@ export type ReceiveWiseWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ReceiveWiseWebhookError = ReceiveWiseWebhookErrors[keyof ReceiveWiseWebhookErrors];
@@ -6335,6 +6685,10 @@ export type ReceiveDspSyncWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ReceiveDspSyncWebhookError = ReceiveDspSyncWebhookErrors[keyof ReceiveDspSyncWebhookErrors];
@@ -6380,6 +6734,10 @@ export type ReceiveMailgunWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ReceiveMailgunWebhookError = ReceiveMailgunWebhookErrors[keyof ReceiveMailgunWebhookErrors];
@@ -6431,6 +6789,10 @@ export type ReceiveWhapiWebhookErrors = {
      * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
      */
     500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
 };
 
 export type ReceiveWhapiWebhookError = ReceiveWhapiWebhookErrors[keyof ReceiveWhapiWebhookErrors];
@@ -6488,7 +6850,9 @@ export type AdvanceSandboxClockData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -6512,7 +6876,7 @@ export type AdvanceSandboxClockErrors = {
      */
     403: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -6551,7 +6915,9 @@ export type AdvanceSandboxReleaseData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -6584,7 +6950,7 @@ export type AdvanceSandboxReleaseErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -6623,7 +6989,9 @@ export type TriggerSandboxEventData = {
          * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
          * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
          * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
-         * `409 idempotency_key_in_use`.
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
          *
          */
         'Idempotency-Key'?: string;
@@ -6651,7 +7019,7 @@ export type TriggerSandboxEventErrors = {
      */
     404: Problem;
     /**
-     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`).
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
      */
     409: Problem;
     /**
@@ -6729,7 +7097,7 @@ export type GetReadinessErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable (`service_unavailable`). Retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
      */
     503: Problem;
 };

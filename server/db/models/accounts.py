@@ -49,3 +49,4 @@ class User(Timestamps, table=True):
     email: str = Field(max_length=254, unique=True)
     password_hash: str = Field(max_length=200)  # argon2id
     last_login_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    email_verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)  # None until the link is opened

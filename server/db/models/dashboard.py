@@ -55,3 +55,17 @@ class ProductionAccessRequest(Timestamps, table=True):
     user_id: str = Field(foreign_key="users.id", max_length=40)
     use_case: str = Field(max_length=2000)
     expected_volume: str = Field(max_length=200)
+
+
+class UserToken(SQLModel, table=True):
+    """A single-use link emailed to a user (password reset, email verification). Only the SHA-256 of the token is
+    stored: reading the table opens no link."""
+
+    __tablename__ = "user_tokens"
+
+    id_hash: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(foreign_key="users.id", index=True, max_length=40)
+    purpose: str = Field(max_length=20)  # password_reset | verify_email
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

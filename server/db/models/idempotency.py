@@ -24,8 +24,9 @@ class IdempotencyRecord(SQLModel, table=True):
     request_path: str = Field(max_length=2048)
     # SHA-256 of method, path and body: the same key with different parameters is refused (422), not replayed.
     request_hash: str = Field(max_length=64)
-    # in_progress | completed. An in_progress row older than the request timeout belongs to a crashed request
-    # and may be taken over.
+    # in_progress | committed | completed. An in_progress row older than the request timeout belongs to a crashed
+    # request that changed nothing and may be taken over; `committed` is set in the transaction of the request's
+    # first write (server/idempotency.py), so a crashed request whose work committed is never run again.
     status: str = Field(default="in_progress", max_length=12)
     response_status: int | None = Field(default=None)
     response_headers: dict[str, str] | None = Field(default=None, sa_type=JSON)

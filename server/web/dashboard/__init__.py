@@ -4,13 +4,26 @@ production access.
 Each module keeps its own `ROUTES` (path → (methods, handler)); `server.web.routes` mounts them all.
 """
 
-from server.web.dashboard import auth, home, keys, logs, oauth_apps, webhooks
+from server.web.dashboard import (
+    auth,
+    email_verification,
+    home,
+    keys,
+    logs,
+    oauth_apps,
+    password_reset,
+    sandbox,
+    webhooks,
+)
 
 ROUTES = {
     **auth.ROUTES,
+    **password_reset.ROUTES,
+    **email_verification.ROUTES,
     **home.ROUTES,
     **keys.ROUTES,
     **logs.ROUTES,
     **webhooks.ROUTES,
     **oauth_apps.ROUTES,
+    **sandbox.ROUTES,
 }

@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.problems import ApiProblem
-from server.services import accounts, web_sessions
+from server.services import account_links, accounts, web_sessions
 from server.web.dashboard import throttle
 from server.web.dashboard.common import (
     checked_form,
@@ -15,6 +15,7 @@ from server.web.dashboard.common import (
     field,
     forbidden,
     page,
+    preferred_language,
     redirect,
     run,
     set_session_cookie,
@@ -47,9 +48,11 @@ async def signup(request: Request) -> Response:
     if form is None:
         return forbidden(request)
     name, email, kind = field(form, "name"), field(form, "email"), field(form, "kind")
+    lang = preferred_language(request)
 
     def create(session: Session) -> str:
         user = web_sessions.sign_up(session, name=name, email=email, password=field(form, "password"), kind=kind)
+        account_links.send_verification(session, user, lang)  # confirms the address; blocks nothing meanwhile
         return web_sessions.start(session, user)
 
     try:

@@ -16,6 +16,7 @@ from starlette.responses import RedirectResponse, Response
 
 from server import config
 from server.db.engine import session_scope
+from server.mail import compose
 from server.services import web_sessions
 from server.services.web_sessions import Viewer
 from server.web import csrf, pages
@@ -123,3 +124,9 @@ def signed_in(handler: Callable[[Request, Viewer], Awaitable[Response]]) -> Hand
         return await handler(request, viewer)
 
     return wrapped
+
+
+def preferred_language(request: Request) -> str:
+    """German when the browser prefers it, else English (the languages the mail templates speak)."""
+    first = request.headers.get("accept-language", "").split(",")[0].strip().lower()
+    return compose.language(first[:2])

@@ -30,11 +30,12 @@ def use(replacement: RateLimiter | None) -> None:
         _limiter.append(replacement)
 
 
-async def retry_after(email: str, client_ip: str) -> int:
-    """0 when this sign-in attempt may go ahead, else the seconds until the next one is allowed."""
+async def retry_after(email: str, client_ip: str, *, action: str = "login") -> int:
+    """0 when this attempt (a sign-in, or asking for a password reset link) may go ahead, else the seconds until
+    the next one is allowed."""
     # The email is hashed so the rate-limit store (Redis) holds no address.
-    account_key = "login:acct:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    account_key = f"{action}:acct:" + hashlib.sha256(email.strip().lower().encode()).hexdigest()
     by_account = await limiter().check(account_key, PER_ACCOUNT)
-    by_ip = await limiter().check(f"login:ip:{client_ip}", PER_IP)
+    by_ip = await limiter().check(f"{action}:ip:{client_ip}", PER_IP)
     waits = [decision.retry_after_seconds for decision in (by_account, by_ip) if not decision.allowed]
     return max(waits, default=0)

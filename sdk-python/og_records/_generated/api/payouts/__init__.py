@@ -203,7 +203,9 @@ class Payouts(SyncAPIResource):
           `current_state` is `verification_required` or `payout_details_missing` (see `payouts_enabled` on
         the
           balance). Sandbox never asks for either.
-        - `409 idempotency_key_reused` / `idempotency_key_in_use`.
+        - `409 idempotency_key_reused` / `idempotency_key_in_use` / `idempotency_response_lost` (the payout
+        was made
+          but its response was lost in a crash: it is never made twice; find it with `listPayouts`).
         - `403 production_access_not_enabled` for production credentials of accounts without production
         access.
         """
@@ -346,7 +348,9 @@ class AsyncPayouts(AsyncAPIResource):
           `current_state` is `verification_required` or `payout_details_missing` (see `payouts_enabled` on
         the
           balance). Sandbox never asks for either.
-        - `409 idempotency_key_reused` / `idempotency_key_in_use`.
+        - `409 idempotency_key_reused` / `idempotency_key_in_use` / `idempotency_response_lost` (the payout
+        was made
+          but its response was lost in a crash: it is never made twice; find it with `listPayouts`).
         - `403 production_access_not_enabled` for production credentials of accounts without production
         access.
         """

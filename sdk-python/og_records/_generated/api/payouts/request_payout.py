@@ -60,6 +60,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_409
 
+    if response.status_code == 413:
+        response_413 = Problem.from_dict(response.json())
+
+        return response_413
+
     if response.status_code == 415:
         response_415 = Problem.from_dict(response.json())
 
@@ -79,6 +84,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
         response_500 = Problem.from_dict(response.json())
 
         return response_500
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -125,7 +135,9 @@ def sync_detailed(
       `current_state` is `verification_required` or `payout_details_missing` (see `payouts_enabled` on
     the
       balance). Sandbox never asks for either.
-    - `409 idempotency_key_reused` / `idempotency_key_in_use`.
+    - `409 idempotency_key_reused` / `idempotency_key_in_use` / `idempotency_response_lost` (the payout
+    was made
+      but its response was lost in a crash: it is never made twice; find it with `listPayouts`).
     - `403 production_access_not_enabled` for production credentials of accounts without production
     access.
 
@@ -187,7 +199,9 @@ def sync(
       `current_state` is `verification_required` or `payout_details_missing` (see `payouts_enabled` on
     the
       balance). Sandbox never asks for either.
-    - `409 idempotency_key_reused` / `idempotency_key_in_use`.
+    - `409 idempotency_key_reused` / `idempotency_key_in_use` / `idempotency_response_lost` (the payout
+    was made
+      but its response was lost in a crash: it is never made twice; find it with `listPayouts`).
     - `403 production_access_not_enabled` for production credentials of accounts without production
     access.
 
@@ -244,7 +258,9 @@ async def asyncio_detailed(
       `current_state` is `verification_required` or `payout_details_missing` (see `payouts_enabled` on
     the
       balance). Sandbox never asks for either.
-    - `409 idempotency_key_reused` / `idempotency_key_in_use`.
+    - `409 idempotency_key_reused` / `idempotency_key_in_use` / `idempotency_response_lost` (the payout
+    was made
+      but its response was lost in a crash: it is never made twice; find it with `listPayouts`).
     - `403 production_access_not_enabled` for production credentials of accounts without production
     access.
 
@@ -304,7 +320,9 @@ async def asyncio(
       `current_state` is `verification_required` or `payout_details_missing` (see `payouts_enabled` on
     the
       balance). Sandbox never asks for either.
-    - `409 idempotency_key_reused` / `idempotency_key_in_use`.
+    - `409 idempotency_key_reused` / `idempotency_key_in_use` / `idempotency_response_lost` (the payout
+    was made
+      but its response was lost in a crash: it is never made twice; find it with `listPayouts`).
     - `403 production_access_not_enabled` for production credentials of accounts without production
     access.
 

@@ -67,7 +67,11 @@ class System(SyncAPIResource):
 
         Answers `200` when the server can take traffic: every dependency check (today the database) passed.
         Otherwise
-        `503 service_unavailable`; take the instance out of rotation until it recovers.
+        `503 database_unavailable` with `Retry-After`; take the instance out of rotation until it recovers.
+        Answers
+        within about 2 seconds whatever the database does (a database that accepts connections but never
+        answers
+        included).
         """
 
         return self._request(
@@ -130,7 +134,11 @@ class AsyncSystem(AsyncAPIResource):
 
         Answers `200` when the server can take traffic: every dependency check (today the database) passed.
         Otherwise
-        `503 service_unavailable`; take the instance out of rotation until it recovers.
+        `503 database_unavailable` with `Retry-After`; take the instance out of rotation until it recovers.
+        Answers
+        within about 2 seconds whatever the database does (a database that accepts connections but never
+        answers
+        included).
         """
 
         return await self._request(

@@ -70,7 +70,11 @@ def sync_detailed(
 
      Answers `200` when the server can take traffic: every dependency check (today the database) passed.
     Otherwise
-    `503 service_unavailable`; take the instance out of rotation until it recovers.
+    `503 database_unavailable` with `Retry-After`; take the instance out of rotation until it recovers.
+    Answers
+    within about 2 seconds whatever the database does (a database that accepts connections but never
+    answers
+    included).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -97,7 +101,11 @@ def sync(
 
      Answers `200` when the server can take traffic: every dependency check (today the database) passed.
     Otherwise
-    `503 service_unavailable`; take the instance out of rotation until it recovers.
+    `503 database_unavailable` with `Retry-After`; take the instance out of rotation until it recovers.
+    Answers
+    within about 2 seconds whatever the database does (a database that accepts connections but never
+    answers
+    included).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -120,7 +128,11 @@ async def asyncio_detailed(
 
      Answers `200` when the server can take traffic: every dependency check (today the database) passed.
     Otherwise
-    `503 service_unavailable`; take the instance out of rotation until it recovers.
+    `503 database_unavailable` with `Retry-After`; take the instance out of rotation until it recovers.
+    Answers
+    within about 2 seconds whatever the database does (a database that accepts connections but never
+    answers
+    included).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -145,7 +157,11 @@ async def asyncio(
 
      Answers `200` when the server can take traffic: every dependency check (today the database) passed.
     Otherwise
-    `503 service_unavailable`; take the instance out of rotation until it recovers.
+    `503 database_unavailable` with `Retry-After`; take the instance out of rotation until it recovers.
+    Answers
+    within about 2 seconds whatever the database does (a database that accepts connections but never
+    answers
+    included).
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

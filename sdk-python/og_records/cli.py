@@ -33,6 +33,7 @@ from og_records._base import APIResponse
 from og_records._client import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL, OGRecords
 from og_records._exceptions import APIError, APIStatusError
 from og_records._generated import surface
+from og_records._generated.models import SandboxTriggerEvent
 from og_records._generated.types import File, Unset
 from og_records.pagination import SyncPage
 from og_records.uploads import file_from
@@ -326,24 +327,29 @@ def _listen(args: argparse.Namespace) -> int:
 # --- trigger -------------------------------------------------------------------------------------------------------
 
 
+# What a trigger can act on: `--release-id` etc., sent as the body's `release_id` (the API's triggerSandboxEvent).
+TRIGGER_RESOURCES = ("release_id", "payout_id", "person_id", "endpoint_id")
+
+
 def _trigger(args: argparse.Namespace) -> int:
-    """`POST /api/v1/sandbox/triggers {"event": type}`: the sandbox makes the event happen (with its objects)."""
+    """`POST /api/v1/sandbox/triggers` through the SDK (`client.sandbox.trigger`): the sandbox makes the event happen
+    on a real resource (the one named, else one it picks) and the real event goes out."""
     with _client(args) as client:
         if client.environment != "sandbox":
             print("error: triggers exist in the sandbox only: use an og_test_ key", file=sys.stderr)
             return 1
-        response = client._http.post(
-            f"{client.base_url}/api/v1/sandbox/triggers",
-            json={"event": args.event},
-            headers={"Authorization": f"Bearer {client._options.api_key}", "Idempotency-Key": secrets.token_hex(16)},
-            timeout=client.timeout,
-        )
-    try:
-        body: object = response.json()
-    except ValueError:
-        body = response.text
-    print(json.dumps(body, indent=2, ensure_ascii=False), file=sys.stdout if response.is_success else sys.stderr)
-    return 0 if response.is_success else 1
+        named = {name: getattr(args, name) for name in TRIGGER_RESOURCES if getattr(args, name)}
+        try:
+            # One idempotency key per command: a retried request (network error, 429) cannot trigger twice.
+            result = client.sandbox.trigger(event=args.event, idempotency_key=secrets.token_hex(16), **named)
+        except APIStatusError as error:
+            print(json.dumps(error.problem or {"status": error.status}, indent=2), file=sys.stderr)
+            return 1
+        except APIError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+    _print_json(result)
+    return 0
 
 
 # --- entry point ---------------------------------------------------------------------------------------------------
@@ -374,7 +380,16 @@ def build_parser() -> argparse.ArgumentParser:
     listen.set_defaults(handler=_listen)
 
     trigger = commands.add_parser("trigger", help="make a sandbox event happen (POST /api/v1/sandbox/triggers)")
-    trigger.add_argument("event", help="an event type, e.g. release.status_changed")
+    trigger.add_argument(
+        "event", choices=typing.get_args(SandboxTriggerEvent), metavar="EVENT", help="one of: %(choices)s"
+    )
+    for name in TRIGGER_RESOURCES:
+        trigger.add_argument(
+            _option(name),
+            dest=name,
+            metavar=name.split("_")[0].upper() + "_ID",
+            help=f"the {name.split('_')[0]} to act on",
+        )
     trigger.set_defaults(handler=_trigger)
 
     _add_operation_parsers(commands)

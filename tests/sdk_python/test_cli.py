@@ -205,43 +205,62 @@ def test_listen_forwards_new_sandbox_events_signed_to_a_local_receiver(
     assert "--> person.created" in again.stdout
 
 
-def test_trigger_posts_the_documented_request(cli_env: dict[str, str]) -> None:
-    """Against a stand-in: `POST /api/v1/sandbox/triggers` is being added to the API in parallel (untested live)."""
-    seen: list[tuple[str, dict[str, str], bytes]] = []
+def test_trigger_makes_the_event_happen_and_listen_forwards_it(
+    live_api: LiveAPI, cli_env: dict[str, str], receiver: Receiver
+) -> None:
+    """Against the real `POST /api/v1/sandbox/triggers`: the mock ready draft is submitted, its real event is what
+    `listen` forwards, signed; a named release takes its next step; production keys are refused before any request."""
+    env = {**cli_env, "OG_RECORDS_API_KEY": live_api.api_key, "OG_RECORDS_BASE_URL": live_api.base_url}
+    command = [sys.executable, "-m", "og_records.cli", "listen", "--forward-to", receiver.url]
+    with subprocess.Popen(
+        [*command, "--interval", "0.2", "--max-events", "1", "--events", "release.submitted"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    ) as listener:
+        try:
+            assert listener.stdout is not None
+            assert "Ready!" in listener.stdout.readline()
+            receiver.secret = listener.stdout.readline().split("secret is ", 1)[1].split()[0]
+            triggered = json.loads(og_records("trigger", "release.submitted", env=env).stdout)
+            delivered = receiver.verified.get(timeout=60)
+            assert listener.wait(timeout=60) == 0
+        finally:
+            if listener.poll() is None:
+                listener.kill()
+    assert (triggered["object"], triggered["environment"], triggered["event"]) == (
+        "sandbox_trigger",
+        "sandbox",
+        "release.submitted",
+    )
+    release = triggered["resource"]
+    assert (release["object"], release["status"]) == ("release", "submitted")
+    assert not receiver.rejected
+    assert delivered["type"] == "release.submitted"
+    assert delivered["id"] in triggered["event_ids"]
+    assert delivered["data"]["object"]["id"] == release["id"]
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            seen.append((self.path, dict(self.headers.items()), self.rfile.read(int(self.headers["Content-Length"]))))
-            answer = json.dumps({"object": "sandbox_trigger", "event": "release.status_changed"}).encode()
-            self.send_response(201)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(answer)))
-            self.end_headers()
-            self.wfile.write(answer)
+    # A named resource: that release takes the next step of its journey, now.
+    stepped = json.loads(og_records("trigger", "release.status_changed", "--release-id", release["id"], env=env).stdout)
+    assert stepped["resource"]["id"] == release["id"]
+    assert stepped["resource"]["status"] == "in_review"
+    assert json.loads(og_records("releases", "get", "--id", release["id"], env=env).stdout)["status"] == "in_review"
 
-        def log_message(self, *_args: object) -> None:
-            pass
+    # A failing payout: the `.13` magic amount is requested and its simulated transfer cancelled, both events out.
+    payout = json.loads(og_records("trigger", "payout.status_changed", env=env).stdout)
+    assert (payout["resource"]["object"], payout["resource"]["status"]) == ("payout", "cancelled")
+    assert len(payout["event_ids"]) >= 2
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        env = {
-            **cli_env,
-            "OG_RECORDS_API_KEY": "og_test_" + "k" * 32,
-            "OG_RECORDS_BASE_URL": f"http://127.0.0.1:{server.server_address[1]}",
-        }
-        result = og_records("trigger", "release.status_changed", env=env)
-        live = og_records("--api-key", "og_live_" + "k" * 32, "trigger", "payout.paid", env=env, check=False)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
-    path, headers, body = seen[0]
-    assert path == "/api/v1/sandbox/triggers"
-    assert json.loads(body) == {"event": "release.status_changed"}
-    assert headers["Authorization"] == "Bearer og_test_" + "k" * 32
-    assert json.loads(result.stdout)["event"] == "release.status_changed"
+    # The server's problem document for what it refuses (no such release), exit status 1.
+    unknown = og_records("trigger", "release.submitted", "--release-id", "rel_" + "0" * 26, env=env, check=False)
+    assert unknown.returncode == 1
+    assert json.loads(unknown.stderr)["code"] == "not_found"
+
+    # Only the events the API can trigger are offered; production keys are refused before any request.
+    offered = og_records("trigger", "payout.paid", env=env, check=False)
+    assert offered.returncode == 2
+    assert "payout.status_changed" in offered.stderr
+    live = og_records("--api-key", "og_live_" + "k" * 32, "trigger", "payout.status_changed", env=env, check=False)
     assert live.returncode == 1
     assert "sandbox only" in live.stderr
-    assert len(seen) == 1

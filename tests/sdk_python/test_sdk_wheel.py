@@ -120,7 +120,25 @@ def suite_run(sdk_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
             "--scopes",
             "persons:read,persons:write",
         )["oauth_client"]
+        # Parity (suite/test_parity_live.py): one account with production access and its mock sandbox, used with its
+        # sandbox key and with a production key, so the same scenario runs in both environments of one account.
+        parity = _og_server(
+            env,
+            "accounts",
+            "create",
+            "--name",
+            "SDK Parity Label",
+            "--email",
+            "parity@sdk.example.com",
+            "--production-access",
+        )
+        parity_account = str(parity["account"]["id"])  # type: ignore[index]
+        parity_production_key = _og_server(env, "keys", "create", "--account", parity_account, "--env", "production")[
+            "api_key"
+        ]["secret"]  # type: ignore[index]
         keys = {
+            "OG_SDK_TEST_PARITY_SANDBOX_KEY": parity["api_key"]["secret"],  # type: ignore[index]
+            "OG_SDK_TEST_PARITY_PRODUCTION_KEY": parity_production_key,
             "OG_SDK_TEST_API_KEY": created["api_key"]["secret"],  # type: ignore[index]
             "OG_SDK_TEST_RATE_LIMIT_KEY": _og_server(env, "keys", "create", "--account", account_id)["api_key"][  # type: ignore[index]
                 "secret"

@@ -157,6 +157,17 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         "--scopes",
         "persons:read,persons:write",
     )["oauth_client"]
+    # parity-live.test.ts: one account with production access, used with its sandbox key and a production key.
+    parity = og_server(
+        "accounts",
+        "create",
+        "--name",
+        "TypeScript Parity",
+        "--email",
+        "parity@ts-sdk.example.com",
+        "--production-access",
+    )
+    parity_production = og_server("keys", "create", "--account", parity["account"]["id"], "--env", "production")
     server = start_server(env, ["serve", "--no-seed"], port=port)
     try:
         yield Live(
@@ -164,6 +175,8 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             {
                 "OG_TEST_BASE_URL": server.base_url,
                 "OG_TEST_API_KEY": created["api_key"]["secret"],
+                "OG_TEST_PARITY_SANDBOX_KEY": parity["api_key"]["secret"],
+                "OG_TEST_PARITY_PRODUCTION_KEY": parity_production["api_key"]["secret"],
                 "OG_TEST_RATE_LIMIT_KEY": second["api_key"]["secret"],
                 # The user who signs in on the consent page owns the account the API key acts on.
                 "OG_TEST_USER_EMAIL": created["user"]["email"],

@@ -124,7 +124,12 @@ def test_done_when_sign_up_create_rotate_revoke_a_key_and_see_the_calls(
     first = page.locator("[data-secret]").inner_text().strip()
     assert first.startswith("og_test_")
     page.get_by_role("button", name="Copy").click()  # the static script shows the button and reports the outcome
-    assert page.locator("[data-copy-status]").inner_text() != ""
+    # The outcome is written when the clipboard's promise settles, after the click returns: wait for it.
+    copy_status = page.locator("[data-copy-status]")
+    deadline = time.monotonic() + 10
+    while copy_status.inner_text() == "" and time.monotonic() < deadline:
+        page.wait_for_timeout(100)
+    assert copy_status.inner_text() != ""
     check_page(page, "api-keys-created")
     run = secrets.token_hex(4)
     assert api_status(server, first, f"req-first-{run}") == 200

@@ -201,7 +201,9 @@ def scenario(client: OGRecords, media: dict[str, Path], receiver: Receiver) -> R
             idempotency_key=str(uuid.uuid4()),
         ),
     )
-    run.call("list events", lambda: client.events.with_raw_response.list(limit=5))
+    # One event type both environments emitted at this step: the sandbox's simulated review emits release events
+    # of its own in the meantime (the documented difference), so the newest five events are not comparable.
+    run.call("list events", lambda: client.events.with_raw_response.list(limit=1, type="person.created"))
     run.call(
         "invalid person",
         lambda: client.persons.with_raw_response.create(body=PersonCreate(name="", email="not-an-email")),
@@ -247,12 +249,20 @@ def test_the_keys_name_their_environment(runs: dict[str, tuple[OGRecords, Run]])
     assert runs["production"][0].environment == "production"
 
 
+def _comparable(body: Any) -> Any:
+    """A page's `next_cursor` is a string only while more pages follow: the sandbox's mock catalogue has more events
+    than a new production account (a documented difference), so the cursor's presence is not compared."""
+    if isinstance(body, dict) and "next_cursor" in body:
+        return {key: value for key, value in body.items() if key != "next_cursor"}
+    return body
+
+
 def test_every_step_answers_the_same_status_and_shape(runs: dict[str, tuple[OGRecords, Run]]) -> None:
     sandbox, production = runs["sandbox"][1], runs["production"][1]
     assert list(sandbox.steps) == list(production.steps)
     for step, (status, body) in sandbox.steps.items():
         assert status == production.steps[step][0], step
-        assert shape(body) == shape(production.steps[step][1]), step
+        assert shape(_comparable(body)) == shape(_comparable(production.steps[step][1])), step
     assert {step: status for step, (status, _body) in sandbox.steps.items()} == {
         "create webhook endpoint": 201,
         "create person": 201,

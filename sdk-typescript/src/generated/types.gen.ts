@@ -2441,11 +2441,12 @@ export type SandboxClock = {
      */
     offset_seconds: number;
     /**
-     * `ready`: the clock can be advanced. An advance runs everything due in between before it answers, so the
-     * clock is `ready` again in every response.
+     * `ready`: the clock can be advanced. `advancing`: an advance is running (one at a time per account; it runs
+     * everything due in between before it answers, so its own response says `ready` again); another advance
+     * meanwhile is refused with `409 sandbox_clock_advancing`.
      *
      */
-    status: 'ready';
+    status: 'ready' | 'advancing';
 };
 
 /**

@@ -202,7 +202,10 @@ def schedule_takedown(session: Session, release_id: str, *, realistic: bool = Fa
 
 def _advance_takedown(session: Session, release: Release) -> list[str]:
     """`advance` to `taken_down`: the pending removals run now. A takedown must have been requested first
-    (`requestReleaseTakedown`): advancing never asks for one on the owner's behalf."""
+    (`requestReleaseTakedown`): advancing never asks for one on the owner's behalf. Already `taken_down` (the
+    scheduler got there first): nothing to do."""
+    if release.status == "taken_down":
+        return [release.status]
     if release.status != "takedown_requested":
         raise invalid_state(
             "release",

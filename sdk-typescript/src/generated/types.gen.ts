@@ -2571,7 +2571,7 @@ export type SandboxReleaseAdvance = {
      * The target status. `live` runs the whole journey: every store ends `live` (or `rejected` for the store named
      * by the `sandbox_store_rejected` magic value). `action_needed` and `rejected` end the review there.
      * `taken_down` finishes a takedown at once (every store reports `removed`); the release must be
-     * `takedown_requested` (`requestReleaseTakedown`), else `409 invalid_state`.
+     * `takedown_requested` (`requestReleaseTakedown`) or already `taken_down`, else `409 invalid_state`.
      *
      */
     to: 'in_review' | 'approved' | 'action_needed' | 'rejected' | 'delivering' | 'live' | 'taken_down';

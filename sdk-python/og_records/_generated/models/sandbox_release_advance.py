@@ -23,7 +23,7 @@ class SandboxReleaseAdvance:
             `rejected` for the store named
             by the `sandbox_store_rejected` magic value). `action_needed` and `rejected` end the review there.
             `taken_down` finishes a takedown at once (every store reports `removed`); the release must be
-            `takedown_requested` (`requestReleaseTakedown`), else `409 invalid_state`.
+            `takedown_requested` (`requestReleaseTakedown`) or already `taken_down`, else `409 invalid_state`.
     """
 
     to: SandboxReleaseAdvanceTo

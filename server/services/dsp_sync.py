@@ -84,16 +84,18 @@ def record_receipt(session: Session, message_id: str, payload: dict[str, Any]) -
     return receipt
 
 
-def process(session: Session, message_id: str, payload: dict[str, Any]) -> Outcome:
+def process(session: Session, message_id: str, payload: dict[str, Any], *, environment: str | None = None) -> Outcome:
+    """Apply one feed message. `environment` names the namespace the sender speaks for (the sandbox's simulated
+    sub-distributor: `sandbox`); the partner's feed leaves it out (see `earnings.match_lines`)."""
     receipt = record_receipt(session, message_id, payload)
     if receipt is None:
         return Outcome(duplicate=True)
     outcome = Outcome()
     kind = payload.get("type")
     if kind == "delivery.status_changed":
-        _apply_delivery_state(session, payload, outcome)
+        _apply_delivery_state(session, payload, outcome, environment)
     elif kind == "report.lines":
-        outcome.import_result = _import_report(session, payload)
+        outcome.import_result = _import_report(session, payload, environment)
     else:
         log.info("dsp sync: ignoring event type %r", kind)
     receipt.processed_at = utcnow()
@@ -101,13 +103,15 @@ def process(session: Session, message_id: str, payload: dict[str, Any]) -> Outco
     return outcome
 
 
-def process_and_announce(session: Session, message_id: str, payload: dict[str, Any]) -> Outcome:
+def process_and_announce(
+    session: Session, message_id: str, payload: dict[str, Any], *, environment: str | None = None
+) -> Outcome:
     """`process`, then `release.status_changed` for every release it moved: the whole effect of one feed message.
     The inbound webhook and the sandbox's simulated sub-distributor both call this, so a sandbox release goes
     through exactly what a production release does."""
     from server.api.releases import represent as represent_release  # noqa: PLC0415 - the api layer imports this
 
-    outcome = process(session, message_id, payload)
+    outcome = process(session, message_id, payload, environment=environment)
     for release, previous in outcome.status_changes:
         document = represent_release(session, release)
         events.emit_for(
@@ -125,22 +129,29 @@ def _timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _find_release(session: Session, data: dict[str, Any]) -> Release | None:
+def _find_release(session: Session, data: dict[str, Any], environment: str | None) -> Release | None:
     release_id = data.get("release_id")
     if isinstance(release_id, str) and has_prefix(release_id, "rel"):
         release = session.get(Release, release_id)
-        if release is not None and (not release.upc or release.upc == data.get("upc")):
+        if (
+            release is not None
+            and (not release.upc or release.upc == data.get("upc"))
+            and environment in (None, release.environment)
+        ):
             return release
-    # UPCs we assign are unique per environment; one typed in by hand might not be, and then no release is safe.
-    matches = session.exec(select(Release).where(col(Release.upc) == data.get("upc")).limit(2)).all()
-    return matches[0] if len(matches) == 1 else None
+    # A UPC names one release per environment on the whole platform: production's first, as for report lines.
+    statement = select(Release).where(col(Release.upc) == data.get("upc"))
+    if environment is not None:
+        statement = statement.where(col(Release.environment) == environment)
+    matches = session.exec(statement).all()
+    return next((r for r in matches if r.environment == "production"), matches[0] if matches else None)
 
 
-def _apply_delivery_state(session: Session, payload: dict[str, Any], outcome: Outcome) -> None:
+def _apply_delivery_state(session: Session, payload: dict[str, Any], outcome: Outcome, environment: str | None) -> None:
     data: dict[str, Any] = payload["data"]
     store, status = data["dsp"], data["status"]
     occurred_at = _timestamp(payload["timestamp"])
-    release = _find_release(session, data)
+    release = _find_release(session, data, environment)
     if release is None or store not in STORES:
         log.warning("dsp sync: delivery state for unknown release or store (upc=%s, dsp=%s)", data.get("upc"), store)
         return
@@ -228,7 +239,7 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _import_report(session: Session, payload: dict[str, Any]) -> earnings.ImportResult:
+def _import_report(session: Session, payload: dict[str, Any], environment: str | None) -> earnings.ImportResult:
     data: dict[str, Any] = payload["data"]
     store = str(data["dsp"])
     lines: list[earnings.ReportLine] = []
@@ -257,6 +268,7 @@ def _import_report(session: Session, payload: dict[str, Any]) -> earnings.Import
         report_id=str(data["report_id"]),
         reported_at=_timestamp(payload["timestamp"]),
         lines=lines,
+        environment=environment,
     )
     if result.unmatched:
         log.warning(

@@ -8,8 +8,9 @@ transactions:
    a problem+json answer at the edge) or returns the delivery's verified events: usually one, none for a signed test
    ping, several for a batching sender (whapi).
 2. Per event, in its own transaction: a receipt already stored under the provider's `dedupe_key` makes the event a
-   duplicate; otherwise the receipt is inserted (a concurrent twin loses on the unique key inside a savepoint, so
-   it is a duplicate too) and `apply` runs in the same transaction, so an event changes things exactly once.
+   duplicate; otherwise the receipt is inserted (a concurrent twin fails on the unique key and is a duplicate too)
+   and `apply` runs in the same transaction, so an event changes things exactly once, and an event whose effect
+   fails leaves no receipt behind: the sender's retry applies it.
 3. A provider whose sender wants its answer fast (`apply_after_answer`, Wise) stores the receipt unprocessed; the
    edge runs `Outcome.after_answer` once the answer is sent, and `reprocess` catches up whatever that left undone.
 
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, TypeVar
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server import strict_json
@@ -124,29 +126,45 @@ def receive(provider: InboundProvider[E], headers: Mapping[str, str], raw_body: 
         key = provider.dedupe_key(event)
         if key is None:
             continue
-        with session_scope() as session:
-            if receipts.seen(session, provider.name, key):
-                continue
-            stored = provider.receipt(session, event)
-            receipt = receipts.record_once(
-                session,
-                provider.name,
-                key,
-                event_type=stored.event_type,
-                environment=stored.environment,
-                payload=stored.payload,
-                processed=not provider.apply_after_answer,
-            )
-            if receipt is None:
-                continue  # a concurrent delivery of the same event won
-            if provider.apply_after_answer:
-                assert receipt.id is not None  # flushed
-                pending.append(receipt.id)
-            else:
-                provider.apply(session, event)
-            fresh += 1
+        try:
+            with session_scope() as session:
+                if receipts.seen(session, provider.name, key):
+                    continue
+                receipt = _record(session, provider, key, event)
+                if provider.apply_after_answer:
+                    assert receipt.id is not None  # flushed
+                    pending.append(receipt.id)
+                else:
+                    provider.apply(session, event)
+        except _RecordedConcurrently:
+            continue
+        fresh += 1
     after = partial(apply_each, provider, tuple(pending)) if pending else None
     return Outcome(duplicate=bool(events) and fresh == 0, after_answer=after)
+
+
+class _RecordedConcurrently(Exception):  # noqa: N818 - control flow, never escapes `receive`
+    """A concurrent delivery of the same event inserted its receipt first."""
+
+
+def _record(session: Session, provider: InboundProvider[E], key: str, event: E) -> InboundWebhookReceipt:
+    """Insert the event's receipt, the first write of the transaction. A unique-key violation here means a twin
+    won the race: the transaction is rolled back whole (nothing else was written yet) and the event is a duplicate.
+    A failure of `apply` afterwards is not caught: everything rolls back and the sender's retry applies it again.
+    (No savepoint: SQLite's driver would commit the receipt on releasing one that opened the transaction.)"""
+    stored = provider.receipt(session, event)
+    try:
+        return receipts.record(
+            session,
+            provider.name,
+            key,
+            event_type=stored.event_type,
+            environment=stored.environment,
+            payload=stored.payload,
+            processed=not provider.apply_after_answer,
+        )
+    except IntegrityError as exc:
+        raise _RecordedConcurrently from exc
 
 
 def apply_each(provider: InboundProvider[Any], receipt_ids: Sequence[int]) -> None:

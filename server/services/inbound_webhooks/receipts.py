@@ -1,7 +1,7 @@
 """Inbound receipts: the stored record of every accepted inbound event, and the dedupe point.
 
 The unique (provider, external_id) makes a retried, duplicated or replayed delivery a no-op: `seen` answers the
-common case without writing, `record_once` settles the race between two concurrent deliveries of one event.
+common case without writing; the unique key settles the race between two concurrent deliveries of one event.
 """
 
 from typing import Any
@@ -59,9 +59,8 @@ def record_once(
     payload: dict[str, Any],
     processed: bool,
 ) -> InboundWebhookReceipt | None:
-    """`record` in a savepoint: None when a concurrent delivery of the same event inserted it first. Only the
-    receipt's own insert is caught, so a failure of what the event then changes still rolls everything back and
-    the sender's retry applies it again."""
+    """`record` in a savepoint of a transaction that has written already (the sandbox's simulated partner): None
+    when a concurrent delivery of the same event inserted it first. Only the receipt's own insert is caught."""
     try:
         with session.begin_nested():
             return record(

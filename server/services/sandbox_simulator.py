@@ -4,8 +4,8 @@ On submission a sandbox release gets a schedule of steps (`sandbox_steps`): the 
 `approved` — or `action_needed` / `rejected` by a magic value in the release's metadata), then per store the
 delivery states `queued` → `delivered` → `live`. Review steps move the release like the distributor's review
 does; every delivery step is a DSP feed message (`delivery.status_changed`) processed by
-`dsp_sync.process_and_announce` — the very function the production inbound webhook calls — so the release moves
-`approved` → `delivering` → `live` with the same webhooks in the same order as in production.
+`dsp_sync.process_and_announce` — the same `apply` and `announce` the production inbound webhook runs — so the
+release moves `approved` → `delivering` → `live` with the same webhooks in the same order as in production.
 
 Steps are due on the account's sandbox clock. The scheduler (`server.sandbox_worker`) runs due steps; the API's
 `advanceSandboxRelease` and the test clock run them early. Production releases never get a schedule.

@@ -10,13 +10,13 @@ from server.db.models.files import File
 from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain import identifiers, release_rules, territories
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
-from server.services import identifiers, territories
 
-EDITABLE = frozenset({"draft", "action_needed"})
+EDITABLE = release_rules.EDITABLE
 
 # The status machine. Submission moves draft/action_needed → submitted; review and delivery (the distributor's
 # pipeline, simulated in sandbox) move it on. `rejected` and `taken_down` are final.
@@ -168,9 +168,19 @@ def update_details(session: Session, principal: Principal, release: Release, fie
         release.upc = upc
     if "metadata" in fields:
         release.meta = dict(fields["metadata"] or {})
+    _refuse_conflicts(release, fields)
     touch(release)
     session.add(release)
     session.flush()
+
+
+def _refuse_conflicts(release: Release, fields: dict[str, Any]) -> None:
+    """Fields only valid together (an original release date after the release date, a ℗/© year after the release
+    year) are refused when written, pointing at the written field; nothing is stored (the session is not flushed
+    and the transaction rolls back)."""
+    conflicts = release_rules.written_conflicts(release, {f"/{name}" for name in fields})
+    if conflicts:
+        raise validation_failed([FieldError(f.code, f.pointer, f.detail) for f in conflicts])
 
 
 def update_distribution(session: Session, release: Release, fields: dict[str, Any]) -> None:
@@ -188,6 +198,7 @@ def update_distribution(session: Session, release: Release, fields: dict[str, An
         release.stores = list(fields["stores"])
     if "price_tier" in fields:
         release.price_tier = fields["price_tier"]
+    _refuse_conflicts(release, fields)
     touch(release)
     session.add(release)
     session.flush()

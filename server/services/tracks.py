@@ -11,11 +11,11 @@ from server.db.models.persons import Person
 from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain import identifiers, release_rules
 from server.ids import has_prefix, new_id
 from server.pagination import Page, decode_cursor, encode_cursor, paginate, tenant_list
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
-from server.services import identifiers
 
 EDITABLE_RELEASE_STATES = frozenset({"draft", "action_needed"})
 _SIMPLE_FIELDS = ("title", "version", "primary_artists", "featured_artists", "explicit", "language")
@@ -62,6 +62,7 @@ def resolve_credits(
     """Credits as stored: the person's legal name (or display name) copied in, so they survive person edits."""
     resolved: list[dict[str, Any]] = []
     errors: list[FieldError] = []
+    persons: dict[str, Person] = {}
     for index, credit in enumerate(credits):
         person_id = credit.get("person_id")
         if person_id is None:
@@ -74,6 +75,10 @@ def resolve_credits(
             )
             continue
         resolved.append({"person_id": person.id, "name": person.legal_name or person.name, "role": credit["role"]})
+        persons[person.id] = person
+    # A composer or lyricist is paid by legal name: a credit of a person without one is refused now, not at submit.
+    for index, detail in release_rules.legal_name_problems(credits, persons):
+        errors.append(FieldError("legal_name_missing", f"{pointer}/{index}/person_id", detail))
     if errors:
         raise validation_failed(errors)
     return resolved

@@ -137,7 +137,11 @@ def sync_detailed(
     `409
     conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`;
     an unknown
-    `release_id` with `validation_failed`. Emits `track.created`.
+    `release_id` with `validation_failed`; a composer or lyricist credit naming a person without a
+    `legal_name` with
+    `validation_failed` (`legal_name_missing` at `/credits/{k}/person_id`: add the legal name to the
+    person or
+    credit the full legal name as `name`). Emits `track.created`.
 
     Args:
         idempotency_key (str | Unset):
@@ -191,7 +195,11 @@ def sync(
     `409
     conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`;
     an unknown
-    `release_id` with `validation_failed`. Emits `track.created`.
+    `release_id` with `validation_failed`; a composer or lyricist credit naming a person without a
+    `legal_name` with
+    `validation_failed` (`legal_name_missing` at `/credits/{k}/person_id`: add the legal name to the
+    person or
+    credit the full legal name as `name`). Emits `track.created`.
 
     Args:
         idempotency_key (str | Unset):
@@ -240,7 +248,11 @@ async def asyncio_detailed(
     `409
     conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`;
     an unknown
-    `release_id` with `validation_failed`. Emits `track.created`.
+    `release_id` with `validation_failed`; a composer or lyricist credit naming a person without a
+    `legal_name` with
+    `validation_failed` (`legal_name_missing` at `/credits/{k}/person_id`: add the legal name to the
+    person or
+    credit the full legal name as `name`). Emits `track.created`.
 
     Args:
         idempotency_key (str | Unset):
@@ -292,7 +304,11 @@ async def asyncio(
     `409
     conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`;
     an unknown
-    `release_id` with `validation_failed`. Emits `track.created`.
+    `release_id` with `validation_failed`; a composer or lyricist credit naming a person without a
+    `legal_name` with
+    `validation_failed` (`legal_name_missing` at `/credits/{k}/person_id`: add the legal name to the
+    person or
+    credit the full legal name as `name`). Emits `track.created`.
 
     Args:
         idempotency_key (str | Unset):

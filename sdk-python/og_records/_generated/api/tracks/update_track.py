@@ -126,7 +126,9 @@ def sync_detailed(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track fails with `409 conflict`. Replace the audio with
+    track fails with `409 conflict`; a composer or lyricist credit naming a person without a
+    `legal_name` with
+    `422 validation_failed` (`legal_name_missing` at `/credits/{k}/person_id`). Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -170,7 +172,9 @@ def sync(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track fails with `409 conflict`. Replace the audio with
+    track fails with `409 conflict`; a composer or lyricist credit naming a person without a
+    `legal_name` with
+    `422 validation_failed` (`legal_name_missing` at `/credits/{k}/person_id`). Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -209,7 +213,9 @@ async def asyncio_detailed(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track fails with `409 conflict`. Replace the audio with
+    track fails with `409 conflict`; a composer or lyricist credit naming a person without a
+    `legal_name` with
+    `422 validation_failed` (`legal_name_missing` at `/credits/{k}/person_id`). Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -251,7 +257,9 @@ async def asyncio(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track fails with `409 conflict`. Replace the audio with
+    track fails with `409 conflict`; a composer or lyricist credit naming a person without a
+    `legal_name` with
+    `422 validation_failed` (`legal_name_missing` at `/credits/{k}/person_id`). Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:

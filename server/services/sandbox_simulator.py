@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, delete, select
 
 from server import clock, config
@@ -220,7 +220,14 @@ def accounts_due(session: Session) -> dict[str, int]:
     rows = session.exec(
         select(Account.id, Account.sandbox_clock_offset_seconds, func.min(SandboxStep.due_at))
         .join(SandboxStep, col(SandboxStep.account_id) == col(Account.id))
-        .where(col(SandboxStep.done_at).is_(None))
+        .where(
+            col(SandboxStep.done_at).is_(None),
+            # An account whose clock is being advanced is left to the advance, which runs its steps in time order.
+            or_(
+                col(Account.sandbox_clock_advancing_until).is_(None),
+                col(Account.sandbox_clock_advancing_until) <= clock.real_now(),
+            ),
+        )
         .group_by(col(Account.id), col(Account.sandbox_clock_offset_seconds))
     ).all()
     now = clock.real_now()

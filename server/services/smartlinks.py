@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server import clock, config
+from server.db.models.accounts import Account
 from server.db.models.releases import Release
 from server.db.models.smartlinks import SmartLink
 from server.ids import has_prefix, new_id
@@ -37,6 +38,7 @@ PRESAVE_SERVICES = ("spotify", "apple_music", "deezer")
 BUY_SERVICES = frozenset({"bandcamp", "beatport"})
 
 _BY_SLUG = select(SmartLink).where(col(SmartLink.slug) == bindparam("slug"))
+_CLOCK_OFFSET = select(Account.sandbox_clock_offset_seconds).where(col(Account.id) == bindparam("account_id"))
 
 
 @dataclass(frozen=True)
@@ -213,10 +215,18 @@ def get(session: Session, principal: Principal, link_id: str) -> SmartLink:
 
 
 def by_slug(session: Session, slug: str) -> SmartLink:
-    """The public lookup: any tenant's link, since the public URL carries only the slug."""
+    """The public lookup: any tenant's link, since the public URL carries only the slug.
+
+    A sandbox link is shown on its account's test clock: from here on the request (or block) reads that clock, so
+    the pre-save switch, countdowns and the day a visit or click counts on follow the sandbox's time, as the
+    owner's API calls do (`server.clock`). Production links read real time.
+    """
     link = session.exec(_BY_SLUG, params={"slug": slug}).first()
     if link is None:
         raise ApiProblem(404, "not_found", f"No smart link with slug {slug} exists.")
+    if link.environment == "sandbox":
+        offset = session.exec(_CLOCK_OFFSET, params={"account_id": link.account_id}).first()
+        clock.use_account_offset(int(offset or 0))
     return link
 
 

@@ -1602,7 +1602,9 @@ export const getSandboxClock = <ThrowOnError extends boolean = false>(options?: 
  * 30 days after their report, split versions take effect on their `effective_from`, pre-save links switch to
  * streaming on release day and rotated API keys' grace periods end — all on the sandbox clock. Events emitted on the
  * way carry the sandbox time in `created`. A time that is not later than `now`, or more than 100 days ahead, is
- * `422 validation_failed`. Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
+ * `422 validation_failed`. One advance runs at a time per account: another one while it runs is
+ * `409 sandbox_clock_advancing` (with `Retry-After`). When the call answers, `now` is `to` or up to a second
+ * later, never earlier. Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
  *
  */
 export const advanceSandboxClock = <ThrowOnError extends boolean = false>(options: Options<AdvanceSandboxClockData, ThrowOnError>): RequestResult<AdvanceSandboxClockResponses, AdvanceSandboxClockErrors, ThrowOnError> => (options.client ?? client).post<AdvanceSandboxClockResponses, AdvanceSandboxClockErrors, ThrowOnError>({

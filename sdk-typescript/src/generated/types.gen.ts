@@ -242,16 +242,26 @@ export type Track = {
  * One result of a quality-control check. Findings with severity `error` fail QC; `warning` findings are worth
  * fixing but do not block submission; `info` findings only report a measurement.
  *
- * Audio codes:
+ * Audio codes (each rule, its threshold and the store requirement behind it are explained in the uploads guide):
  * - `format` (error): not FLAC or WAV PCM (`WAVE_FORMAT_PCM`; MP3, AAC and WAVE_FORMAT_EXTENSIBLE are refused).
  * - `sample_rate` (error): below 44 100 Hz.
  * - `bit_depth` (error): not 16 or 24 bit.
  * - `channels` (error): not stereo (2 channels).
  * - `duration` (error): shorter than 30 seconds.
- * - `leading_silence` / `trailing_silence` (warning): more than 10 seconds of silence at the start / end.
- * - `clipping` (warning): consecutive samples at full scale.
+ * - `digital_silence` (error): every sample is zero.
+ * - `near_silent` (error): integrated loudness below −50 LUFS, or nothing above the −70 LUFS gate of ITU-R BS.1770.
+ * - `leading_silence` / `trailing_silence` (warning): more than 10 seconds below −60 dBFS at the start / end.
+ * - `sustained_clipping` (error): 0.1 % of all samples or more lie in runs of 3 or more consecutive full-scale
+ * samples (`measured_value` is that share in `%`).
+ * - `clipping` (warning): runs of 3 or more consecutive full-scale samples, fewer than `sustained_clipping` needs
+ * (`measured_value` is the number of runs).
  * - `true_peak` (warning): true peak above −1.0 dBTP.
- * - `loudness` (info): integrated loudness (ITU-R BS.1770, LUFS); stores normalise it, it never fails QC.
+ * - `too_loud` (warning): integrated loudness above −5 LUFS.
+ * - `too_quiet` (warning): integrated loudness below −30 LUFS (and not `near_silent`).
+ * - `dual_mono` (warning): a stereo file whose channels never differ by more than 2 LSB of 16-bit audio
+ * (−84.3 dBFS): a mono recording in a stereo file. `measured_value` is the largest difference, `null` when the
+ * channels are identical.
+ * - `loudness` (info): integrated loudness (ITU-R BS.1770, LUFS), always reported; stores normalise it.
  * - `corrupt` (error): the file cannot be decoded completely.
  *
  * Cover art codes:
@@ -268,7 +278,7 @@ export type QcFinding = {
     /**
      * What was checked (see the list above).
      */
-    code: 'format' | 'sample_rate' | 'bit_depth' | 'channels' | 'duration' | 'leading_silence' | 'trailing_silence' | 'clipping' | 'true_peak' | 'loudness' | 'corrupt' | 'color_mode' | 'not_square' | 'too_small' | 'too_large' | 'file_size';
+    code: 'format' | 'sample_rate' | 'bit_depth' | 'channels' | 'duration' | 'digital_silence' | 'near_silent' | 'leading_silence' | 'trailing_silence' | 'sustained_clipping' | 'clipping' | 'true_peak' | 'too_loud' | 'too_quiet' | 'dual_mono' | 'loudness' | 'corrupt' | 'color_mode' | 'not_square' | 'too_small' | 'too_large' | 'file_size';
     /**
      * `error` fails QC, `warning` does not, `info` only reports a measurement.
      */
@@ -279,16 +289,18 @@ export type QcFinding = {
     message: string;
     /**
      * What was measured, in `unit`: a number for measurements (`-0.2`), a string for properties (`"audio/mpeg"`,
-     * `"CMYK"`, `"2400x2400"`), `null` when nothing could be measured (`corrupt`).
+     * `"CMYK"`, `"2400x2400"`), `null` when nothing could be measured (`corrupt`, `digital_silence`).
      *
      */
     measured_value: number | string | null;
     /**
-     * The limit the measurement was compared with, in `unit`; `null` for pure measurements (`loudness`).
+     * The limit the measurement was compared with, in `unit`; `null` for pure measurements (`loudness`) and for
+     * `digital_silence`.
+     *
      */
     threshold: number | string | null;
     /**
-     * The unit of `measured_value` and `threshold`: `Hz`, `bit`, `ms`, `dBTP`, `LUFS`, `px`, `bytes`, `samples`; `null` when unitless.
+     * The unit of `measured_value` and `threshold`: `Hz`, `bit`, `ms`, `dBTP`, `dBFS`, `LUFS`, `%`, `px`, `bytes`, `samples`; `null` when unitless.
      */
     unit: string | null;
 };
@@ -2452,11 +2464,12 @@ export type SandboxClock = {
      */
     offset_seconds: number;
     /**
-     * `ready`: the clock can be advanced. An advance runs everything due in between before it answers, so the
-     * clock is `ready` again in every response.
+     * `ready`: the clock can be advanced. `advancing`: an advance is running (one at a time per account; it runs
+     * everything due in between before it answers, so its own response says `ready` again); another advance
+     * meanwhile is refused with `409 sandbox_clock_advancing`.
      *
      */
-    status: 'ready';
+    status: 'ready' | 'advancing';
 };
 
 /**

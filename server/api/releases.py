@@ -16,6 +16,7 @@ from server.db.engine import session_scope
 from server.db.models.files import File
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.tracks import Track
+from server.domain import release_rules
 from server.openapi.fast_reads import read_only
 from server.openapi.multipart import parsed_upload
 from server.principal import Principal
@@ -24,42 +25,11 @@ from server.services import events, files, releases, sandbox_simulator, submissi
 from server.timefmt import rfc3339
 
 
-def _step(missing: list[str]) -> dict[str, Any]:
-    return {"complete": not missing, "missing": missing}
-
-
-def steps(release: Release, tracks: list[Track]) -> dict[str, Any]:
-    details = [
-        pointer
-        for pointer, value in (
-            ("/title", release.title),
-            ("/primary_artists", release.primary_artists),
-            ("/label", release.label),
-            ("/genre", release.genre),
-            ("/language", release.language),
-            ("/p_line", release.p_line_year),
-            ("/c_line", release.c_line_year),
-        )
-        if value in (None, "", [])
-    ]
-    track_step = (
-        ["/tracks"] if not tracks else [f"/tracks/{i}/audio" for i, t in enumerate(tracks) if not t.audio_file_id]
-    )
-    distribution = [
-        pointer
-        for pointer, value in (
-            ("/release_date", release.release_date),
-            ("/territories", release.territories),
-            ("/stores", release.stores),
-        )
-        if value in (None, [])
-    ]
-    return {
-        "details": _step(details),
-        "tracks": _step(track_step),
-        "artwork": _step([] if release.artwork_file_id else ["/artwork"]),
-        "distribution": _step(distribution),
-    }
+def steps(
+    session: Session, release: Release, tracks: list[Track], *, facts: release_rules.Facts | None = None
+) -> dict[str, Any]:
+    """Each wizard step's completion: the release rule catalogue, the same rules submit checks."""
+    return release_rules.steps(release_rules.findings(session, release, tracks, facts=facts))
 
 
 def _line(year: int | None, owner: str | None) -> dict[str, Any] | None:
@@ -78,8 +48,10 @@ def represent(
     *,
     tracks: list[Track] | None = None,
     deliveries: Sequence[ReleaseDelivery] | None = None,
+    facts: release_rules.Facts | None = None,
 ) -> dict[str, Any]:
-    """The API's release object. A list page passes its tracks and deliveries, loaded for the whole page at once."""
+    """The API's release object. A list page passes its tracks, deliveries and rule facts, loaded for the whole page
+    at once."""
     if tracks is None:
         tracks = releases.tracks_of(session, release)
     if deliveries is None:
@@ -118,7 +90,7 @@ def represent(
             release.artwork_qc_findings,
             release.artwork_qc_completed_at,
         ),
-        "steps": steps(release, tracks),
+        "steps": steps(session, release, tracks, facts=facts),
         "deliveries": [
             {
                 "store": d.store,
@@ -167,9 +139,10 @@ def list_releases(
 
 
 class PageRepresenter:
-    """`represent` for a page of releases, with three queries for the whole page instead of three per release:
-    tracks and deliveries grouped by release, and the artwork and audio files loaded into the session so that each
-    file's `session.get` is answered from the identity map (which holds only weak references: `files` keeps them)."""
+    """`represent` for a page of releases, with a few queries for the whole page instead of several per release:
+    tracks and deliveries grouped by release, the rule facts of every release (`release_rules.load_facts`), and the
+    artwork and audio files loaded into the session so that each file's `session.get` is answered from the identity
+    map (which holds only weak references: `files` keeps them)."""
 
     def __init__(self, session: Session, page: Sequence[Release]) -> None:
         self.session = session
@@ -183,9 +156,16 @@ class PageRepresenter:
         file_ids = [release.artwork_file_id for release in page if release.artwork_file_id]
         file_ids += [t.audio_file_id for tracks in self.tracks.values() for t in tracks if t.audio_file_id]
         self.files = session.exec(select(File).where(col(File.id).in_(file_ids))).all() if file_ids else []
+        self.facts = release_rules.load_facts(session, [(release, self.tracks[release.id]) for release in page])
 
     def __call__(self, release: Release) -> dict[str, Any]:
-        return represent(self.session, release, tracks=self.tracks[release.id], deliveries=self.deliveries[release.id])
+        return represent(
+            self.session,
+            release,
+            tracks=self.tracks[release.id],
+            deliveries=self.deliveries[release.id],
+            facts=self.facts[release.id],
+        )
 
 
 @read_only

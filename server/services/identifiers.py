@@ -1,38 +1,17 @@
-"""ISRC and UPC/EAN: validation, canonical form, and assignment of new numbers from our own ranges."""
-
-import re
+"""ISRC and UPC/EAN: assignment of new numbers from our own ranges (their formats: `server.domain.identifiers`)."""
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from server.db.models.releases import IdentifierCounter, Release
 from server.db.models.tracks import Track
+from server.domain.identifiers import gtin_check_digit
 from server.problems import ApiProblem
-
-ISRC_CANONICAL = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")
 
 # Our registrant code (ISRC) and GS1 company prefix (UPC). Sandbox numbers come from ranges that cannot reach a
 # store: ISRC registrant "OGX" and GTIN-13 prefix 200 (GS1 "restricted circulation", never a real product).
 _ISRC_PREFIX = {"production": "DEOGR", "sandbox": "DEOGX"}
 _UPC_PREFIX = {"production": "4262459", "sandbox": "2000000"}
-
-
-def canonical_isrc(value: str) -> str:
-    return value.replace("-", "").upper()
-
-
-def is_valid_isrc(value: str) -> bool:
-    return bool(ISRC_CANONICAL.match(value))
-
-
-def gtin_check_digit(body: str) -> int:
-    """The GS1 mod-10 check digit for the digits before it (weights 3, 1, 3, … from the right)."""
-    total = sum(int(digit) * (3 if index % 2 == 0 else 1) for index, digit in enumerate(reversed(body)))
-    return (10 - total % 10) % 10
-
-
-def is_valid_upc(value: str) -> bool:
-    return value.isdigit() and len(value) in (12, 13) and gtin_check_digit(value[:-1]) == int(value[-1])
 
 
 def ensure_isrc_free(session: Session, environment: str, isrc: str, track_id: str | None) -> None:

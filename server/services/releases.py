@@ -14,13 +14,14 @@ from server.db.models.smartlinks import SmartLink
 from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain import identifiers, release_rules, territories
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
-from server.services import identifiers, territories
+from server.services import identifiers as owned_identifiers  # who holds an ISRC/UPC on the platform
 
-EDITABLE = frozenset({"draft", "action_needed"})
+EDITABLE = release_rules.EDITABLE
 
 # The status machine. Submission moves draft/action_needed → submitted; review and delivery (the distributor's
 # pipeline, simulated in sandbox) move it on. `rejected` and `taken_down` are final.
@@ -159,18 +160,28 @@ def update_details(session: Session, principal: Principal, release: Release, fie
         if upc is not None:
             if not identifiers.is_valid_upc(upc):
                 raise validation_failed([FieldError("invalid_upc", "/upc", f"{upc} has a wrong GS1 check digit.")])
-            identifiers.ensure_upc_free(session, principal.environment, upc, release.id)
+            owned_identifiers.ensure_upc_free(session, principal.environment, upc, release.id)
         release.upc = upc
     if "metadata" in fields:
         release.meta = dict(fields["metadata"] or {})
+    _refuse_conflicts(release, fields)
     touch(release)
     session.add(release)
     try:
         session.flush()
     except IntegrityError as exc:  # a concurrent writer of the same UPC won the unique constraint
         if release.upc is not None and "upc" in str(exc.orig).lower():
-            raise identifiers.upc_taken(release.upc) from exc
+            raise owned_identifiers.upc_taken(release.upc) from exc
         raise
+
+
+def _refuse_conflicts(release: Release, fields: dict[str, Any]) -> None:
+    """Fields only valid together (an original release date after the release date, a ℗/© year after the release
+    year) are refused when written, pointing at the written field; nothing is stored (the session is not flushed
+    and the transaction rolls back)."""
+    conflicts = release_rules.written_conflicts(release, {f"/{name}" for name in fields})
+    if conflicts:
+        raise validation_failed([FieldError(f.code, f.pointer, f.detail) for f in conflicts])
 
 
 def update_distribution(session: Session, release: Release, fields: dict[str, Any]) -> None:
@@ -188,6 +199,7 @@ def update_distribution(session: Session, release: Release, fields: dict[str, An
         release.stores = list(fields["stores"])
     if "price_tier" in fields:
         release.price_tier = fields["price_tier"]
+    _refuse_conflicts(release, fields)
     touch(release)
     session.add(release)
     session.flush()

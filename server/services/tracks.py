@@ -12,11 +12,12 @@ from server.db.models.persons import Person
 from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain import identifiers, release_rules
 from server.ids import has_prefix, new_id
 from server.pagination import Page, decode_cursor, encode_cursor, paginate, tenant_list
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
-from server.services import identifiers
+from server.services import identifiers as owned_identifiers  # who holds an ISRC/UPC on the platform
 
 EDITABLE_RELEASE_STATES = frozenset({"draft", "action_needed"})
 _SIMPLE_FIELDS = ("title", "version", "primary_artists", "featured_artists", "explicit", "language")
@@ -63,6 +64,7 @@ def resolve_credits(
     """Credits as stored: the person's legal name (or display name) copied in, so they survive person edits."""
     resolved: list[dict[str, Any]] = []
     errors: list[FieldError] = []
+    persons: dict[str, Person] = {}
     for index, credit in enumerate(credits):
         person_id = credit.get("person_id")
         if person_id is None:
@@ -75,6 +77,10 @@ def resolve_credits(
             )
             continue
         resolved.append({"person_id": person.id, "name": person.legal_name or person.name, "role": credit["role"]})
+        persons[person.id] = person
+    # A composer or lyricist is paid by legal name: a credit of a person without one is refused now, not at submit.
+    for index, detail in release_rules.legal_name_problems(credits, persons):
+        errors.append(FieldError("legal_name_missing", f"{pointer}/{index}/person_id", detail))
     if errors:
         raise validation_failed(errors)
     return resolved
@@ -87,7 +93,7 @@ def create(session: Session, principal: Principal, fields: dict[str, Any], *, po
     credits = resolve_credits(session, principal, list(fields.get("credits") or []), f"{pointer_base}/credits")
     isrc = identifiers.canonical_isrc(fields["isrc"]) if fields.get("isrc") else None
     if isrc is not None:
-        identifiers.ensure_isrc_free(session, principal.environment, isrc, None)
+        owned_identifiers.ensure_isrc_free(session, principal.environment, isrc, None)
     track = Track(
         id=new_id("trk"),
         account_id=principal.account_id,
@@ -119,7 +125,7 @@ def _flush_guarding_isrc(session: Session, isrc: str | None) -> None:
         session.flush()
     except IntegrityError as exc:
         if isrc is not None and "isrc" in str(exc.orig).lower():
-            raise identifiers.isrc_taken(isrc) from exc
+            raise owned_identifiers.isrc_taken(isrc) from exc
         raise
 
 
@@ -131,7 +137,7 @@ def update(session: Session, principal: Principal, track: Track, fields: dict[st
     if "isrc" in fields:
         isrc = identifiers.canonical_isrc(fields["isrc"]) if fields["isrc"] else None
         if isrc is not None:
-            identifiers.ensure_isrc_free(session, principal.environment, isrc, track.id)
+            owned_identifiers.ensure_isrc_free(session, principal.environment, isrc, track.id)
         track.isrc = isrc
     if "credits" in fields:
         track.credits = resolve_credits(session, principal, list(fields["credits"]), "/credits")

@@ -194,7 +194,7 @@ def test_delete_is_refused_while_the_person_holds_a_share_or_a_credit(client: Te
     assert (refused.json()["code"], refused.json()["split_ids"]) == ("person_in_use", [split.json()["id"]])
     track = client.post(
         "/api/v1/tracks",
-        json={"title": "T", "primary_artists": ["A"], "credits": [{"person_id": credited["id"], "role": "composer"}]},
+        json={"title": "T", "primary_artists": ["A"], "credits": [{"person_id": credited["id"], "role": "producer"}]},
         headers=tenant.headers,
     )
     assert track.status_code == 201, track.text

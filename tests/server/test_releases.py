@@ -6,8 +6,8 @@ from starlette.testclient import TestClient
 from server.db.engine import session_scope
 from server.db.models.events import Event
 from server.db.models.releases import ReleaseDelivery
+from server.domain import identifiers
 from server.media import audio_bytes
-from server.services import identifiers
 from tests.conftest import Tenant, TenantFactory
 from tests.dates import days_from_today
 from tests.server.releases_helpers import (
@@ -30,7 +30,11 @@ def test_a_new_draft_lists_what_each_step_misses(client: TestClient, tenant: Ten
     release = create_release(client, tenant, label="Nordlicht Records", metadata={"crm": "A-1"})
     assert release["status"] == "draft"
     assert release["label"] == "Nordlicht Records"
-    assert release["steps"]["details"] == {"complete": False, "missing": ["/genre", "/language", "/p_line", "/c_line"]}
+    details = release["steps"]["details"]
+    assert (details["complete"], details["missing"]) == (False, ["/genre", "/language", "/p_line", "/c_line"])
+    assert [(e["code"], e["pointer"]) for e in details["errors"]] == [
+        ("required", pointer) for pointer in details["missing"]
+    ]
     assert release["steps"]["tracks"]["missing"] == ["/tracks"]
     assert release["steps"]["artwork"]["missing"] == ["/artwork"]
     assert release["release_type"] is None

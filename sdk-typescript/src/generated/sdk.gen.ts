@@ -43,7 +43,7 @@ export const listReleases = <ThrowOnError extends boolean = false>(options?: Opt
  * Creates a release draft (wizard step 1) in the credential's environment. Only `title` and `primary_artists` are
  * needed now; complete the other steps with `updateReleaseDetails`, `updateReleaseTracks` (or `createTrack` with
  * `release_id`), `updateReleaseArtwork` and `updateReleaseDistribution`, then `submitRelease`. The response's
- * `steps` tells which fields each step still misses. Emits `release.created`.
+ * `steps` tells what each step still misses: the rules `submitRelease` checks, each in its step. Emits `release.created`.
  *
  */
 export const createRelease = <ThrowOnError extends boolean = false>(options: Options<CreateReleaseData, ThrowOnError>): RequestResult<CreateReleaseResponses, CreateReleaseErrors, ThrowOnError> => (options.client ?? client).post<CreateReleaseResponses, CreateReleaseErrors, ThrowOnError>({
@@ -118,8 +118,11 @@ export const getRelease = <ThrowOnError extends boolean = false>(options: Option
  * Wizard step "details": titles, artists, label, genre, language, ℗ and © lines, original release date and UPC.
  * Only the fields sent change; `null` clears a field. Allowed while the release is `draft` or `action_needed`,
  * otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to a store) is
- * allowed in every status. A UPC used by another release on the platform (any
- * account, same environment) fails with `409 conflict`. Emits `release.updated`.
+ * allowed in every status. A UPC used by another release on the platform (any account, same environment) fails
+ * with `409 conflict`. Fields only valid together with the release date are refused when written
+ * (`422 validation_failed`, nothing changes): an `original_release_date` after `release_date`
+ * (`original_release_date_after_release_date`) and a `p_line` or `c_line` year after its year
+ * (`copyright_year_after_release`, pointing at `/p_line/year` or `/c_line/year`). Emits `release.updated`.
  *
  */
 export const updateReleaseDetails = <ThrowOnError extends boolean = false>(options: Options<UpdateReleaseDetailsData, ThrowOnError>): RequestResult<UpdateReleaseDetailsResponses, UpdateReleaseDetailsErrors, ThrowOnError> => (options.client ?? client).patch<UpdateReleaseDetailsResponses, UpdateReleaseDetailsErrors, ThrowOnError>({
@@ -204,7 +207,10 @@ export const updateReleaseArtwork = <ThrowOnError extends boolean = false>(optio
  *
  * Wizard step "distribution": release date, territories (ISO 3166-1 alpha-2 codes, or `["WW"]` alone for
  * worldwide), stores and download price tier. Only the fields sent change. The release date's lead time (at least
- * 14 days) is checked at submit, not here. Allowed while the release is `draft` or `action_needed`, otherwise
+ * 14 days) is checked at submit, not here (`steps.distribution` shows it). A `release_date` before the
+ * release's `original_release_date`, or before the year of its ℗ or © line, is refused with `422
+ * validation_failed` (`original_release_date_after_release_date` or `copyright_year_after_release`, pointing at
+ * `/release_date`); nothing changes. Allowed while the release is `draft` or `action_needed`, otherwise
  * `409 invalid_state`. Emits `release.updated`.
  *
  */
@@ -233,30 +239,41 @@ export const updateReleaseDistribution = <ThrowOnError extends boolean = false>(
  * `submitted` changes nothing and answers with its current state (safe to retry, with or without
  * `Idempotency-Key`); any other status answers `409 invalid_state`.
  * Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
- * submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON `pointer` into
- * the release resource as `getRelease` returns it:
+ * submission_checks_failed` with one `errors[]` entry per failure, all of them in one answer, each with a `code`
+ * and a JSON `pointer` into the release resource as `getRelease` returns it. These are the same rules the
+ * release's `steps` evaluate, each in the step named below: a release whose steps are all `complete` passes, and
+ * each step's `errors` are what this answer would list for it.
  *
- * | code | pointer | fails when |
- * | --- | --- | --- |
- * | `required` | `/label`, `/genre`, `/language`, `/p_line`, `/c_line`, `/release_date`, `/territories`, `/stores`, `/tracks/{i}/language`, `/tracks/{i}/explicit` | a field the stores need is empty |
- * | `no_tracks` | `/tracks` | the release has no tracks |
- * | `audio_missing` | `/tracks/{i}/audio` | a track has no audio |
- * | `audio_qc_pending` / `audio_qc_failed` | `/tracks/{i}/qc_status` | a track's audio QC has not finished / failed |
- * | `artwork_missing` | `/artwork` | no cover art was uploaded |
- * | `artwork_qc_pending` / `artwork_qc_failed` | `/artwork_qc/status` | the cover art's QC has not finished / failed |
- * | `invalid_upc` | `/upc` | the UPC's GS1 check digit is wrong |
- * | `duplicate_upc` | `/upc` | another release uses the UPC |
- * | `invalid_isrc` | `/tracks/{i}/isrc` | the ISRC is malformed |
- * | `duplicate_isrc` | `/tracks/{i}/isrc` | another track (here or elsewhere in the catalogue) uses the ISRC |
- * | `release_date_too_soon` | `/release_date` | the release date is less than 14 days after today (UTC) |
- * | `original_release_date_after_release_date` | `/original_release_date` | the original release date is after the release date |
- * | `copyright_year_after_release` | `/p_line/year`, `/c_line/year` | the year is after the release date's year |
- * | `forbidden_title_content` | `/title`, `/version`, `/tracks/{i}/title`, `/tracks/{i}/version` | a title holds a URL, email address, @handle, #hashtag, phone number, store name, "Clean"/"Explicit", "feat."/"ft." or an artist's name |
- * | `combined_artist_name` | `/primary_artists/{j}`, `/featured_artists/{j}`, `/tracks/{i}/primary_artists/{j}`, `/tracks/{i}/featured_artists/{j}` | one entry names several artists (`A & B`, `A x B`, `A feat. B`) |
- * | `missing_composer` | `/tracks/{i}/credits` | a track has no composer credit |
- * | `missing_lyricist` | `/tracks/{i}/credits` | a track with lyrics (`language` other than `zxx`) has no lyricist credit |
- * | `legal_name_missing` | `/tracks/{i}/credits/{k}` | a credited composer or lyricist person has no `legal_name` |
- * | `invalid_territory` | `/territories/{j}` | a code is not a current ISO 3166-1 code, or `WW` is combined with countries |
+ * | code | pointer | step | fails when |
+ * | --- | --- | --- | --- |
+ * | `required` | `/title`, `/primary_artists`, `/label`, `/genre`, `/language`, `/p_line`, `/c_line` | details | a field the stores need is empty |
+ * | `forbidden_title_content` | `/title`, `/version` | details | a title holds a URL, email address, @handle, #hashtag, phone number, store name, "Clean"/"Explicit", "feat."/"ft." or an artist's name |
+ * | `combined_artist_name` | `/primary_artists/{j}`, `/featured_artists/{j}` | details | one entry names several artists (`A & B`, `A x B`, `A feat. B`) |
+ * | `invalid_upc` | `/upc` | details | the UPC's GS1 check digit is wrong |
+ * | `duplicate_upc` | `/upc` | details | another release uses the UPC |
+ * | `original_release_date_after_release_date` | `/original_release_date` | details | the original release date is after the release date |
+ * | `copyright_year_after_release` | `/p_line/year`, `/c_line/year` | details | the year is after the release date's year |
+ * | `no_tracks` | `/tracks` | tracks | the release has no tracks |
+ * | `required` | `/tracks/{i}/language`, `/tracks/{i}/explicit` | tracks | a track's language (`zxx`: instrumental) or explicit flag is not set |
+ * | `audio_missing` | `/tracks/{i}/audio` | tracks | a track has no audio |
+ * | `audio_qc_pending` / `audio_qc_failed` | `/tracks/{i}/qc_status` | tracks | a track's audio QC has not finished / failed |
+ * | `invalid_isrc` | `/tracks/{i}/isrc` | tracks | the ISRC is malformed |
+ * | `duplicate_isrc` | `/tracks/{i}/isrc` | tracks | another track (here or elsewhere in the catalogue) uses the ISRC |
+ * | `forbidden_title_content` | `/tracks/{i}/title`, `/tracks/{i}/version` | tracks | as for the release's title |
+ * | `combined_artist_name` | `/tracks/{i}/primary_artists/{j}`, `/tracks/{i}/featured_artists/{j}` | tracks | as for the release's artists |
+ * | `missing_composer` | `/tracks/{i}/credits` | tracks | a track has no composer credit |
+ * | `missing_lyricist` | `/tracks/{i}/credits` | tracks | a track not declared instrumental (`language` other than `zxx`, or not set yet) has no lyricist credit |
+ * | `legal_name_missing` | `/tracks/{i}/credits/{k}` | tracks | a credited composer or lyricist person has no `legal_name` |
+ * | `artwork_missing` | `/artwork` | artwork | no cover art was uploaded |
+ * | `artwork_qc_pending` / `artwork_qc_failed` | `/artwork_qc/status` | artwork | the cover art's QC has not finished / failed |
+ * | `required` | `/release_date`, `/territories`, `/stores` | distribution | a field the stores need is empty |
+ * | `release_date_too_soon` | `/release_date` | distribution | the release date is less than 14 days after today (UTC) |
+ * | `invalid_territory` | `/territories/{j}` | distribution | a code is not a current ISO 3166-1 code, or `WW` is combined with countries |
+ *
+ * Fields only valid together are refused when they are written, with `422 validation_failed` pointing at the
+ * written field, so most of these never reach submit: a composer or lyricist credit of a person without a
+ * `legal_name` (`createTrack`, `updateTrack`), an original release date or ℗/© year after the release date
+ * (`updateReleaseDetails`, `updateReleaseDistribution`). Submit checks them again for data written earlier.
  *
  * On success the release becomes `submitted`, blank UPC and ISRCs are assigned, `submitted_at` is set, and
  * `release.submitted` and `release.status_changed` are emitted. Review and delivery then move it on
@@ -391,8 +408,11 @@ export const listTracks = <ThrowOnError extends boolean = false>(options?: Optio
  *
  * With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted with the
  * result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the platform
- * (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`; an unknown
- * `release_id` with `validation_failed`. Emits `track.created`.
+ * (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not `draft` or
+ * `action_needed` with `409 invalid_state`; an unknown `release_id` with `validation_failed`; a composer or
+ * lyricist credit naming a person without a `legal_name` with `validation_failed` (`legal_name_missing` at
+ * `/credits/{k}/person_id`: add the legal name to the person or credit the full legal name as `name`). Emits
+ * `track.created`.
  *
  */
 export const createTrack = <ThrowOnError extends boolean = false>(options: Options<CreateTrackData, ThrowOnError>): RequestResult<CreateTrackResponses, CreateTrackErrors, ThrowOnError> => (options.client ?? client).post<CreateTrackResponses, CreateTrackErrors, ThrowOnError>({
@@ -438,7 +458,9 @@ export const getTrack = <ThrowOnError extends boolean = false>(options: Options<
  * Edits a track's metadata; only the fields sent change, `null` clears a field, `credits` and `metadata` are
  * replaced whole. Allowed while the track is on no release or its release is `draft` or `action_needed`,
  * otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC used by another
- * track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio with
+ * track on the platform (any account, same environment) fails with `409 conflict`; a composer or lyricist credit
+ * naming a person without a `legal_name` with `422 validation_failed` (`legal_name_missing` at
+ * `/credits/{k}/person_id`). Replace the audio with
  * `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
  *
  */

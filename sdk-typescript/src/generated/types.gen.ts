@@ -330,27 +330,65 @@ export type QcReport = {
 };
 
 /**
- * The completion of one wizard step.
+ * One failing field or rule of a request.
  */
-export type ReleaseStepState = {
+export type FieldError = {
     /**
-     * Whether every field the step needs is filled.
+     * A stable, machine-readable code for this failure.
      */
-    complete: boolean;
+    code: string;
     /**
-     * JSON pointers (RFC 6901) into the release to the fields still missing.
+     * Where the failure is: a JSON pointer (RFC 6901) into the request body (`/tracks/0/isrc`), or for parameters
+     * the parameter's name prefixed with its location (`query:limit`, `header:Idempotency-Key`). Submit checks
+     * (and a release's `steps`) point into the release as `getRelease` returns it.
+     *
      */
-    missing: Array<string>;
+    pointer: string;
+    /**
+     * A human-readable explanation.
+     */
+    detail: string;
 };
 
 /**
- * The completion of each wizard step. A release can only be submitted once every step is complete (and the
- * submit-time checks pass).
+ * One wizard step's verdict under the release rules: the same rules `submitRelease` checks, each belonging to one
+ * step (the table in `submitRelease` names it).
  *
- * - `details`: `title`, `primary_artists`, `label`, `genre`, `language`, `p_line` and `c_line` are set.
- * - `tracks`: at least one track, each with uploaded audio.
- * - `artwork`: cover art is uploaded (its QC is reported in `artwork_qc`).
- * - `distribution`: `release_date`, `territories` and `stores` are set.
+ */
+export type ReleaseStepState = {
+    /**
+     * Whether every rule of this step passes. When all four steps are complete, `submitRelease` passes its checks.
+     *
+     */
+    complete: boolean;
+    /**
+     * JSON pointers (RFC 6901) into the release, each once, to what still fails one of the step's rules: a field
+     * still empty (`/genre`), or one holding a value submit refuses (`/tracks/0/qc_status` while QC is pending or
+     * failed, `/release_date` too soon). Every pointer `submitRelease` would report for this step is here.
+     *
+     */
+    missing: Array<string>;
+    /**
+     * The step's failing rules exactly as `submitRelease` would list them in its `422 submission_checks_failed`
+     * `errors[]` (a `code` from its table, the `pointer`, a `detail`); empty when the step is complete.
+     *
+     */
+    errors?: Array<FieldError>;
+};
+
+/**
+ * The completion of each wizard step, judged by the same rules as `submitRelease` (each rule belongs to one step;
+ * the table in `submitRelease` lists them with their step). When all four steps are `complete`, submitting passes
+ * its checks; until then each step's `missing` and `errors` say what submit would report for it, all at once.
+ *
+ * - `details`: `label`, `genre`, `language`, `p_line` and `c_line` are set; titles and artist names are clean; a
+ * UPC you brought is valid and unused; `original_release_date` and the ℗/© years are not after the release date.
+ * - `tracks`: at least one track; each with `language`, `explicit`, audio that passed QC (not pending or failed), a
+ * composer credit, a lyricist credit unless instrumental (`language: zxx`), legal names for credited composers and
+ * lyricists, a well-formed unused ISRC if you brought one, clean titles and artist names.
+ * - `artwork`: cover art is uploaded and passed QC (see `artwork_qc`).
+ * - `distribution`: `release_date` is at least 14 days after today (UTC; for a submitted release, after the day it
+ * was submitted), `territories` are valid and `stores` are chosen.
  *
  */
 export type ReleaseSteps = {
@@ -511,26 +549,6 @@ export type ReleaseList = ListMeta & {
 };
 
 /**
- * One failing field or rule of a request.
- */
-export type FieldError = {
-    /**
-     * A stable, machine-readable code for this failure.
-     */
-    code: string;
-    /**
-     * Where the failure is: a JSON pointer (RFC 6901) into the request body (`/tracks/0/isrc`), or for parameters
-     * the parameter's name prefixed with its location (`query:limit`, `header:Idempotency-Key`).
-     *
-     */
-    pointer: string;
-    /**
-     * A human-readable explanation.
-     */
-    detail: string;
-};
-
-/**
  * An RFC 9457 problem document. Every error response of the API has this shape, with the media type
  * `application/problem+json`. Branch on `code`, never on `title` or `detail`.
  *
@@ -617,7 +635,9 @@ export type ReleaseCreate = {
 };
 
 /**
- * A copyright line to set. The year must not be after the release date's year (checked at submit).
+ * A copyright line to set. The year must not be after the release date's year: refused when written
+ * (`copyright_year_after_release`) if the release date is set, and checked again at submit.
+ *
  */
 export type CopyrightLineInput = {
     year: number;
@@ -641,7 +661,9 @@ export type ReleaseDetailsUpdate = {
     p_line?: CopyrightLineInput | null;
     c_line?: CopyrightLineInput | null;
     /**
-     * For re-releases, the date of the first release; not after `release_date` (checked at submit).
+     * For re-releases, the date of the first release. Not after `release_date`: refused when written
+     * (`original_release_date_after_release_date`) if the release date is set, and checked again at submit.
+     *
      */
     original_release_date?: string | null;
     /**
@@ -783,8 +805,9 @@ export type TrackList = ListMeta & {
 };
 
 /**
- * A credit to set: either a `person_id` (preferred; composers and lyricists need a person with a `legal_name`) or
- * a free-text `name` (taken as the legal name), never both.
+ * A credit to set: either a `person_id` (preferred) or a free-text `name` (taken as the legal name), never both. A
+ * composer or lyricist credit needs a person with a `legal_name`; one without is refused with `422
+ * validation_failed` (`legal_name_missing`).
  *
  */
 export type TrackCreditInput = {

@@ -14,11 +14,12 @@ T = TypeVar("T", bound="CopyrightLineInput")
 
 @_attrs_define
 class CopyrightLineInput:
-    """A copyright line to set. The year must not be after the release date's year (checked at submit).
+    """A copyright line to set. The year must not be after the release date's year: refused when written
+    (`copyright_year_after_release`) if the release date is set, and checked again at submit.
 
-    Attributes:
-        year (int):
-        owner (str):
+        Attributes:
+            year (int):
+            owner (str):
     """
 
     year: int

@@ -20,7 +20,8 @@ class FieldError:
         code (str): A stable, machine-readable code for this failure.
         pointer (str): Where the failure is: a JSON pointer (RFC 6901) into the request body (`/tracks/0/isrc`), or for
             parameters
-            the parameter's name prefixed with its location (`query:limit`, `header:Idempotency-Key`).
+            the parameter's name prefixed with its location (`query:limit`, `header:Idempotency-Key`). Submit checks
+            (and a release's `steps`) point into the release as `getRelease` returns it.
         detail (str): A human-readable explanation.
     """
 

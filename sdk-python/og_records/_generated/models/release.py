@@ -81,14 +81,21 @@ class Release:
             tracks (list[Track]): The tracklist, ordered by `disc_number`, then `track_number`.
             artwork (FileInfo | None): The current cover art file; `null` until uploaded.
             artwork_qc (None | QcReport): The cover art's QC result; `null` until cover art is uploaded.
-            steps (ReleaseSteps): The completion of each wizard step. A release can only be submitted once every step is
-                complete (and the
-                submit-time checks pass).
+            steps (ReleaseSteps): The completion of each wizard step, judged by the same rules as `submitRelease` (each rule
+                belongs to one step;
+                the table in `submitRelease` lists them with their step). When all four steps are `complete`, submitting passes
+                its checks; until then each step's `missing` and `errors` say what submit would report for it, all at once.
 
-                - `details`: `title`, `primary_artists`, `label`, `genre`, `language`, `p_line` and `c_line` are set.
-                - `tracks`: at least one track, each with uploaded audio.
-                - `artwork`: cover art is uploaded (its QC is reported in `artwork_qc`).
-                - `distribution`: `release_date`, `territories` and `stores` are set.
+                - `details`: `label`, `genre`, `language`, `p_line` and `c_line` are set; titles and artist names are clean; a
+                  UPC you brought is valid and unused; `original_release_date` and the ℗/© years are not after the release date.
+                - `tracks`: at least one track; each with `language`, `explicit`, audio that passed QC (not pending or failed),
+                a
+                  composer credit, a lyricist credit unless instrumental (`language: zxx`), legal names for credited composers
+                and
+                  lyricists, a well-formed unused ISRC if you brought one, clean titles and artist names.
+                - `artwork`: cover art is uploaded and passed QC (see `artwork_qc`).
+                - `distribution`: `release_date` is at least 14 days after today (UTC; for a submitted release, after the day it
+                  was submitted), `territories` are valid and `stores` are chosen.
             deliveries (list[DeliveryStatus]): Per-store delivery status, one entry per store in `stores` once delivery has
                 started; empty before.
             submitted_at (datetime.datetime | None): When the release was last submitted; `null` while it never was.

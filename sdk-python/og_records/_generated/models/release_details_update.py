@@ -37,8 +37,9 @@ class ReleaseDetailsUpdate:
             language (None | str | Unset):
             p_line (CopyrightLineInput | None | Unset):
             c_line (CopyrightLineInput | None | Unset):
-            original_release_date (datetime.date | None | Unset): For re-releases, the date of the first release; not after
-                `release_date` (checked at submit).
+            original_release_date (datetime.date | None | Unset): For re-releases, the date of the first release. Not after
+                `release_date`: refused when written
+                (`original_release_date_after_release_date`) if the release date is set, and checked again at submit.
             upc (None | str | Unset): Your own UPC/EAN, if the release has one (GTIN-12 or GTIN-13; a wrong check digit
                 fails with
                 `validation_failed`; one used by any other release on the platform, in this environment, with `409 conflict`).

@@ -4,25 +4,40 @@ from __future__ import annotations
 
 import builtins as _builtins
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
+
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.field_error import FieldError
+
 
 T = TypeVar("T", bound="ReleaseStepState")
 
 
 @_attrs_define
 class ReleaseStepState:
-    """The completion of one wizard step.
+    """One wizard step's verdict under the release rules: the same rules `submitRelease` checks, each belonging to one
+    step (the table in `submitRelease` names it).
 
-    Attributes:
-        complete (bool): Whether every field the step needs is filled.
-        missing (list[str]): JSON pointers (RFC 6901) into the release to the fields still missing.
+        Attributes:
+            complete (bool): Whether every rule of this step passes. When all four steps are complete, `submitRelease`
+                passes its checks.
+            missing (list[str]): JSON pointers (RFC 6901) into the release, each once, to what still fails one of the step's
+                rules: a field
+                still empty (`/genre`), or one holding a value submit refuses (`/tracks/0/qc_status` while QC is pending or
+                failed, `/release_date` too soon). Every pointer `submitRelease` would report for this step is here.
+            errors (list[FieldError] | Unset): The step's failing rules exactly as `submitRelease` would list them in its
+                `422 submission_checks_failed`
+                `errors[]` (a `code` from its table, the `pointer`, a `detail`); empty when the step is complete.
     """
 
     complete: bool
     missing: list[str]
+    errors: list[FieldError] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
     _request_id: str | None = _attrs_field(init=False, default=None, repr=False, eq=False)
 
@@ -36,6 +51,13 @@ class ReleaseStepState:
 
         missing = self.missing
 
+        errors: list[dict[str, Any]] | Unset = UNSET
+        if not isinstance(self.errors, Unset):
+            errors = []
+            for errors_item_data in self.errors:
+                errors_item = errors_item_data.to_dict()
+                errors.append(errors_item)
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -44,19 +66,33 @@ class ReleaseStepState:
                 "missing": missing,
             }
         )
+        if errors is not UNSET:
+            field_dict["errors"] = errors
 
         return field_dict
 
     @classmethod
     def from_dict(cls: _builtins.type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.field_error import FieldError  # noqa: PLC0415
+
         d = dict(src_dict)
         complete = d.pop("complete")
 
         missing = cast(list[str], d.pop("missing"))
 
+        _errors = d.pop("errors", UNSET)
+        errors: list[FieldError] | Unset = UNSET
+        if _errors is not UNSET:
+            errors = []
+            for errors_item_data in _errors:
+                errors_item = FieldError.from_dict(errors_item_data)
+
+                errors.append(errors_item)
+
         release_step_state = cls(
             complete=complete,
             missing=missing,
+            errors=errors,
         )
 
         release_step_state.additional_properties = d

@@ -17,8 +17,9 @@ T = TypeVar("T", bound="TrackCreditInput")
 
 @_attrs_define
 class TrackCreditInput:
-    """A credit to set: either a `person_id` (preferred; composers and lyricists need a person with a `legal_name`) or
-    a free-text `name` (taken as the legal name), never both.
+    """A credit to set: either a `person_id` (preferred) or a free-text `name` (taken as the legal name), never both. A
+    composer or lyricist credit needs a person with a `legal_name`; one without is refused with `422
+    validation_failed` (`legal_name_missing`).
 
         Attributes:
             role (PersonRole): A contribution to a recording.

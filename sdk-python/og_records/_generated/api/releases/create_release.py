@@ -120,7 +120,8 @@ def sync_detailed(
     `createTrack` with
     `release_id`), `updateReleaseArtwork` and `updateReleaseDistribution`, then `submitRelease`. The
     response's
-    `steps` tells which fields each step still misses. Emits `release.created`.
+    `steps` tells what each step still misses: the rules `submitRelease` checks, each in its step. Emits
+    `release.created`.
 
     Args:
         idempotency_key (str | Unset):
@@ -161,7 +162,8 @@ def sync(
     `createTrack` with
     `release_id`), `updateReleaseArtwork` and `updateReleaseDistribution`, then `submitRelease`. The
     response's
-    `steps` tells which fields each step still misses. Emits `release.created`.
+    `steps` tells what each step still misses: the rules `submitRelease` checks, each in its step. Emits
+    `release.created`.
 
     Args:
         idempotency_key (str | Unset):
@@ -197,7 +199,8 @@ async def asyncio_detailed(
     `createTrack` with
     `release_id`), `updateReleaseArtwork` and `updateReleaseDistribution`, then `submitRelease`. The
     response's
-    `steps` tells which fields each step still misses. Emits `release.created`.
+    `steps` tells what each step still misses: the rules `submitRelease` checks, each in its step. Emits
+    `release.created`.
 
     Args:
         idempotency_key (str | Unset):
@@ -236,7 +239,8 @@ async def asyncio(
     `createTrack` with
     `release_id`), `updateReleaseArtwork` and `updateReleaseDistribution`, then `submitRelease`. The
     response's
-    `steps` tells which fields each step still misses. Emits `release.created`.
+    `steps` tells what each step still misses: the rules `submitRelease` checks, each in its step. Emits
+    `release.created`.
 
     Args:
         idempotency_key (str | Unset):

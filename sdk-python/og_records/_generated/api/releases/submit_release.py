@@ -107,46 +107,64 @@ def sync_detailed(
     `submitted` changes nothing and answers with its current state (safe to retry, with or without
     `Idempotency-Key`); any other status answers `409 invalid_state`.
     Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
-    submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON
-    `pointer` into
-    the release resource as `getRelease` returns it:
+    submission_checks_failed` with one `errors[]` entry per failure, all of them in one answer, each
+    with a `code`
+    and a JSON `pointer` into the release resource as `getRelease` returns it. These are the same rules
+    the
+    release's `steps` evaluate, each in the step named below: a release whose steps are all `complete`
+    passes, and
+    each step's `errors` are what this answer would list for it.
 
-    | code | pointer | fails when |
-    | --- | --- | --- |
-    | `required` | `/label`, `/genre`, `/language`, `/p_line`, `/c_line`, `/release_date`,
-    `/territories`, `/stores`, `/tracks/{i}/language`, `/tracks/{i}/explicit` | a field the stores need
+    | code | pointer | step | fails when |
+    | --- | --- | --- | --- |
+    | `required` | `/title`, `/primary_artists`, `/label`, `/genre`, `/language`, `/p_line`, `/c_line` |
+    details | a field the stores need is empty |
+    | `forbidden_title_content` | `/title`, `/version` | details | a title holds a URL, email address,
+    @handle, #hashtag, phone number, store name, "Clean"/"Explicit", "feat."/"ft." or an artist's name |
+    | `combined_artist_name` | `/primary_artists/{j}`, `/featured_artists/{j}` | details | one entry
+    names several artists (`A & B`, `A x B`, `A feat. B`) |
+    | `invalid_upc` | `/upc` | details | the UPC's GS1 check digit is wrong |
+    | `duplicate_upc` | `/upc` | details | another release uses the UPC |
+    | `original_release_date_after_release_date` | `/original_release_date` | details | the original
+    release date is after the release date |
+    | `copyright_year_after_release` | `/p_line/year`, `/c_line/year` | details | the year is after the
+    release date's year |
+    | `no_tracks` | `/tracks` | tracks | the release has no tracks |
+    | `required` | `/tracks/{i}/language`, `/tracks/{i}/explicit` | tracks | a track's language (`zxx`:
+    instrumental) or explicit flag is not set |
+    | `audio_missing` | `/tracks/{i}/audio` | tracks | a track has no audio |
+    | `audio_qc_pending` / `audio_qc_failed` | `/tracks/{i}/qc_status` | tracks | a track's audio QC has
+    not finished / failed |
+    | `invalid_isrc` | `/tracks/{i}/isrc` | tracks | the ISRC is malformed |
+    | `duplicate_isrc` | `/tracks/{i}/isrc` | tracks | another track (here or elsewhere in the
+    catalogue) uses the ISRC |
+    | `forbidden_title_content` | `/tracks/{i}/title`, `/tracks/{i}/version` | tracks | as for the
+    release's title |
+    | `combined_artist_name` | `/tracks/{i}/primary_artists/{j}`, `/tracks/{i}/featured_artists/{j}` |
+    tracks | as for the release's artists |
+    | `missing_composer` | `/tracks/{i}/credits` | tracks | a track has no composer credit |
+    | `missing_lyricist` | `/tracks/{i}/credits` | tracks | a track not declared instrumental
+    (`language` other than `zxx`, or not set yet) has no lyricist credit |
+    | `legal_name_missing` | `/tracks/{i}/credits/{k}` | tracks | a credited composer or lyricist person
+    has no `legal_name` |
+    | `artwork_missing` | `/artwork` | artwork | no cover art was uploaded |
+    | `artwork_qc_pending` / `artwork_qc_failed` | `/artwork_qc/status` | artwork | the cover art's QC
+    has not finished / failed |
+    | `required` | `/release_date`, `/territories`, `/stores` | distribution | a field the stores need
     is empty |
-    | `no_tracks` | `/tracks` | the release has no tracks |
-    | `audio_missing` | `/tracks/{i}/audio` | a track has no audio |
-    | `audio_qc_pending` / `audio_qc_failed` | `/tracks/{i}/qc_status` | a track's audio QC has not
-    finished / failed |
-    | `artwork_missing` | `/artwork` | no cover art was uploaded |
-    | `artwork_qc_pending` / `artwork_qc_failed` | `/artwork_qc/status` | the cover art's QC has not
-    finished / failed |
-    | `invalid_upc` | `/upc` | the UPC's GS1 check digit is wrong |
-    | `duplicate_upc` | `/upc` | another release uses the UPC |
-    | `invalid_isrc` | `/tracks/{i}/isrc` | the ISRC is malformed |
-    | `duplicate_isrc` | `/tracks/{i}/isrc` | another track (here or elsewhere in the catalogue) uses
-    the ISRC |
-    | `release_date_too_soon` | `/release_date` | the release date is less than 14 days after today
-    (UTC) |
-    | `original_release_date_after_release_date` | `/original_release_date` | the original release date
-    is after the release date |
-    | `copyright_year_after_release` | `/p_line/year`, `/c_line/year` | the year is after the release
-    date's year |
-    | `forbidden_title_content` | `/title`, `/version`, `/tracks/{i}/title`, `/tracks/{i}/version` | a
-    title holds a URL, email address, @handle, #hashtag, phone number, store name, "Clean"/"Explicit",
-    "feat."/"ft." or an artist's name |
-    | `combined_artist_name` | `/primary_artists/{j}`, `/featured_artists/{j}`,
-    `/tracks/{i}/primary_artists/{j}`, `/tracks/{i}/featured_artists/{j}` | one entry names several
-    artists (`A & B`, `A x B`, `A feat. B`) |
-    | `missing_composer` | `/tracks/{i}/credits` | a track has no composer credit |
-    | `missing_lyricist` | `/tracks/{i}/credits` | a track with lyrics (`language` other than `zxx`) has
-    no lyricist credit |
-    | `legal_name_missing` | `/tracks/{i}/credits/{k}` | a credited composer or lyricist person has no
-    `legal_name` |
-    | `invalid_territory` | `/territories/{j}` | a code is not a current ISO 3166-1 code, or `WW` is
-    combined with countries |
+    | `release_date_too_soon` | `/release_date` | distribution | the release date is less than 14 days
+    after today (UTC) |
+    | `invalid_territory` | `/territories/{j}` | distribution | a code is not a current ISO 3166-1 code,
+    or `WW` is combined with countries |
+
+    Fields only valid together are refused when they are written, with `422 validation_failed` pointing
+    at the
+    written field, so most of these never reach submit: a composer or lyricist credit of a person
+    without a
+    `legal_name` (`createTrack`, `updateTrack`), an original release date or ℗/© year after the release
+    date
+    (`updateReleaseDetails`, `updateReleaseDistribution`). Submit checks them again for data written
+    earlier.
 
     On success the release becomes `submitted`, blank UPC and ISRCs are assigned, `submitted_at` is set,
     and
@@ -191,46 +209,64 @@ def sync(
     `submitted` changes nothing and answers with its current state (safe to retry, with or without
     `Idempotency-Key`); any other status answers `409 invalid_state`.
     Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
-    submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON
-    `pointer` into
-    the release resource as `getRelease` returns it:
+    submission_checks_failed` with one `errors[]` entry per failure, all of them in one answer, each
+    with a `code`
+    and a JSON `pointer` into the release resource as `getRelease` returns it. These are the same rules
+    the
+    release's `steps` evaluate, each in the step named below: a release whose steps are all `complete`
+    passes, and
+    each step's `errors` are what this answer would list for it.
 
-    | code | pointer | fails when |
-    | --- | --- | --- |
-    | `required` | `/label`, `/genre`, `/language`, `/p_line`, `/c_line`, `/release_date`,
-    `/territories`, `/stores`, `/tracks/{i}/language`, `/tracks/{i}/explicit` | a field the stores need
+    | code | pointer | step | fails when |
+    | --- | --- | --- | --- |
+    | `required` | `/title`, `/primary_artists`, `/label`, `/genre`, `/language`, `/p_line`, `/c_line` |
+    details | a field the stores need is empty |
+    | `forbidden_title_content` | `/title`, `/version` | details | a title holds a URL, email address,
+    @handle, #hashtag, phone number, store name, "Clean"/"Explicit", "feat."/"ft." or an artist's name |
+    | `combined_artist_name` | `/primary_artists/{j}`, `/featured_artists/{j}` | details | one entry
+    names several artists (`A & B`, `A x B`, `A feat. B`) |
+    | `invalid_upc` | `/upc` | details | the UPC's GS1 check digit is wrong |
+    | `duplicate_upc` | `/upc` | details | another release uses the UPC |
+    | `original_release_date_after_release_date` | `/original_release_date` | details | the original
+    release date is after the release date |
+    | `copyright_year_after_release` | `/p_line/year`, `/c_line/year` | details | the year is after the
+    release date's year |
+    | `no_tracks` | `/tracks` | tracks | the release has no tracks |
+    | `required` | `/tracks/{i}/language`, `/tracks/{i}/explicit` | tracks | a track's language (`zxx`:
+    instrumental) or explicit flag is not set |
+    | `audio_missing` | `/tracks/{i}/audio` | tracks | a track has no audio |
+    | `audio_qc_pending` / `audio_qc_failed` | `/tracks/{i}/qc_status` | tracks | a track's audio QC has
+    not finished / failed |
+    | `invalid_isrc` | `/tracks/{i}/isrc` | tracks | the ISRC is malformed |
+    | `duplicate_isrc` | `/tracks/{i}/isrc` | tracks | another track (here or elsewhere in the
+    catalogue) uses the ISRC |
+    | `forbidden_title_content` | `/tracks/{i}/title`, `/tracks/{i}/version` | tracks | as for the
+    release's title |
+    | `combined_artist_name` | `/tracks/{i}/primary_artists/{j}`, `/tracks/{i}/featured_artists/{j}` |
+    tracks | as for the release's artists |
+    | `missing_composer` | `/tracks/{i}/credits` | tracks | a track has no composer credit |
+    | `missing_lyricist` | `/tracks/{i}/credits` | tracks | a track not declared instrumental
+    (`language` other than `zxx`, or not set yet) has no lyricist credit |
+    | `legal_name_missing` | `/tracks/{i}/credits/{k}` | tracks | a credited composer or lyricist person
+    has no `legal_name` |
+    | `artwork_missing` | `/artwork` | artwork | no cover art was uploaded |
+    | `artwork_qc_pending` / `artwork_qc_failed` | `/artwork_qc/status` | artwork | the cover art's QC
+    has not finished / failed |
+    | `required` | `/release_date`, `/territories`, `/stores` | distribution | a field the stores need
     is empty |
-    | `no_tracks` | `/tracks` | the release has no tracks |
-    | `audio_missing` | `/tracks/{i}/audio` | a track has no audio |
-    | `audio_qc_pending` / `audio_qc_failed` | `/tracks/{i}/qc_status` | a track's audio QC has not
-    finished / failed |
-    | `artwork_missing` | `/artwork` | no cover art was uploaded |
-    | `artwork_qc_pending` / `artwork_qc_failed` | `/artwork_qc/status` | the cover art's QC has not
-    finished / failed |
-    | `invalid_upc` | `/upc` | the UPC's GS1 check digit is wrong |
-    | `duplicate_upc` | `/upc` | another release uses the UPC |
-    | `invalid_isrc` | `/tracks/{i}/isrc` | the ISRC is malformed |
-    | `duplicate_isrc` | `/tracks/{i}/isrc` | another track (here or elsewhere in the catalogue) uses
-    the ISRC |
-    | `release_date_too_soon` | `/release_date` | the release date is less than 14 days after today
-    (UTC) |
-    | `original_release_date_after_release_date` | `/original_release_date` | the original release date
-    is after the release date |
-    | `copyright_year_after_release` | `/p_line/year`, `/c_line/year` | the year is after the release
-    date's year |
-    | `forbidden_title_content` | `/title`, `/version`, `/tracks/{i}/title`, `/tracks/{i}/version` | a
-    title holds a URL, email address, @handle, #hashtag, phone number, store name, "Clean"/"Explicit",
-    "feat."/"ft." or an artist's name |
-    | `combined_artist_name` | `/primary_artists/{j}`, `/featured_artists/{j}`,
-    `/tracks/{i}/primary_artists/{j}`, `/tracks/{i}/featured_artists/{j}` | one entry names several
-    artists (`A & B`, `A x B`, `A feat. B`) |
-    | `missing_composer` | `/tracks/{i}/credits` | a track has no composer credit |
-    | `missing_lyricist` | `/tracks/{i}/credits` | a track with lyrics (`language` other than `zxx`) has
-    no lyricist credit |
-    | `legal_name_missing` | `/tracks/{i}/credits/{k}` | a credited composer or lyricist person has no
-    `legal_name` |
-    | `invalid_territory` | `/territories/{j}` | a code is not a current ISO 3166-1 code, or `WW` is
-    combined with countries |
+    | `release_date_too_soon` | `/release_date` | distribution | the release date is less than 14 days
+    after today (UTC) |
+    | `invalid_territory` | `/territories/{j}` | distribution | a code is not a current ISO 3166-1 code,
+    or `WW` is combined with countries |
+
+    Fields only valid together are refused when they are written, with `422 validation_failed` pointing
+    at the
+    written field, so most of these never reach submit: a composer or lyricist credit of a person
+    without a
+    `legal_name` (`createTrack`, `updateTrack`), an original release date or ℗/© year after the release
+    date
+    (`updateReleaseDetails`, `updateReleaseDistribution`). Submit checks them again for data written
+    earlier.
 
     On success the release becomes `submitted`, blank UPC and ISRCs are assigned, `submitted_at` is set,
     and
@@ -270,46 +306,64 @@ async def asyncio_detailed(
     `submitted` changes nothing and answers with its current state (safe to retry, with or without
     `Idempotency-Key`); any other status answers `409 invalid_state`.
     Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
-    submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON
-    `pointer` into
-    the release resource as `getRelease` returns it:
+    submission_checks_failed` with one `errors[]` entry per failure, all of them in one answer, each
+    with a `code`
+    and a JSON `pointer` into the release resource as `getRelease` returns it. These are the same rules
+    the
+    release's `steps` evaluate, each in the step named below: a release whose steps are all `complete`
+    passes, and
+    each step's `errors` are what this answer would list for it.
 
-    | code | pointer | fails when |
-    | --- | --- | --- |
-    | `required` | `/label`, `/genre`, `/language`, `/p_line`, `/c_line`, `/release_date`,
-    `/territories`, `/stores`, `/tracks/{i}/language`, `/tracks/{i}/explicit` | a field the stores need
+    | code | pointer | step | fails when |
+    | --- | --- | --- | --- |
+    | `required` | `/title`, `/primary_artists`, `/label`, `/genre`, `/language`, `/p_line`, `/c_line` |
+    details | a field the stores need is empty |
+    | `forbidden_title_content` | `/title`, `/version` | details | a title holds a URL, email address,
+    @handle, #hashtag, phone number, store name, "Clean"/"Explicit", "feat."/"ft." or an artist's name |
+    | `combined_artist_name` | `/primary_artists/{j}`, `/featured_artists/{j}` | details | one entry
+    names several artists (`A & B`, `A x B`, `A feat. B`) |
+    | `invalid_upc` | `/upc` | details | the UPC's GS1 check digit is wrong |
+    | `duplicate_upc` | `/upc` | details | another release uses the UPC |
+    | `original_release_date_after_release_date` | `/original_release_date` | details | the original
+    release date is after the release date |
+    | `copyright_year_after_release` | `/p_line/year`, `/c_line/year` | details | the year is after the
+    release date's year |
+    | `no_tracks` | `/tracks` | tracks | the release has no tracks |
+    | `required` | `/tracks/{i}/language`, `/tracks/{i}/explicit` | tracks | a track's language (`zxx`:
+    instrumental) or explicit flag is not set |
+    | `audio_missing` | `/tracks/{i}/audio` | tracks | a track has no audio |
+    | `audio_qc_pending` / `audio_qc_failed` | `/tracks/{i}/qc_status` | tracks | a track's audio QC has
+    not finished / failed |
+    | `invalid_isrc` | `/tracks/{i}/isrc` | tracks | the ISRC is malformed |
+    | `duplicate_isrc` | `/tracks/{i}/isrc` | tracks | another track (here or elsewhere in the
+    catalogue) uses the ISRC |
+    | `forbidden_title_content` | `/tracks/{i}/title`, `/tracks/{i}/version` | tracks | as for the
+    release's title |
+    | `combined_artist_name` | `/tracks/{i}/primary_artists/{j}`, `/tracks/{i}/featured_artists/{j}` |
+    tracks | as for the release's artists |
+    | `missing_composer` | `/tracks/{i}/credits` | tracks | a track has no composer credit |
+    | `missing_lyricist` | `/tracks/{i}/credits` | tracks | a track not declared instrumental
+    (`language` other than `zxx`, or not set yet) has no lyricist credit |
+    | `legal_name_missing` | `/tracks/{i}/credits/{k}` | tracks | a credited composer or lyricist person
+    has no `legal_name` |
+    | `artwork_missing` | `/artwork` | artwork | no cover art was uploaded |
+    | `artwork_qc_pending` / `artwork_qc_failed` | `/artwork_qc/status` | artwork | the cover art's QC
+    has not finished / failed |
+    | `required` | `/release_date`, `/territories`, `/stores` | distribution | a field the stores need
     is empty |
-    | `no_tracks` | `/tracks` | the release has no tracks |
-    | `audio_missing` | `/tracks/{i}/audio` | a track has no audio |
-    | `audio_qc_pending` / `audio_qc_failed` | `/tracks/{i}/qc_status` | a track's audio QC has not
-    finished / failed |
-    | `artwork_missing` | `/artwork` | no cover art was uploaded |
-    | `artwork_qc_pending` / `artwork_qc_failed` | `/artwork_qc/status` | the cover art's QC has not
-    finished / failed |
-    | `invalid_upc` | `/upc` | the UPC's GS1 check digit is wrong |
-    | `duplicate_upc` | `/upc` | another release uses the UPC |
-    | `invalid_isrc` | `/tracks/{i}/isrc` | the ISRC is malformed |
-    | `duplicate_isrc` | `/tracks/{i}/isrc` | another track (here or elsewhere in the catalogue) uses
-    the ISRC |
-    | `release_date_too_soon` | `/release_date` | the release date is less than 14 days after today
-    (UTC) |
-    | `original_release_date_after_release_date` | `/original_release_date` | the original release date
-    is after the release date |
-    | `copyright_year_after_release` | `/p_line/year`, `/c_line/year` | the year is after the release
-    date's year |
-    | `forbidden_title_content` | `/title`, `/version`, `/tracks/{i}/title`, `/tracks/{i}/version` | a
-    title holds a URL, email address, @handle, #hashtag, phone number, store name, "Clean"/"Explicit",
-    "feat."/"ft." or an artist's name |
-    | `combined_artist_name` | `/primary_artists/{j}`, `/featured_artists/{j}`,
-    `/tracks/{i}/primary_artists/{j}`, `/tracks/{i}/featured_artists/{j}` | one entry names several
-    artists (`A & B`, `A x B`, `A feat. B`) |
-    | `missing_composer` | `/tracks/{i}/credits` | a track has no composer credit |
-    | `missing_lyricist` | `/tracks/{i}/credits` | a track with lyrics (`language` other than `zxx`) has
-    no lyricist credit |
-    | `legal_name_missing` | `/tracks/{i}/credits/{k}` | a credited composer or lyricist person has no
-    `legal_name` |
-    | `invalid_territory` | `/territories/{j}` | a code is not a current ISO 3166-1 code, or `WW` is
-    combined with countries |
+    | `release_date_too_soon` | `/release_date` | distribution | the release date is less than 14 days
+    after today (UTC) |
+    | `invalid_territory` | `/territories/{j}` | distribution | a code is not a current ISO 3166-1 code,
+    or `WW` is combined with countries |
+
+    Fields only valid together are refused when they are written, with `422 validation_failed` pointing
+    at the
+    written field, so most of these never reach submit: a composer or lyricist credit of a person
+    without a
+    `legal_name` (`createTrack`, `updateTrack`), an original release date or ℗/© year after the release
+    date
+    (`updateReleaseDetails`, `updateReleaseDistribution`). Submit checks them again for data written
+    earlier.
 
     On success the release becomes `submitted`, blank UPC and ISRCs are assigned, `submitted_at` is set,
     and
@@ -352,46 +406,64 @@ async def asyncio(
     `submitted` changes nothing and answers with its current state (safe to retry, with or without
     `Idempotency-Key`); any other status answers `409 invalid_state`.
     Every submit-time check runs at once; if any fails, nothing changes and the answer is `422
-    submission_checks_failed` with one `errors[]` entry per failure, each with a `code` and a JSON
-    `pointer` into
-    the release resource as `getRelease` returns it:
+    submission_checks_failed` with one `errors[]` entry per failure, all of them in one answer, each
+    with a `code`
+    and a JSON `pointer` into the release resource as `getRelease` returns it. These are the same rules
+    the
+    release's `steps` evaluate, each in the step named below: a release whose steps are all `complete`
+    passes, and
+    each step's `errors` are what this answer would list for it.
 
-    | code | pointer | fails when |
-    | --- | --- | --- |
-    | `required` | `/label`, `/genre`, `/language`, `/p_line`, `/c_line`, `/release_date`,
-    `/territories`, `/stores`, `/tracks/{i}/language`, `/tracks/{i}/explicit` | a field the stores need
+    | code | pointer | step | fails when |
+    | --- | --- | --- | --- |
+    | `required` | `/title`, `/primary_artists`, `/label`, `/genre`, `/language`, `/p_line`, `/c_line` |
+    details | a field the stores need is empty |
+    | `forbidden_title_content` | `/title`, `/version` | details | a title holds a URL, email address,
+    @handle, #hashtag, phone number, store name, "Clean"/"Explicit", "feat."/"ft." or an artist's name |
+    | `combined_artist_name` | `/primary_artists/{j}`, `/featured_artists/{j}` | details | one entry
+    names several artists (`A & B`, `A x B`, `A feat. B`) |
+    | `invalid_upc` | `/upc` | details | the UPC's GS1 check digit is wrong |
+    | `duplicate_upc` | `/upc` | details | another release uses the UPC |
+    | `original_release_date_after_release_date` | `/original_release_date` | details | the original
+    release date is after the release date |
+    | `copyright_year_after_release` | `/p_line/year`, `/c_line/year` | details | the year is after the
+    release date's year |
+    | `no_tracks` | `/tracks` | tracks | the release has no tracks |
+    | `required` | `/tracks/{i}/language`, `/tracks/{i}/explicit` | tracks | a track's language (`zxx`:
+    instrumental) or explicit flag is not set |
+    | `audio_missing` | `/tracks/{i}/audio` | tracks | a track has no audio |
+    | `audio_qc_pending` / `audio_qc_failed` | `/tracks/{i}/qc_status` | tracks | a track's audio QC has
+    not finished / failed |
+    | `invalid_isrc` | `/tracks/{i}/isrc` | tracks | the ISRC is malformed |
+    | `duplicate_isrc` | `/tracks/{i}/isrc` | tracks | another track (here or elsewhere in the
+    catalogue) uses the ISRC |
+    | `forbidden_title_content` | `/tracks/{i}/title`, `/tracks/{i}/version` | tracks | as for the
+    release's title |
+    | `combined_artist_name` | `/tracks/{i}/primary_artists/{j}`, `/tracks/{i}/featured_artists/{j}` |
+    tracks | as for the release's artists |
+    | `missing_composer` | `/tracks/{i}/credits` | tracks | a track has no composer credit |
+    | `missing_lyricist` | `/tracks/{i}/credits` | tracks | a track not declared instrumental
+    (`language` other than `zxx`, or not set yet) has no lyricist credit |
+    | `legal_name_missing` | `/tracks/{i}/credits/{k}` | tracks | a credited composer or lyricist person
+    has no `legal_name` |
+    | `artwork_missing` | `/artwork` | artwork | no cover art was uploaded |
+    | `artwork_qc_pending` / `artwork_qc_failed` | `/artwork_qc/status` | artwork | the cover art's QC
+    has not finished / failed |
+    | `required` | `/release_date`, `/territories`, `/stores` | distribution | a field the stores need
     is empty |
-    | `no_tracks` | `/tracks` | the release has no tracks |
-    | `audio_missing` | `/tracks/{i}/audio` | a track has no audio |
-    | `audio_qc_pending` / `audio_qc_failed` | `/tracks/{i}/qc_status` | a track's audio QC has not
-    finished / failed |
-    | `artwork_missing` | `/artwork` | no cover art was uploaded |
-    | `artwork_qc_pending` / `artwork_qc_failed` | `/artwork_qc/status` | the cover art's QC has not
-    finished / failed |
-    | `invalid_upc` | `/upc` | the UPC's GS1 check digit is wrong |
-    | `duplicate_upc` | `/upc` | another release uses the UPC |
-    | `invalid_isrc` | `/tracks/{i}/isrc` | the ISRC is malformed |
-    | `duplicate_isrc` | `/tracks/{i}/isrc` | another track (here or elsewhere in the catalogue) uses
-    the ISRC |
-    | `release_date_too_soon` | `/release_date` | the release date is less than 14 days after today
-    (UTC) |
-    | `original_release_date_after_release_date` | `/original_release_date` | the original release date
-    is after the release date |
-    | `copyright_year_after_release` | `/p_line/year`, `/c_line/year` | the year is after the release
-    date's year |
-    | `forbidden_title_content` | `/title`, `/version`, `/tracks/{i}/title`, `/tracks/{i}/version` | a
-    title holds a URL, email address, @handle, #hashtag, phone number, store name, "Clean"/"Explicit",
-    "feat."/"ft." or an artist's name |
-    | `combined_artist_name` | `/primary_artists/{j}`, `/featured_artists/{j}`,
-    `/tracks/{i}/primary_artists/{j}`, `/tracks/{i}/featured_artists/{j}` | one entry names several
-    artists (`A & B`, `A x B`, `A feat. B`) |
-    | `missing_composer` | `/tracks/{i}/credits` | a track has no composer credit |
-    | `missing_lyricist` | `/tracks/{i}/credits` | a track with lyrics (`language` other than `zxx`) has
-    no lyricist credit |
-    | `legal_name_missing` | `/tracks/{i}/credits/{k}` | a credited composer or lyricist person has no
-    `legal_name` |
-    | `invalid_territory` | `/territories/{j}` | a code is not a current ISO 3166-1 code, or `WW` is
-    combined with countries |
+    | `release_date_too_soon` | `/release_date` | distribution | the release date is less than 14 days
+    after today (UTC) |
+    | `invalid_territory` | `/territories/{j}` | distribution | a code is not a current ISO 3166-1 code,
+    or `WW` is combined with countries |
+
+    Fields only valid together are refused when they are written, with `422 validation_failed` pointing
+    at the
+    written field, so most of these never reach submit: a composer or lyricist credit of a person
+    without a
+    `legal_name` (`createTrack`, `updateTrack`), an original release date or ℗/© year after the release
+    date
+    (`updateReleaseDetails`, `updateReleaseDistribution`). Submit checks them again for data written
+    earlier.
 
     On success the release becomes `submitted`, blank UPC and ISRCs are assigned, `submitted_at` is set,
     and

@@ -126,8 +126,13 @@ def sync_detailed(
     `action_needed`,
     otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
     a store) is
-    allowed in every status. A UPC used by another release on the platform (any
-    account, same environment) fails with `409 conflict`. Emits `release.updated`.
+    allowed in every status. A UPC used by another release on the platform (any account, same
+    environment) fails
+    with `409 conflict`. Fields only valid together with the release date are refused when written
+    (`422 validation_failed`, nothing changes): an `original_release_date` after `release_date`
+    (`original_release_date_after_release_date`) and a `p_line` or `c_line` year after its year
+    (`copyright_year_after_release`, pointing at `/p_line/year` or `/c_line/year`). Emits
+    `release.updated`.
 
     Args:
         id (str):
@@ -169,8 +174,13 @@ def sync(
     `action_needed`,
     otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
     a store) is
-    allowed in every status. A UPC used by another release on the platform (any
-    account, same environment) fails with `409 conflict`. Emits `release.updated`.
+    allowed in every status. A UPC used by another release on the platform (any account, same
+    environment) fails
+    with `409 conflict`. Fields only valid together with the release date are refused when written
+    (`422 validation_failed`, nothing changes): an `original_release_date` after `release_date`
+    (`original_release_date_after_release_date`) and a `p_line` or `c_line` year after its year
+    (`copyright_year_after_release`, pointing at `/p_line/year` or `/c_line/year`). Emits
+    `release.updated`.
 
     Args:
         id (str):
@@ -207,8 +217,13 @@ async def asyncio_detailed(
     `action_needed`,
     otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
     a store) is
-    allowed in every status. A UPC used by another release on the platform (any
-    account, same environment) fails with `409 conflict`. Emits `release.updated`.
+    allowed in every status. A UPC used by another release on the platform (any account, same
+    environment) fails
+    with `409 conflict`. Fields only valid together with the release date are refused when written
+    (`422 validation_failed`, nothing changes): an `original_release_date` after `release_date`
+    (`original_release_date_after_release_date`) and a `p_line` or `c_line` year after its year
+    (`copyright_year_after_release`, pointing at `/p_line/year` or `/c_line/year`). Emits
+    `release.updated`.
 
     Args:
         id (str):
@@ -248,8 +263,13 @@ async def asyncio(
     `action_needed`,
     otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
     a store) is
-    allowed in every status. A UPC used by another release on the platform (any
-    account, same environment) fails with `409 conflict`. Emits `release.updated`.
+    allowed in every status. A UPC used by another release on the platform (any account, same
+    environment) fails
+    with `409 conflict`. Fields only valid together with the release date are refused when written
+    (`422 validation_failed`, nothing changes): an `original_release_date` after `release_date`
+    (`original_release_date_after_release_date`) and a `p_line` or `c_line` year after its year
+    (`copyright_year_after_release`, pointing at `/p_line/year` or `/c_line/year`). Emits
+    `release.updated`.
 
     Args:
         id (str):

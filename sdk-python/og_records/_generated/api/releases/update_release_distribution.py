@@ -124,7 +124,11 @@ def sync_detailed(
     for
     worldwide), stores and download price tier. Only the fields sent change. The release date's lead
     time (at least
-    14 days) is checked at submit, not here. Allowed while the release is `draft` or `action_needed`,
+    14 days) is checked at submit, not here (`steps.distribution` shows it). A `release_date` before the
+    release's `original_release_date`, or before the year of its ℗ or © line, is refused with `422
+    validation_failed` (`original_release_date_after_release_date` or `copyright_year_after_release`,
+    pointing at
+    `/release_date`); nothing changes. Allowed while the release is `draft` or `action_needed`,
     otherwise
     `409 invalid_state`. Emits `release.updated`.
 
@@ -166,7 +170,11 @@ def sync(
     for
     worldwide), stores and download price tier. Only the fields sent change. The release date's lead
     time (at least
-    14 days) is checked at submit, not here. Allowed while the release is `draft` or `action_needed`,
+    14 days) is checked at submit, not here (`steps.distribution` shows it). A `release_date` before the
+    release's `original_release_date`, or before the year of its ℗ or © line, is refused with `422
+    validation_failed` (`original_release_date_after_release_date` or `copyright_year_after_release`,
+    pointing at
+    `/release_date`); nothing changes. Allowed while the release is `draft` or `action_needed`,
     otherwise
     `409 invalid_state`. Emits `release.updated`.
 
@@ -203,7 +211,11 @@ async def asyncio_detailed(
     for
     worldwide), stores and download price tier. Only the fields sent change. The release date's lead
     time (at least
-    14 days) is checked at submit, not here. Allowed while the release is `draft` or `action_needed`,
+    14 days) is checked at submit, not here (`steps.distribution` shows it). A `release_date` before the
+    release's `original_release_date`, or before the year of its ℗ or © line, is refused with `422
+    validation_failed` (`original_release_date_after_release_date` or `copyright_year_after_release`,
+    pointing at
+    `/release_date`); nothing changes. Allowed while the release is `draft` or `action_needed`,
     otherwise
     `409 invalid_state`. Emits `release.updated`.
 
@@ -243,7 +255,11 @@ async def asyncio(
     for
     worldwide), stores and download price tier. Only the fields sent change. The release date's lead
     time (at least
-    14 days) is checked at submit, not here. Allowed while the release is `draft` or `action_needed`,
+    14 days) is checked at submit, not here (`steps.distribution` shows it). A `release_date` before the
+    release's `original_release_date`, or before the year of its ℗ or © line, is refused with `422
+    validation_failed` (`original_release_date_after_release_date` or `copyright_year_after_release`,
+    pointing at
+    `/release_date`); nothing changes. Allowed while the release is `draft` or `action_needed`,
     otherwise
     `409 invalid_state`. Emits `release.updated`.
 

@@ -126,8 +126,14 @@ class Tracks(SyncAPIResource):
         result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
         platform
         (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
-        `draft` or `action_needed` with `409 invalid_state`; an unknown
-        `release_id` with `validation_failed`. Emits `track.created`.
+        `draft` or
+        `action_needed` with `409 invalid_state`; an unknown `release_id` with `validation_failed`; a
+        composer or
+        lyricist credit naming a person without a `legal_name` with `validation_failed`
+        (`legal_name_missing` at
+        `/credits/{k}/person_id`: add the legal name to the person or credit the full legal name as `name`).
+        Emits
+        `track.created`.
         """
         fields = {
             "title": title,
@@ -213,8 +219,10 @@ class Tracks(SyncAPIResource):
         `action_needed`,
         otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
         used by another
-        track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
-        with
+        track on the platform (any account, same environment) fails with `409 conflict`; a composer or
+        lyricist credit
+        naming a person without a `legal_name` with `422 validation_failed` (`legal_name_missing` at
+        `/credits/{k}/person_id`). Replace the audio with
         `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
         """
         fields = {
@@ -420,8 +428,14 @@ class AsyncTracks(AsyncAPIResource):
         result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
         platform
         (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
-        `draft` or `action_needed` with `409 invalid_state`; an unknown
-        `release_id` with `validation_failed`. Emits `track.created`.
+        `draft` or
+        `action_needed` with `409 invalid_state`; an unknown `release_id` with `validation_failed`; a
+        composer or
+        lyricist credit naming a person without a `legal_name` with `validation_failed`
+        (`legal_name_missing` at
+        `/credits/{k}/person_id`: add the legal name to the person or credit the full legal name as `name`).
+        Emits
+        `track.created`.
         """
         fields = {
             "title": title,
@@ -507,8 +521,10 @@ class AsyncTracks(AsyncAPIResource):
         `action_needed`,
         otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
         used by another
-        track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
-        with
+        track on the platform (any account, same environment) fails with `409 conflict`; a composer or
+        lyricist credit
+        naming a person without a `legal_name` with `422 validation_failed` (`legal_name_missing` at
+        `/credits/{k}/person_id`). Replace the audio with
         `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
         """
         fields = {

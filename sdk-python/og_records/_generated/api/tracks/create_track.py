@@ -136,8 +136,14 @@ def sync_detailed(
     result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
     platform
     (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
-    `draft` or `action_needed` with `409 invalid_state`; an unknown
-    `release_id` with `validation_failed`. Emits `track.created`.
+    `draft` or
+    `action_needed` with `409 invalid_state`; an unknown `release_id` with `validation_failed`; a
+    composer or
+    lyricist credit naming a person without a `legal_name` with `validation_failed`
+    (`legal_name_missing` at
+    `/credits/{k}/person_id`: add the legal name to the person or credit the full legal name as `name`).
+    Emits
+    `track.created`.
 
     Args:
         idempotency_key (str | Unset):
@@ -190,8 +196,14 @@ def sync(
     result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
     platform
     (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
-    `draft` or `action_needed` with `409 invalid_state`; an unknown
-    `release_id` with `validation_failed`. Emits `track.created`.
+    `draft` or
+    `action_needed` with `409 invalid_state`; an unknown `release_id` with `validation_failed`; a
+    composer or
+    lyricist credit naming a person without a `legal_name` with `validation_failed`
+    (`legal_name_missing` at
+    `/credits/{k}/person_id`: add the legal name to the person or credit the full legal name as `name`).
+    Emits
+    `track.created`.
 
     Args:
         idempotency_key (str | Unset):
@@ -239,8 +251,14 @@ async def asyncio_detailed(
     result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
     platform
     (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
-    `draft` or `action_needed` with `409 invalid_state`; an unknown
-    `release_id` with `validation_failed`. Emits `track.created`.
+    `draft` or
+    `action_needed` with `409 invalid_state`; an unknown `release_id` with `validation_failed`; a
+    composer or
+    lyricist credit naming a person without a `legal_name` with `validation_failed`
+    (`legal_name_missing` at
+    `/credits/{k}/person_id`: add the legal name to the person or credit the full legal name as `name`).
+    Emits
+    `track.created`.
 
     Args:
         idempotency_key (str | Unset):
@@ -291,8 +309,14 @@ async def asyncio(
     result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
     platform
     (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
-    `draft` or `action_needed` with `409 invalid_state`; an unknown
-    `release_id` with `validation_failed`. Emits `track.created`.
+    `draft` or
+    `action_needed` with `409 invalid_state`; an unknown `release_id` with `validation_failed`; a
+    composer or
+    lyricist credit naming a person without a `legal_name` with `validation_failed`
+    (`legal_name_missing` at
+    `/credits/{k}/person_id`: add the legal name to the person or credit the full legal name as `name`).
+    Emits
+    `track.created`.
 
     Args:
         idempotency_key (str | Unset):

@@ -126,8 +126,10 @@ def sync_detailed(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
-    with
+    track on the platform (any account, same environment) fails with `409 conflict`; a composer or
+    lyricist credit
+    naming a person without a `legal_name` with `422 validation_failed` (`legal_name_missing` at
+    `/credits/{k}/person_id`). Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -171,8 +173,10 @@ def sync(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
-    with
+    track on the platform (any account, same environment) fails with `409 conflict`; a composer or
+    lyricist credit
+    naming a person without a `legal_name` with `422 validation_failed` (`legal_name_missing` at
+    `/credits/{k}/person_id`). Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -211,8 +215,10 @@ async def asyncio_detailed(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
-    with
+    track on the platform (any account, same environment) fails with `409 conflict`; a composer or
+    lyricist credit
+    naming a person without a `legal_name` with `422 validation_failed` (`legal_name_missing` at
+    `/credits/{k}/person_id`). Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -254,8 +260,10 @@ async def asyncio(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
-    with
+    track on the platform (any account, same environment) fails with `409 conflict`; a composer or
+    lyricist credit
+    naming a person without a `legal_name` with `422 validation_failed` (`legal_name_missing` at
+    `/credits/{k}/person_id`). Replace the audio with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:

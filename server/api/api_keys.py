@@ -8,29 +8,9 @@ from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
-from server.db.models.api_keys import ApiKey
 from server.openapi.fast_reads import read_only
+from server.representations.api_keys import represent
 from server.services import api_keys, events
-from server.timefmt import rfc3339, rfc3339_or_none
-
-
-def represent(key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "object": "api_key",
-        "environment": key.environment,
-        "name": key.name,
-        "prefix": key.prefix,
-        "last_four": key.last4,
-        "scopes": list(key.scopes),
-        "status": api_keys.status_of(key),
-        "expires_at": rfc3339_or_none(key.expires_at),
-        "previous_secret_expires_at": rfc3339_or_none(key.previous_expires_at),
-        "last_used_at": rfc3339_or_none(key.last_used_at),
-        "revoked_at": rfc3339_or_none(key.revoked_at),
-        "created_at": rfc3339(key.created_at),
-        "updated_at": rfc3339(key.updated_at),
-    }
 
 
 def _with_secret(issued: api_keys.IssuedKey) -> dict[str, Any]:

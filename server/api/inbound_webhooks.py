@@ -16,10 +16,10 @@ from starlette.responses import Response
 
 from server import config
 from server.api.dsp_sync import receive_dsp_sync_webhook
-from server.api.persons import represent as represent_person
 from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.openapi.validators import raw_body
+from server.representations.persons import represent as represent_person
 from server.request_context import request_id_var
 from server.services import accounts, events, persons
 from server.services import inbound_webhooks as inbound

@@ -1,7 +1,6 @@
 """Payouts: list, read, request (and the balance they draw on, `server.api.balance`)."""
 
 import logging
-from decimal import Decimal
 from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
@@ -11,38 +10,12 @@ from server.api.balance import get_balance
 from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
-from server.db.models.payouts import Payout
+from server.representations.payouts import represent
 from server.services import events, payouts
-from server.timefmt import rfc3339, rfc3339_or_none
 
 log = logging.getLogger("og.payouts")
 
-__all__ = ["get_balance", "get_payout", "list_payouts", "represent", "request_payout"]
-
-
-def represent(payout: Payout) -> dict[str, Any]:
-    return {
-        "id": payout.id,
-        "object": "payout",
-        "environment": payout.environment,
-        "amount": _money(payout.amount, payout.currency),
-        "fee": _money(payout.fee, payout.currency),
-        "net_amount": _money(payout.amount - payout.fee, payout.currency),
-        "currency": payout.currency,
-        "status": payout.status,
-        "failure_reason": payout.failure_reason,
-        "requested_at": rfc3339(payout.requested_at),
-        "paid_at": rfc3339_or_none(payout.paid_at),
-        "provider_reference": payout.provider_reference,
-        "metadata": dict(payout.meta),
-        "created_at": rfc3339(payout.created_at),
-        "updated_at": rfc3339(payout.updated_at),
-    }
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    # Money leaves here: shown with exactly the currency's decimals.
-    return format(amount.quantize(Decimal(1).scaleb(-payouts.currency_decimals(currency))), "f")
+__all__ = ["get_balance", "get_payout", "list_payouts", "request_payout"]
 
 
 def list_payouts(

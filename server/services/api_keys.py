@@ -16,6 +16,7 @@ from sqlmodel import Session, col, or_
 from server.db.models.accounts import Account
 from server.db.models.api_keys import ApiKey
 from server.db.types import utcnow
+from server.domain.api_keys import EXPIRING_WITHIN, status_of
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
@@ -177,22 +178,6 @@ def verify(connection: Connection, secret: str, *, now: datetime | None = None) 
         clock_offset_seconds=offset,
     )
     return principal, row.last_used_at is None or used_at - row.last_used_at >= _LAST_USED_RESOLUTION
-
-
-EXPIRING_WITHIN = timedelta(days=7)
-
-
-def status_of(key: ApiKey, now: datetime | None = None) -> str:
-    """active | expiring | expired | revoked, as the API shows it."""
-    now = now or utcnow()
-    if key.revoked_at is not None:
-        return "revoked"
-    if key.expires_at is not None:
-        if now >= key.expires_at:
-            return "expired"
-        if key.expires_at - now < EXPIRING_WITHIN:
-            return "expiring"
-    return "active"
 
 
 def create_for(

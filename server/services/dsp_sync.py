@@ -18,6 +18,7 @@ from server.db.models.inbound import InboundWebhookReceipt
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.types import utcnow
 from server.ids import has_prefix
+from server.representations.releases import represent as represent_release
 from server.services import earnings, events
 
 log = logging.getLogger(__name__)
@@ -105,8 +106,6 @@ def process_and_announce(session: Session, message_id: str, payload: dict[str, A
     """`process`, then `release.status_changed` for every release it moved: the whole effect of one feed message.
     The inbound webhook and the sandbox's simulated sub-distributor both call this, so a sandbox release goes
     through exactly what a production release does."""
-    from server.api.releases import represent as represent_release  # noqa: PLC0415 - the api layer imports this
-
     outcome = process(session, message_id, payload)
     for release, previous in outcome.status_changes:
         document = represent_release(session, release)

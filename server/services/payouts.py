@@ -26,12 +26,14 @@ from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.payouts import Payout
 from server.db.types import utcnow
+from server.domain.money import currency_decimals
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
 from server.providers.wise import HttpWise, Recipient, SandboxWise, Transfer, WiseClient, WiseError
-from server.services import balance
+from server.representations.payouts import represent
+from server.services import balance, events
 
 log = logging.getLogger("og.payouts")
 
@@ -40,13 +42,7 @@ FINAL = frozenset({"failed", "returned", "cancelled"})
 # Statuses whose amount has left the balance for good or for now; failed/returned/cancelled credit it back.
 RESERVING = frozenset({"requested", "processing", "paid"})
 
-# ISO 4217 minor units where they are not 2.
-_MINOR_UNITS = {"BHD": 3, "CLP": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "OMR": 3, "TND": 3}
 _MINIMUM_MAJOR_UNITS = Decimal(10)  # 10.00 EUR/USD/GBP: the low end of what distributors use, enough to cover fees
-
-
-def currency_decimals(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
 
 
 def minimum_payout(currency: str) -> Decimal:
@@ -375,9 +371,6 @@ def apply_transfer_state(
 
 
 def _move(session: Session, payout: Payout, target: str, *, reason: str | None = None) -> None:
-    from server.api.payouts import represent  # noqa: PLC0415 - the api layer imports this module
-    from server.services import events  # noqa: PLC0415
-
     previous = payout.status
     payout.status = target
     payout.failure_reason = reason if target in FINAL else None

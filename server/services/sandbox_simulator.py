@@ -30,6 +30,7 @@ from server.db.models.releases import Release
 from server.db.models.sandbox import SandboxStep
 from server.db.types import utcnow
 from server.problems import ApiProblem, invalid_state
+from server.representations.releases import represent as represent_release
 from server.services import dsp_sync, events, releases
 
 log = logging.getLogger("og.sandbox")
@@ -116,12 +117,6 @@ def schedule(session: Session, release_id: str, *, realistic: bool = False) -> N
     session.flush()
 
 
-def _represent(session: Session, release: Release) -> dict[str, Any]:
-    from server.api.releases import represent  # noqa: PLC0415 - the api layer imports the services
-
-    return represent(session, release)
-
-
 def run_step(session: Session, step: SandboxStep) -> bool:
     """Run one step in the caller's transaction (on the account's clock). False when another worker ran it first."""
     now = utcnow()
@@ -150,7 +145,7 @@ def run_step(session: Session, step: SandboxStep) -> bool:
             release.account_id,
             release.environment,
             "release.status_changed",
-            _represent(session, release),
+            represent_release(session, release),
             previous_attributes={"status": previous},
         )
         return True

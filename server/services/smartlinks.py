@@ -1,90 +1,26 @@
 """Smart links: one public page per release with a button per service, pre-saves until release day, and the hit log
 behind their statistics."""
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from server import clock, config
+from server import clock
 from server.db.models.releases import Release
 from server.db.models.smartlinks import SmartLink
+from server.domain.smartlinks import PRESAVE_SERVICES, time_zone
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, not_found, validation_failed
 from server.services import artwork, releases
 
-# Display names, in the enum's order (SmartLinkService).
-LABELS = {
-    "spotify": "Spotify",
-    "apple_music": "Apple Music",
-    "amazon_music": "Amazon Music",
-    "youtube_music": "YouTube Music",
-    "deezer": "Deezer",
-    "tidal": "TIDAL",
-    "soundcloud": "SoundCloud",
-    "bandcamp": "Bandcamp",
-    "beatport": "Beatport",
-}
-PRESAVE_SERVICES = ("spotify", "apple_music", "deezer")
-# Download stores: their button buys, and a store page is useful before release day too (pre-orders).
-BUY_SERVICES = frozenset({"bandcamp", "beatport"})
-
 _BY_SLUG = select(SmartLink).where(col(SmartLink.slug) == bindparam("slug"))
-
-
-@dataclass(frozen=True)
-class Button:
-    service: str
-    action: str  # presave | play | buy
-    url: str  # the destination the click redirects to; never shown on the public page
-
-
-def mode(link: SmartLink, now: datetime | None = None) -> str:
-    """`presave` until `release_at` (pre-saves enabled), `stream` from then on: derived at read time from the clock,
-    so the switch at midnight needs no job and no write."""
-    if link.release_at is None or not link.presave.get("enabled"):
-        return "stream"
-    return "presave" if (now or clock.now()) < link.release_at else "stream"
-
-
-def buttons(link: SmartLink, current_mode: str) -> list[Button]:
-    """The public page's buttons in display order. Before release day only pre-save services (that have a page to
-    send the fan to) and download stores are offered: a streaming link to an unreleased album leads nowhere."""
-    presave_services = set(link.presave.get("services") or ()) if current_mode == "presave" else set()
-    result = []
-    for destination in link.destinations:
-        service, url = destination["service"], destination["url"]
-        if service in BUY_SERVICES:
-            result.append(Button(service, "buy", url))
-        elif current_mode == "stream":
-            result.append(Button(service, "play", url))
-        elif service in presave_services:
-            result.append(Button(service, "presave", url))
-    return result
-
-
-def page_url(slug: str) -> str:
-    """The fan-facing page (`server.web.smartlink_page`), on the public link domain."""
-    return f"{config.active().public_links}/l/{slug}"
-
-
-def click_path(slug: str, service: str) -> str:
-    return f"/api/v1/smartlinks/{slug}/go/{service}"
-
-
-def artwork_url(link: SmartLink) -> str | None:
-    """The owner's own image if they gave one, else the release's QC-passed cover as a 1200 px JPEG."""
-    if link.artwork_url is not None:
-        return link.artwork_url
-    image = artwork.preview(link.artwork)
-    return None if image is None else config.active().public_links + artwork.path(image)
 
 
 def _https_url(value: str) -> bool:
@@ -101,13 +37,6 @@ def _https_url(value: str) -> bool:
         and "@" not in parts.netloc
         and not any(ch.isspace() or ord(ch) < 0x20 for ch in value)
     )
-
-
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _release_at(
@@ -160,7 +89,7 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Sm
 
     presave_fields = fields.get("presave") or {"enabled": False}
     zone_name = presave_fields.get("time_zone", "UTC")
-    zone = _zone(zone_name)
+    zone = time_zone(zone_name)
     if zone is None:
         errors.append(FieldError("invalid_time_zone", "/presave/time_zone", f"{zone_name} is no IANA time zone."))
     release_at = None
@@ -234,14 +163,6 @@ def list_page(
     return paginate(
         session, SmartLink, where=where, list_name="smartlinks", filters=filters, limit=limit, cursor=cursor
     )
-
-
-def local_release_at(link: SmartLink) -> datetime | None:
-    """`release_at` in the link's time zone, so the wire shows the local midnight the owner chose."""
-    if link.release_at is None:
-        return None
-    zone = _zone(str(link.presave.get("time_zone") or "UTC"))
-    return link.release_at.astimezone(zone or UTC)
 
 
 def day_range(start: date | None, end: date | None) -> tuple[date, date]:

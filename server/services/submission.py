@@ -13,6 +13,7 @@ from server.db.models.persons import Person
 from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain.releases import tracks_of
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError
 from server.services import identifiers, releases, territories
@@ -242,7 +243,7 @@ def submit(session: Session, principal: Principal, release_id: str) -> tuple[Rel
         return release, None
     if release.status not in releases.EDITABLE:
         releases.transition(session, release, "submitted")  # raises 409 invalid_state naming the status
-    tracks = releases.tracks_of(session, release)
+    tracks = tracks_of(session, release)
     now = utcnow()
     errors = check(session, release, tracks, today=now.date())
     if errors:

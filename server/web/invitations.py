@@ -13,7 +13,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.splits import represent as represent_split
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.mail import compose
@@ -183,7 +182,7 @@ def _answer(token: str, form: dict[str, str]) -> _View:
                 session.rollback()
                 return _page(session, person, token, errors=errors)
         try:
-            invitations.answer(session, person, item.share, accepted, represent_split)
+            invitations.answer(session, person, item.share, accepted)
         except ApiProblem:
             # Answered meanwhile (a double submit racing this one) or its split was replaced: show what holds now.
             session.rollback()

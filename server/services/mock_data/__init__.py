@@ -19,6 +19,7 @@ from sqlmodel import Session
 
 from server.db.models.accounts import Account
 from server.principal import Principal
+from server.representations.persons import represent
 from server.scopes import SCOPES, effective
 from server.services import events, persons, sandbox_simulator
 from server.services.mock_data.catalogue import READY_DRAFT_TITLE, seed_catalogue
@@ -57,7 +58,6 @@ PERSONS: list[dict[str, Any]] = [
 
 def populate(session: Session, account: Account) -> dict[str, str]:
     """Fill the account's sandbox with mock data; returns the mock release id per status (and `draft_ready`)."""
-    from server.api.persons import represent  # noqa: PLC0415 - the api layer imports services
 
     principal = Principal(account.id, "sandbox", effective(SCOPES), "system:mock-data", "system")
     composer_id = ""

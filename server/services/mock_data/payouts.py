@@ -8,6 +8,7 @@ from sqlmodel import Session
 
 from server.db.types import utcnow
 from server.principal import Principal
+from server.representations.payouts import represent
 from server.services import balance, events, payouts
 
 # amount, what happens after the request (None: the sandbox transfer as it runs; otherwise the Wise state applied)
@@ -20,7 +21,6 @@ _PAYOUTS: list[tuple[str, str | None]] = [
 
 
 def seed_payouts(session: Session, principal: Principal) -> None:
-    from server.api.payouts import represent  # noqa: PLC0415 - the api layer imports services
 
     available = balance.available_balance(session, principal.account_id, principal.environment)
     if available < sum(Decimal(amount) for amount, _ in _PAYOUTS):

@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from server.db.models.api_keys import ApiKey
 from server.db.types import utcnow
+from server.domain.api_keys import status_of
 from server.problems import ApiProblem
 from server.scopes import SCOPES
 from server.services import api_keys
@@ -27,7 +28,7 @@ def _rows(keys: list[ApiKey], now: datetime) -> list[dict[str, object]]:
     return [
         {
             "key": key,
-            "status": api_keys.status_of(key, now),
+            "status": status_of(key, now),
             "grace_end": key.previous_expires_at
             if key.previous_expires_at is not None and key.previous_expires_at > now and key.revoked_at is None
             else None,

@@ -21,6 +21,7 @@ from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.mail import OutboundMessage
 from server.db.models.releases import Release
+from server.domain.outbox import invitation_link
 from server.problems import ApiProblem
 from server.services import releases, sandbox_clock, sandbox_outbox, sandbox_simulator, sandbox_triggers
 from server.services.web_sessions import Viewer
@@ -70,7 +71,7 @@ async def _render(
             session, principal, limit=50, cursor=None, status=None, created_gte=None, created_lt=None
         ).items
         messages = sandbox_outbox.list_page(session, principal, limit=20, cursor=None, person_id=None, kind=None)
-        return list(found), [OutboxLine(m, sandbox_outbox.invitation_link(m)) for m in messages.items]
+        return list(found), [OutboxLine(m, invitation_link(m)) for m in messages.items]
 
     release_list, outbox = await _on_sandbox_clock(viewer, read)
     return page(

@@ -18,6 +18,7 @@ from server.db.models.events import Event
 from server.db.models.webhooks import WebhookAttempt, WebhookEndpoint
 from server.db.types import utcnow
 from server.docs_site.build import reference_url
+from server.domain.webhook_endpoints import previous_secret_active
 from server.openapi.specification import raw_document
 from server.problems import ApiProblem
 from server.services import event_log, webhook_deliveries, webhook_endpoints
@@ -173,7 +174,7 @@ async def _endpoint_page(
         endpoint, attempts = await run(read)
     except ApiProblem:
         return pages.not_found("No such webhook endpoint in this environment.")
-    overlap = webhook_endpoints.previous_secret_active(endpoint, utcnow())
+    overlap = previous_secret_active(endpoint, utcnow())
     return page(
         request,
         "dashboard/webhook_endpoint.html",

@@ -1,6 +1,5 @@
 """Payouts: list, read, request (and the balance they draw on, `server.api.balance`)."""
 
-import logging
 from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
@@ -11,9 +10,7 @@ from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.representations.payouts import represent
-from server.services import events, payouts
-
-log = logging.getLogger("og.payouts")
+from server.services import payouts
 
 __all__ = ["get_balance", "get_payout", "list_payouts", "request_payout"]
 
@@ -47,15 +44,6 @@ def get_payout(id: str) -> ConnexionResponse:
 
 def request_payout(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
-    # Reserve first, in its own committed transaction; only then talk to Wise (see server.services.payouts).
+    payout_id = payouts.request(principal, body)  # reserved and committed; the transfer started if Wise answered
     with session_scope() as session:
-        payout = payouts.reserve(session, principal, body)
-        events.emit(session, principal, "payout.requested", represent(payout))
-    try:
-        payouts.send(payout.id)
-    except Exception:
-        # The reservation is committed: answering 500 now would invite a retry that reserves a second payout
-        # (5xx answers are not replayed). The payout waits in `requested`; `og-server payouts retry` sends it.
-        log.exception("payout %s reserved but its transfer could not be started", payout.id)
-    with session_scope() as session:
-        return json_response(represent(payouts.get(session, principal, payout.id)), 201)
+        return json_response(represent(payouts.get(session, principal, payout_id)), 201)

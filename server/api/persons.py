@@ -10,15 +10,13 @@ from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.openapi.fast_reads import read_only
 from server.representations.persons import represent
-from server.services import events, invitations, persons
+from server.services import invitations, persons
 
 
 def create_person(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        person = persons.create(session, principal, body)
-        document = represent(person)
-        events.emit(session, principal, "person.created", document)
+        document = persons.create_and_announce(session, principal, body)
     return json_response(document, 201)
 
 

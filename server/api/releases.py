@@ -3,28 +3,22 @@
 from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
-from sqlmodel import Session
 
 from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
-from server.db.models.releases import Release
 from server.openapi.fast_reads import read_only
 from server.openapi.multipart import parsed_upload
-from server.principal import Principal
-from server.qc import sniff, worker
-from server.representations.changes import changed
+from server.qc import worker
 from server.representations.releases import PageRepresenter, represent
-from server.services import events, files, releases, sandbox_simulator, submission
+from server.services import releases, submission
 
 
 def create_release(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        release = releases.create(session, principal, body)
-        document = represent(session, release)
-        events.emit(session, principal, "release.created", document)
+        document = releases.create_and_announce(session, principal, body)
     return json_response(document, 201)
 
 
@@ -56,37 +50,22 @@ def get_release(id: str) -> ConnexionResponse:
         return json_response(represent(session, releases.get(session, principal, id)))
 
 
-def _updated(session: Session, principal: Principal, release: Release, before: dict[str, Any]) -> ConnexionResponse:
-    document = represent(session, release)
-    events.emit(session, principal, "release.updated", document, previous_attributes=changed(before, document))
-    return json_response(document)
-
-
 def update_release_details(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        release = releases.get(session, principal, id)
-        before = represent(session, release)
-        releases.update_details(session, principal, release, body)
-        return _updated(session, principal, release, before)
+        return json_response(releases.update_details_and_announce(session, principal, id, body))
 
 
 def update_release_tracks(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        release = releases.get(session, principal, id)
-        before = represent(session, release)
-        releases.set_tracklist(session, principal, release, body["tracks"])
-        return _updated(session, principal, release, before)
+        return json_response(releases.set_tracklist_and_announce(session, principal, id, body["tracks"]))
 
 
 def update_release_distribution(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        release = releases.get(session, principal, id)
-        before = represent(session, release)
-        releases.update_distribution(session, release, body)
-        return _updated(session, principal, release, before)
+        return json_response(releases.update_distribution_and_announce(session, principal, id, body))
 
 
 def update_release_artwork(id: str, body: Any = None) -> ConnexionResponse:
@@ -95,30 +74,15 @@ def update_release_artwork(id: str, body: Any = None) -> ConnexionResponse:
     assert upload is not None  # the operation only accepts multipart bodies
     try:
         with session_scope() as session:
-            release = releases.get(session, principal, id)
-            releases.ensure_editable(release)
-            before = represent(session, release)
-            artwork = files.save_upload(
-                session, principal, upload.files["artwork"], purpose="artwork", accepted=sniff.IMAGE_TYPES
-            )
-            releases.set_artwork(session, release, artwork)
-            response = _updated(session, principal, release, before)
+            document = releases.set_artwork_and_announce(session, principal, id, upload.files["artwork"])
     finally:
         upload.discard()
     worker.wake()
-    return response
+    return json_response(document)
 
 
 def submit_release(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        release, previous = submission.submit(session, principal, id)
-        document = represent(session, release)
-        if previous is not None:  # None: it was already submitted; answer with its state, emit nothing
-            events.emit(session, principal, "release.submitted", document)
-            events.emit(
-                session, principal, "release.status_changed", document, previous_attributes={"status": previous}
-            )
-            if principal.environment == "sandbox":  # the simulated sub-distributor takes it from here
-                sandbox_simulator.schedule(session, release.id)
+        document = submission.submit_and_announce(session, principal, id)
     return json_response(document)

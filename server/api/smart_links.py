@@ -12,7 +12,7 @@ from server.db.engine import session_scope
 from server.domain import smartlinks as smartlink_rules
 from server.openapi.fast_reads import read_only
 from server.representations.smart_links import represent, represent_public
-from server.services import events, smartlink_stats, smartlinks
+from server.services import smartlink_stats, smartlinks
 
 
 def _visitor() -> smartlink_stats.Visitor:
@@ -23,9 +23,7 @@ def _visitor() -> smartlink_stats.Visitor:
 def create_smart_link(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        link = smartlinks.create(session, principal, body)
-        document = represent(link)
-        events.emit(session, principal, "smartlink.created", document)
+        document = smartlinks.create_and_announce(session, principal, body)
     return json_response(document, 201)
 
 

@@ -12,7 +12,7 @@ from server.db.models.splits import Split
 from server.openapi.fast_reads import read_only
 from server.pagination import Page
 from server.representations.splits import represent
-from server.services import events, splits
+from server.services import splits
 
 
 def _render_page(session: Session, page: Page[Split]) -> dict[str, Any]:
@@ -23,9 +23,7 @@ def _render_page(session: Session, page: Page[Split]) -> dict[str, Any]:
 def create_split(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        split, shares = splits.create(session, principal, body)
-        document = represent(split, shares)
-        events.emit(session, principal, "split.created", document)
+        document = splits.create_and_announce(session, principal, body)
     return json_response(document, 201)
 
 

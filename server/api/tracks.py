@@ -3,35 +3,16 @@
 from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
-from sqlmodel import Session
 
 from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
-from server.db.models.files import File
-from server.db.models.releases import Release
 from server.openapi.fast_reads import read_only
-from server.openapi.multipart import ParsedUpload, parsed_upload
-from server.principal import Principal
-from server.qc import sniff, worker
-from server.representations.changes import changed
-from server.representations.releases import represent as represent_release
+from server.openapi.multipart import parsed_upload
+from server.qc import worker
 from server.representations.tracks import represent, represent_qc
-from server.services import events, files, releases, tracks
-
-
-def _audio_from(session: Session, principal: Principal, upload: ParsedUpload) -> File:
-    return files.save_upload(session, principal, upload.files["audio"], purpose="audio", accepted=sniff.AUDIO_TYPES)
-
-
-def _emit_release_updated(session: Session, principal: Principal, release_id: str | None) -> None:
-    if release_id is None:
-        return
-    release = session.get(Release, release_id)
-    if release is not None:
-        releases.refresh_derived(session, release)
-        events.emit(session, principal, "release.updated", represent_release(session, release))
+from server.services import tracks
 
 
 def create_track(body: Any = None) -> ConnexionResponse:
@@ -40,13 +21,11 @@ def create_track(body: Any = None) -> ConnexionResponse:
     try:
         with session_scope() as session:
             if upload is not None:
-                track = tracks.create(session, principal, upload.fields["metadata"], pointer_base="/metadata")
-                tracks.attach_audio(session, track, _audio_from(session, principal, upload))
+                document = tracks.create_and_announce(
+                    session, principal, upload.fields["metadata"], audio=upload.files["audio"], pointer_base="/metadata"
+                )
             else:
-                track = tracks.create(session, principal, body)
-            document = represent(session, track)
-            events.emit(session, principal, "track.created", document)
-            _emit_release_updated(session, principal, track.release_id)
+                document = tracks.create_and_announce(session, principal, body)
     finally:
         if upload is not None:
             upload.discard()
@@ -86,12 +65,7 @@ def get_track(id: str) -> ConnexionResponse:
 def update_track(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        track = tracks.get(session, principal, id)
-        before = represent(session, track)
-        tracks.update(session, principal, track, body)
-        document = represent(session, track)
-        events.emit(session, principal, "track.updated", document, previous_attributes=changed(before, document))
-        _emit_release_updated(session, principal, track.release_id)
+        document = tracks.update_and_announce(session, principal, id, body)
     return json_response(document)
 
 
@@ -101,12 +75,7 @@ def upload_track_audio(id: str, body: Any = None) -> ConnexionResponse:
     assert upload is not None  # the operation only accepts multipart bodies
     try:
         with session_scope() as session:
-            track = tracks.get(session, principal, id)
-            tracks.ensure_editable(session, track)
-            before = represent(session, track)
-            tracks.attach_audio(session, track, _audio_from(session, principal, upload))
-            document = represent(session, track)
-            events.emit(session, principal, "track.updated", document, previous_attributes=changed(before, document))
+            document = tracks.attach_audio_and_announce(session, principal, id, upload.files["audio"])
     finally:
         upload.discard()
     worker.wake()

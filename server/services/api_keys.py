@@ -21,7 +21,9 @@ from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found
+from server.representations.api_keys import represent
 from server.scopes import SCOPES, effective, missing
+from server.services import events
 
 PREFIXES = {"sandbox": "og_test_", "production": "og_live_"}
 ROTATION_GRACE = timedelta(days=7)  # the product page's promise: a rotated key keeps working for 7 days
@@ -266,4 +268,31 @@ def revoke(session: Session, principal: Principal, key_id: str) -> ApiKey:
         key.updated_at = key.revoked_at
         session.add(key)
         session.flush()
+    return key
+
+
+# --- operations of the API: each makes its change and emits its event in the caller's transaction ----------------
+# (The dashboard's key pages call `create_for`/`rotate`/`revoke` and emit nothing, as before.)
+
+
+def create_and_announce(
+    session: Session, principal: Principal, *, name: str, scopes: list[str], expires_at: datetime | None
+) -> IssuedKey:
+    issued = create_for(session, principal, name=name, scopes=scopes, expires_at=expires_at)
+    events.emit(session, principal, "api_key.created", represent(issued.key))
+    return issued
+
+
+def rotate_and_announce(session: Session, principal: Principal, key_id: str, *, expires_in: int) -> IssuedKey:
+    issued = rotate(session, principal, key_id, expires_in=expires_in)
+    events.emit(session, principal, "api_key.rotated", represent(issued.key))
+    return issued
+
+
+def revoke_and_announce(session: Session, principal: Principal, key_id: str) -> ApiKey:
+    """`api_key.revoked` the first time only: revoking a revoked key changes nothing and announces nothing."""
+    already = get(session, principal, key_id).revoked_at is not None
+    key = revoke(session, principal, key_id)
+    if not already:
+        events.emit(session, principal, "api_key.revoked", represent(key))
     return key

@@ -27,6 +27,7 @@ from server.db.models.accounts import Account
 from server.db.models.payouts import Payout
 from server.db.types import utcnow
 from server.domain.money import currency_decimals
+from server.domain.payouts import blocking_state
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
@@ -50,17 +51,6 @@ def minimum_payout(currency: str) -> Decimal:
     if currency_decimals(currency) == 0:
         return Decimal(1000)  # 10 major units would be pennies in JPY/KRW
     return _MINIMUM_MAJOR_UNITS.quantize(Decimal(1).scaleb(-currency_decimals(currency)))
-
-
-def blocking_state(account: Account, environment: str) -> str | None:
-    """Why payouts cannot be requested (None: they can). Sandbox never asks for KYC or bank details."""
-    if environment == "sandbox":
-        return None
-    if not account.payee_verified:
-        return "verification_required"
-    if not (account.payout_account_holder and account.payout_iban_encrypted):
-        return "payout_details_missing"
-    return None
 
 
 def payouts_enabled(account: Account, environment: str) -> bool:
@@ -188,6 +178,27 @@ def wise_for(environment: str) -> WiseClient | None:
     return HttpWise(
         base_url=settings.wise_api_url, api_token=settings.wise_api_token, profile_id=settings.wise_profile_id
     )
+
+
+def reserve_and_announce(session: Session, principal: Principal, fields: dict[str, Any]) -> Payout:
+    """`reserve`, and `payout.requested` in the same transaction."""
+    payout = reserve(session, principal, fields)
+    events.emit(session, principal, "payout.requested", represent(payout))
+    return payout
+
+
+def request(principal: Principal, fields: dict[str, Any]) -> str:
+    """The whole request of a payout: reserve it in its own committed transaction, and only then ask Wise for the
+    transfer. Returns the payout's id; the payout is `requested` (transfer not started yet) or further along."""
+    with session_scope() as session:
+        payout = reserve_and_announce(session, principal, fields)
+    try:
+        send(payout.id)
+    except Exception:
+        # The reservation is committed: failing the request now would invite a retry that reserves a second payout
+        # (5xx answers are not replayed). The payout waits in `requested`; `og-server payouts retry` sends it.
+        log.exception("payout %s reserved but its transfer could not be started", payout.id)
+    return payout.id
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
 from server.problems import not_found
+from server.representations.persons import represent
+from server.services import events
 
 
 def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Person:
@@ -96,3 +98,10 @@ def find_by_phone(session: Session, phone: str) -> list[Person]:
     if not digits:
         return []
     return list(session.exec(select(Person).where(col(Person.phone) == f"+{digits}")).all())
+
+
+def create_and_announce(session: Session, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+    """`person.created` (after the invitation, if one was asked for); returns the person as the API shows it."""
+    document = represent(create(session, principal, fields))
+    events.emit(session, principal, "person.created", document)
+    return document

@@ -12,10 +12,14 @@ from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain.releases import tracks_of
 from server.ids import has_prefix, new_id
+from server.openapi.multipart import FilePart
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
-from server.services import identifiers, territories
+from server.qc import sniff
+from server.representations.changes import changed
+from server.representations.releases import represent as represent_release
+from server.services import events, files, identifiers, territories
 
 EDITABLE = frozenset({"draft", "action_needed"})
 
@@ -280,3 +284,61 @@ def list_page(
         where.append(col(Release.status) == status)
     filters["status"] = status
     return paginate(session, Release, where=where, list_name="releases", filters=filters, limit=limit, cursor=cursor)
+
+
+# --- operations: each makes its change and emits its event in the caller's transaction ----------------------------
+
+
+def create_and_announce(session: Session, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+    """`release.created`; returns the release as the API shows it."""
+    release = create(session, principal, fields)
+    document = represent_release(session, release)
+    events.emit(session, principal, "release.created", document)
+    return document
+
+
+def _announce_updated(
+    session: Session, principal: Principal, release: Release, before: dict[str, Any]
+) -> dict[str, Any]:
+    document = represent_release(session, release)
+    events.emit(session, principal, "release.updated", document, previous_attributes=changed(before, document))
+    return document
+
+
+def update_details_and_announce(
+    session: Session, principal: Principal, release_id: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    release = get(session, principal, release_id)
+    before = represent_release(session, release)
+    update_details(session, principal, release, fields)
+    return _announce_updated(session, principal, release, before)
+
+
+def set_tracklist_and_announce(
+    session: Session, principal: Principal, release_id: str, entries: list[dict[str, Any]]
+) -> dict[str, Any]:
+    release = get(session, principal, release_id)
+    before = represent_release(session, release)
+    set_tracklist(session, principal, release, entries)
+    return _announce_updated(session, principal, release, before)
+
+
+def update_distribution_and_announce(
+    session: Session, principal: Principal, release_id: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    release = get(session, principal, release_id)
+    before = represent_release(session, release)
+    update_distribution(session, release, fields)
+    return _announce_updated(session, principal, release, before)
+
+
+def set_artwork_and_announce(
+    session: Session, principal: Principal, release_id: str, upload: FilePart
+) -> dict[str, Any]:
+    """Stores the uploaded cover (its QC runs in the background) and emits `release.updated`."""
+    release = get(session, principal, release_id)
+    ensure_editable(release)
+    before = represent_release(session, release)
+    artwork = files.save_upload(session, principal, upload, purpose="artwork", accepted=sniff.IMAGE_TYPES)
+    set_artwork(session, release, artwork)
+    return _announce_updated(session, principal, release, before)

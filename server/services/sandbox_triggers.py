@@ -61,8 +61,7 @@ def _payout(session: Session, principal: Principal, body: dict[str, Any]) -> dic
         return dict(represent_payout(payout))
     account = balance.lock_account(session, principal.account_id)
     currency = account.default_currency if account is not None else "EUR"
-    payout = payouts.reserve(session, principal, {"currency": currency, "amount": FAILING_PAYOUT_AMOUNT})
-    events.emit(session, principal, "payout.requested", represent_payout(payout))
+    payout = payouts.reserve_and_announce(session, principal, {"currency": currency, "amount": FAILING_PAYOUT_AMOUNT})
     payouts.send_sandbox_inline(session, payout)
     return dict(represent_payout(payout))
 
@@ -148,13 +147,7 @@ def _tracks(session: Session, release: Release) -> list[Any]:
 
 def _release_submitted(session: Session, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     release = _release(session, principal, body.get("release_id"), "draft")
-    release, previous = submission.submit(session, principal, release.id)
-    document = represent_release(session, release)
-    if previous is not None:
-        events.emit(session, principal, "release.submitted", document)
-        events.emit(session, principal, "release.status_changed", document, previous_attributes={"status": previous})
-        sandbox_simulator.schedule(session, release.id)
-    return dict(document)
+    return submission.submit_and_announce(session, principal, release.id)
 
 
 def _release_status_changed(session: Session, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:

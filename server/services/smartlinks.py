@@ -18,7 +18,8 @@ from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, not_found, validation_failed
-from server.services import artwork, releases
+from server.representations.smart_links import represent
+from server.services import artwork, events, releases
 
 _BY_SLUG = select(SmartLink).where(col(SmartLink.slug) == bindparam("slug"))
 
@@ -174,3 +175,10 @@ def day_range(start: date | None, end: date | None) -> tuple[date, date]:
     if (end - start).days + 1 > 366:
         raise validation_failed([FieldError("range", "query:from", "The range may span at most 366 days.")])
     return start, end
+
+
+def create_and_announce(session: Session, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+    """`smartlink.created`; returns the link as the API shows it."""
+    document = represent(create(session, principal, fields))
+    events.emit(session, principal, "smartlink.created", document)
+    return document

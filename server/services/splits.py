@@ -17,6 +17,8 @@ from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
+from server.representations.splits import represent
+from server.services import events
 
 TOTAL_BPS = 10_000
 # A taken-down release earns nothing new; splitting it would only confuse its statements.
@@ -234,3 +236,11 @@ def list_release_page(
     return paginate(
         session, Split, where=where, list_name="release_splits", filters=filters, limit=limit, cursor=cursor
     )
+
+
+def create_and_announce(session: Session, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """`split.created` (a new version); returns the split as the API shows it."""
+    split, shares = create(session, principal, body)
+    document = represent(split, shares)
+    events.emit(session, principal, "split.created", document)
+    return document

@@ -6,6 +6,7 @@ release as `getRelease` returns it.
 
 import re
 from datetime import date, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -16,7 +17,8 @@ from server.db.types import utcnow
 from server.domain.releases import tracks_of
 from server.principal import Principal
 from server.problems import ApiProblem, FieldError
-from server.services import identifiers, releases, territories
+from server.representations.releases import represent as represent_release
+from server.services import events, identifiers, releases, sandbox_simulator, territories
 
 LEAD_TIME_DAYS = 14
 
@@ -266,3 +268,16 @@ def submit(session: Session, principal: Principal, release_id: str) -> tuple[Rel
     session.flush()
     previous = releases.transition(session, release, "submitted")
     return release, previous
+
+
+def submit_and_announce(session: Session, principal: Principal, release_id: str) -> dict[str, Any]:
+    """`submit`, then `release.submitted` and `release.status_changed`; in the sandbox the simulated
+    sub-distributor takes it from there. Returns the release as the API shows it."""
+    release, previous = submit(session, principal, release_id)
+    document = represent_release(session, release)
+    if previous is not None:  # None: it was already submitted; answer with its state, emit nothing
+        events.emit(session, principal, "release.submitted", document)
+        events.emit(session, principal, "release.status_changed", document, previous_attributes={"status": previous})
+        if principal.environment == "sandbox":
+            sandbox_simulator.schedule(session, release.id)
+    return document

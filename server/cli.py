@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from server.config import Settings
-from server.problems import ApiProblem
+from server.problems import DomainError
 from server.scopes import SCOPES
 
 
@@ -569,7 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     try:
         code: int = args.handler(args, settings)
-    except ApiProblem as problem:
+    except DomainError as problem:
         print(f"error: {problem.code}: {problem.detail}", file=sys.stderr)
         return 1
     return code

@@ -28,11 +28,11 @@ from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.sums import dialect_of, exact_sum, read_sum
 from server.db.types import utcnow
+from server.domain.errors import FieldError, validation_failed
 from server.domain.money import EARNINGS_QUANTUM, money_text
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import FieldError, validation_failed
 from server.services import events
 from server.timefmt import rfc3339
 

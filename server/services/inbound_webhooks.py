@@ -23,7 +23,7 @@ from server import clock, strict_json
 from server.db.engine import session_scope
 from server.db.models.inbound import InboundWebhookReceipt
 from server.db.types import utcnow
-from server.problems import ApiProblem
+from server.domain.errors import DomainError
 from server.services import payouts
 
 log = logging.getLogger("og.inbound")
@@ -32,8 +32,8 @@ STRIPE_TOLERANCE = timedelta(seconds=300)
 MAILGUN_MAX_AGE = timedelta(minutes=15)
 
 
-def refused(detail: str) -> ApiProblem:
-    return ApiProblem(400, "invalid_signature", detail)
+def refused(detail: str) -> DomainError:
+    return DomainError("invalid_signature", detail)
 
 
 def parse_json(raw: bytes) -> dict[str, Any]:
@@ -41,9 +41,9 @@ def parse_json(raw: bytes) -> dict[str, Any]:
     try:
         document = strict_json.loads(raw)
     except strict_json.StrictJSONError as exc:
-        raise ApiProblem(400, "malformed_json", f"The request body is not acceptable JSON: {exc}.") from exc
+        raise DomainError("malformed_json", f"The request body is not acceptable JSON: {exc}.") from exc
     if not isinstance(document, dict):
-        raise ApiProblem(400, "malformed_json", "The request body is not a JSON object.")
+        raise DomainError("malformed_json", "The request body is not a JSON object.")
     return document
 
 

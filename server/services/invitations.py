@@ -26,9 +26,9 @@ from server.db.models.releases import Release
 from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain.errors import FieldError, invalid_state, validation_failed
 from server.mail import compose, outbox
 from server.principal import Principal
-from server.problems import FieldError, invalid_state, validation_failed
 from server.representations.persons import represent as represent_person
 from server.representations.splits import represent as represent_split
 from server.services import events, persons

@@ -38,9 +38,9 @@ from sqlmodel import Session, col, select, update
 from server.db.models.accounts import Account, User
 from server.db.models.oauth import OAuthAuthorizationCode, OAuthClient, OAuthToken
 from server.db.types import utcnow
+from server.domain.errors import DomainError
 from server.ids import new_id
 from server.principal import Principal
-from server.problems import ApiProblem
 from server.scopes import SCOPES, effective
 from server.services import oauth_clients
 
@@ -427,8 +427,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
 def authenticate_access_token(session: Session, token: str, *, now: datetime | None = None) -> Principal:
     """The principal an OAuth access token stands for, or 401 `invalid_token`."""
     now = now or utcnow()
-    invalid = ApiProblem(
-        401,
+    invalid = DomainError(
         "invalid_token",
         "The access token is not valid.",
         headers={"WWW-Authenticate": 'Bearer realm="og-records", error="invalid_token"'},
@@ -443,7 +442,7 @@ def authenticate_access_token(session: Session, token: str, *, now: datetime | N
         raise invalid
     account = session.get(Account, row.account_id)
     if row.environment == "production" and (account is None or not account.production_access):
-        raise ApiProblem(403, "production_access_not_enabled", "This account has no production access yet.")
+        raise DomainError("production_access_not_enabled", "This account has no production access yet.")
     return Principal(
         account_id=row.account_id,
         environment=row.environment,

@@ -26,12 +26,12 @@ from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.payouts import Payout
 from server.db.types import utcnow
+from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
 from server.domain.money import currency_decimals
 from server.domain.payouts import blocking_state
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
 from server.providers.wise import HttpWise, Recipient, SandboxWise, Transfer, WiseClient, WiseError
 from server.representations.payouts import represent
 from server.services import balance, events
@@ -77,7 +77,7 @@ def reserve(session: Session, principal: Principal, fields: dict[str, Any]) -> P
     if account is None:
         raise not_found("account", principal.account_id)
     if principal.environment == "production" and not account.production_access:
-        raise ApiProblem(403, "production_access_not_enabled", "This account has no production access yet.")
+        raise DomainError("production_access_not_enabled", "This account has no production access yet.")
     blocked = blocking_state(account, principal.environment)
     if blocked == "verification_required":
         raise invalid_state("payout", blocked, "Production payouts need a verified payee (KYC) first.")
@@ -106,15 +106,13 @@ def reserve(session: Session, principal: Principal, fields: dict[str, Any]) -> P
         # The whole balance, rounded down to what a bank can receive; the fraction of a cent stays available.
         amount = available.quantize(quantum, rounding=ROUND_DOWN)
         if amount < minimum:
-            raise ApiProblem(
-                422,
+            raise DomainError(
                 "insufficient_balance",
                 f"The available balance of {_show(available, quantum)} {currency} is below the minimum payout of "
                 f"{minimum} {currency}.",
             )
     if amount > available:
-        raise ApiProblem(
-            422,
+        raise DomainError(
             "insufficient_balance",
             f"The payout of {amount} {currency} exceeds the available balance of {_show(available, quantum)} "
             f"{currency}.",
@@ -480,7 +478,7 @@ def set_payout_details(
     if iban is not None:
         compact = iban.replace(" ", "").upper()
         if not (15 <= len(compact) <= 34 and compact[:2].isalpha() and compact[2:4].isdigit() and compact.isalnum()):
-            raise ApiProblem(422, "validation_failed", f"{iban!r} is not an IBAN.")
+            raise DomainError("validation_failed", f"{iban!r} is not an IBAN.")
         account.payout_iban_encrypted = encryption.encrypt(compact, config.active().secret_key, purpose=_IBAN)
         account.wise_recipient_id = None
     if account_holder is not None:

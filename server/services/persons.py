@@ -8,10 +8,10 @@ from sqlmodel import Session, col, select
 
 from server.db.models.persons import Person
 from server.db.types import utcnow
+from server.domain.errors import not_found
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
-from server.problems import not_found
 from server.representations.persons import represent
 from server.services import events
 

@@ -10,12 +10,12 @@ from server.db.models.files import File
 from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
 from server.domain.releases import tracks_of
 from server.ids import has_prefix, new_id
 from server.openapi.multipart import FilePart
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
 from server.qc import sniff
 from server.representations.changes import changed
 from server.representations.releases import represent as represent_release
@@ -152,7 +152,7 @@ def update_details(session: Session, principal: Principal, release: Release, fie
                 )
             ).first()
             if taken is not None:
-                raise ApiProblem(409, "conflict", f"Another release already uses the UPC {upc}.", pointer="/upc")
+                raise DomainError("conflict", f"Another release already uses the UPC {upc}.", pointer="/upc")
         release.upc = upc
     if "metadata" in fields:
         release.meta = dict(fields["metadata"] or {})

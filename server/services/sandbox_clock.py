@@ -23,7 +23,7 @@ from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.sandbox import SandboxStep
 from server.db.models.webhooks import WebhookDelivery, WebhookEndpoint
-from server.problems import ApiProblem, FieldError, validation_failed
+from server.domain.errors import DomainError, FieldError, validation_failed
 from server.services import sandbox_sales, sandbox_simulator
 
 MAX_ADVANCE = timedelta(days=100)
@@ -65,7 +65,7 @@ def advance(account_id: str, to: datetime) -> ClockState:
     with session_scope() as session:
         account = session.get(Account, account_id)
         if account is None:
-            raise ApiProblem(404, "not_found", f"No account with id {account_id} exists.")
+            raise DomainError("not_found", f"No account with id {account_id} exists.")
         first_day = account.sandbox_sales_through + timedelta(days=1) if account.sandbox_sales_through else None
     first_day = max(first_day or current.now.date(), current.now.date() - timedelta(days=1))
     days: list[date] = []

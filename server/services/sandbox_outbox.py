@@ -3,14 +3,14 @@
 from sqlmodel import Session, col
 
 from server.db.models.mail import OutboundMessage
+from server.domain.errors import DomainError
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import ApiProblem
 
 
 def require_sandbox(principal: Principal) -> None:
     if principal.environment != "sandbox":
-        raise ApiProblem(403, "sandbox_only", "This operation exists only in the sandbox; use a sandbox credential.")
+        raise DomainError("sandbox_only", "This operation exists only in the sandbox; use a sandbox credential.")
 
 
 def list_page(

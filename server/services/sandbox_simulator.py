@@ -29,7 +29,7 @@ from server.db.models.accounts import Account
 from server.db.models.releases import Release
 from server.db.models.sandbox import SandboxStep
 from server.db.types import utcnow
-from server.problems import ApiProblem, invalid_state
+from server.domain.errors import DomainError, invalid_state
 from server.representations.releases import represent as represent_release
 from server.services import dsp_sync, events, releases
 
@@ -136,7 +136,7 @@ def run_step(session: Session, step: SandboxStep) -> bool:
         target = step.payload["status"]
         try:
             previous = releases.transition(session, release, target, reason=step.payload.get("reason"))
-        except ApiProblem:
+        except DomainError:
             log.info("sandbox: release %s is %s; review step to %s skipped", release.id, release.status, target)
             return True
         session.flush()
@@ -173,7 +173,7 @@ def advance(session: Session, release: Release, to: str) -> list[str]:
     """Move a sandbox release to `to` at once through every intermediate status, each with its events (steps run
     now instead of at their due time). Returns the statuses it passed through."""
     if release.environment != "sandbox":
-        raise ApiProblem(403, "sandbox_only", "Only sandbox releases can be advanced.")
+        raise DomainError("sandbox_only", "Only sandbox releases can be advanced.")
     if release.status not in _ORDER:
         raise invalid_state("release", release.status, f"A release that is {release.status} cannot be advanced.")
     if _ORDER[to] <= _ORDER[release.status] and not (to == "live" and release.status == "live"):

@@ -17,9 +17,9 @@ from server.db.models.persons import Person
 from server.db.models.releases import Release
 from server.db.models.webhooks import WebhookEndpoint
 from server.db.types import utcnow
+from server.domain.errors import DomainError, invalid_state, not_found
 from server.domain.releases import tracks_of
 from server.principal import Principal
-from server.problems import ApiProblem, invalid_state, not_found
 from server.representations.payouts import represent as represent_payout
 from server.representations.persons import represent as represent_person
 from server.representations.releases import represent as represent_release
@@ -189,7 +189,7 @@ TRIGGERS: dict[str, Callable[[Session, Principal, dict[str, Any]], dict[str, Any
 def trigger(session: Session, principal: Principal, body: dict[str, Any]) -> Outcome:
     """Make `body["event"]` happen; returns the resource and the ids of every event the change emitted."""
     if principal.environment != "sandbox":
-        raise ApiProblem(403, "sandbox_only", "Triggers exist only in the sandbox.")
+        raise DomainError("sandbox_only", "Triggers exist only in the sandbox.")
     handler = TRIGGERS[body["event"]]
     session.flush()
     started = utcnow()

@@ -13,11 +13,11 @@ from sqlmodel import Session, col, select
 from server import clock
 from server.db.models.releases import Release
 from server.db.models.smartlinks import SmartLink
+from server.domain.errors import DomainError, FieldError, not_found, validation_failed
 from server.domain.smartlinks import PRESAVE_SERVICES, time_zone
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, not_found, validation_failed
 from server.representations.smart_links import represent
 from server.services import artwork, events, releases
 
@@ -71,7 +71,7 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Sm
     release: Release | None = None
     try:
         release = releases.get(session, principal, fields["release_id"])
-    except ApiProblem:
+    except DomainError:
         errors.append(FieldError("unknown_release", "/release_id", "No release with this id exists."))
 
     destinations: list[dict[str, Any]] = []
@@ -131,8 +131,8 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Sm
     return link
 
 
-def _slug_taken(slug: str) -> ApiProblem:
-    return ApiProblem(409, "conflict", f"The slug {slug} is taken; slugs are unique across the platform.")
+def _slug_taken(slug: str) -> DomainError:
+    return DomainError("conflict", f"The slug {slug} is taken; slugs are unique across the platform.")
 
 
 def get(session: Session, principal: Principal, link_id: str) -> SmartLink:
@@ -146,12 +146,12 @@ def by_slug(session: Session, slug: str) -> SmartLink:
     """The public lookup: any tenant's link, since the public URL carries only the slug."""
     link = session.exec(_BY_SLUG, params={"slug": slug}).first()
     if link is None:
-        raise ApiProblem(404, "not_found", f"No smart link with slug {slug} exists.")
+        raise DomainError("not_found", f"No smart link with slug {slug} exists.")
     return link
 
 
-def no_button(slug: str, service: str) -> ApiProblem:
-    return ApiProblem(404, "not_found", f"The smart link {slug} has no {service} button.")
+def no_button(slug: str, service: str) -> DomainError:
+    return DomainError("not_found", f"The smart link {slug} has no {service} button.")
 
 
 def list_page(

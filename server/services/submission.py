@@ -14,9 +14,9 @@ from server.db.models.persons import Person
 from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain.errors import DomainError, FieldError
 from server.domain.releases import tracks_of
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError
 from server.representations.releases import represent as represent_release
 from server.services import events, identifiers, releases, sandbox_simulator, territories
 
@@ -250,8 +250,7 @@ def submit(session: Session, principal: Principal, release_id: str) -> tuple[Rel
     errors = check(session, release, tracks, today=now.date())
     if errors:
         count = len(errors)
-        raise ApiProblem(
-            422,
+        raise DomainError(
             "submission_checks_failed",
             f"The release fails {count} submit-time check{'s' if count != 1 else ''}; nothing was changed.",
             errors=errors,

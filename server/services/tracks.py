@@ -11,11 +11,11 @@ from server.db.models.persons import Person
 from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
 from server.ids import has_prefix, new_id
 from server.openapi.multipart import FilePart
 from server.pagination import Page, decode_cursor, encode_cursor, paginate, tenant_list
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
 from server.qc import sniff
 from server.representations.changes import changed
 from server.representations.releases import represent as represent_release
@@ -93,7 +93,7 @@ def _check_isrc_free(session: Session, principal: Principal, isrc: str, track_id
     if track_id is not None:
         where.append(col(Track.id) != track_id)
     if session.exec(select(Track.id).where(*where).limit(1)).first() is not None:
-        raise ApiProblem(409, "conflict", f"Another track already uses the ISRC {isrc}.", pointer="/isrc")
+        raise DomainError("conflict", f"Another track already uses the ISRC {isrc}.", pointer="/isrc")
 
 
 def create(session: Session, principal: Principal, fields: dict[str, Any], *, pointer_base: str = "") -> Track:
@@ -187,7 +187,7 @@ def list_page(
         after = decode_cursor(cursor, "tracks", filters)
         ids = [track.id for track in ordered]
         if after not in ids:
-            raise ApiProblem(400, "invalid_cursor", "The cursor's track is no longer on this release.")
+            raise DomainError("invalid_cursor", "The cursor's track is no longer on this release.")
         start = ids.index(after) + 1
     items = ordered[start : start + limit]
     has_more = start + limit < len(ordered)

@@ -12,11 +12,11 @@ from sqlmodel import Session, col
 from server.db.engine import settings
 from server.db.models.webhooks import WebhookEndpoint
 from server.db.types import utcnow
+from server.domain.errors import FieldError, not_found, validation_failed
 from server.domain.webhook_endpoints import previous_secret_active
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import FieldError, not_found, validation_failed
 from server.services import webhook_deliveries
 from server.webhooks import signing_secrets
 from server.webhooks.egress import address_allowed, is_loopback_host

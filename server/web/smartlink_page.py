@@ -28,7 +28,7 @@ from server.db.models.releases import Release
 from server.db.models.smartlinks import SmartLink
 from server.db.models.tracks import Track
 from server.domain import artwork, smartlinks
-from server.problems import ApiProblem
+from server.problems import DomainError
 from server.services import smartlink_stats
 from server.services import smartlinks as smartlink_service
 from server.web import pages, static
@@ -228,7 +228,7 @@ def _render(slug: str, visitor: smartlink_stats.Visitor) -> Page | None:
     with session_scope() as session:
         try:
             link, release, tracks = read(session, slug)
-        except ApiProblem:
+        except DomainError:
             return None
         smartlink_stats.record(session, link.id, "view", visitor)
         body = pages.render_text(TEMPLATE, **context(link, release, tracks))

@@ -15,6 +15,7 @@ from server.db.engine import session_scope
 from server.db.models.mail import OutboundMessage
 from server.db.models.persons import Person
 from server.db.models.splits import SplitShare
+from server.domain.errors import DomainError
 from server.domain.outbox import invitation_link
 from tests.conftest import Tenant, TenantFactory
 from tests.invitations.helpers import csrf_field, invited_person, link_path, outbox, share_field, split_for
@@ -180,7 +181,6 @@ def test_the_access_log_never_holds_an_invitation_token(
 
 
 def test_two_answers_racing_change_the_share_and_emit_the_event_once(client: TestClient, tenant: Tenant) -> None:
-    from server.problems import ApiProblem
     from server.services import invitations
 
     person = invited_person(client, tenant)
@@ -192,7 +192,7 @@ def test_two_answers_racing_change_the_share_and_emit_the_event_once(client: Tes
         body = {"person_id": person["id"], "role": "composer", "answer": "declined"}
         ok(client.post(f"/api/v1/sandbox/splits/{split['id']}/answer", json=body, headers=tenant.headers))
         # …and answered after the other answer committed: refused, nothing written twice.
-        with pytest.raises(ApiProblem) as refused:
+        with pytest.raises(DomainError) as refused:
             invitations.answer(stale, payee, share, True)
         assert refused.value.status == 409
     assert _status(client, tenant, split, person) == "declined"

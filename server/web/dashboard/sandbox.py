@@ -22,7 +22,7 @@ from server.db.models.accounts import Account
 from server.db.models.mail import OutboundMessage
 from server.db.models.releases import Release
 from server.domain.outbox import invitation_link
-from server.problems import ApiProblem
+from server.problems import ApiProblem, DomainError
 from server.services import releases, sandbox_clock, sandbox_outbox, sandbox_simulator, sandbox_triggers
 from server.services.web_sessions import Viewer
 from server.web.dashboard.common import checked_form, field, forbidden, page, signed_in
@@ -105,7 +105,7 @@ async def _act(request: Request, viewer: Viewer, action: Callable[[Any], Any]) -
         return await _render(request, viewer, status_code=403)
     try:
         notice = await action(form)
-    except ApiProblem as problem:
+    except DomainError as problem:
         detail = problem.errors[0].detail if problem.errors else problem.detail
         return await _render(request, viewer, status_code=problem.status, error=detail)
     return await _render(request, viewer, notice=notice)

@@ -144,10 +144,16 @@ def sdk(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON, name="lint", venv_params=["--seed"])
 def lint(session: nox.Session) -> None:
-    """ruff lint and format check."""
+    """ruff lint and format check, and the layer contracts (import-linter, docs/adr/0004-layers.md)."""
     _install(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    _lint_imports(session)
+
+
+def _lint_imports(session: nox.Session) -> None:
+    # og_records (sdk-python/) is a root package of the contracts ("SDKs never import the server").
+    session.run("lint-imports", "--no-logo", env={"PYTHONPATH": str(ROOT / "sdk-python")})
 
 
 @nox.session(python=PYTHON, name="typecheck", venv_params=["--seed"])
@@ -255,6 +261,7 @@ def ci(session: nox.Session) -> None:
     _node_tools(session)
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    _lint_imports(session)
     session.run("mypy")
     session.run(str(REDOCLY), "lint", SPEC_SOURCE, "--config", "spec/redocly.yaml", external=True)
     fresh = Path(session.create_tmp()) / "openapi.json"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from server.config import Settings
-from server.problems import ApiProblem
+from server.problems import DomainError
 from server.scopes import SCOPES
 
 
@@ -222,6 +222,7 @@ def cmd_accounts_set_plan(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_accounts_set_payout_details(args: argparse.Namespace, settings: Settings) -> int:
     from server.db.engine import session_scope
+    from server.domain.payouts import blocking_state
     from server.services import payouts
 
     _prepare(settings)
@@ -229,7 +230,7 @@ def cmd_accounts_set_payout_details(args: argparse.Namespace, settings: Settings
         account = payouts.set_payout_details(
             session, args.account, account_holder=args.holder, iban=args.iban, verified=args.verified
         )
-        blocked = payouts.blocking_state(account, "production")
+        blocked = blocking_state(account, "production")
     _print(
         {"account": {"id": account.id, "payee_verified": account.payee_verified, "payouts_blocked_by": blocked}},
         as_json=args.json,
@@ -568,7 +569,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = Settings.from_env()
     try:
         code: int = args.handler(args, settings)
-    except ApiProblem as problem:
+    except DomainError as problem:
         print(f"error: {problem.code}: {problem.detail}", file=sys.stderr)
         return 1
     return code

@@ -1,8 +1,8 @@
 """Every error becomes a problem+json document with a stable code.
 
-Handlers and services raise `ApiProblem`. The framework raises its own exceptions (routing 404/405, security
-401/403, unsupported media types, response validation); they are translated here, in one place, so clients see one
-vocabulary of codes whatever layer refused the request.
+Handlers raise `ApiProblem`, services `DomainError` (mapped here by its code's catalogued status). The framework
+raises its own exceptions (routing 404/405, security 401/403, unsupported media types, response validation); they
+are translated here, in one place, so clients see one vocabulary of codes whatever layer refused the request.
 """
 
 import json
@@ -24,7 +24,7 @@ from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException
 
 from server.openapi import routes
-from server.problems import ApiProblem, FieldError, validation_failed
+from server.problems import ApiProblem, DomainError, FieldError, from_domain, validation_failed
 from server.request_context import request_id_var
 
 log = logging.getLogger("og.errors")
@@ -34,6 +34,8 @@ def translate(exc: Exception, path: str = "") -> ApiProblem:
     """The ApiProblem a framework exception stands for."""
     if isinstance(exc, ApiProblem):
         return exc
+    if isinstance(exc, DomainError):  # a service's refusal: its status comes from the error catalogue
+        return from_domain(exc)
     if isinstance(exc, OAuthScopeProblem):
         return ApiProblem(403, "insufficient_scope", "The credential lacks a scope this operation needs.")
     if isinstance(exc, OAuthProblem):

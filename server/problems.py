@@ -6,10 +6,14 @@ catalogue; a test checks that.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from connexion.exceptions import ProblemException
+
+from server.domain import errors as domain_errors
+from server.domain.errors import DomainError, FieldError
+
+__all__ = ["ApiProblem", "DomainError", "FieldError", "from_domain", "invalid_state", "not_found", "validation_failed"]
 
 ERROR_DOCS_BASE = "https://developer.og-records.com/errors/"
 
@@ -38,22 +42,14 @@ _catalogue: dict[str, dict[str, Any]] = {}
 def install_catalogue(catalogue: dict[str, dict[str, Any]]) -> None:
     _catalogue.clear()
     _catalogue.update(catalogue)
+    domain_errors.install_statuses({code: int(entry["status"]) for code, entry in catalogue.items()})
 
 
-@dataclass(frozen=True)
-class FieldError:
-    """One failing field or rule: `pointer` is a JSON pointer into the body or `query:name` for a parameter."""
+class ApiProblem(ProblemException, DomainError):  # type: ignore[misc]  # noqa: N818 - its name since issue 1
+    """An error answer. Subclassing connexion's ProblemException lets its security layer rank 401 vs 403.
 
-    code: str
-    pointer: str
-    detail: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "pointer": self.pointer, "detail": self.detail}
-
-
-class ApiProblem(ProblemException):  # type: ignore[misc]
-    """An error answer. Subclassing connexion's ProblemException lets its security layer rank 401 vs 403."""
+    The edge's own errors; services raise `DomainError` (which this also is, so `except DomainError` catches both
+    while callers move over), rendered through `from_domain`."""
 
     def __init__(
         self,
@@ -67,7 +63,7 @@ class ApiProblem(ProblemException):  # type: ignore[misc]
         **extra: Any,
     ) -> None:
         title = title or _catalogue.get(code, {}).get("title") or _TITLES.get(status, "Error")
-        super().__init__(status=status, title=title, detail=detail, headers=headers)
+        ProblemException.__init__(self, status=status, title=title, detail=detail, headers=headers)
         self.code = code
         self.errors = list(errors)
         self.extra = extra
@@ -90,6 +86,22 @@ class ApiProblem(ProblemException):  # type: ignore[misc]
 
     def __repr__(self) -> str:
         return f"ApiProblem({self.status}, {self.code!r}, {self.detail!r})"
+
+
+def from_domain(error: DomainError) -> ApiProblem:
+    """The answer for a service's refusal: the status the spec's `x-error-codes` gives its code."""
+    if isinstance(error, ApiProblem):
+        return error
+    status = int(_catalogue[error.code]["status"]) if error.code in _catalogue else 500
+    return ApiProblem(
+        status,
+        error.code,
+        error.detail,
+        title=error.title,
+        errors=error.errors,
+        headers=error.headers,
+        **error.extra,
+    )
 
 
 def not_found(kind: str, identifier: str) -> ApiProblem:

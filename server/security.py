@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from server import clock
 from server.db.engine import engine, reads_inline, session_scope
 from server.principal import Principal
-from server.problems import ApiProblem
+from server.problems import ApiProblem, DomainError, from_domain
 from server.scopes import missing
 from server.services import api_keys, oauth
 
@@ -84,8 +84,8 @@ async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Pri
             else:
                 authenticate = _authenticate_api_key if is_api_key else _authenticate_access_token
                 outcome = await run_in_threadpool(authenticate, token)
-        except ApiProblem as problem:
-            outcome = problem
+        except DomainError as problem:  # a service's refusal, as the security layer needs it (a ProblemException)
+            outcome = from_domain(problem)
         memo[token] = outcome
     if isinstance(outcome, ApiProblem):
         raise outcome

@@ -8,29 +8,9 @@ from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
-from server.db.models.api_keys import ApiKey
 from server.openapi.fast_reads import read_only
-from server.services import api_keys, events
-from server.timefmt import rfc3339, rfc3339_or_none
-
-
-def represent(key: ApiKey) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "object": "api_key",
-        "environment": key.environment,
-        "name": key.name,
-        "prefix": key.prefix,
-        "last_four": key.last4,
-        "scopes": list(key.scopes),
-        "status": api_keys.status_of(key),
-        "expires_at": rfc3339_or_none(key.expires_at),
-        "previous_secret_expires_at": rfc3339_or_none(key.previous_expires_at),
-        "last_used_at": rfc3339_or_none(key.last_used_at),
-        "revoked_at": rfc3339_or_none(key.revoked_at),
-        "created_at": rfc3339(key.created_at),
-        "updated_at": rfc3339(key.updated_at),
-    }
+from server.representations.api_keys import represent
+from server.services import api_keys
 
 
 def _with_secret(issued: api_keys.IssuedKey) -> dict[str, Any]:
@@ -40,14 +20,13 @@ def _with_secret(issued: api_keys.IssuedKey) -> dict[str, Any]:
 def create_api_key(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        issued = api_keys.create_for(
+        issued = api_keys.create_and_announce(
             session,
             principal,
             name=body["name"],
             scopes=list(body["scopes"]),
             expires_at=timestamp(body.get("expires_at")),
         )
-        events.emit(session, principal, "api_key.created", represent(issued.key))
         return json_response(_with_secret(issued), 201)
 
 
@@ -69,17 +48,12 @@ def rotate_api_key(id: str, body: dict[str, Any] | None = None) -> ConnexionResp
     principal = caller.current()
     expires_in = int((body or {}).get("expires_in", api_keys.ROTATION_GRACE.total_seconds()))
     with session_scope() as session:
-        issued = api_keys.rotate(session, principal, id, expires_in=expires_in)
-        events.emit(session, principal, "api_key.rotated", represent(issued.key))
+        issued = api_keys.rotate_and_announce(session, principal, id, expires_in=expires_in)
         return json_response(_with_secret(issued))
 
 
 def revoke_api_key(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        key = api_keys.get(session, principal, id)
-        already = key.revoked_at is not None
-        key = api_keys.revoke(session, principal, id)
-        if not already:
-            events.emit(session, principal, "api_key.revoked", represent(key))
+        key = api_keys.revoke_and_announce(session, principal, id)
         return json_response(represent(key))

@@ -5,8 +5,8 @@ from connexion.lifecycle import ConnexionResponse
 from server import principal as caller
 from server.api.responses import json_response
 from server.db.engine import session_scope
+from server.domain.money import money_text
 from server.services import balance
-from server.services.earnings import money_text
 from server.timefmt import rfc3339
 
 

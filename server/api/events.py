@@ -7,16 +7,12 @@ from connexion.lifecycle import ConnexionResponse
 from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response
-from server.api.webhook_endpoints import represent_attempt
 from server.db.engine import session_scope
-from server.db.models.events import Event
 from server.db.types import utcnow
 from server.openapi.fast_reads import read_only
+from server.representations.events import represent
+from server.representations.webhook_endpoints import represent_attempt
 from server.services import event_log, webhook_deliveries
-
-
-def represent(event: Event) -> dict[str, Any]:
-    return dict(event.payload)
 
 
 def list_events(

@@ -14,12 +14,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from server import config
-from server.api.persons import represent as represent_person
-from server.api.releases import represent as represent_release
 from server.api.responses import json_response
 from server.db.engine import settings
 from server.openapi.validators import raw_body
 from server.problems import ApiProblem
+from server.representations.persons import represent as represent_person
+from server.representations.releases import represent as represent_release
 from server.request_context import request_id_var
 from server.services import inbound_webhooks as inbound
 from server.services.inbound_webhooks.dsp import DspProvider

@@ -1,7 +1,5 @@
 """Payouts: list, read, request (and the balance they draw on, `server.api.balance`)."""
 
-import logging
-from decimal import Decimal
 from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
@@ -11,38 +9,10 @@ from server.api.balance import get_balance
 from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
-from server.db.models.payouts import Payout
-from server.services import events, payouts
-from server.timefmt import rfc3339, rfc3339_or_none
+from server.representations.payouts import represent
+from server.services import payouts
 
-log = logging.getLogger("og.payouts")
-
-__all__ = ["get_balance", "get_payout", "list_payouts", "represent", "request_payout"]
-
-
-def represent(payout: Payout) -> dict[str, Any]:
-    return {
-        "id": payout.id,
-        "object": "payout",
-        "environment": payout.environment,
-        "amount": _money(payout.amount, payout.currency),
-        "fee": _money(payout.fee, payout.currency),
-        "net_amount": _money(payout.amount - payout.fee, payout.currency),
-        "currency": payout.currency,
-        "status": payout.status,
-        "failure_reason": payout.failure_reason,
-        "requested_at": rfc3339(payout.requested_at),
-        "paid_at": rfc3339_or_none(payout.paid_at),
-        "provider_reference": payout.provider_reference,
-        "metadata": dict(payout.meta),
-        "created_at": rfc3339(payout.created_at),
-        "updated_at": rfc3339(payout.updated_at),
-    }
-
-
-def _money(amount: Decimal, currency: str) -> str:
-    # Money leaves here: shown with exactly the currency's decimals.
-    return format(amount.quantize(Decimal(1).scaleb(-payouts.currency_decimals(currency))), "f")
+__all__ = ["get_balance", "get_payout", "list_payouts", "request_payout"]
 
 
 def list_payouts(
@@ -74,15 +44,6 @@ def get_payout(id: str) -> ConnexionResponse:
 
 def request_payout(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
-    # Reserve first, in its own committed transaction; only then talk to Wise (see server.services.payouts).
+    payout_id = payouts.request(principal, body)  # reserved and committed; the transfer started if Wise answered
     with session_scope() as session:
-        payout = payouts.reserve(session, principal, body)
-        events.emit(session, principal, "payout.requested", represent(payout))
-    try:
-        payouts.send(payout.id)
-    except Exception:
-        # The reservation is committed: answering 500 now would invite a retry that reserves a second payout
-        # (5xx answers are not replayed). The payout waits in `requested`; `og-server payouts retry` sends it.
-        log.exception("payout %s reserved but its transfer could not be started", payout.id)
-    with session_scope() as session:
-        return json_response(represent(payouts.get(session, principal, payout.id)), 201)
+        return json_response(represent(payouts.get(session, principal, payout_id)), 201)

@@ -8,39 +8,15 @@ from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response, no_content
 from server.db.engine import session_scope
-from server.db.models.persons import Person
 from server.openapi.fast_reads import read_only
-from server.services import events, invitations, persons
-from server.timefmt import rfc3339
-
-
-def represent(person: Person) -> dict[str, Any]:
-    return {
-        "id": person.id,
-        "object": "person",
-        "environment": person.environment,
-        "name": person.name,
-        "legal_name": person.legal_name,
-        "email": person.email,
-        "phone": person.phone,
-        "roles": list(person.roles),
-        "language": person.language,
-        "invitation_status": person.invitation_status,
-        "invited_at": rfc3339(person.invited_at) if person.invited_at else None,
-        "invitation_expires_at": rfc3339(person.invitation_expires_at) if person.invitation_expires_at else None,
-        "invitation_failure_reason": person.invitation_failure_reason if person.invitation_status == "failed" else None,
-        "metadata": dict(person.meta),
-        "created_at": rfc3339(person.created_at),
-        "updated_at": rfc3339(person.updated_at),
-    }
+from server.representations.persons import represent
+from server.services import invitations, persons
 
 
 def create_person(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        person = persons.create(session, principal, body)
-        document = represent(person)
-        events.emit(session, principal, "person.created", document)
+        document = persons.create_and_announce(session, principal, body)
     return json_response(document, 201)
 
 

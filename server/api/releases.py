@@ -1,119 +1,24 @@
 """Releases: the wizard (create, details, tracks, artwork, distribution), reads, lists and submission."""
 
-from collections.abc import Sequence
 from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
-from sqlalchemy import bindparam
-from sqlmodel import Session, col, select
 
 from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response, no_content
-from server.api.tracks import changed, file_info, qc_report
-from server.api.tracks import represent as represent_track
 from server.db.engine import session_scope
-from server.db.models.files import File
-from server.db.models.releases import Release, ReleaseDelivery
-from server.db.models.tracks import Track
-from server.domain import release_rules
 from server.openapi.fast_reads import read_only
 from server.openapi.multipart import parsed_upload
-from server.principal import Principal
-from server.qc import sniff, worker
-from server.services import events, files, releases, sandbox_simulator, submission
-from server.timefmt import rfc3339
-
-
-def steps(
-    session: Session, release: Release, tracks: list[Track], *, facts: release_rules.Facts | None = None
-) -> dict[str, Any]:
-    """Each wizard step's completion: the release rule catalogue, the same rules submit checks."""
-    return release_rules.steps(release_rules.findings(session, release, tracks, facts=facts))
-
-
-def _line(year: int | None, owner: str | None) -> dict[str, Any] | None:
-    return None if year is None or owner is None else {"year": year, "owner": owner}
-
-
-_DELIVERY_ORDER = col(ReleaseDelivery.id)
-_DELIVERIES_OF = (
-    select(ReleaseDelivery).where(col(ReleaseDelivery.release_id) == bindparam("release_id")).order_by(_DELIVERY_ORDER)
-)
-
-
-def represent(
-    session: Session,
-    release: Release,
-    *,
-    tracks: list[Track] | None = None,
-    deliveries: Sequence[ReleaseDelivery] | None = None,
-    facts: release_rules.Facts | None = None,
-) -> dict[str, Any]:
-    """The API's release object. A list page passes its tracks, deliveries and rule facts, loaded for the whole page
-    at once."""
-    if tracks is None:
-        tracks = releases.tracks_of(session, release)
-    if deliveries is None:
-        deliveries = session.exec(_DELIVERIES_OF, params={"release_id": release.id}).all()
-    artwork = session.get(File, release.artwork_file_id) if release.artwork_file_id else None
-    return {
-        "id": release.id,
-        "object": "release",
-        "environment": release.environment,
-        "status": release.status,
-        "status_reason": release.status_reason,
-        "title": release.title,
-        "version": release.version,
-        "primary_artists": list(release.primary_artists),
-        "featured_artists": list(release.featured_artists),
-        "label": release.label,
-        "genre": release.genre,
-        "subgenre": release.subgenre,
-        "language": release.language,
-        "p_line": _line(release.p_line_year, release.p_line_owner),
-        "c_line": _line(release.c_line_year, release.c_line_owner),
-        "original_release_date": release.original_release_date.isoformat() if release.original_release_date else None,
-        "release_date": release.release_date.isoformat() if release.release_date else None,
-        "territories": list(release.territories),
-        "stores": list(release.stores),
-        "price_tier": release.price_tier,
-        "release_type": release.release_type,
-        "explicit": release.explicit,
-        "upc": release.upc,
-        "duration_ms": sum(t.duration_ms or 0 for t in tracks),
-        "tracks": [represent_track(session, t) for t in tracks],
-        "artwork": file_info(artwork),
-        "artwork_qc": qc_report(
-            release.artwork_qc_status,
-            release.artwork_file_id,
-            release.artwork_qc_findings,
-            release.artwork_qc_completed_at,
-        ),
-        "steps": steps(session, release, tracks, facts=facts),
-        "deliveries": [
-            {
-                "store": d.store,
-                "status": d.status,
-                "message": d.message,
-                "store_url": d.store_url,
-                "updated_at": rfc3339(d.updated_at),
-            }
-            for d in deliveries
-        ],
-        "submitted_at": rfc3339(release.submitted_at) if release.submitted_at else None,
-        "metadata": dict(release.meta),
-        "created_at": rfc3339(release.created_at),
-        "updated_at": rfc3339(release.updated_at),
-    }
+from server.qc import worker
+from server.representations.releases import PageRepresenter, represent
+from server.services import releases, submission
 
 
 def create_release(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        release = releases.create(session, principal, body)
-        document = represent(session, release)
-        events.emit(session, principal, "release.created", document)
+        document = releases.create_and_announce(session, principal, body)
     return json_response(document, 201)
 
 
@@ -138,36 +43,6 @@ def list_releases(
         return json_response(page.render(PageRepresenter(session, page.items)))
 
 
-class PageRepresenter:
-    """`represent` for a page of releases, with a few queries for the whole page instead of several per release:
-    tracks and deliveries grouped by release, the rule facts of every release (`release_rules.load_facts`), and the
-    artwork and audio files loaded into the session so that each file's `session.get` is answered from the identity
-    map (which holds only weak references: `files` keeps them)."""
-
-    def __init__(self, session: Session, page: Sequence[Release]) -> None:
-        self.session = session
-        release_ids = [release.id for release in page]
-        self.tracks = releases.tracks_of_each(session, release_ids)
-        self.deliveries: dict[str, list[ReleaseDelivery]] = {release_id: [] for release_id in release_ids}
-        if release_ids:
-            statement = select(ReleaseDelivery).where(col(ReleaseDelivery.release_id).in_(release_ids))
-            for delivery in session.exec(statement.order_by(_DELIVERY_ORDER)):
-                self.deliveries[delivery.release_id].append(delivery)
-        file_ids = [release.artwork_file_id for release in page if release.artwork_file_id]
-        file_ids += [t.audio_file_id for tracks in self.tracks.values() for t in tracks if t.audio_file_id]
-        self.files = session.exec(select(File).where(col(File.id).in_(file_ids))).all() if file_ids else []
-        self.facts = release_rules.load_facts(session, [(release, self.tracks[release.id]) for release in page])
-
-    def __call__(self, release: Release) -> dict[str, Any]:
-        return represent(
-            self.session,
-            release,
-            tracks=self.tracks[release.id],
-            deliveries=self.deliveries[release.id],
-            facts=self.facts[release.id],
-        )
-
-
 @read_only
 def get_release(id: str) -> ConnexionResponse:
     principal = caller.current()
@@ -175,37 +50,22 @@ def get_release(id: str) -> ConnexionResponse:
         return json_response(represent(session, releases.get(session, principal, id)))
 
 
-def _updated(session: Session, principal: Principal, release: Release, before: dict[str, Any]) -> ConnexionResponse:
-    document = represent(session, release)
-    events.emit(session, principal, "release.updated", document, previous_attributes=changed(before, document))
-    return json_response(document)
-
-
 def update_release_details(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        release = releases.get(session, principal, id)
-        before = represent(session, release)
-        releases.update_details(session, principal, release, body)
-        return _updated(session, principal, release, before)
+        return json_response(releases.update_details_and_announce(session, principal, id, body))
 
 
 def update_release_tracks(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        release = releases.get(session, principal, id)
-        before = represent(session, release)
-        releases.set_tracklist(session, principal, release, body["tracks"])
-        return _updated(session, principal, release, before)
+        return json_response(releases.set_tracklist_and_announce(session, principal, id, body["tracks"]))
 
 
 def update_release_distribution(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        release = releases.get(session, principal, id)
-        before = represent(session, release)
-        releases.update_distribution(session, release, body)
-        return _updated(session, principal, release, before)
+        return json_response(releases.update_distribution_and_announce(session, principal, id, body))
 
 
 def update_release_artwork(id: str, body: Any = None) -> ConnexionResponse:
@@ -214,32 +74,17 @@ def update_release_artwork(id: str, body: Any = None) -> ConnexionResponse:
     assert upload is not None  # the operation only accepts multipart bodies
     try:
         with session_scope() as session:
-            release = releases.get(session, principal, id)
-            releases.ensure_editable(release)
-            before = represent(session, release)
-            artwork = files.save_upload(
-                session, principal, upload.files["artwork"], purpose="artwork", accepted=sniff.IMAGE_TYPES
-            )
-            releases.set_artwork(session, release, artwork)
-            response = _updated(session, principal, release, before)
+            document = releases.set_artwork_and_announce(session, principal, id, upload.files["artwork"])
     finally:
         upload.discard()
     worker.wake()
-    return response
+    return json_response(document)
 
 
 def submit_release(id: str) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        release, previous = submission.submit(session, principal, id)
-        document = represent(session, release)
-        if previous is not None:  # None: it was already submitted; answer with its state, emit nothing
-            events.emit(session, principal, "release.submitted", document)
-            events.emit(
-                session, principal, "release.status_changed", document, previous_attributes={"status": previous}
-            )
-            if principal.environment == "sandbox":  # the simulated sub-distributor takes it from here
-                sandbox_simulator.schedule(session, release.id)
+        document = submission.submit_and_announce(session, principal, id)
     return json_response(document)
 
 

@@ -9,15 +9,15 @@ from connexion.lifecycle import ConnexionResponse
 from sqlmodel import col, select
 
 from server import principal as caller
-from server.api.releases import represent as represent_release
 from server.api.responses import json_response
-from server.api.splits import represent as represent_split
 from server.db.engine import session_scope
-from server.db.models.mail import OutboundMessage
 from server.db.models.persons import Person
 from server.db.models.splits import SplitShare
 from server.principal import Principal
 from server.problems import ApiProblem, not_found
+from server.representations.outbox_messages import represent as represent_message
+from server.representations.releases import represent as represent_release
+from server.representations.splits import represent as represent_split
 from server.services import (
     invitations,
     releases,
@@ -28,24 +28,6 @@ from server.services import (
     splits,
 )
 from server.timefmt import rfc3339
-
-
-def represent_message(message: OutboundMessage) -> dict[str, Any]:
-    return {
-        "id": message.id,
-        "object": "outbox_message",
-        "environment": message.environment,
-        "channel": message.channel,
-        "kind": message.kind,
-        "to": message.recipient,
-        "person_id": message.person_id,
-        "subject": message.subject,
-        "text": message.text_body,
-        "html": message.html_body,
-        "link": sandbox_outbox.invitation_link(message),
-        "status": message.status,
-        "created_at": rfc3339(message.created_at),
-    }
 
 
 def list_sandbox_outbox(
@@ -72,7 +54,7 @@ def answer_split_share(id: str, body: dict[str, Any]) -> ConnexionResponse:
         person = session.get(Person, body["person_id"])
         if share is None or person is None:
             raise not_found("split share", f"{body['person_id']} ({body['role']}) of split {split.id}")
-        invitations.answer(session, person, share, body["answer"] == "accepted", represent_split)
+        invitations.answer(session, person, share, body["answer"] == "accepted")
         shares = splits.shares_of(session, [split]).get(split.id, [])
         return json_response(represent_split(split, shares))
 

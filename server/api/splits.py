@@ -8,38 +8,11 @@ from sqlmodel import Session
 from server import principal as caller
 from server.api.responses import json_response
 from server.db.engine import session_scope
-from server.db.models.splits import Split, SplitShare
+from server.db.models.splits import Split
 from server.openapi.fast_reads import read_only
 from server.pagination import Page
-from server.services import events, splits
-from server.timefmt import rfc3339
-
-
-def represent(split: Split, shares: list[SplitShare]) -> dict[str, Any]:
-    return {
-        "id": split.id,
-        "object": "split",
-        "environment": split.environment,
-        "release_id": split.release_id,
-        "track_id": split.track_id,
-        "version": split.version,
-        "shares": [
-            {
-                "person_id": share.person_id,
-                "role": share.role,
-                "share_bps": share.share_bps,
-                "acceptance_status": share.acceptance_status,
-            }
-            for share in shares
-        ],
-        "status": split.status,
-        "effective_from": split.effective_from.isoformat(),
-        "superseded_at": rfc3339(split.superseded_at) if split.superseded_at else None,
-        "superseded_by": split.superseded_by,
-        "metadata": dict(split.meta),
-        "created_at": rfc3339(split.created_at),
-        "updated_at": rfc3339(split.updated_at),
-    }
+from server.representations.splits import represent
+from server.services import splits
 
 
 def _render_page(session: Session, page: Page[Split]) -> dict[str, Any]:
@@ -50,9 +23,7 @@ def _render_page(session: Session, page: Page[Split]) -> dict[str, Any]:
 def create_split(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        split, shares = splits.create(session, principal, body)
-        document = represent(split, shares)
-        events.emit(session, principal, "split.created", document)
+        document = splits.create_and_announce(session, principal, body)
     return json_response(document, 201)
 
 

@@ -1,6 +1,5 @@
 """Webhook endpoints: registration, secrets, the delivery log, tests and recovery."""
 
-from datetime import datetime
 from typing import Any
 
 from connexion.lifecycle import ConnexionResponse
@@ -9,52 +8,13 @@ from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
-from server.db.models.webhooks import WebhookAttempt, WebhookEndpoint
 from server.db.types import utcnow
 from server.openapi.fast_reads import read_only
+from server.representations.webhook_endpoints import represent, represent_attempt
 from server.request_context import request_id_var
 from server.services import webhook_deliveries, webhook_endpoints
-from server.timefmt import rfc3339, rfc3339_or_none
+from server.timefmt import rfc3339
 from server.webhooks import ping
-
-
-def represent(endpoint: WebhookEndpoint, *, now: datetime | None = None) -> dict[str, Any]:
-    overlap = webhook_endpoints.previous_secret_active(endpoint, now or utcnow())
-    return {
-        "id": endpoint.id,
-        "object": "webhook_endpoint",
-        "environment": endpoint.environment,
-        "url": endpoint.url,
-        "enabled_events": list(endpoint.enabled_events),
-        "description": endpoint.description,
-        "status": endpoint.status,
-        "disabled_reason": endpoint.disabled_reason,
-        "previous_secret_expires_at": rfc3339_or_none(endpoint.previous_secret_expires_at) if overlap else None,
-        "metadata": dict(endpoint.meta),
-        "created_at": rfc3339(endpoint.created_at),
-        "updated_at": rfc3339(endpoint.updated_at),
-    }
-
-
-def represent_attempt(attempt: WebhookAttempt) -> dict[str, Any]:
-    return {
-        "id": attempt.id,
-        "object": "webhook_attempt",
-        "environment": attempt.environment,
-        "endpoint_id": attempt.endpoint_id,
-        "event_id": attempt.event_id,
-        "event_type": attempt.event_type,
-        "attempt": attempt.attempt,
-        "trigger": attempt.trigger,
-        "started_at": rfc3339_or_none(attempt.started_at),
-        "duration_ms": attempt.duration_ms,
-        "response_status": attempt.response_status,
-        "response_excerpt": attempt.response_excerpt,
-        "error": attempt.error,
-        "outcome": attempt.outcome,
-        "next_attempt_at": rfc3339_or_none(attempt.next_attempt_at),
-        "created_at": rfc3339(attempt.created_at),
-    }
 
 
 def create_webhook_endpoint(body: dict[str, Any]) -> ConnexionResponse:

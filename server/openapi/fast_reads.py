@@ -37,7 +37,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from server.db.engine import reads_inline
 from server.openapi.resolver import find_handler
 from server.openapi.schema_validation import field_errors
-from server.problems import ApiProblem
+from server.problems import DomainError
 from server.scopes import missing
 from server.security import API_KEY_PREFIXES, resolve_credential
 
@@ -214,7 +214,7 @@ class FastReadMiddleware:
             return None
         try:
             principal = await resolve_credential(scope, token)
-        except ApiProblem:
+        except DomainError:
             return None
         if missing(required, principal.scopes):
             return None

@@ -27,7 +27,7 @@ from starlette.types import Receive, Scope
 from server import strict_json
 from server.openapi import multipart
 from server.openapi.schema_validation import field_errors
-from server.problems import ApiProblem, FieldError, validation_failed
+from server.problems import ApiProblem, DomainError, FieldError, validation_failed
 
 
 class ParameterValidator(ConnexionParameterValidator):  # type: ignore[misc]
@@ -45,7 +45,7 @@ class ParameterValidator(ConnexionParameterValidator):  # type: ignore[misc]
             for param in self.parameters.get(location, []):
                 try:
                     value = read(param)
-                except ApiProblem:
+                except DomainError:
                     raise
                 except Exception as exc:  # connexion's coercion raises assorted errors on garbage input
                     errors.append(FieldError("type", f"{location}:{param['name']}", str(exc)))
@@ -137,7 +137,7 @@ class FormValidator(FormDataValidator):  # type: ignore[misc]
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         try:
             return await super()._parse(stream, scope)
-        except ApiProblem:
+        except DomainError:
             raise
         except Exception as exc:
             raise ApiProblem(400, "bad_request", f"The form body could not be parsed: {exc}.") from exc
@@ -173,7 +173,7 @@ class MultipartValidator(MultiPartFormDataValidator):  # type: ignore[misc]
     async def _parse(self, stream: AsyncGenerator[bytes, None], scope: Scope) -> Any:
         try:
             return await super()._parse(stream, scope)
-        except ApiProblem:
+        except DomainError:
             raise
         except Exception as exc:
             raise ApiProblem(400, "malformed_multipart", f"The multipart body could not be parsed: {exc}.") from exc

@@ -27,7 +27,9 @@ from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.principal import Principal
 from server.qc.findings import finding, verdict
-from server.services import artwork
+from server.representations.releases import represent as represent_release
+from server.representations.tracks import represent_qc
+from server.services import artwork, events, releases
 from server.storage import store
 
 log = logging.getLogger("og.qc")
@@ -78,10 +80,6 @@ def _audio_job(track_id: str, file_id: str, key: str, memo: dict[str, Any]) -> N
 
 
 def _emit_audio_events(session: Any, track: Track) -> None:
-    from server.api.releases import represent as represent_release  # noqa: PLC0415 - api imports the worker
-    from server.api.tracks import represent_qc  # noqa: PLC0415
-    from server.services import events, releases  # noqa: PLC0415
-
     principal = _system_principal(track.account_id, track.environment)
     events.emit(session, principal, "track.qc_completed", represent_qc(session, track))
     release = session.get(Release, track.release_id) if track.release_id else None
@@ -124,9 +122,6 @@ def _cover_job(release_id: str, file_id: str, key: str, size: int, memo: dict[st
         )
         if result.rowcount != 1:
             return
-        from server.api.releases import represent as represent_release  # noqa: PLC0415
-        from server.services import events  # noqa: PLC0415
-
         release = session.get(Release, release_id, populate_existing=True)
         assert release is not None
         cover = session.get(File, file_id)

@@ -22,7 +22,7 @@ from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.openapi.routes import template_regex
 from server.principal import Principal
-from server.problems import ApiProblem
+from server.problems import ApiProblem, DomainError
 from server.ratelimit import policies
 from server.ratelimit.gcra import Decision
 from server.ratelimit.limiter import RateLimiter
@@ -122,7 +122,7 @@ class RateLimitMiddleware:
             return None
         try:
             return await self.resolve_credential(scope, token.strip())
-        except ApiProblem:
+        except DomainError:
             return None
         except Exception:
             # E.g. the database is down: limit by IP; the security handler tries again and renders the error.

@@ -17,8 +17,8 @@ from server import config
 from server.db.models.accounts import Account, User
 from server.db.models.dashboard import UserToken
 from server.db.types import utcnow
+from server.domain.errors import DomainError
 from server.mail import compose, outbox
-from server.problems import ApiProblem
 from server.services import accounts, web_sessions
 
 PASSWORD_RESET, VERIFY_EMAIL = "password_reset", "verify_email"
@@ -89,13 +89,13 @@ def reset_password(session: Session, raw: str, password: str) -> User:
     """Set the new password, spend the link and end every session of the user."""
     found = _valid(session, raw, PASSWORD_RESET)
     if found is None:
-        raise ApiProblem(410, "link_expired", "This password reset link expired or was used already.")
+        raise DomainError("link_expired", "This password reset link expired or was used already.")
     errors = web_sessions.password_errors(password)
     if errors:
-        raise ApiProblem(422, "validation_failed", errors[0].detail, errors=errors)
+        raise DomainError("validation_failed", errors[0].detail, errors=errors)
     user = session.get(User, found.user_id)
     if user is None:  # pragma: no cover - users are never deleted
-        raise ApiProblem(410, "link_expired", "This password reset link expired or was used already.")
+        raise DomainError("link_expired", "This password reset link expired or was used already.")
     accounts.set_password(session, user, password)
     found.used_at = utcnow()
     session.add(found)

@@ -10,8 +10,8 @@ from sqlmodel import Session, col, select
 
 from server import config
 from server.db.models.accounts import Account, User
+from server.domain.errors import DomainError
 from server.ids import new_id
-from server.problems import ApiProblem
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 # Verified against when the email is unknown, so an unknown email costs as long as a wrong password.
@@ -37,9 +37,9 @@ def create_account(
     payouts, smart links), in this same transaction, unless `mock_data` is False. Production always starts empty.
     """
     if plan not in PLANS:
-        raise ApiProblem(422, "validation_failed", f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}.")
+        raise DomainError("validation_failed", f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}.")
     if session.exec(select(User).where(col(User.email) == email.lower())).first() is not None:
-        raise ApiProblem(409, "conflict", f"A user with the email {email} exists already.")
+        raise DomainError("conflict", f"A user with the email {email} exists already.")
     password = password or secrets.token_urlsafe(18)
     account = Account(id=new_id("acct"), name=name, plan=plan, kind=kind, production_access=production_access)
     user = User(id=new_id("usr"), account_id=account.id, email=email.lower(), password_hash=_hasher.hash(password))
@@ -78,7 +78,7 @@ def set_password(session: Session, user: User, password: str) -> None:
 def find_account(session: Session, account_id: str) -> Account:
     account = session.get(Account, account_id)
     if account is None:
-        raise ApiProblem(404, "not_found", f"No account with id {account_id} exists.")
+        raise DomainError("not_found", f"No account with id {account_id} exists.")
     return account
 
 
@@ -92,7 +92,7 @@ def grant_production(session: Session, account_id: str) -> Account:
 def set_plan(session: Session, account_id: str, plan: str) -> Account:
     """Change the account's plan; rate limits follow on the next request (they read the plan per request)."""
     if plan not in PLANS:
-        raise ApiProblem(422, "validation_failed", f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}.")
+        raise DomainError("validation_failed", f"Unknown plan {plan!r}; choose one of {', '.join(PLANS)}.")
     account = find_account(session, account_id)
     account.plan = plan
     session.add(account)

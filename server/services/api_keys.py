@@ -16,11 +16,15 @@ from sqlmodel import Session, col, or_
 from server.db.models.accounts import Account
 from server.db.models.api_keys import ApiKey
 from server.db.types import utcnow
+from server.domain.api_keys import EXPIRING_WITHIN, status_of
+from server.domain.errors import DomainError, FieldError, invalid_state, not_found
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, invalid_state, not_found
+from server.problems import ApiProblem
+from server.representations.api_keys import represent
 from server.scopes import SCOPES, effective, missing
+from server.services import events
 
 PREFIXES = {"sandbox": "og_test_", "production": "og_live_"}
 ROTATION_GRACE = timedelta(days=7)  # the product page's promise: a rotated key keeps working for 7 days
@@ -55,10 +59,9 @@ def create_key(
 ) -> IssuedKey:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown:
-        raise ApiProblem(422, "validation_failed", f"Unknown scopes: {', '.join(unknown)}.")
+        raise DomainError("validation_failed", f"Unknown scopes: {', '.join(unknown)}.")
     if environment == "production" and not account.production_access:
-        raise ApiProblem(
-            403,
+        raise DomainError(
             "production_access_not_enabled",
             "This account has no production access yet. Production is in early access; ask us to enable it.",
         )
@@ -105,7 +108,8 @@ _TOUCH = sa_update(_KEYS).where(_KEYS.c.id == bindparam("key_id")).values(last_u
 
 class RefusedKey(ApiProblem):
     """A known key that is refused (revoked, expired, production not open): its owner is known, so the account's
-    request log can show the attempt (`server.services.request_log`)."""
+    request log can show the attempt (`server.services.request_log`). Still an `ApiProblem`, not a `DomainError`:
+    authentication answers through connexion's security layer, which ranks 401 against 403 on ProblemExceptions."""
 
     def __init__(self, row: Any, status: int, code: str, detail: str) -> None:  # a row of _LOOKUP
         super().__init__(status, code, detail)
@@ -144,11 +148,11 @@ def verify(connection: Connection, secret: str, *, now: datetime | None = None) 
     """`authenticate` without the write: the principal, and whether `last_used_at` is due to be touched."""
     now = now or utcnow()
     if not secret.startswith(tuple(PREFIXES.values())):
-        raise ApiProblem(401, "invalid_api_key", "The API key is not valid.")
+        raise DomainError("invalid_api_key", "The API key is not valid.")
     digest = hash_secret(secret)
     row = connection.execute(_LOOKUP, {"digest": digest}).first()
     if row is None:
-        raise ApiProblem(401, "invalid_api_key", "The API key is not valid.")
+        raise DomainError("invalid_api_key", "The API key is not valid.")
     offset = int(row.sandbox_clock_offset_seconds or 0) if row.environment == "sandbox" else 0
     used_at = now  # `last_used_at` is bookkeeping in real time
     now += timedelta(seconds=offset)  # a sandbox key's rotation grace runs on the account's test clock
@@ -179,37 +183,19 @@ def verify(connection: Connection, secret: str, *, now: datetime | None = None) 
     return principal, row.last_used_at is None or used_at - row.last_used_at >= _LAST_USED_RESOLUTION
 
 
-EXPIRING_WITHIN = timedelta(days=7)
-
-
-def status_of(key: ApiKey, now: datetime | None = None) -> str:
-    """active | expiring | expired | revoked, as the API shows it."""
-    now = now or utcnow()
-    if key.revoked_at is not None:
-        return "revoked"
-    if key.expires_at is not None:
-        if now >= key.expires_at:
-            return "expired"
-        if key.expires_at - now < EXPIRING_WITHIN:
-            return "expiring"
-    return "active"
-
-
 def create_for(
     session: Session, principal: Principal, *, name: str, scopes: list[str], expires_at: datetime | None
 ) -> IssuedKey:
     """A key created through the API: in the caller's environment, with no scope the caller does not hold."""
     lacking = missing(scopes, principal.scopes)
     if lacking:
-        raise ApiProblem(
-            403,
+        raise DomainError(
             "insufficient_scope",
             f"A credential can only grant scopes it holds; this one lacks {', '.join(lacking)}.",
             missing_scopes=lacking,
         )
     if expires_at is not None and expires_at <= utcnow():
-        raise ApiProblem(
-            422,
+        raise DomainError(
             "validation_failed",
             "expires_at must be in the future.",
             errors=[FieldError("in_past", "/expires_at", "expires_at must be in the future.")],
@@ -281,4 +267,31 @@ def revoke(session: Session, principal: Principal, key_id: str) -> ApiKey:
         key.updated_at = key.revoked_at
         session.add(key)
         session.flush()
+    return key
+
+
+# --- operations of the API: each makes its change and emits its event in the caller's transaction ----------------
+# (The dashboard's key pages call `create_for`/`rotate`/`revoke` and emit nothing, as before.)
+
+
+def create_and_announce(
+    session: Session, principal: Principal, *, name: str, scopes: list[str], expires_at: datetime | None
+) -> IssuedKey:
+    issued = create_for(session, principal, name=name, scopes=scopes, expires_at=expires_at)
+    events.emit(session, principal, "api_key.created", represent(issued.key))
+    return issued
+
+
+def rotate_and_announce(session: Session, principal: Principal, key_id: str, *, expires_in: int) -> IssuedKey:
+    issued = rotate(session, principal, key_id, expires_in=expires_in)
+    events.emit(session, principal, "api_key.rotated", represent(issued.key))
+    return issued
+
+
+def revoke_and_announce(session: Session, principal: Principal, key_id: str) -> ApiKey:
+    """`api_key.revoked` the first time only: revoking a revoked key changes nothing and announces nothing."""
+    already = get(session, principal, key_id).revoked_at is not None
+    key = revoke(session, principal, key_id)
+    if not already:
+        events.emit(session, principal, "api_key.revoked", represent(key))
     return key

@@ -23,10 +23,9 @@ from server.db.models.artwork import ArtworkDerivative
 from server.db.models.files import File
 from server.db.models.releases import Release
 from server.db.models.smartlinks import SmartLink
+from server.domain.artwork import FORMATS, SIZES
 from server.storage import store
 
-SIZES = (640, 1200)  # the page's cover (twice a 320 px box) and the link-preview card (Open Graph wants ≥1200 px)
-FORMATS = {"jpeg": ("JPEG", "jpg", "image/jpeg"), "webp": ("WEBP", "webp", "image/webp")}
 _QUALITY = {"jpeg": 82, "webp": 80}
 
 
@@ -38,19 +37,6 @@ class Derivative:
     height: int
     size_bytes: int
     storage_key: str
-
-
-def extension(image_format: str) -> str:
-    return FORMATS[image_format][1]
-
-
-def media_type(image_format: str) -> str:
-    return FORMATS[image_format][2]
-
-
-def path(image: dict[str, Any]) -> str:
-    """The URL path of one derivative (relative to the public link base)."""
-    return f"/artwork/{image['sha256']}.{extension(image['format'])}"
 
 
 def make(cover_key: str) -> list[Derivative]:
@@ -145,12 +131,6 @@ def for_release(session: Session, release: Release) -> dict[str, Any]:
         return {}
     cover = session.get(File, release.artwork_file_id)
     return {} if cover is None else _document(session, cover.sha256)
-
-
-def preview(artwork: dict[str, Any]) -> dict[str, Any] | None:
-    """The image for link previews and the API's `artwork_url`: the largest JPEG (every crawler reads JPEG)."""
-    jpegs = [image for image in artwork.get("images", []) if image["format"] == "jpeg"]
-    return max(jpegs, key=lambda image: image["width"]) if jpegs else None
 
 
 def by_name(session: Session, sha256: str, image_format: str) -> ArtworkDerivative | None:

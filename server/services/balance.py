@@ -25,6 +25,7 @@ from server.db.models.payouts import Payout
 from server.db.models.splits import SplitShare
 from server.db.sums import dialect_of, exact_sum, read_sum
 from server.db.types import utcnow
+from server.domain.payouts import blocking_state
 
 SETTLEMENT_DELAY = timedelta(days=30)
 MINIMUM_PAYOUT = Decimal("10.00")
@@ -60,9 +61,7 @@ def account_currency(session: Session, account_id: str) -> str:
 
 def payouts_enabled(session: Session, account_id: str, environment: str) -> bool:
     """Always in sandbox. Production needs a verified payee and payout details on file (the same rule
-    requestPayout enforces, `server.services.payouts.blocking_state`)."""
-    from server.services.payouts import blocking_state  # noqa: PLC0415 - payouts imports this module
-
+    requestPayout enforces, `server.domain.payouts.blocking_state`)."""
     account = session.get(Account, account_id)
     return account is not None and blocking_state(account, environment) is None
 

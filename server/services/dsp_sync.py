@@ -19,6 +19,7 @@ from server.db.models.inbound import InboundWebhookReceipt
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.types import utcnow
 from server.ids import has_prefix
+from server.representations.releases import represent as represent_release
 from server.services import earnings, events
 from server.services.inbound_webhooks import receipts
 
@@ -133,8 +134,6 @@ def process_and_announce(
     The sandbox's simulated sub-distributor calls this, and the inbound webhook runs the same `apply` and
     `announce` (server.services.inbound_webhooks.dsp), so a sandbox release goes through exactly what a production
     release does."""
-    from server.api.releases import represent as represent_release  # noqa: PLC0415 - the api layer imports this
-
     outcome = process(session, message_id, payload, environment=environment)
     announce(session, outcome, represent_release)
     return outcome

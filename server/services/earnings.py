@@ -28,14 +28,15 @@ from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.sums import dialect_of, exact_sum, read_sum
 from server.db.types import utcnow
+from server.domain.errors import FieldError, validation_failed
+from server.domain.money import EARNINGS_QUANTUM, money_text
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import FieldError, validation_failed
 from server.services import events
 from server.timefmt import rfc3339
 
-QUANTUM = Decimal("1e-10")
+QUANTUM = EARNINGS_QUANTUM
 _UNITS_PER_ONE = 10**10
 _CHUNK = 500
 
@@ -349,14 +350,6 @@ def import_report(
         total.unmatched += part.unmatched
         total.event_ids += part.event_ids
     return total
-
-
-def money_text(value: Decimal) -> str:
-    """The wire form of an amount: fixed 10 places, no exponent, no negative zero."""
-    exact = value.quantize(QUANTUM)
-    if exact == 0:
-        exact = abs(exact)
-    return format(exact, "f")
 
 
 # --- reads -----------------------------------------------------------------------------------------------------

@@ -5,10 +5,10 @@ from datetime import datetime
 from sqlmodel import Session, col
 
 from server.db.models.events import Event
+from server.domain.errors import not_found
 from server.ids import has_prefix
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
-from server.problems import not_found
 from server.services.webhook_deliveries import RETENTION
 
 

@@ -3,10 +3,10 @@
 from sqlmodel import Session, col, select
 
 from server.db.models.files import File
+from server.domain.errors import DomainError
 from server.ids import new_id
 from server.openapi.multipart import FilePart
 from server.principal import Principal
-from server.problems import ApiProblem
 from server.qc import sniff
 from server.storage import StagedFile, store
 
@@ -17,8 +17,7 @@ def save_upload(
     """Commits the staged bytes under their digest; refuses content that is not one of `accepted` (415)."""
     detected = sniff.content_type(part.staged.head)
     if detected not in accepted:
-        raise ApiProblem(
-            415,
+        raise DomainError(
             "unsupported_media_type",
             f"The '{part.name}' part holds {detected}; send {' or '.join(sorted(accepted))}.",
         )

@@ -5,8 +5,8 @@ from sqlmodel import Session, col, select
 
 from server.db.models.releases import IdentifierCounter, Release
 from server.db.models.tracks import Track
+from server.domain.errors import DomainError
 from server.domain.identifiers import gtin_check_digit
-from server.problems import ApiProblem
 
 # Our registrant code (ISRC) and GS1 company prefix (UPC). Sandbox numbers come from ranges that cannot reach a
 # store: ISRC registrant "OGX" and GTIN-13 prefix 200 (GS1 "restricted circulation", never a real product).
@@ -25,9 +25,9 @@ def ensure_isrc_free(session: Session, environment: str, isrc: str, track_id: st
         raise isrc_taken(isrc)
 
 
-def isrc_taken(isrc: str) -> ApiProblem:
-    return ApiProblem(
-        409, "conflict", f"The ISRC {isrc} is already used by another recording on the platform.", pointer="/isrc"
+def isrc_taken(isrc: str) -> DomainError:
+    return DomainError(
+        "conflict", f"The ISRC {isrc} is already used by another recording on the platform.", pointer="/isrc"
     )
 
 
@@ -40,10 +40,8 @@ def ensure_upc_free(session: Session, environment: str, upc: str, release_id: st
         raise upc_taken(upc)
 
 
-def upc_taken(upc: str) -> ApiProblem:
-    return ApiProblem(
-        409, "conflict", f"The UPC {upc} is already used by another release on the platform.", pointer="/upc"
-    )
+def upc_taken(upc: str) -> DomainError:
+    return DomainError("conflict", f"The UPC {upc} is already used by another release on the platform.", pointer="/upc")
 
 
 def _take(session: Session, name: str) -> int:

@@ -11,7 +11,6 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -27,16 +26,16 @@ from server.db.models.releases import Release
 from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain.errors import FieldError, invalid_state, validation_failed
 from server.mail import compose, outbox
 from server.principal import Principal
-from server.problems import FieldError, invalid_state, validation_failed
+from server.representations.persons import represent as represent_person
+from server.representations.splits import represent as represent_split
 from server.services import events, persons
 
 LINK_LIFETIME = timedelta(days=14)
 _SIGNING_CONTEXT = b"og-records/invitation-link/v1\0"
 _IBAN_PURPOSE = "person-payout-iban"  # encryption purpose of persons.payout_iban_encrypted
-
-ShareRenderer = Callable[[Split, list[SplitShare]], dict[str, Any]]
 
 
 class InvitationUnavailableError(Exception):
@@ -202,7 +201,7 @@ def resend(session: Session, principal: Principal, person_id: str) -> Person:
     return person
 
 
-def delivery_failed(session: Session, message: OutboundMessage, represent_person: Callable[[Person], Any]) -> None:
+def delivery_failed(session: Session, message: OutboundMessage) -> None:
     """An invitation the provider refused for good (or after the last retry): the invitation failed, and the
     account sees why in getPerson. A WhatsApp failure alone leaves an emailed invitation pending."""
     person = session.get(Person, message.person_id) if message.person_id else None
@@ -255,7 +254,6 @@ def answer(
     person: Person,
     share: SplitShare,
     accepted: bool,
-    represent_split: ShareRenderer,
 ) -> None:
     """Accept or decline one pending share: the share changes, the event is written in the same transaction
     (`split.share_accepted` / `split.share_declined`), and an accepted share's held earnings are available at once

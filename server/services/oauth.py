@@ -39,9 +39,9 @@ from server import clock
 from server.db.models.accounts import Account, User
 from server.db.models.oauth import OAuthAuthorizationCode, OAuthClient, OAuthToken
 from server.db.types import utcnow
+from server.domain.errors import DomainError
 from server.ids import new_id
 from server.principal import Principal
-from server.problems import ApiProblem
 from server.scopes import SCOPES, effective
 from server.services import oauth_clients
 
@@ -433,8 +433,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
 def authenticate_access_token(session: Session, token: str, *, now: datetime | None = None) -> Principal:
     """The principal an OAuth access token stands for, or 401 `invalid_token`."""
     now = now or clock.real_now()
-    invalid = ApiProblem(
-        401,
+    invalid = DomainError(
         "invalid_token",
         "The access token is not valid.",
         headers={"WWW-Authenticate": 'Bearer realm="og-records", error="invalid_token"'},
@@ -452,7 +451,7 @@ def authenticate_access_token(session: Session, token: str, *, now: datetime | N
     if client is None or client.revoked_at is not None:
         raise invalid
     if row.environment == "production" and (account is None or not account.production_access):
-        raise ApiProblem(403, "production_access_not_enabled", "This account has no production access yet.")
+        raise DomainError("production_access_not_enabled", "This account has no production access yet.")
     return Principal(
         account_id=row.account_id,
         environment=row.environment,

@@ -14,9 +14,9 @@ from sqlmodel import Session, col, select
 from server.db.models.accounts import Account, User
 from server.db.models.oauth import OAuthClient, OAuthToken
 from server.db.types import utcnow
+from server.domain.errors import DomainError, invalid_state, not_found
 from server.ids import has_prefix, new_id
 from server.principal import Principal
-from server.problems import ApiProblem, invalid_state, not_found
 from server.scopes import SCOPES
 
 
@@ -41,15 +41,15 @@ def register(
     scopes: list[str] | None = None,
 ) -> RegisteredClient:
     if environment == "production" and not account.production_access:
-        raise ApiProblem(403, "production_access_not_enabled", "This account has no production access yet.")
+        raise DomainError("production_access_not_enabled", "This account has no production access yet.")
     if not redirect_uris:
-        raise ApiProblem(422, "validation_failed", "Register at least one redirect URI.")
+        raise DomainError("validation_failed", "Register at least one redirect URI.")
     for uri in redirect_uris:
         _check_redirect_uri(uri)
     allowed = list(SCOPES) if scopes is None else scopes
     unknown = sorted(set(allowed) - set(SCOPES))
     if unknown:
-        raise ApiProblem(422, "validation_failed", f"Unknown scopes: {', '.join(unknown)}.")
+        raise DomainError("validation_failed", f"Unknown scopes: {', '.join(unknown)}.")
     secret = None if public else "ogcs_" + secrets.token_urlsafe(32)
     client = OAuthClient(
         id=new_id("cli"),
@@ -69,14 +69,14 @@ def register(
 def _check_redirect_uri(uri: str) -> None:
     parts = urlsplit(uri)
     if parts.fragment:
-        raise ApiProblem(422, "validation_failed", f"A redirect URI must not have a fragment: {uri}")
+        raise DomainError("validation_failed", f"A redirect URI must not have a fragment: {uri}")
     if parts.scheme == "https" and parts.hostname:
         return
     if parts.scheme == "http" and _is_loopback(parts.hostname):
         return  # native apps (RFC 8252 §7.3)
     if parts.scheme and parts.scheme not in ("http", "https", "javascript", "data", "file"):
         return  # private-use URI schemes of native apps (RFC 8252 §7.1), e.g. com.example.app:/callback
-    raise ApiProblem(422, "validation_failed", f"Redirect URIs must be https, loopback http or an app scheme: {uri}")
+    raise DomainError("validation_failed", f"Redirect URIs must be https, loopback http or an app scheme: {uri}")
 
 
 def _is_loopback(host: str | None) -> bool:

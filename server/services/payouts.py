@@ -26,12 +26,15 @@ from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.payouts import Payout
 from server.db.types import utcnow
+from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
+from server.domain.money import currency_decimals
+from server.domain.payouts import blocking_state
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
 from server.providers.wise import HttpWise, Recipient, SandboxWise, Transfer, WiseClient, WiseError
-from server.services import balance
+from server.representations.payouts import represent
+from server.services import balance, events
 
 log = logging.getLogger("og.payouts")
 
@@ -40,13 +43,7 @@ FINAL = frozenset({"failed", "returned", "cancelled"})
 # Statuses whose amount has left the balance for good or for now; failed/returned/cancelled credit it back.
 RESERVING = frozenset({"requested", "processing", "paid"})
 
-# ISO 4217 minor units where they are not 2.
-_MINOR_UNITS = {"BHD": 3, "CLP": 0, "IQD": 3, "ISK": 0, "JOD": 3, "JPY": 0, "KRW": 0, "KWD": 3, "OMR": 3, "TND": 3}
 _MINIMUM_MAJOR_UNITS = Decimal(10)  # 10.00 EUR/USD/GBP: the low end of what distributors use, enough to cover fees
-
-
-def currency_decimals(currency: str) -> int:
-    return _MINOR_UNITS.get(currency, 2)
 
 
 def minimum_payout(currency: str) -> Decimal:
@@ -54,17 +51,6 @@ def minimum_payout(currency: str) -> Decimal:
     if currency_decimals(currency) == 0:
         return Decimal(1000)  # 10 major units would be pennies in JPY/KRW
     return _MINIMUM_MAJOR_UNITS.quantize(Decimal(1).scaleb(-currency_decimals(currency)))
-
-
-def blocking_state(account: Account, environment: str) -> str | None:
-    """Why payouts cannot be requested (None: they can). Sandbox never asks for KYC or bank details."""
-    if environment == "sandbox":
-        return None
-    if not account.payee_verified:
-        return "verification_required"
-    if not (account.payout_account_holder and account.payout_iban_encrypted):
-        return "payout_details_missing"
-    return None
 
 
 def payouts_enabled(account: Account, environment: str) -> bool:
@@ -91,7 +77,7 @@ def reserve(session: Session, principal: Principal, fields: dict[str, Any]) -> P
     if account is None:
         raise not_found("account", principal.account_id)
     if principal.environment == "production" and not account.production_access:
-        raise ApiProblem(403, "production_access_not_enabled", "This account has no production access yet.")
+        raise DomainError("production_access_not_enabled", "This account has no production access yet.")
     blocked = blocking_state(account, principal.environment)
     if blocked == "verification_required":
         raise invalid_state("payout", blocked, "Production payouts need a verified payee (KYC) first.")
@@ -120,15 +106,13 @@ def reserve(session: Session, principal: Principal, fields: dict[str, Any]) -> P
         # The whole balance, rounded down to what a bank can receive; the fraction of a cent stays available.
         amount = available.quantize(quantum, rounding=ROUND_DOWN)
         if amount < minimum:
-            raise ApiProblem(
-                422,
+            raise DomainError(
                 "insufficient_balance",
                 f"The available balance of {_show(available, quantum)} {currency} is below the minimum payout of "
                 f"{minimum} {currency}.",
             )
     if amount > available:
-        raise ApiProblem(
-            422,
+        raise DomainError(
             "insufficient_balance",
             f"The payout of {amount} {currency} exceeds the available balance of {_show(available, quantum)} "
             f"{currency}.",
@@ -192,6 +176,27 @@ def wise_for(environment: str) -> WiseClient | None:
     return HttpWise(
         base_url=settings.wise_api_url, api_token=settings.wise_api_token, profile_id=settings.wise_profile_id
     )
+
+
+def reserve_and_announce(session: Session, principal: Principal, fields: dict[str, Any]) -> Payout:
+    """`reserve`, and `payout.requested` in the same transaction."""
+    payout = reserve(session, principal, fields)
+    events.emit(session, principal, "payout.requested", represent(payout))
+    return payout
+
+
+def request(principal: Principal, fields: dict[str, Any]) -> str:
+    """The whole request of a payout: reserve it in its own committed transaction, and only then ask Wise for the
+    transfer. Returns the payout's id; the payout is `requested` (transfer not started yet) or further along."""
+    with session_scope() as session:
+        payout = reserve_and_announce(session, principal, fields)
+    try:
+        send(payout.id)
+    except Exception:
+        # The reservation is committed: failing the request now would invite a retry that reserves a second payout
+        # (5xx answers are not replayed). The payout waits in `requested`; `og-server payouts retry` sends it.
+        log.exception("payout %s reserved but its transfer could not be started", payout.id)
+    return payout.id
 
 
 @dataclass(frozen=True)
@@ -375,9 +380,6 @@ def apply_transfer_state(
 
 
 def _move(session: Session, payout: Payout, target: str, *, reason: str | None = None) -> None:
-    from server.api.payouts import represent  # noqa: PLC0415 - the api layer imports this module
-    from server.services import events  # noqa: PLC0415
-
     previous = payout.status
     payout.status = target
     payout.failure_reason = reason if target in FINAL else None
@@ -476,7 +478,7 @@ def set_payout_details(
     if iban is not None:
         compact = iban.replace(" ", "").upper()
         if not (15 <= len(compact) <= 34 and compact[:2].isalpha() and compact[2:4].isdigit() and compact.isalnum()):
-            raise ApiProblem(422, "validation_failed", f"{iban!r} is not an IBAN.")
+            raise DomainError("validation_failed", f"{iban!r} is not an IBAN.")
         account.payout_iban_encrypted = encryption.encrypt(compact, config.active().secret_key, purpose=_IBAN)
         account.wise_recipient_id = None
     if account_holder is not None:

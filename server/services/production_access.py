@@ -8,23 +8,23 @@ from sqlmodel import Session, col, select
 from server import config
 from server.db.models.accounts import Account, User
 from server.db.models.dashboard import ProductionAccessRequest
+from server.domain.errors import DomainError, FieldError
 from server.ids import new_id
 from server.mail import compose, outbox
-from server.problems import ApiProblem, FieldError
 from server.services import accounts
 
 
 def request_access(session: Session, user: User, *, use_case: str, expected_volume: str) -> ProductionAccessRequest:
     account = session.get(Account, user.account_id)
     if account is not None and account.production_access:
-        raise ApiProblem(409, "conflict", "This account has production access already.")
+        raise DomainError("conflict", "This account has production access already.")
     errors = []
     if len(use_case.strip()) < 10:
         errors.append(FieldError("too_short", "/use_case", "Describe your use case in a sentence or two."))
     if not expected_volume.strip():
         errors.append(FieldError("required", "/expected_volume", "Tell us the volume you expect."))
     if errors:
-        raise ApiProblem(422, "validation_failed", errors[0].detail, errors=errors)
+        raise DomainError("validation_failed", errors[0].detail, errors=errors)
     request = ProductionAccessRequest(
         id=new_id("par"),
         account_id=user.account_id,

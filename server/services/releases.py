@@ -15,10 +15,17 @@ from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain import identifiers, release_rules, territories
+from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
+from server.domain.releases import tracks_of
 from server.ids import has_prefix, new_id
+from server.openapi.multipart import FilePart
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
+from server.qc import sniff
+from server.representations.changes import changed
+from server.representations.releases import represent as represent_release
+from server.representations.tracks import represent as represent_track
+from server.services import events, files
 from server.services import identifiers as owned_identifiers  # who holds an ISRC/UPC on the platform
 
 EDITABLE = release_rules.EDITABLE
@@ -53,12 +60,9 @@ SINGLE_MAX_TRACK_MS = 10 * 60 * 1000
 EP_MAX_TOTAL_MS = 30 * 60 * 1000
 
 
-# The reads every release representation makes, built once: a prebuilt statement skips SQLAlchemy's per-call
-# construction and cache-key work (measured at about a third of the ORM cost of GET /releases/{id}; issue 10).
+# A prebuilt statement skips SQLAlchemy's per-call construction and cache-key work (issue 10).
 _BY_ID = select(Release).where(col(Release.id) == bindparam("release_id"))
 _BY_ID_FOR_UPDATE = _BY_ID.with_for_update()
-_TRACK_ORDER = (col(Track.disc_number), col(Track.track_number), col(Track.id))
-_TRACKS_OF = select(Track).where(col(Track.release_id) == bindparam("release_id")).order_by(*_TRACK_ORDER)
 
 
 def get(session: Session, principal: Principal, release_id: str, *, for_update: bool = False) -> Release:
@@ -98,20 +102,6 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Re
     session.add(release)
     session.flush()
     return release
-
-
-def tracks_of(session: Session, release: Release) -> list[Track]:
-    return list(session.exec(_TRACKS_OF, params={"release_id": release.id}).all())
-
-
-def tracks_of_each(session: Session, release_ids: list[str]) -> dict[str, list[Track]]:
-    """The tracklists of several releases in one query (a list page), each in `tracks_of`'s order."""
-    found: dict[str, list[Track]] = {release_id: [] for release_id in release_ids}
-    if release_ids:
-        statement = select(Track).where(col(Track.release_id).in_(release_ids)).order_by(*_TRACK_ORDER)
-        for track in session.exec(statement):
-            found[str(track.release_id)].append(track)
-    return found
 
 
 def release_type(durations: list[int]) -> str | None:
@@ -316,12 +306,6 @@ TAKEDOWN_FROM = frozenset({"live", "delivering"})
 _TAKEDOWN_DONE = frozenset({"takedown_requested", "taken_down"})
 
 
-def _represent(session: Session, release: Release) -> dict[str, Any]:
-    from server.api.releases import represent  # noqa: PLC0415 - moving to server/representations (issue 19)
-
-    return represent(session, release)
-
-
 def request_takedown(session: Session, principal: Principal, release_id: str) -> Release:
     """`live`/`delivering` → `takedown_requested`: every store's delivery becomes `removing` (a store that rejected
     the release has nothing to remove: `removed`), and the release becomes `taken_down` when the DSP feed reports
@@ -329,7 +313,7 @@ def request_takedown(session: Session, principal: Principal, release_id: str) ->
 
     Asking again while the takedown runs, or after it finished, changes nothing and emits nothing (like a repeated
     submit); any other status is `409 invalid_state`."""
-    from server.services import events, sandbox_simulator  # noqa: PLC0415 - both build on this module
+    from server.services import sandbox_simulator  # noqa: PLC0415 - it builds on this module
 
     release = get(session, principal, release_id, for_update=True)
     if release.status in _TAKEDOWN_DONE:
@@ -354,7 +338,7 @@ def request_takedown(session: Session, principal: Principal, release_id: str) ->
         .values(status="removing", message=None, updated_at=now)
     )
     session.flush()
-    document = _represent(session, release)
+    document = represent_release(session, release)
     events.emit(session, principal, "release.status_changed", document, previous_attributes={"status": previous})
     if release.environment == "sandbox":  # the simulated sub-distributor removes it from each store
         sandbox_simulator.schedule_takedown(session, release.id)
@@ -367,7 +351,7 @@ def delete_draft(session: Session, principal: Principal, release_id: str) -> Non
     Its tracks are kept, off any release (`track.updated` each); its release-level splits are deleted with it (a
     draft has earned nothing); its smart links are deleted (`smartlink.deleted` each). Emits `release.deleted`
     with the release as it was."""
-    from server.services import events, smartlinks  # noqa: PLC0415 - smartlinks builds on this module
+    from server.services import smartlinks  # noqa: PLC0415 - smartlinks builds on this module
 
     release = get(session, principal, release_id, for_update=True)
     if release.status != "draft":
@@ -377,11 +361,11 @@ def delete_draft(session: Session, principal: Principal, release_id: str) -> Non
             f"The release is {release.status}; only a draft can be deleted"
             + ("; request a takedown instead." if release.status in TAKEDOWN_FROM else "."),
         )
-    document = _represent(session, release)
+    document = represent_release(session, release)
     for track in tracks_of(session, release):
         before = _position(track)
         _detach(session, track)
-        events.emit(session, principal, "track.updated", _represent_track(session, track), previous_attributes=before)
+        events.emit(session, principal, "track.updated", represent_track(session, track), previous_attributes=before)
     split_ids = list(session.exec(select(Split.id).where(col(Split.release_id) == release.id)).all())
     if split_ids:
         session.exec(delete(SplitShare).where(col(SplitShare.split_id).in_(split_ids)))
@@ -393,12 +377,6 @@ def delete_draft(session: Session, principal: Principal, release_id: str) -> Non
     session.delete(release)
     session.flush()
     events.emit(session, principal, "release.deleted", document)
-
-
-def _represent_track(session: Session, track: Track) -> dict[str, Any]:
-    from server.api.tracks import represent  # noqa: PLC0415 - moving to server/representations (issue 19)
-
-    return represent(session, track)
 
 
 def _position(track: Track) -> dict[str, Any]:
@@ -416,8 +394,6 @@ def remove_track(session: Session, principal: Principal, release_id: str, track_
     the gap: later tracks on its disc move up one; a disc left empty is dropped and later discs move down one. So
     the tracklist stays numbered 1, 2, 3… per disc and discs 1, 2, 3…, as `updateReleaseTracks` requires. Type and
     explicit flag follow the new tracklist. Emits `release.updated` and `track.updated` (the removed track)."""
-    from server.api.tracks import changed  # noqa: PLC0415 - moving to server/representations (issue 19)
-    from server.services import events  # noqa: PLC0415
 
     release = get(session, principal, release_id, for_update=True)
     track = session.get(Track, track_id) if has_prefix(track_id, "trk") else None
@@ -425,8 +401,8 @@ def remove_track(session: Session, principal: Principal, release_id: str, track_
         raise not_found("track", track_id)
     ensure_editable(release)
     if track.release_id != release.id:
-        raise ApiProblem(404, "not_found", f"Track {track_id} is not on release {release.id}.")
-    before = _represent(session, release)
+        raise DomainError("not_found", f"Track {track_id} is not on release {release.id}.")
+    before = represent_release(session, release)
     track_before = _position(track)
     disc, number = track.disc_number or 1, track.track_number or 0
     _detach(session, track)
@@ -446,7 +422,65 @@ def remove_track(session: Session, principal: Principal, release_id: str, track_
     refresh_derived(session, release)
     touch(release)
     session.flush()
-    document = _represent(session, release)
+    document = represent_release(session, release)
     events.emit(session, principal, "release.updated", document, previous_attributes=changed(before, document))
-    events.emit(session, principal, "track.updated", _represent_track(session, track), previous_attributes=track_before)
+    events.emit(session, principal, "track.updated", represent_track(session, track), previous_attributes=track_before)
     return release
+
+
+# --- operations: each makes its change and emits its event in the caller's transaction ----------------------------
+
+
+def create_and_announce(session: Session, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+    """`release.created`; returns the release as the API shows it."""
+    release = create(session, principal, fields)
+    document = represent_release(session, release)
+    events.emit(session, principal, "release.created", document)
+    return document
+
+
+def _announce_updated(
+    session: Session, principal: Principal, release: Release, before: dict[str, Any]
+) -> dict[str, Any]:
+    document = represent_release(session, release)
+    events.emit(session, principal, "release.updated", document, previous_attributes=changed(before, document))
+    return document
+
+
+def update_details_and_announce(
+    session: Session, principal: Principal, release_id: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    release = get(session, principal, release_id)
+    before = represent_release(session, release)
+    update_details(session, principal, release, fields)
+    return _announce_updated(session, principal, release, before)
+
+
+def set_tracklist_and_announce(
+    session: Session, principal: Principal, release_id: str, entries: list[dict[str, Any]]
+) -> dict[str, Any]:
+    release = get(session, principal, release_id)
+    before = represent_release(session, release)
+    set_tracklist(session, principal, release, entries)
+    return _announce_updated(session, principal, release, before)
+
+
+def update_distribution_and_announce(
+    session: Session, principal: Principal, release_id: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    release = get(session, principal, release_id)
+    before = represent_release(session, release)
+    update_distribution(session, release, fields)
+    return _announce_updated(session, principal, release, before)
+
+
+def set_artwork_and_announce(
+    session: Session, principal: Principal, release_id: str, upload: FilePart
+) -> dict[str, Any]:
+    """Stores the uploaded cover (its QC runs in the background) and emits `release.updated`."""
+    release = get(session, principal, release_id)
+    ensure_editable(release)
+    before = represent_release(session, release)
+    artwork = files.save_upload(session, principal, upload, purpose="artwork", accepted=sniff.IMAGE_TYPES)
+    set_artwork(session, release, artwork)
+    return _announce_updated(session, principal, release, before)

@@ -31,7 +31,7 @@ from server.db.models.accounts import Account
 from server.db.models.releases import Release
 from server.db.models.sandbox import SandboxStep
 from server.db.models.webhooks import WebhookDelivery, WebhookEndpoint
-from server.problems import ApiProblem, FieldError, validation_failed
+from server.domain.errors import DomainError, FieldError, validation_failed
 from server.services import sandbox_sales, sandbox_simulator
 
 MAX_ADVANCE = timedelta(days=100)
@@ -77,8 +77,7 @@ def _claim(account_id: str) -> None:
         )
         if claimed.rowcount == 1:  # type: ignore[attr-defined]
             return
-    raise ApiProblem(
-        409,
+    raise DomainError(
         "sandbox_clock_advancing",
         "Another advance of this sandbox clock is still running; retry when it has finished.",
         headers={"Retry-After": "5"},
@@ -135,7 +134,7 @@ def _advance_claimed(account_id: str, to: datetime) -> ClockState:
     with session_scope() as session:
         account = session.get(Account, account_id)
         if account is None:
-            raise ApiProblem(404, "not_found", f"No account with id {account_id} exists.")
+            raise DomainError("not_found", f"No account with id {account_id} exists.")
         days = sale_days(account.sandbox_sales_through, current.now, to)
 
     sales_through: date | None = None

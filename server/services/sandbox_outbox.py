@@ -1,20 +1,16 @@
 """The sandbox outbox: what the platform would have sent, for integrators to read (nothing in the sandbox is sent)."""
 
-import re
-
 from sqlmodel import Session, col
 
 from server.db.models.mail import OutboundMessage
+from server.domain.errors import DomainError
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import ApiProblem
-
-_INVITATION_LINK = re.compile(r"https?://\S+/invitations/[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+")
 
 
 def require_sandbox(principal: Principal) -> None:
     if principal.environment != "sandbox":
-        raise ApiProblem(403, "sandbox_only", "This operation exists only in the sandbox; use a sandbox credential.")
+        raise DomainError("sandbox_only", "This operation exists only in the sandbox; use a sandbox credential.")
 
 
 def list_page(
@@ -39,10 +35,3 @@ def list_page(
     return paginate(
         session, OutboundMessage, where=where, list_name="sandbox_outbox", filters=filters, limit=limit, cursor=cursor
     )
-
-
-def invitation_link(message: OutboundMessage) -> str | None:
-    if message.kind != "invitation":
-        return None
-    found = _INVITATION_LINK.search(message.text_body)
-    return found.group(0) if found else None

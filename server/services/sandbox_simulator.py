@@ -29,7 +29,8 @@ from server.db.models.accounts import Account
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.sandbox import SandboxStep
 from server.db.types import utcnow
-from server.problems import ApiProblem, invalid_state
+from server.domain.errors import DomainError, invalid_state
+from server.representations.releases import represent as represent_release
 from server.services import dsp_sync, events, releases
 
 log = logging.getLogger("og.sandbox")
@@ -116,12 +117,6 @@ def schedule(session: Session, release_id: str, *, realistic: bool = False) -> N
     session.flush()
 
 
-def _represent(session: Session, release: Release) -> dict[str, Any]:
-    from server.api.releases import represent  # noqa: PLC0415 - the api layer imports the services
-
-    return represent(session, release)
-
-
 def run_step(session: Session, step: SandboxStep) -> bool:
     """Run one step in the caller's transaction (on the account's clock). False when another worker ran it first."""
     now = utcnow()
@@ -141,7 +136,7 @@ def run_step(session: Session, step: SandboxStep) -> bool:
         target = step.payload["status"]
         try:
             previous = releases.transition(session, release, target, reason=step.payload.get("reason"))
-        except ApiProblem:
+        except DomainError:
             log.info("sandbox: release %s is %s; review step to %s skipped", release.id, release.status, target)
             return True
         session.flush()
@@ -150,7 +145,7 @@ def run_step(session: Session, step: SandboxStep) -> bool:
             release.account_id,
             release.environment,
             "release.status_changed",
-            _represent(session, release),
+            represent_release(session, release),
             previous_attributes={"status": previous},
         )
         return True
@@ -238,7 +233,7 @@ def advance(session: Session, release: Release, to: str) -> list[str]:
     """Move a sandbox release to `to` at once through every intermediate status, each with its events (steps run
     now instead of at their due time). Returns the statuses it passed through."""
     if release.environment != "sandbox":
-        raise ApiProblem(403, "sandbox_only", "Only sandbox releases can be advanced.")
+        raise DomainError("sandbox_only", "Only sandbox releases can be advanced.")
     if to == "taken_down":
         return _advance_takedown(session, release)
     if release.status not in _ORDER:

@@ -17,9 +17,15 @@ from server.db.models.persons import Person
 from server.db.models.releases import Release
 from server.db.models.webhooks import WebhookEndpoint
 from server.db.types import utcnow
+from server.domain.errors import DomainError, invalid_state, not_found
+from server.domain.releases import tracks_of
 from server.principal import Principal
-from server.problems import ApiProblem, invalid_state, not_found
+from server.representations.payouts import represent as represent_payout
+from server.representations.persons import represent as represent_person
+from server.representations.releases import represent as represent_release
+from server.representations.webhook_endpoints import represent as represent_endpoint
 from server.services import balance, events, payouts, persons, sandbox_sales, sandbox_simulator, submission
+from server.webhooks import queue
 
 # The amount a triggered payout requests: `.13` is the sandbox's failing amount (the transfer is cancelled).
 FAILING_PAYOUT_AMOUNT = "10.13"
@@ -32,19 +38,11 @@ class Outcome:
     event_ids: list[str] = field(default_factory=list)
 
 
-def _api(name: str) -> Any:
-    """The API layer's representation functions (the api layer imports the services, so import it late)."""
-    import importlib  # noqa: PLC0415
-
-    return importlib.import_module(f"server.api.{name}")
-
-
 def _owned(row: Any, principal: Principal) -> bool:
     return row is not None and row.account_id == principal.account_id and row.environment == principal.environment
 
 
 def _payout(session: Session, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    represent = _api("payouts").represent
     if body.get("payout_id"):
         payout = session.get(Payout, body["payout_id"])
         if not _owned(payout, principal):
@@ -60,13 +58,12 @@ def _payout(session: Session, principal: Principal, body: dict[str, Any]) -> dic
             previous_state="outgoing_payment_sent",
             reason="Sandbox trigger: the recipient's bank returned the payment.",
         )
-        return dict(represent(payout))
+        return dict(represent_payout(payout))
     account = balance.lock_account(session, principal.account_id)
     currency = account.default_currency if account is not None else "EUR"
-    payout = payouts.reserve(session, principal, {"currency": currency, "amount": FAILING_PAYOUT_AMOUNT})
-    events.emit(session, principal, "payout.requested", represent(payout))
+    payout = payouts.reserve_and_announce(session, principal, {"currency": currency, "amount": FAILING_PAYOUT_AMOUNT})
     payouts.send_sandbox_inline(session, payout)
-    return dict(represent(payout))
+    return dict(represent_payout(payout))
 
 
 def _invitation_failed(session: Session, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
@@ -91,7 +88,7 @@ def _invitation_failed(session: Session, principal: Principal, body: dict[str, A
     if person.invitation_status != "pending":
         raise invalid_state("person", person.invitation_status, "Only a pending invitation can bounce.")
     persons.fail_invitation(session, person)
-    document = _api("persons").represent(person)
+    document = represent_person(person)
     events.emit(session, principal, "person.invitation_failed", document)
     return dict(document)
 
@@ -117,10 +114,8 @@ def _endpoint_disabled(session: Session, principal: Principal, body: dict[str, A
     assert endpoint is not None
     if endpoint.status != "enabled":
         raise invalid_state("webhook_endpoint", endpoint.status, "The endpoint is disabled already.")
-    from server.webhooks import queue  # noqa: PLC0415 - the delivery worker's own disabling, with its event
-
     queue._disable(session, endpoint, ENDPOINT_DISABLED_REASON, utcnow())
-    return dict(_api("webhook_endpoints").represent(endpoint, now=utcnow()))
+    return dict(represent_endpoint(endpoint, now=utcnow()))
 
 
 def _release(session: Session, principal: Principal, release_id: str | None, status: str) -> Release:
@@ -147,21 +142,12 @@ def _release(session: Session, principal: Principal, release_id: str | None, sta
 
 
 def _tracks(session: Session, release: Release) -> list[Any]:
-    from server.services import releases  # noqa: PLC0415
-
-    return releases.tracks_of(session, release)
+    return tracks_of(session, release)
 
 
 def _release_submitted(session: Session, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     release = _release(session, principal, body.get("release_id"), "draft")
-    release, previous = submission.submit(session, principal, release.id)
-    represent = _api("releases").represent
-    document = represent(session, release)
-    if previous is not None:
-        events.emit(session, principal, "release.submitted", document)
-        events.emit(session, principal, "release.status_changed", document, previous_attributes={"status": previous})
-        sandbox_simulator.schedule(session, release.id)
-    return dict(document)
+    return submission.submit_and_announce(session, principal, release.id)
 
 
 def _release_status_changed(session: Session, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
@@ -178,7 +164,7 @@ def _release_status_changed(session: Session, principal: Principal, body: dict[s
             break
     if release.status == before:
         raise invalid_state("release", release.status, "The release has no further step on its journey.")
-    return dict(_api("releases").represent(session, release))
+    return dict(represent_release(session, release))
 
 
 def _earnings_imported(session: Session, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
@@ -203,7 +189,7 @@ TRIGGERS: dict[str, Callable[[Session, Principal, dict[str, Any]], dict[str, Any
 def trigger(session: Session, principal: Principal, body: dict[str, Any]) -> Outcome:
     """Make `body["event"]` happen; returns the resource and the ids of every event the change emitted."""
     if principal.environment != "sandbox":
-        raise ApiProblem(403, "sandbox_only", "Triggers exist only in the sandbox.")
+        raise DomainError("sandbox_only", "Triggers exist only in the sandbox.")
     handler = TRIGGERS[body["event"]]
     session.flush()
     started = utcnow()

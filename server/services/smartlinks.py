@@ -1,94 +1,31 @@
 """Smart links: one public page per release with a button per service, pre-saves until release day, and the hit log
 behind their statistics."""
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel import delete as sql_delete
 
-from server import clock, config
+from server import clock
 from server.db.models.accounts import Account
 from server.db.models.releases import Release
 from server.db.models.smartlinks import SmartLink, SmartLinkHit
 from server.db.types import utcnow
+from server.domain.errors import DomainError, FieldError, not_found, validation_failed
+from server.domain.smartlinks import PRESAVE_SERVICES, time_zone
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, not_found, validation_failed
-from server.services import artwork, releases
-
-# Display names, in the enum's order (SmartLinkService).
-LABELS = {
-    "spotify": "Spotify",
-    "apple_music": "Apple Music",
-    "amazon_music": "Amazon Music",
-    "youtube_music": "YouTube Music",
-    "deezer": "Deezer",
-    "tidal": "TIDAL",
-    "soundcloud": "SoundCloud",
-    "bandcamp": "Bandcamp",
-    "beatport": "Beatport",
-}
-PRESAVE_SERVICES = ("spotify", "apple_music", "deezer")
-# Download stores: their button buys, and a store page is useful before release day too (pre-orders).
-BUY_SERVICES = frozenset({"bandcamp", "beatport"})
+from server.representations.smart_links import represent
+from server.services import artwork, events, releases
 
 _BY_SLUG = select(SmartLink).where(col(SmartLink.slug) == bindparam("slug"))
 _CLOCK_OFFSET = select(Account.sandbox_clock_offset_seconds).where(col(Account.id) == bindparam("account_id"))
-
-
-@dataclass(frozen=True)
-class Button:
-    service: str
-    action: str  # presave | play | buy
-    url: str  # the destination the click redirects to; never shown on the public page
-
-
-def mode(link: SmartLink, now: datetime | None = None) -> str:
-    """`presave` until `release_at` (pre-saves enabled), `stream` from then on: derived at read time from the clock,
-    so the switch at midnight needs no job and no write."""
-    if link.release_at is None or not link.presave.get("enabled"):
-        return "stream"
-    return "presave" if (now or clock.now()) < link.release_at else "stream"
-
-
-def buttons(link: SmartLink, current_mode: str) -> list[Button]:
-    """The public page's buttons in display order. Before release day only pre-save services (that have a page to
-    send the fan to) and download stores are offered: a streaming link to an unreleased album leads nowhere."""
-    presave_services = set(link.presave.get("services") or ()) if current_mode == "presave" else set()
-    result = []
-    for destination in link.destinations:
-        service, url = destination["service"], destination["url"]
-        if service in BUY_SERVICES:
-            result.append(Button(service, "buy", url))
-        elif current_mode == "stream":
-            result.append(Button(service, "play", url))
-        elif service in presave_services:
-            result.append(Button(service, "presave", url))
-    return result
-
-
-def page_url(slug: str) -> str:
-    """The fan-facing page (`server.web.smartlink_page`), on the public link domain."""
-    return f"{config.active().public_links}/l/{slug}"
-
-
-def click_path(slug: str, service: str) -> str:
-    return f"/api/v1/smartlinks/{slug}/go/{service}"
-
-
-def artwork_url(link: SmartLink) -> str | None:
-    """The owner's own image if they gave one, else the release's QC-passed cover as a 1200 px JPEG."""
-    if link.artwork_url is not None:
-        return link.artwork_url
-    image = artwork.preview(link.artwork)
-    return None if image is None else config.active().public_links + artwork.path(image)
 
 
 def _https_url(value: str) -> bool:
@@ -105,13 +42,6 @@ def _https_url(value: str) -> bool:
         and "@" not in parts.netloc
         and not any(ch.isspace() or ord(ch) < 0x20 for ch in value)
     )
-
-
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
 
 
 def _release_at(
@@ -166,7 +96,7 @@ def _presave(
 ) -> tuple[dict[str, Any], datetime | None]:
     """The stored pre-save settings and the switch instant, validated as one (create and update alike)."""
     zone_name = presave_fields.get("time_zone", "UTC")
-    zone = _zone(zone_name)
+    zone = time_zone(zone_name)
     if zone is None:
         errors.append(FieldError("invalid_time_zone", "/presave/time_zone", f"{zone_name} is no IANA time zone."))
     release_at = None
@@ -185,7 +115,7 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Sm
     release: Release | None = None
     try:
         release = releases.get(session, principal, fields["release_id"])
-    except ApiProblem:
+    except DomainError:
         errors.append(FieldError("unknown_release", "/release_id", "No release with this id exists."))
     destinations = _destinations(fields, errors)
     artwork_url = _artwork_url(fields, errors)
@@ -221,19 +151,11 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Sm
     return link
 
 
-def _represent(link: SmartLink) -> dict[str, Any]:
-    from server.api.smart_links import represent  # noqa: PLC0415 - moving to server/representations (issue 19)
-
-    return represent(link)
-
-
 def update(session: Session, principal: Principal, link_id: str, fields: dict[str, Any]) -> SmartLink:
     """Changes what the body names, with create's validation; `status` disables (or re-enables) the public page.
     Emits `smartlink.updated` with the changed fields' previous values, or nothing when nothing changed."""
-    from server.services import events  # noqa: PLC0415
-
     link = get(session, principal, link_id)
-    before = _represent(link)
+    before = represent(link)
     errors: list[FieldError] = []
     if "destinations" in fields:
         link.destinations = _destinations(fields, errors)
@@ -251,14 +173,14 @@ def update(session: Session, principal: Principal, link_id: str, fields: dict[st
     if "status" in fields and fields["status"] != link.status:
         link.status = fields["status"]
         link.disabled_at = utcnow() if link.status == "disabled" else None
-    after = _represent(link)
+    after = represent(link)
     previous = {key: value for key, value in before.items() if key != "updated_at" and after.get(key) != value}
     if not previous:
         return link
     link.updated_at = utcnow()
     session.add(link)
     session.flush()
-    events.emit(session, principal, "smartlink.updated", _represent(link), previous_attributes=previous)
+    events.emit(session, principal, "smartlink.updated", represent(link), previous_attributes=previous)
     return link
 
 
@@ -269,17 +191,15 @@ def delete(session: Session, principal: Principal, link_id: str) -> None:
 def delete_link(session: Session, principal: Principal, link: SmartLink) -> None:
     """Deletes the link and its statistics; its slug is free again and its public URLs answer 404. Emits
     `smartlink.deleted` with the link as it was."""
-    from server.services import events  # noqa: PLC0415
-
-    document = _represent(link)
+    document = represent(link)
     session.exec(sql_delete(SmartLinkHit).where(col(SmartLinkHit.smartlink_id) == link.id))
     session.delete(link)
     session.flush()
     events.emit(session, principal, "smartlink.deleted", document)
 
 
-def _slug_taken(slug: str) -> ApiProblem:
-    return ApiProblem(409, "conflict", f"The slug {slug} is taken; slugs are unique across the platform.")
+def _slug_taken(slug: str) -> DomainError:
+    return DomainError("conflict", f"The slug {slug} is taken; slugs are unique across the platform.")
 
 
 def get(session: Session, principal: Principal, link_id: str) -> SmartLink:
@@ -300,17 +220,17 @@ def by_slug(session: Session, slug: str) -> SmartLink:
     """
     link = session.exec(_BY_SLUG, params={"slug": slug}).first()
     if link is None:
-        raise ApiProblem(404, "not_found", f"No smart link with slug {slug} exists.")
+        raise DomainError("not_found", f"No smart link with slug {slug} exists.")
     if link.status == "disabled":
-        raise ApiProblem(410, "smartlink_disabled", f"The smart link {slug} has been disabled by its owner.")
+        raise DomainError("smartlink_disabled", f"The smart link {slug} has been disabled by its owner.")
     if link.environment == "sandbox":
         offset = session.exec(_CLOCK_OFFSET, params={"account_id": link.account_id}).first()
         clock.use_account_offset(int(offset or 0))
     return link
 
 
-def no_button(slug: str, service: str) -> ApiProblem:
-    return ApiProblem(404, "not_found", f"The smart link {slug} has no {service} button.")
+def no_button(slug: str, service: str) -> DomainError:
+    return DomainError("not_found", f"The smart link {slug} has no {service} button.")
 
 
 def list_page(
@@ -325,14 +245,6 @@ def list_page(
     )
 
 
-def local_release_at(link: SmartLink) -> datetime | None:
-    """`release_at` in the link's time zone, so the wire shows the local midnight the owner chose."""
-    if link.release_at is None:
-        return None
-    zone = _zone(str(link.presave.get("time_zone") or "UTC"))
-    return link.release_at.astimezone(zone or UTC)
-
-
 def day_range(start: date | None, end: date | None) -> tuple[date, date]:
     """`from`/`to` of the stats: `to` defaults to today (UTC), `from` to 29 days before; at most 366 days."""
     end = end or clock.now().astimezone(UTC).date()
@@ -342,3 +254,10 @@ def day_range(start: date | None, end: date | None) -> tuple[date, date]:
     if (end - start).days + 1 > 366:
         raise validation_failed([FieldError("range", "query:from", "The range may span at most 366 days.")])
     return start, end
+
+
+def create_and_announce(session: Session, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+    """`smartlink.created`; returns the link as the API shows it."""
+    document = represent(create(session, principal, fields))
+    events.emit(session, principal, "smartlink.created", document)
+    return document

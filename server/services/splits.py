@@ -13,10 +13,12 @@ from server.db.models.releases import Release
 from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
+from server.representations.splits import represent
+from server.services import events
 
 TOTAL_BPS = 10_000
 # A taken-down release earns nothing new; splitting it would only confuse its statements.
@@ -170,9 +172,7 @@ def create(session: Session, principal: Principal, body: dict[str, Any]) -> tupl
         session.flush()
     except IntegrityError as exc:
         # Two creates for the same target raced; the other one won the version number.
-        raise ApiProblem(
-            409, "conflict", "Another split version for this target was created at the same time."
-        ) from exc
+        raise DomainError("conflict", "Another split version for this target was created at the same time.") from exc
     return split, shares
 
 
@@ -234,3 +234,11 @@ def list_release_page(
     return paginate(
         session, Split, where=where, list_name="release_splits", filters=filters, limit=limit, cursor=cursor
     )
+
+
+def create_and_announce(session: Session, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """`split.created` (a new version); returns the split as the API shows it."""
+    split, shares = create(session, principal, body)
+    document = represent(split, shares)
+    events.emit(session, principal, "split.created", document)
+    return document

@@ -8,6 +8,7 @@ complete passes here. Each failure points into the release as `getRelease` retur
 
 from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
 from sqlmodel import Session
 
@@ -15,9 +16,11 @@ from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain import release_rules
+from server.domain.errors import DomainError, FieldError
+from server.domain.releases import tracks_of
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError
-from server.services import identifiers, releases
+from server.representations.releases import represent as represent_release
+from server.services import events, identifiers, releases, sandbox_simulator
 
 
 def check(session: Session, release: Release, tracks: Sequence[Track], *, today: date) -> list[FieldError]:
@@ -40,13 +43,12 @@ def submit(session: Session, principal: Principal, release_id: str) -> tuple[Rel
         return release, None
     if release.status not in releases.EDITABLE:
         releases.transition(session, release, "submitted")  # raises 409 invalid_state naming the status
-    tracks = releases.tracks_of(session, release)
+    tracks = tracks_of(session, release)
     now = utcnow()
     errors = check(session, release, tracks, today=now.date())
     if errors:
         count = len(errors)
-        raise ApiProblem(
-            422,
+        raise DomainError(
             "submission_checks_failed",
             f"The release fails {count} submit-time check{'s' if count != 1 else ''}; nothing was changed.",
             errors=errors,
@@ -63,3 +65,16 @@ def submit(session: Session, principal: Principal, release_id: str) -> tuple[Rel
     session.flush()
     previous = releases.transition(session, release, "submitted")
     return release, previous
+
+
+def submit_and_announce(session: Session, principal: Principal, release_id: str) -> dict[str, Any]:
+    """`submit`, then `release.submitted` and `release.status_changed`; in the sandbox the simulated
+    sub-distributor takes it from there. Returns the release as the API shows it."""
+    release, previous = submit(session, principal, release_id)
+    document = represent_release(session, release)
+    if previous is not None:  # None: it was already submitted; answer with its state, emit nothing
+        events.emit(session, principal, "release.submitted", document)
+        events.emit(session, principal, "release.status_changed", document, previous_attributes={"status": previous})
+        if principal.environment == "sandbox":
+            sandbox_simulator.schedule(session, release.id)
+    return document

@@ -13,10 +13,16 @@ from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain import identifiers, release_rules
+from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
 from server.ids import has_prefix, new_id
+from server.openapi.multipart import FilePart
 from server.pagination import Page, decode_cursor, encode_cursor, paginate, tenant_list
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, invalid_state, not_found, validation_failed
+from server.qc import sniff
+from server.representations.changes import changed
+from server.representations.releases import represent as represent_release
+from server.representations.tracks import represent as represent_track
+from server.services import events, files, releases
 from server.services import identifiers as owned_identifiers  # who holds an ISRC/UPC on the platform
 
 EDITABLE_RELEASE_STATES = frozenset({"draft", "action_needed"})
@@ -188,9 +194,69 @@ def list_page(
         after = decode_cursor(cursor, "tracks", filters)
         ids = [track.id for track in ordered]
         if after not in ids:
-            raise ApiProblem(400, "invalid_cursor", "The cursor's track is no longer on this release.")
+            raise DomainError("invalid_cursor", "The cursor's track is no longer on this release.")
         start = ids.index(after) + 1
     items = ordered[start : start + limit]
     has_more = start + limit < len(ordered)
     next_cursor = encode_cursor(items[-1].id, "tracks", filters) if has_more and items else None
     return Page(items, has_more, next_cursor)
+
+
+# --- operations: each makes its change and emits its event in the caller's transaction ----------------------------
+
+
+def _save_audio(session: Session, principal: Principal, upload: FilePart) -> File:
+    return files.save_upload(session, principal, upload, purpose="audio", accepted=sniff.AUDIO_TYPES)
+
+
+def _announce_release_updated(session: Session, principal: Principal, release_id: str | None) -> None:
+    """A track's change can change its release (type, explicit flag, duration): `release.updated`."""
+    if release_id is None:
+        return
+    release = session.get(Release, release_id)
+    if release is not None:
+        releases.refresh_derived(session, release)
+        events.emit(session, principal, "release.updated", represent_release(session, release))
+
+
+def create_and_announce(
+    session: Session,
+    principal: Principal,
+    fields: dict[str, Any],
+    *,
+    audio: FilePart | None = None,
+    pointer_base: str = "",
+) -> dict[str, Any]:
+    """`track.created` (with its audio, if uploaded with it), then `release.updated` if it is on a release."""
+    track = create(session, principal, fields, pointer_base=pointer_base)
+    if audio is not None:
+        attach_audio(session, track, _save_audio(session, principal, audio))
+    document = represent_track(session, track)
+    events.emit(session, principal, "track.created", document)
+    _announce_release_updated(session, principal, track.release_id)
+    return document
+
+
+def update_and_announce(
+    session: Session, principal: Principal, track_id: str, fields: dict[str, Any]
+) -> dict[str, Any]:
+    track = get(session, principal, track_id)
+    before = represent_track(session, track)
+    update(session, principal, track, fields)
+    document = represent_track(session, track)
+    events.emit(session, principal, "track.updated", document, previous_attributes=changed(before, document))
+    _announce_release_updated(session, principal, track.release_id)
+    return document
+
+
+def attach_audio_and_announce(
+    session: Session, principal: Principal, track_id: str, upload: FilePart
+) -> dict[str, Any]:
+    """Stores the uploaded audio (its QC runs in the background) and emits `track.updated`."""
+    track = get(session, principal, track_id)
+    ensure_editable(session, track)
+    before = represent_track(session, track)
+    attach_audio(session, track, _save_audio(session, principal, upload))
+    document = represent_track(session, track)
+    events.emit(session, principal, "track.updated", document, previous_attributes=changed(before, document))
+    return document

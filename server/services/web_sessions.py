@@ -16,8 +16,8 @@ from sqlmodel import Session, col, delete, or_
 from server.db.models.accounts import Account, User
 from server.db.models.dashboard import WebSession
 from server.db.types import utcnow
+from server.domain.errors import DomainError, FieldError
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError
 from server.scopes import SCOPES, effective
 from server.services import accounts
 
@@ -72,7 +72,7 @@ def sign_up(session: Session, *, name: str, email: str, password: str, kind: str
     if kind not in KINDS:
         errors.append(FieldError("invalid_value", "/kind", "Choose artist or label."))
     if errors:
-        raise ApiProblem(422, "validation_failed", errors[0].detail, errors=errors)
+        raise DomainError("validation_failed", errors[0].detail, errors=errors)
     _account, user, _password = accounts.create_account(
         session, name=name.strip(), email=email.strip(), password=password, kind=kind
     )
@@ -142,7 +142,7 @@ def end_all(session: Session, user_id: str) -> None:
 
 def switch_environment(session: Session, web_session: WebSession, environment: str) -> None:
     if environment not in ENVIRONMENTS:
-        raise ApiProblem(422, "validation_failed", "Choose sandbox or production.")
+        raise DomainError("validation_failed", "Choose sandbox or production.")
     web_session.environment = environment
     session.add(web_session)
 

@@ -14,10 +14,10 @@ from sqlmodel import Session, col, select
 from server import clock
 from server.db.models.events import Event
 from server.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from server.domain.errors import DomainError, FieldError, invalid_state
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import ApiProblem, FieldError, invalid_state
 from server.webhooks import wakeup
 
 RETENTION = timedelta(days=30)
@@ -243,8 +243,7 @@ def list_attempts(
 def find_endpoint(session: Session, principal: Principal, endpoint_id: str) -> WebhookEndpoint:
     endpoint = session.get(WebhookEndpoint, endpoint_id) if has_prefix(endpoint_id, "we") else None
     if endpoint is None or (endpoint.account_id, endpoint.environment) != (principal.account_id, principal.environment):
-        raise ApiProblem(
-            404,
+        raise DomainError(
             "not_found",
             f"No webhook endpoint with id {endpoint_id} exists.",
             errors=[FieldError("not_found", "/endpoint_id", "No such webhook endpoint.")],

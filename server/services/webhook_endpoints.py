@@ -12,10 +12,11 @@ from sqlmodel import Session, col
 from server.db.engine import settings
 from server.db.models.webhooks import WebhookEndpoint
 from server.db.types import utcnow
+from server.domain.errors import FieldError, not_found, validation_failed
+from server.domain.webhook_endpoints import previous_secret_active
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import FieldError, not_found, validation_failed
 from server.services import webhook_deliveries
 from server.webhooks import signing_secrets
 from server.webhooks.egress import address_allowed, is_loopback_host
@@ -141,14 +142,6 @@ def active_secrets(endpoint: WebhookEndpoint, moment: datetime, server_key: str)
         assert endpoint.previous_secret_ciphertext is not None
         secrets.append(signing_secrets.decrypt(endpoint.previous_secret_ciphertext, server_key))
     return secrets
-
-
-def previous_secret_active(endpoint: WebhookEndpoint, moment: datetime) -> bool:
-    return (
-        endpoint.previous_secret_ciphertext is not None
-        and endpoint.previous_secret_expires_at is not None
-        and endpoint.previous_secret_expires_at > moment
-    )
 
 
 def disable(session: Session, endpoint: WebhookEndpoint, *, reason: str, moment: datetime) -> None:

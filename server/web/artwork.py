@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.db.engine import session_scope
+from server.domain import artwork as artwork_names
 from server.services import artwork
 from server.storage import store
 
@@ -41,4 +42,4 @@ async def serve(request: Request) -> Response:
     body = await run_in_threadpool(_bytes, sha256, image_format)
     if body is None:
         return Response("Not found", status_code=404, media_type="text/plain; charset=utf-8")
-    return Response(body, media_type=artwork.media_type(image_format), headers=headers)
+    return Response(body, media_type=artwork_names.media_type(image_format), headers=headers)

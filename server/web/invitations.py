@@ -13,11 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.api.splits import represent as represent_split
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.mail import compose
-from server.problems import ApiProblem
+from server.problems import DomainError
 from server.services import invitations
 from server.web import csrf, pages
 
@@ -178,13 +177,13 @@ def _answer(token: str, form: dict[str, str]) -> _View:
         if accepted and invitations.needs_payout_details(person):
             try:
                 invitations.set_payout_details(person, form.get("account_holder", ""), form.get("iban", ""))
-            except ApiProblem as problem:
+            except DomainError as problem:
                 errors = {error.pointer.strip("/"): error.detail for error in problem.errors}
                 session.rollback()
                 return _page(session, person, token, errors=errors)
         try:
-            invitations.answer(session, person, item.share, accepted, represent_split)
-        except ApiProblem:
+            invitations.answer(session, person, item.share, accepted)
+        except DomainError:
             # Answered meanwhile (a double submit racing this one) or its split was replaced: show what holds now.
             session.rollback()
             return _page(session, person, token)

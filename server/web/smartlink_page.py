@@ -27,8 +27,10 @@ from server.db.engine import session_scope
 from server.db.models.releases import Release
 from server.db.models.smartlinks import SmartLink
 from server.db.models.tracks import Track
-from server.problems import ApiProblem
-from server.services import artwork, smartlink_stats, smartlinks
+from server.domain import artwork, smartlinks
+from server.problems import DomainError
+from server.services import smartlink_stats
+from server.services import smartlinks as smartlink_service
 from server.web import pages, static
 
 ROUTES: dict[str, list[str]] = {"/l/{slug}": ["GET"]}
@@ -208,7 +210,7 @@ _TRACKS = (
 
 
 def read(session: Session, slug: str) -> tuple[SmartLink, Release | None, list[tuple[str | None, int | None]]]:
-    link = smartlinks.by_slug(session, slug)
+    link = smartlink_service.by_slug(session, slug)
     release = session.get(Release, link.release_id)
     tracks = [(isrc, ms) for isrc, ms in session.exec(_TRACKS, params={"release_id": link.release_id}).all()]
     return link, release, tracks
@@ -227,7 +229,7 @@ def _render(slug: str, visitor: smartlink_stats.Visitor) -> Page | int:
     with session_scope() as session:
         try:
             link, release, tracks = read(session, slug)
-        except ApiProblem as problem:
+        except DomainError as problem:
             return int(problem.status)
         smartlink_stats.record(session, link.id, "view", visitor)
         body = pages.render_text(TEMPLATE, **context(link, release, tracks))

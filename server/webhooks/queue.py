@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from server.db.models.events import Event
 from server.db.models.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from server.ids import new_id
+from server.representations.webhook_endpoints import represent
 from server.services import events, notifications, webhook_endpoints
 from server.services.webhook_deliveries import RETENTION
 from server.webhooks.schedule import DISABLE_AFTER, next_delay
@@ -271,9 +272,6 @@ def record(
 
 
 def _disable(session: Session, endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
-    # The payload is the endpoint as the API shows it; imported here because the API module imports this one.
-    from server.api.webhook_endpoints import represent  # noqa: PLC0415
-
     webhook_endpoints.disable(session, endpoint, reason=reason, moment=now)
     session.flush()
     events.emit_for(

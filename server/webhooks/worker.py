@@ -18,6 +18,7 @@ import httpx
 from server.config import Settings
 from server.db.engine import session_scope
 from server.mail import dispatch as mail_dispatch
+from server.services import invitations
 from server.webhooks import queue, sender, wakeup
 from server.webhooks.clock import Clock, SystemClock
 from server.webhooks.egress import GuardedTransport
@@ -154,10 +155,7 @@ class Worker:
 
 def mail_failure_handlers() -> dict[str, mail_dispatch.FailureHandler]:
     """What a message's permanent failure changes, per kind: a failed invitation email fails the invitation."""
-    from server.api.persons import represent  # noqa: PLC0415 - the event carries the person as the API shows it
-    from server.services import invitations  # noqa: PLC0415
-
-    return {"invitation": lambda session, message: invitations.delivery_failed(session, message, represent)}
+    return {"invitation": invitations.delivery_failed}
 
 
 async def _wait_any(stop: asyncio.Event, nudge: asyncio.Event, seconds: float) -> None:

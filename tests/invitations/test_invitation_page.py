@@ -15,7 +15,8 @@ from server.db.engine import session_scope
 from server.db.models.mail import OutboundMessage
 from server.db.models.persons import Person
 from server.db.models.splits import SplitShare
-from server.services import sandbox_outbox
+from server.domain.errors import DomainError
+from server.domain.outbox import invitation_link
 from tests.conftest import Tenant, TenantFactory
 from tests.invitations.helpers import csrf_field, invited_person, link_path, outbox, share_field, split_for
 from tests.server.releases_helpers import ok
@@ -128,7 +129,7 @@ def test_production_payees_give_a_valid_iban_before_accepting(client: TestClient
     split = split_for(client, tenant, person)
     with session_scope() as session:  # production mail waits in the local outbox: read the link from there
         message = session.exec(select(OutboundMessage).where(col(OutboundMessage.person_id) == person["id"])).one()
-        path = link_path({"link": sandbox_outbox.invitation_link(message), "text": message.text_body})
+        path = link_path({"link": invitation_link(message), "text": message.text_body})
     page = client.get(path)
     assert "IBAN" in page.text
     fields = {"csrf_token": csrf_field(page.text), "share": share_field(page.text), "answer": "accept"}
@@ -180,8 +181,6 @@ def test_the_access_log_never_holds_an_invitation_token(
 
 
 def test_two_answers_racing_change_the_share_and_emit_the_event_once(client: TestClient, tenant: Tenant) -> None:
-    from server.api.splits import represent as represent_split
-    from server.problems import ApiProblem
     from server.services import invitations
 
     person = invited_person(client, tenant)
@@ -193,8 +192,8 @@ def test_two_answers_racing_change_the_share_and_emit_the_event_once(client: Tes
         body = {"person_id": person["id"], "role": "composer", "answer": "declined"}
         ok(client.post(f"/api/v1/sandbox/splits/{split['id']}/answer", json=body, headers=tenant.headers))
         # …and answered after the other answer committed: refused, nothing written twice.
-        with pytest.raises(ApiProblem) as refused:
-            invitations.answer(stale, payee, share, True, represent_split)
+        with pytest.raises(DomainError) as refused:
+            invitations.answer(stale, payee, share, True)
         assert refused.value.status == 409
     assert _status(client, tenant, split, person) == "declined"
     accepted = ok(client.get("/api/v1/events", params={"type": "split.share_accepted"}, headers=tenant.headers))

@@ -14,6 +14,7 @@ def test_every_code_the_server_raises_is_in_the_catalogue() -> None:
     for source in SERVER.rglob("*.py"):
         text = source.read_text()
         raised.update(re.findall(r"ApiProblem\(\s*\d{3},\s*\"([a-z_]+)\"", text))
+        raised.update(re.findall(r"DomainError\(\s*\"([a-z_]+)\"", text))
         raised.update(re.findall(r"^\s+\d{3}: \"([a-z_]+)\",$", text, flags=re.MULTILINE))
     assert raised, "the scan found no codes: the pattern is stale"
     assert sorted(raised - set(catalogue)) == []

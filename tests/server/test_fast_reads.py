@@ -12,9 +12,9 @@ from starlette.types import Message, Receive, Scope, Send
 from server.app import create_app
 from server.config import Settings
 from server.db import engine as db
+from server.domain.errors import DomainError
 from server.openapi.fast_reads import FastReadMiddleware, fast_routes
 from server.openapi.specification import raw_document
-from server.problems import ApiProblem
 from tests.conftest import Tenant, TenantFactory
 from tests.server.releases_helpers import create_person, create_release, create_track, ok
 from tests.server.test_smartlinks import _create as create_smart_link
@@ -184,6 +184,6 @@ def test_the_short_path_serves_the_happy_path_itself_and_hands_on_the_rest(
     middleware = FastReadMiddleware(
         _Next(), document=raw_document(), handler_package="server.api", validate_responses=True
     )
-    with pytest.raises(ApiProblem) as raised:
+    with pytest.raises(DomainError) as raised:
         _run(middleware, path[:-4] + "zzzz", tenant.headers)
     assert raised.value.status == 404

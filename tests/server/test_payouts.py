@@ -13,8 +13,8 @@ from starlette.testclient import TestClient
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.payouts import Payout
+from server.domain.errors import DomainError
 from server.principal import Principal
-from server.problems import ApiProblem
 from server.services import balance, payouts
 from tests.conftest import Tenant, TenantFactory
 from tests.server.payouts_helpers import WISE_PROFILE, fake_wise, fund, make_payable
@@ -243,7 +243,7 @@ def test_concurrent_requests_never_pay_out_more_than_the_balance(make_tenant: Te
             with session_scope() as session:
                 payouts.reserve(session, principal, {"currency": "EUR", "amount": "30.00"})
             outcomes.append("reserved")
-        except ApiProblem as problem:
+        except DomainError as problem:
             outcomes.append(problem.code)
 
     threads = [threading.Thread(target=race) for _ in range(8)]

@@ -17,16 +17,16 @@ from hypothesis import strategies as st
 from sqlmodel import Session
 from starlette.testclient import TestClient
 
-from server.api.releases import represent
 from server.db import engine as db
 from server.db.models.files import File
 from server.db.models.persons import Person
 from server.db.models.tracks import Track
 from server.domain import release_rules
+from server.domain.errors import DomainError
 from server.ids import new_id
 from server.openapi.specification import raw_document
 from server.principal import Principal
-from server.problems import ApiProblem
+from server.representations.releases import represent
 from server.scopes import SCOPES
 from server.services import releases, submission
 from tests.conftest import Tenant, TenantFactory
@@ -266,7 +266,7 @@ def _judged(session: Session, principal: Principal, release_id: str) -> tuple[di
     steps = represent(session, release)["steps"]
     try:
         submitted, _ = submission.submit(session, principal, release_id)
-    except ApiProblem as problem:
+    except DomainError as problem:
         return steps, [(problem.status, problem.code, error.as_dict()) for error in problem.errors]
     assert submitted.status == "submitted"
     return steps, None

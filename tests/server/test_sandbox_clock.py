@@ -16,7 +16,7 @@ from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.events import Event
 from server.db.models.oauth import OAuthToken
-from server.problems import ApiProblem
+from server.domain.errors import DomainError
 from server.services import accounts, oauth, oauth_clients, sandbox_clock, sandbox_simulator
 from tests.conftest import Tenant, TenantFactory
 from tests.dates import days_from_today
@@ -208,6 +208,6 @@ def test_a_sandbox_oauth_token_expires_on_the_accounts_clock(make_tenant: Tenant
         assert moved is not None
         moved.sandbox_clock_offset_seconds = int(oauth.ACCESS_TOKEN_TTL.total_seconds()) + 60
         session.add(moved)
-    with session_scope() as session, pytest.raises(ApiProblem) as refused:
+    with session_scope() as session, pytest.raises(DomainError) as refused:
         oauth.authenticate_access_token(session, access)
     assert refused.value.code == "invalid_token"

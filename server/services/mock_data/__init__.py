@@ -20,7 +20,7 @@ from sqlmodel import Session
 from server.db.models.accounts import Account
 from server.principal import Principal
 from server.scopes import SCOPES, effective
-from server.services import events, persons, sandbox_simulator
+from server.services import persons, sandbox_simulator
 from server.services.mock_data.catalogue import READY_DRAFT_TITLE, seed_catalogue
 from server.services.mock_data.money import seed_money
 from server.services.mock_data.payouts import seed_payouts
@@ -57,14 +57,12 @@ PERSONS: list[dict[str, Any]] = [
 
 def populate(session: Session, account: Account) -> dict[str, str]:
     """Fill the account's sandbox with mock data; returns the mock release id per status (and `draft_ready`)."""
-    from server.api.persons import represent  # noqa: PLC0415 - the api layer imports services
 
     principal = Principal(account.id, "sandbox", effective(SCOPES), "system:mock-data", "system")
     composer_id = ""
     for fields in PERSONS:
-        person = persons.create(session, principal, fields)
-        events.emit(session, principal, "person.created", represent(person))
-        composer_id = composer_id or person.id
+        person = persons.create_and_announce(session, principal, fields)
+        composer_id = composer_id or person["id"]
     release_ids = seed_catalogue(session, principal, composer_id)
     seed_money(session, principal)
     seed_payouts(session, principal)

@@ -8,7 +8,6 @@ happens in the caller's transaction.
 
 from datetime import timedelta
 from functools import cache
-from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -18,6 +17,7 @@ from server.db.models.tracks import Track
 from server.media import audio_bytes, cover_bytes
 from server.principal import Principal
 from server.qc import worker
+from server.representations.releases import represent as represent_release
 from server.services import events, files, releases, submission, tracks
 
 # The path each mock release takes after submission, named by the status it ends in.
@@ -57,12 +57,6 @@ def _media() -> tuple[bytes, bytes, bytes]:
     return audio_bytes(fmt="FLAC"), audio_bytes(seconds=8, rate=22_050, channels=1), cover_bytes()
 
 
-def _represent(session: Session, release: Release) -> dict[str, Any]:
-    from server.api.releases import represent  # noqa: PLC0415 - the api layer imports the services
-
-    return represent(session, release)
-
-
 def seed_catalogue(session: Session, principal: Principal, composer_id: str) -> dict[str, str]:
     """Creates the catalogue; returns the release id per status (plus `draft_ready`)."""
     master, broken, cover = _media()
@@ -90,7 +84,7 @@ def seed_catalogue(session: Session, principal: Principal, composer_id: str) -> 
         if status == "draft_ready":
             continue
         release, previous = submission.submit(session, principal, release_id)
-        document = _represent(session, release)
+        document = represent_release(session, release)
         events.emit(session, principal, "release.submitted", document)
         events.emit(session, principal, "release.status_changed", document, previous_attributes={"status": previous})
         for target in PATHS[status]:
@@ -130,7 +124,7 @@ def _release(session: Session, principal: Principal, title: str, *, cover: bytes
         releases.set_artwork(
             session, release, files.save_bytes(session, principal, cover, filename="cover.jpg", purpose="artwork")
         )
-    events.emit(session, principal, "release.created", _represent(session, release))
+    events.emit(session, principal, "release.created", represent_release(session, release))
     return release
 
 
@@ -160,6 +154,6 @@ def _move(session: Session, principal: Principal, release: Release, target: str)
         session,
         principal,
         "release.status_changed",
-        _represent(session, release),
+        represent_release(session, release),
         previous_attributes={"status": previous},
     )

@@ -19,6 +19,7 @@ from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.ids import new_id
 from server.principal import Principal
+from server.representations.splits import represent as represent_split
 from server.services import earnings, events
 
 _EARNING_STATES = ("live", "takedown_requested", "taken_down")
@@ -84,7 +85,6 @@ def _split(
     ]
     session.add_all(rows)
     session.flush()
-    from server.api.splits import represent as represent_split  # noqa: PLC0415 - the api layer imports services
 
     events.emit(session, principal, "split.created", represent_split(split, rows))
     return split

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from server.db.types import utcnow
 from server.principal import Principal
-from server.services import balance, events, payouts
+from server.services import balance, payouts
 
 # amount, what happens after the request (None: the sandbox transfer as it runs; otherwise the Wise state applied)
 _PAYOUTS: list[tuple[str, str | None]] = [
@@ -20,16 +20,14 @@ _PAYOUTS: list[tuple[str, str | None]] = [
 
 
 def seed_payouts(session: Session, principal: Principal) -> None:
-    from server.api.payouts import represent  # noqa: PLC0415 - the api layer imports services
 
     available = balance.available_balance(session, principal.account_id, principal.environment)
     if available < sum(Decimal(amount) for amount, _ in _PAYOUTS):
         return
     for index, (amount, then) in enumerate(_PAYOUTS, start=1):
-        payout = payouts.reserve(
+        payout = payouts.reserve_and_announce(
             session, principal, {"currency": "EUR", "amount": amount, "metadata": {"statement": f"mock-{index}"}}
         )
-        events.emit(session, principal, "payout.requested", represent(payout))
         if then == "processing":
             # In flight: the transfer exists and Wise has not reported it sent yet.
             payout.provider_reference = str(49_000_000 + index)

@@ -10,7 +10,9 @@ from sqlmodel import Session
 
 from server import clock
 from server.db.models.smartlinks import SmartLinkHit
+from server.domain import smartlinks as smartlink_rules
 from server.principal import Principal
+from server.representations.smart_links import represent
 from server.services import events, smartlinks
 
 _DESTINATIONS = {
@@ -27,7 +29,6 @@ _DEVICES = ["mobile", "mobile", "mobile", "desktop", "tablet"]
 
 
 def seed_smartlinks(session: Session, principal: Principal, live_release_id: str, upcoming_release_id: str) -> None:
-    from server.api.smart_links import represent  # noqa: PLC0415 - the api layer imports services
 
     rng = random.Random(20261126)  # the same statistics for every mock account
     # Slugs are unique across the platform (the public URL names no account): the account id's tail tells them apart.
@@ -56,7 +57,7 @@ def seed_smartlinks(session: Session, principal: Principal, live_release_id: str
         _hits(
             session,
             link.id,
-            [b.service for b in smartlinks.buttons(link, smartlinks.mode(link))],
+            [b.service for b in smartlink_rules.buttons(link, smartlink_rules.mode(link))],
             bool(presave["enabled"]),
             rng,
         )

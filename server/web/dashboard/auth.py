@@ -4,7 +4,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.problems import ApiProblem
+from server.problems import DomainError
 from server.services import account_links, accounts, web_sessions
 from server.web.dashboard import throttle
 from server.web.dashboard.common import (
@@ -57,7 +57,7 @@ async def signup(request: Request) -> Response:
 
     try:
         raw = await run(create)
-    except ApiProblem as problem:
+    except DomainError as problem:
         errors = {error.pointer.lstrip("/"): error.detail for error in problem.errors}
         if problem.code == "conflict":
             errors["email"] = "An account with this email exists already. Sign in instead."

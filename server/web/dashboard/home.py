@@ -5,7 +5,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.db.models.dashboard import ProductionAccessRequest
-from server.problems import ApiProblem
+from server.problems import DomainError
 from server.services import api_keys, production_access, web_sessions
 from server.services.web_sessions import Viewer
 from server.web.dashboard.common import checked_form, field, forbidden, page, redirect, run, signed_in
@@ -44,7 +44,7 @@ async def switch_environment(request: Request, viewer: Viewer) -> Response:
         await run(
             lambda session: web_sessions.switch_environment(session, session.merge(viewer.web_session), environment)
         )
-    except ApiProblem:
+    except DomainError:
         return redirect("/dashboard")
     return redirect(back)
 
@@ -65,7 +65,7 @@ async def request_production(request: Request, viewer: Viewer) -> Response:
                 )
             )
             return redirect("/dashboard/production-access")
-        except ApiProblem as problem:
+        except DomainError as problem:
             status_code = problem.status
             context = {
                 "use_case": use_case,

@@ -13,7 +13,8 @@ from starlette.responses import Response
 
 from server.db.models.api_keys import ApiKey
 from server.db.types import utcnow
-from server.problems import ApiProblem
+from server.domain.api_keys import status_of
+from server.problems import DomainError
 from server.scopes import SCOPES
 from server.services import api_keys
 from server.services.web_sessions import Viewer
@@ -27,7 +28,7 @@ def _rows(keys: list[ApiKey], now: datetime) -> list[dict[str, object]]:
     return [
         {
             "key": key,
-            "status": api_keys.status_of(key, now),
+            "status": status_of(key, now),
             "grace_end": key.previous_expires_at
             if key.previous_expires_at is not None and key.previous_expires_at > now and key.revoked_at is None
             else None,
@@ -101,7 +102,7 @@ async def api_keys_page(request: Request, viewer: Viewer) -> Response:
         issued = await run(
             lambda session: api_keys.create_for(session, viewer.principal(), name=name, scopes=scopes, expires_at=None)
         )
-    except ApiProblem as problem:
+    except DomainError as problem:
         return await _list_page(
             request, viewer, error=problem.detail, name=name, checked=frozenset(scopes), status_code=problem.status
         )
@@ -112,7 +113,7 @@ async def _confirm(request: Request, viewer: Viewer, action: str) -> Response:
     key_id = str(request.path_params["key_id"])
     try:
         key = await run(lambda session: api_keys.get(session, viewer.principal(), key_id))
-    except ApiProblem:
+    except DomainError:
         return pages.not_found("No such API key in this environment.")
     if request.method == "GET":
         return page(
@@ -134,7 +135,7 @@ async def _confirm(request: Request, viewer: Viewer, action: str) -> Response:
             )
             return await _list_page(request, viewer, issued=issued, issued_action="rotated")
         revoked = await run(lambda session: api_keys.revoke(session, viewer.principal(), key_id))
-    except ApiProblem as problem:
+    except DomainError as problem:
         return await _list_page(request, viewer, error=problem.detail, status_code=problem.status)
     return await _list_page(request, viewer, notice=f"“{revoked.name}” was revoked: its secrets no longer work.")
 

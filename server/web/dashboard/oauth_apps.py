@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.db.models.oauth import OAuthClient
-from server.problems import ApiProblem
+from server.problems import DomainError
 from server.scopes import SCOPES
 from server.services import oauth_clients
 from server.services.web_sessions import Viewer
@@ -53,7 +53,7 @@ async def apps_page(request: Request, viewer: Viewer) -> Response:
             try:
                 registered = await run(register)
                 return await _app_page(request, viewer, registered.client.id, secret=registered.secret, fresh=True)
-            except ApiProblem as problem:
+            except DomainError as problem:
                 error = problem.detail
         status_code = 422
     apps = await run(lambda session: oauth_clients.list_for(session, viewer.principal()))
@@ -85,7 +85,7 @@ async def _app_page(
 
     try:
         client, users = await run(read)
-    except ApiProblem:
+    except DomainError:
         return pages.not_found(_NOT_FOUND)
     return page(
         request,
@@ -112,7 +112,7 @@ async def rotate_secret(request: Request, viewer: Viewer) -> Response:
     if request.method == "GET":
         try:
             client = await run(lambda session: oauth_clients.get_for(session, viewer.principal(), client_id))
-        except ApiProblem:
+        except DomainError:
             return pages.not_found(_NOT_FOUND)
         return page(
             request, "dashboard/oauth_app_rotate.html", title="Rotate client secret", viewer=viewer, client=client
@@ -121,7 +121,7 @@ async def rotate_secret(request: Request, viewer: Viewer) -> Response:
         return forbidden(request)
     try:
         secret = await run(lambda session: oauth_clients.rotate_secret(session, viewer.principal(), client_id))
-    except ApiProblem as problem:
+    except DomainError as problem:
         if problem.status == 404:
             return pages.not_found(_NOT_FOUND)
         return await _app_page(request, viewer, client_id, notice=problem.detail)
@@ -139,7 +139,7 @@ async def revoke_user(request: Request, viewer: Viewer) -> Response:
 
     try:
         client, authorisation = await run(read)
-    except ApiProblem:
+    except DomainError:
         return pages.not_found(_NOT_FOUND)
     if authorisation is None:
         return pages.not_found("This person holds no access to the application.")

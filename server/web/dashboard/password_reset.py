@@ -8,7 +8,7 @@ from sqlmodel import Session
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.problems import ApiProblem
+from server.problems import DomainError
 from server.services import account_links, web_sessions
 from server.web.dashboard import throttle
 from server.web.dashboard.common import (
@@ -99,7 +99,7 @@ async def reset_password(request: Request) -> Response:
 
     try:
         new_session = await run(reset)
-    except ApiProblem as problem:
+    except DomainError as problem:
         if problem.status == 410:
             return _expired(request)
         return _form(request, status_code=problem.status, error=problem.detail)

@@ -21,7 +21,8 @@ from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.mail import OutboundMessage
 from server.db.models.releases import Release
-from server.problems import ApiProblem
+from server.domain.outbox import invitation_link
+from server.problems import ApiProblem, DomainError
 from server.services import releases, sandbox_clock, sandbox_outbox, sandbox_simulator, sandbox_triggers
 from server.services.web_sessions import Viewer
 from server.web.dashboard.common import checked_form, field, forbidden, page, signed_in
@@ -70,7 +71,7 @@ async def _render(
             session, principal, limit=50, cursor=None, status=None, created_gte=None, created_lt=None
         ).items
         messages = sandbox_outbox.list_page(session, principal, limit=20, cursor=None, person_id=None, kind=None)
-        return list(found), [OutboxLine(m, sandbox_outbox.invitation_link(m)) for m in messages.items]
+        return list(found), [OutboxLine(m, invitation_link(m)) for m in messages.items]
 
     release_list, outbox = await _on_sandbox_clock(viewer, read)
     return page(
@@ -104,7 +105,7 @@ async def _act(request: Request, viewer: Viewer, action: Callable[[Any], Any]) -
         return await _render(request, viewer, status_code=403)
     try:
         notice = await action(form)
-    except ApiProblem as problem:
+    except DomainError as problem:
         detail = problem.errors[0].detail if problem.errors else problem.detail
         return await _render(request, viewer, status_code=problem.status, error=detail)
     return await _render(request, viewer, notice=notice)

@@ -18,8 +18,9 @@ from server.db.models.events import Event
 from server.db.models.webhooks import WebhookAttempt, WebhookEndpoint
 from server.db.types import utcnow
 from server.docs_site.build import reference_url
+from server.domain.webhook_endpoints import previous_secret_active
 from server.openapi.specification import raw_document
-from server.problems import ApiProblem
+from server.problems import DomainError
 from server.services import event_log, webhook_deliveries, webhook_endpoints
 from server.services.web_sessions import Viewer
 from server.web import pages
@@ -94,7 +95,7 @@ def _fields_from(form: FormData) -> tuple[dict[str, Any], dict[str, str]]:
     return {"url": url, "enabled_events": events, "description": field(form, "description").strip() or None}, errors
 
 
-def _problem_errors(problem: ApiProblem) -> dict[str, str]:
+def _problem_errors(problem: DomainError) -> dict[str, str]:
     errors = {error.pointer.lstrip("/"): error.detail for error in problem.errors}
     return errors or {"url": problem.detail}
 
@@ -115,7 +116,7 @@ async def endpoints_page(request: Request, viewer: Viewer) -> Response:
                     lambda session: webhook_endpoints.create(session, viewer.principal(), fields)
                 )
                 return await _endpoint_page(request, viewer, endpoint.id, secret=secret, shown_because="created")
-            except ApiProblem as problem:
+            except DomainError as problem:
                 errors = _problem_errors(problem)
         status_code = 422
         events = fields["enabled_events"]
@@ -171,9 +172,9 @@ async def _endpoint_page(
 
     try:
         endpoint, attempts = await run(read)
-    except ApiProblem:
+    except DomainError:
         return pages.not_found("No such webhook endpoint in this environment.")
-    overlap = webhook_endpoints.previous_secret_active(endpoint, utcnow())
+    overlap = previous_secret_active(endpoint, utcnow())
     return page(
         request,
         "dashboard/webhook_endpoint.html",
@@ -209,7 +210,7 @@ async def endpoint_page(request: Request, viewer: Viewer) -> Response:
         return await _endpoint_page(request, viewer, endpoint_id, errors=errors, status_code=422)
     try:
         await run(lambda session: webhook_endpoints.update(session, viewer.principal(), endpoint_id, fields))
-    except ApiProblem as problem:
+    except DomainError as problem:
         return await _endpoint_page(
             request, viewer, endpoint_id, errors=_problem_errors(problem), status_code=problem.status
         )
@@ -228,7 +229,7 @@ async def set_status(request: Request, viewer: Viewer) -> Response:
         await run(
             lambda session: webhook_endpoints.update(session, viewer.principal(), endpoint_id, {"status": status})
         )
-    except ApiProblem:
+    except DomainError:
         return pages.not_found("No such webhook endpoint in this environment.")
     return await _endpoint_page(request, viewer, endpoint_id, notice=f"The endpoint is {status}.")
 
@@ -238,7 +239,7 @@ async def delete_endpoint(request: Request, viewer: Viewer) -> Response:
     endpoint_id = _endpoint_id(request)
     try:
         endpoint = await run(lambda session: webhook_endpoints.get(session, viewer.principal(), endpoint_id))
-    except ApiProblem:
+    except DomainError:
         return pages.not_found("No such webhook endpoint in this environment.")
     if request.method == "GET":
         return page(request, "dashboard/webhook_delete.html", title="Delete endpoint", viewer=viewer, endpoint=endpoint)
@@ -256,7 +257,7 @@ async def reveal_secret(request: Request, viewer: Viewer) -> Response:
     endpoint_id = _endpoint_id(request)
     try:
         secret = await run(lambda session: webhook_endpoints.reveal_secret(session, viewer.principal(), endpoint_id))
-    except ApiProblem:
+    except DomainError:
         return pages.not_found("No such webhook endpoint in this environment.")
     return await _endpoint_page(request, viewer, endpoint_id, secret=secret, shown_because="revealed")
 
@@ -267,7 +268,7 @@ async def rotate_secret(request: Request, viewer: Viewer) -> Response:
     if request.method == "GET":
         try:
             endpoint = await run(lambda session: webhook_endpoints.get(session, viewer.principal(), endpoint_id))
-        except ApiProblem:
+        except DomainError:
             return pages.not_found("No such webhook endpoint in this environment.")
         return page(
             request,
@@ -284,7 +285,7 @@ async def rotate_secret(request: Request, viewer: Viewer) -> Response:
         _endpoint, secret = await run(
             lambda session: webhook_endpoints.rotate_secret(session, viewer.principal(), endpoint_id, seconds)
         )
-    except ApiProblem:
+    except DomainError:
         return pages.not_found("No such webhook endpoint in this environment.")
     return await _endpoint_page(request, viewer, endpoint_id, secret=secret, shown_because="rotated")
 
@@ -296,7 +297,7 @@ async def send_test(request: Request, viewer: Viewer) -> Response:
     endpoint_id = _endpoint_id(request)
     try:
         attempt = await run_in_threadpool(ping.send_test, viewer.principal(), endpoint_id)
-    except ApiProblem as problem:
+    except DomainError as problem:
         return await _endpoint_page(request, viewer, endpoint_id, error=problem.detail, status_code=problem.status)
     answer = f"HTTP {attempt.response_status}" if attempt.response_status else (attempt.error or "no answer")
     return await _endpoint_page(request, viewer, endpoint_id, notice=f"Test event sent: {attempt.outcome} ({answer}).")
@@ -318,7 +319,7 @@ async def resend(request: Request, viewer: Viewer) -> Response:
 
     try:
         await run(schedule)
-    except ApiProblem as problem:
+    except DomainError as problem:
         return await _endpoint_page(request, viewer, endpoint_id, error=problem.detail, status_code=problem.status)
     return await _endpoint_page(request, viewer, endpoint_id, notice=f"{event_id} is scheduled to be sent again.")
 
@@ -340,7 +341,7 @@ async def recover(request: Request, viewer: Viewer) -> Response:
 
     try:
         count = await run(schedule)
-    except ApiProblem as problem:
+    except DomainError as problem:
         return await _endpoint_page(request, viewer, endpoint_id, error=problem.detail, status_code=problem.status)
     return await _endpoint_page(request, viewer, endpoint_id, notice=f"{count} event(s) scheduled to be sent again.")
 

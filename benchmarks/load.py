@@ -474,19 +474,18 @@ def measure_once(
 
 def pair_rounds(scenario: list[Round], reference: list[Round]) -> None:
     """Fill each of the scenario's rounds with its ratios to the reference measured beside it in the same round."""
-    mine, theirs = scenario, reference
-    ratio = dict(
-        rounds.paired([(r.round, r.requests_per_s) for r in mine], [(r.round, r.requests_per_s) for r in theirs])
-    )
-    cpu = dict(
-        rounds.paired(
-            [(r.round, r.cpu_ms_per_request) for r in mine],
-            [(r.round, r.cpu_ms_per_request) for r in theirs],
-            invert=True,
+
+    def per_round(figure: str, *, invert: bool = False) -> dict[int, float]:
+        return dict(
+            rounds.paired(
+                [(r.round, getattr(r, figure)) for r in scenario],
+                [(r.round, getattr(r, figure)) for r in reference],
+                invert=invert,
+            )
         )
-    )
-    p99 = dict(rounds.paired([(r.round, r.p99_ms) for r in mine], [(r.round, r.p99_ms) for r in theirs]))
-    for r in mine:
+
+    ratio, cpu, p99 = per_round("requests_per_s"), per_round("cpu_ms_per_request", invert=True), per_round("p99_ms")
+    for r in scenario:
         r.ratio, r.cpu_ratio, r.p99_ratio = ratio.get(r.round, 0.0), cpu.get(r.round, 0.0), p99.get(r.round, 0.0)
 
 

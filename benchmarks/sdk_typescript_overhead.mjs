@@ -1,11 +1,11 @@
-// Times `client.persons.get(id)` through @og/api-sdk against the same GET with raw fetch, in interleaved rounds
-// (A B, B A, …); each round's medians are reported too, for the ratio's median and spread over rounds.
+// Times `client.persons.get(id)` through @og/api-sdk against the same GET with raw fetch, in rounds interleaved call
+// by call; each round's medians are reported too, for the ratio's median and spread over rounds.
 // Run by sdk_typescript_overhead.py, which starts the server and passes OG_BENCH_* variables.
 import { OGRecords } from '../sdk-typescript/dist/index.js';
 
 const { OG_BENCH_BASE_URL: baseUrl, OG_BENCH_API_KEY: apiKey, OG_BENCH_PERSON_ID: personId } = process.env;
 const requests = Number(process.env.OG_BENCH_REQUESTS ?? '2000');
-const ROUNDS = Number(process.env.OG_BENCH_ROUNDS ?? '5');
+const ROUNDS = Number(process.env.OG_BENCH_ROUNDS ?? '20');
 
 const client = new OGRecords({ apiKey, baseUrl });
 const url = `${baseUrl}/api/v1/persons/${personId}`;
@@ -34,15 +34,15 @@ const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.floor(q *
 const samples = Object.fromEntries(Object.keys(clients).map((name) => [name, []]));
 const rounds = [];
 for (const call of Object.values(clients)) await time(call, 50); // warm up connections and JIT
+// Interleaved call by call (A B A B …, the first side alternating): both clients see the same moments of the machine.
 for (let round = 0; round < ROUNDS; round++) {
-  const order = round % 2 === 0 ? Object.keys(clients) : Object.keys(clients).reverse();
-  const medians = {};
-  for (const name of order) {
-    const durations = await time(clients[name], Math.ceil(requests / ROUNDS));
-    samples[name].push(...durations);
-    medians[name] = quantile(durations, 0.5);
+  const durations = Object.fromEntries(Object.keys(clients).map((name) => [name, []]));
+  for (let call = 0; call < Math.ceil(requests / ROUNDS); call++) {
+    const order = (call + round) % 2 === 0 ? Object.keys(clients) : Object.keys(clients).reverse();
+    for (const name of order) durations[name].push(...(await time(clients[name], 1)));
   }
-  rounds.push({ round, raw_ms: medians['raw fetch'], sdk_ms: medians['@og/api-sdk'] });
+  for (const name of Object.keys(clients)) samples[name].push(...durations[name]);
+  rounds.push({ round, raw_ms: quantile(durations['raw fetch'], 0.5), sdk_ms: quantile(durations['@og/api-sdk'], 0.5) });
 }
 
 const mean = (values) => values.reduce((sum, value) => sum + value, 0) / values.length;

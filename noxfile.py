@@ -218,7 +218,7 @@ def clock(session: nox.Session) -> None:
 @nox.session(python=PYTHON, name="bench", venv_params=["--seed"])
 def bench(session: nox.Session) -> None:
     """The benchmark suite in one Markdown report: HTTP load with wrk against the server and a bare reference,
-    then the component micro-benchmarks (`-- --json PATH`, `-- --quick`, `-- --postgres`: see README "Benchmarks")."""
+    then the component micro-benchmarks (`-- --json PATH`, `-- --quick`, `-- --postgres`: see docs/benchmarks.md)."""
     _install(session)
     _node_tools(session)
     session.run(str(ROOT / ".ci" / "install-wrk"), external=True)  # Debian's wrk, only when missing

@@ -1,4 +1,4 @@
-"""Configuration, read once from `OG_*` environment variables. The README's "Configuration" table mirrors this."""
+"""Configuration, read once from `OG_*` environment variables. docs/configuration.md lists every variable."""
 
 import os
 import secrets

@@ -1,5 +1,7 @@
 """The sandbox's scheduler: a daemon thread that runs the simulated sub-distributor's due steps
-(`server.services.sandbox_simulator.run_due`) twice a second, so a submitted sandbox release goes live by itself.
+(`server.services.sandbox_simulator.run_due`) twice a second, so a submitted sandbox release goes live by itself,
+and once a minute reports the simulated sales of each sandbox day that is over (`sandbox_clock.report_due_sales`),
+so live sandbox releases earn day by day in real time as well as when a test clock is advanced.
 
 Started with the app (unless OG_SANDBOX_SIMULATOR_IN_PROCESS=0), stopped with it. Bounded: at most 200 steps per
 round, one transaction per step; a step that fails stays pending and is retried next round. Several processes may
@@ -8,15 +10,20 @@ run it: a step is claimed with a compare-and-set on `done_at`, so it runs once.
 
 import logging
 import threading
+import time
 
-from server.services import sandbox_simulator
+from server.services import sandbox_clock, sandbox_simulator
 
 log = logging.getLogger("og.sandbox")
 
 
 class SandboxWorker:
+    # Sale days end at midnight on each account's clock; a minute late is on time for a daily store report.
+    SALES_INTERVAL = 60.0
+
     def __init__(self, interval: float = 0.5) -> None:
         self.interval = interval
+        self._sales_due_at = 0.0  # monotonic: the first round reports what is due
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -41,6 +48,9 @@ class SandboxWorker:
             self._wake.clear()
             try:
                 sandbox_simulator.run_due()
+                if time.monotonic() >= self._sales_due_at:
+                    self._sales_due_at = time.monotonic() + self.SALES_INTERVAL
+                    sandbox_clock.report_due_sales()
             except Exception:
                 log.exception("sandbox worker iteration failed")
             self._wake.wait(self.interval)

@@ -6,7 +6,7 @@ from connexion.lifecycle import ConnexionResponse
 
 from server import principal as caller
 from server.api.params import timestamp
-from server.api.responses import json_response
+from server.api.responses import json_response, no_content
 from server.db.engine import session_scope
 from server.db.models.persons import Person
 from server.openapi.fast_reads import read_only
@@ -72,3 +72,16 @@ def invite_person(id: str) -> ConnexionResponse:
     with session_scope() as session:
         person = invitations.resend(session, principal, id)
         return json_response(represent(person))
+
+
+def update_person(id: str, body: dict[str, Any]) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        return json_response(represent(persons.update(session, principal, id, body)))
+
+
+def delete_person(id: str) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        persons.delete(session, principal, id)
+    return no_content()

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from server import principal as caller
 from server.api.params import timestamp
-from server.api.responses import json_response
+from server.api.responses import json_response, no_content
 from server.api.tracks import changed, file_info, qc_report
 from server.api.tracks import represent as represent_track
 from server.db.engine import session_scope
@@ -261,3 +261,24 @@ def submit_release(id: str) -> ConnexionResponse:
             if principal.environment == "sandbox":  # the simulated sub-distributor takes it from here
                 sandbox_simulator.schedule(session, release.id)
     return json_response(document)
+
+
+def request_release_takedown(id: str) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        release = releases.request_takedown(session, principal, id)
+        return json_response(represent(session, release))
+
+
+def delete_release(id: str) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        releases.delete_draft(session, principal, id)
+    return no_content()
+
+
+def remove_release_track(id: str, trackId: str) -> ConnexionResponse:  # noqa: N803 - the spec's parameter name
+    principal = caller.current()
+    with session_scope() as session:
+        release = releases.remove_track(session, principal, id, trackId)
+        return json_response(represent(session, release))

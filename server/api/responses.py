@@ -42,3 +42,8 @@ def redirect_response(location: str, headers: dict[str, str] | None = None) -> C
             **(headers or {}),
         },
     )
+
+
+def no_content() -> ConnexionResponse:
+    """`204 No Content` (a deletion): no body, no content type."""
+    return ConnexionResponse(status_code=204, body=b"", headers={"X-Request-Id": request_id_var.get()})

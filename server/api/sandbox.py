@@ -89,7 +89,7 @@ def _clock(state: sandbox_clock.ClockState) -> dict[str, Any]:
         "environment": "sandbox",
         "now": rfc3339(state.now),
         "offset_seconds": state.offset_seconds,
-        "status": "ready",
+        "status": "advancing" if state.advancing else "ready",
     }
 
 

@@ -7,7 +7,7 @@ import connexion
 from connexion.lifecycle import ConnexionResponse
 
 from server import principal as caller
-from server.api.responses import json_response, redirect_response
+from server.api.responses import json_response, no_content, redirect_response
 from server.db.engine import session_scope
 from server.db.models.smartlinks import SmartLink
 from server.openapi.fast_reads import read_only
@@ -39,6 +39,8 @@ def represent(link: SmartLink) -> dict[str, Any]:
             "release_at": _iso(smartlinks.local_release_at(link)),
             "time_zone": str(link.presave.get("time_zone") or "UTC"),
         },
+        "status": link.status,
+        "disabled_at": rfc3339(link.disabled_at) if link.disabled_at else None,
         "metadata": dict(link.meta),
         "created_at": rfc3339(link.created_at),
         "updated_at": rfc3339(link.updated_at),
@@ -82,6 +84,19 @@ def create_smart_link(body: dict[str, Any]) -> ConnexionResponse:
         document = represent(link)
         events.emit(session, principal, "smartlink.created", document)
     return json_response(document, 201)
+
+
+def update_smart_link(id: str, body: dict[str, Any]) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        return json_response(represent(smartlinks.update(session, principal, id, body)))
+
+
+def delete_smart_link(id: str) -> ConnexionResponse:
+    principal = caller.current()
+    with session_scope() as session:
+        smartlinks.delete(session, principal, id)
+    return no_content()
 
 
 def list_smart_links(limit: int = 20, cursor: str | None = None, release_id: str | None = None) -> ConnexionResponse:

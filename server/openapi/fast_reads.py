@@ -2,7 +2,7 @@
 
 Why: connexion runs every request through six routed middlewares (each looks the operation up again), builds a
 request object, inspects the handler's signature and wraps the response, and the profile of an authenticated
-single-release read showed that machinery costing more than the read itself (issue 10, README "Benchmarks"). For
+single-release read showed that machinery costing more than the read itself (issue 10, docs/benchmark-results.md). For
 the operations whose whole input is their path — a `GET` with only path parameters — none of it is needed on the
 happy path: the route is a regular expression, the parameters are checked against the same schemas, the caller
 was already authenticated by the rate-limit middleware (the outcome is memoised in the request scope) and the

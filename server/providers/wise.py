@@ -51,7 +51,7 @@ class WiseClient(Protocol):
     ) -> Transfer: ...
 
 
-# Sandbox amounts whose minor units are this value fail like a closed bank account would (documented in README).
+# Sandbox amounts whose minor units are this value fail like a closed bank account would (documented in docs/domain.md).
 SANDBOX_FAILING_CENTS = 13
 
 

@@ -24,11 +24,17 @@ BLOCK_FRAMES = 65536
 MIN_SAMPLE_RATE = 44_100
 BIT_DEPTHS = {"PCM_16": 16, "PCM_24": 24}
 MIN_DURATION_MS = 30_000
-MAX_SILENCE_MS = 10_000
+# The store-requirement thresholds; docs/guides/uploads.md and the QcFinding schema describe each rule.
+MAX_SILENCE_MS = 10_000  # leading/trailing silence longer than this warns
 SILENCE_LEVEL = 10 ** (-60 / 20)  # -60 dBFS: quieter than this counts as silence
+NEAR_SILENT_LUFS = -50.0  # integrated loudness below this (or none measurable at all) fails: a near-silent master
+QUIET_LUFS = -30.0  # below this warns: the track plays far quieter than the rest of a playlist
+LOUD_LUFS = -5.0  # above this warns: a master this loud is crushed by limiting or clipping
 CLIP_LEVEL = 1.0 - 2.0 / 32768  # full scale, within 2 LSB of a 16-bit file
 CLIP_RUN = 3  # consecutive full-scale samples that count as a clipped run
+CLIP_FAIL_PERCENT = 0.1  # this share of all samples in clipped runs, or more, is sustained clipping: it fails
 TRUE_PEAK_LIMIT_DBTP = -1.0
+DUAL_MONO_TOLERANCE = 2.0 / 32768  # channels never further apart than 2 LSB of 16-bit audio carry one signal
 OVERSAMPLE = 4
 # The interpolation filter for true peak: 48 taps (12 per phase, as in BS.1770-4 Annex 2), passing up to the
 # original Nyquist frequency, scaled by 4 so each phase has unity gain.
@@ -173,12 +179,16 @@ class _Meter:
         self.peak = 0.0
         self.true_peak = 0.0
         self.clipped_runs = 0
+        self.clipped_samples = 0
+        # Stereo whose channels have not differed yet; once a block differs the comparison stops for good.
+        self.dual_mono = channels == 2
+        self.channel_difference = 0.0
         self._run_carry = np.zeros(channels, dtype=np.int64)
         self._tail: FloatArray = np.zeros((_TAPS_PER_PHASE - 1, channels), dtype=np.float32)
         filters = list(pyloudnorm.Meter(rate)._filters.values())
         self._filters = [(f.b, f.a, f.passband_gain) for f in filters]
         self._filter_state = [np.zeros((max(len(b), len(a)) - 1, channels)) for b, a, _ in self._filters]
-        self._segment = max(1, int(rate * 0.1))  # 100 ms: a quarter of a 400 ms gating block (75 % overlap)
+        self.segment = max(1, int(rate * 0.1))  # 100 ms: a quarter of a 400 ms gating block (75 % overlap)
         self._pending: FloatArray = np.zeros((0, channels), dtype=np.float32)
         self.segments: list[FloatArray] = []
 
@@ -191,6 +201,10 @@ class _Meter:
                 self.first_sound = self.frames + int(loud[0])
             self.last_sound = self.frames + int(loud[-1])
         self.peak = max(self.peak, block_peak)
+        if self.dual_mono and block.shape[0]:
+            difference = float(np.max(np.abs(block[:, 0] - block[:, 1])))
+            self.channel_difference = max(self.channel_difference, difference)
+            self.dual_mono = difference <= DUAL_MONO_TOLERANCE
         if block_peak >= CLIP_LEVEL or self._run_carry.any():  # no full-scale sample: nothing can clip here
             self._count_clipping(np.abs(block))
         self._oversampled_peak(block)
@@ -205,15 +219,29 @@ class _Meter:
             starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
             lengths = ends - starts
             if lengths.size and starts[0] == 0:
-                lengths[0] += self._run_carry[ch]
-            elif self._run_carry[ch] >= CLIP_RUN:
-                self.clipped_runs += 1
+                lengths[0] += self._run_carry[ch]  # the run the previous block ended in goes on
+            else:
+                self._close_run(ch)
             if lengths.size and ends[-1] == magnitude.shape[0]:
-                self._run_carry[ch] = lengths[-1]
+                self._run_carry[ch] = lengths[-1]  # may go on in the next block
                 lengths = lengths[:-1]
             else:
                 self._run_carry[ch] = 0
-            self.clipped_runs += int(np.count_nonzero(lengths >= CLIP_RUN))
+            runs = lengths[lengths >= CLIP_RUN]
+            self.clipped_runs += int(runs.size)
+            self.clipped_samples += int(runs.sum())
+
+    def _close_run(self, ch: int) -> None:
+        if self._run_carry[ch] >= CLIP_RUN:
+            self.clipped_runs += 1
+            self.clipped_samples += int(self._run_carry[ch])
+        self._run_carry[ch] = 0
+
+    def finish(self) -> None:
+        """Counts the clipped runs the file ends in and folds the sample peak into the true peak."""
+        for ch in range(self.channels):
+            self._close_run(ch)
+        self.true_peak = max(self.true_peak, self.peak)
 
     def _oversampled_peak(self, block: FloatArray) -> None:
         # Polyphase 4x interpolation: phase p of the oversampled signal at input sample n is
@@ -231,21 +259,18 @@ class _Meter:
             self.true_peak = max(self.true_peak, float(np.max(accumulator)), -float(np.min(accumulator)))
         self._tail = block[-(_TAPS_PER_PHASE - 1) :]
 
-    def finish_true_peak(self) -> None:
-        self.true_peak = max(self.true_peak, self.peak)
-
     def _loudness(self, block: FloatArray) -> None:
         weighted = block
         for index, (b, a, gain) in enumerate(self._filters):
             weighted, self._filter_state[index] = signal.lfilter(b, a, weighted, axis=0, zi=self._filter_state[index])
             weighted = weighted * gain
         squared = np.concatenate((self._pending, np.square(weighted)))
-        whole = squared.shape[0] // self._segment
+        whole = squared.shape[0] // self.segment
         if whole:
-            chunk = squared[: whole * self._segment].reshape(whole, self._segment, self.channels)
+            chunk = squared[: whole * self.segment].reshape(whole, self.segment, self.channels)
             sums = chunk.sum(axis=1, dtype=np.float64)
             self.segments.append(sums)
-        self._pending = squared[whole * self._segment :]
+        self._pending = squared[whole * self.segment :]
 
     def integrated_loudness(self) -> float | None:
         """BS.1770-4 gated loudness in LUFS; None when there is nothing above the absolute gate."""
@@ -255,7 +280,7 @@ class _Meter:
         if segments.shape[0] < 4:
             return None
         window = np.lib.stride_tricks.sliding_window_view(segments, 4, axis=0)  # (blocks, channels, 4)
-        z = window.sum(axis=2) / (4 * self._segment)  # mean square per 400 ms block and channel
+        z = window.sum(axis=2) / (4 * self.segment)  # mean square per 400 ms block and channel
         gains = np.array(_CHANNEL_GAINS[: self.channels] + (1.0,) * max(0, self.channels - 5))
         with np.errstate(divide="ignore"):
             block_loudness = -0.691 + 10 * np.log10(z @ gains)
@@ -290,12 +315,16 @@ def _signal_findings(sound: sf.SoundFile) -> list[dict[str, Any]]:
     if meter.frames < declared:
         message = f"The file ends after {meter.frames} of the {declared} samples its header declares."
         return [finding("corrupt", "error", message, meter.frames, declared, "samples")]
-    meter.finish_true_peak()
+    meter.finish()
     return _measurement_findings(meter, sound.samplerate)
 
 
 def _ms(frames: int, rate: int) -> int:
     return frames * 1000 // rate
+
+
+def _db(value: float) -> float | None:
+    return round(20 * math.log10(value), 1) if value > 0 else None
 
 
 def _measurement_findings(meter: _Meter, rate: int) -> list[dict[str, Any]]:
@@ -312,26 +341,89 @@ def _measurement_findings(meter: _Meter, rate: int) -> list[dict[str, Any]]:
                 "ms",
             )
         )
-    leading = _ms(meter.first_sound if meter.first_sound is not None else meter.frames, rate)
-    trailing = _ms(meter.frames - 1 - meter.last_sound if meter.last_sound is not None else meter.frames, rate)
-    for code, value, where in (("leading_silence", leading, "start"), ("trailing_silence", trailing, "end")):
-        if value > MAX_SILENCE_MS:
-            message = f"{value / 1000:.1f} s of silence at the {where}; keep it under 10 s."
-            findings.append(finding(code, "warning", message, value, MAX_SILENCE_MS, "ms"))
-    if meter.clipped_runs:
-        message = f"{meter.clipped_runs} run(s) of {CLIP_RUN}+ consecutive full-scale samples: the master is clipping."
-        findings.append(finding("clipping", "warning", message, meter.clipped_runs, 0, "samples"))
-    true_peak = round(20 * math.log10(meter.true_peak), 1) if meter.true_peak > 0 else None
+    loudness = meter.integrated_loudness()
+    findings += _silence_findings(meter, rate, loudness)
+    findings += _clipping_findings(meter)
+    true_peak = _db(meter.true_peak)
     if true_peak is not None and true_peak > TRUE_PEAK_LIMIT_DBTP:
         message = f"True peak is {true_peak} dBTP; keep it at or below -1.0 dBTP to avoid distortion after encoding."
         findings.append(finding("true_peak", "warning", message, true_peak, TRUE_PEAK_LIMIT_DBTP, "dBTP"))
-    loudness = meter.integrated_loudness()
-    if loudness is None:
-        findings.append(
-            finding("loudness", "info", "The audio is silent: no loudness could be measured.", None, None, "LUFS")
+    if meter.dual_mono and meter.first_sound is not None:  # a silent file is trivially "dual mono"
+        difference = _db(meter.channel_difference)
+        message = (
+            "The left and right channels are identical: this is a mono recording in a stereo file."
+            if difference is None
+            else f"The left and right channels never differ by more than {difference} dBFS "
+            f"(threshold {_db(DUAL_MONO_TOLERANCE)} dBFS): this is a mono recording in a stereo file."
         )
-    else:
-        lufs = round(loudness, 1)
-        message = f"Integrated loudness is {lufs} LUFS; streaming services normalise to about -14 LUFS."
-        findings.append(finding("loudness", "info", message, lufs, None, "LUFS"))
+        message += " Deliver the stereo mix if there is one; a mono master is accepted as it is."
+        findings.append(finding("dual_mono", "warning", message, difference, _db(DUAL_MONO_TOLERANCE), "dBFS"))
+    findings += _loudness_findings(loudness, near_silent=meter.peak > 0 and _near_silent(loudness, meter))
+    return findings
+
+
+def _near_silent(loudness: float | None, meter: _Meter) -> bool:
+    if loudness is None:  # too short to gate (the duration finding covers that) or nothing above -70 LUFS
+        return meter.frames >= 4 * meter.segment
+    return loudness < NEAR_SILENT_LUFS
+
+
+def _silence_findings(meter: _Meter, rate: int, loudness: float | None) -> list[dict[str, Any]]:
+    if meter.peak == 0:
+        message = "Every sample is zero: the file is digital silence, not a master."
+        return [finding("digital_silence", "error", message, None, None, None)]
+    findings = []
+    if _near_silent(loudness, meter):
+        measured = round(loudness, 1) if loudness is not None else None
+        shown = f"{measured} LUFS" if measured is not None else "below the -70 LUFS gate of ITU-R BS.1770"
+        message = (
+            f"The track is near-silent: integrated loudness is {shown}, under the {NEAR_SILENT_LUFS} LUFS floor "
+            f"(sample peak {_db(meter.peak)} dBFS)."
+        )
+        findings.append(finding("near_silent", "error", message, measured, NEAR_SILENT_LUFS, "LUFS"))
+    if meter.first_sound is None or meter.last_sound is None:
+        return findings  # no sound above -60 dBFS at all: the whole track is silence, not its start or end
+    leading = _ms(meter.first_sound, rate)
+    trailing = _ms(meter.frames - 1 - meter.last_sound, rate)
+    for code, value, where in (("leading_silence", leading, "start"), ("trailing_silence", trailing, "end")):
+        if value > MAX_SILENCE_MS:
+            message = f"{value / 1000:.1f} s of silence at the {where}; keep it under {MAX_SILENCE_MS // 1000} s."
+            findings.append(finding(code, "warning", message, value, MAX_SILENCE_MS, "ms"))
+    return findings
+
+
+def _clipping_findings(meter: _Meter) -> list[dict[str, Any]]:
+    if not meter.clipped_runs:
+        return []
+    percent = 100 * meter.clipped_samples / (meter.frames * meter.channels)
+    shown = f"{percent:.3g} %"
+    counts = f"{meter.clipped_samples} samples in {meter.clipped_runs} run(s) of {CLIP_RUN}+ full-scale samples"
+    if percent >= CLIP_FAIL_PERCENT:
+        message = (
+            f"Sustained clipping: {shown} of all samples ({counts}) sit at full scale, at or above the "
+            f"{CLIP_FAIL_PERCENT} % limit. Deliver a master made without clipping."
+        )
+        return [finding("sustained_clipping", "error", message, round(percent, 4), CLIP_FAIL_PERCENT, "%")]
+    message = f"{meter.clipped_runs} run(s) of {CLIP_RUN}+ consecutive full-scale samples: the master is clipping."
+    return [finding("clipping", "warning", message, meter.clipped_runs, 0, "samples")]
+
+
+def _loudness_findings(loudness: float | None, *, near_silent: bool) -> list[dict[str, Any]]:
+    if loudness is None:
+        return [finding("loudness", "info", "The audio is silent: no loudness could be measured.", None, None, "LUFS")]
+    lufs = round(loudness, 1)
+    message = f"Integrated loudness is {lufs} LUFS; streaming services normalise to about -14 LUFS."
+    findings = [finding("loudness", "info", message, lufs, None, "LUFS")]
+    if lufs > LOUD_LUFS:
+        message = (
+            f"Integrated loudness is {lufs} LUFS, above {LOUD_LUFS} LUFS: a master this loud is crushed by limiting "
+            "and is turned down by every streaming service anyway."
+        )
+        findings.append(finding("too_loud", "warning", message, lufs, LOUD_LUFS, "LUFS"))
+    elif lufs < QUIET_LUFS and not near_silent:  # a near-silent master already fails, with its loudness
+        message = (
+            f"Integrated loudness is {lufs} LUFS, below {QUIET_LUFS} LUFS: the track will play far quieter than "
+            "the rest of a playlist."
+        )
+        findings.append(finding("too_quiet", "warning", message, lufs, QUIET_LUFS, "LUFS"))
     return findings

@@ -14,9 +14,12 @@ import threading
 from typing import Any
 
 from sqlalchemy import exists, update
+from sqlalchemy import select as sa_select  # more columns than sqlmodel's select types
 from sqlmodel import col, select
 
+from server import clock
 from server.db.engine import session_scope
+from server.db.models.accounts import Account
 from server.db.models.artwork import ArtworkDerivative
 from server.db.models.files import File
 from server.db.models.releases import Release
@@ -136,16 +139,32 @@ def _cover_job(release_id: str, file_id: str, key: str, size: int, memo: dict[st
 def run_pending(limit: int = 20) -> int:
     """Runs up to `limit` pending QC jobs (audio first, oldest first); returns how many it ran."""
     with session_scope() as session:
-        audio_jobs = session.exec(
-            select(Track.id, File.id, File.storage_key)
+        # Each job runs on its account's clock: a sandbox account's test clock stamps the verdict and its events.
+        audio_jobs = session.execute(
+            sa_select(
+                col(Track.id),
+                col(File.id),
+                col(File.storage_key),
+                col(Track.environment),
+                col(Account.sandbox_clock_offset_seconds),
+            )
             .join(File, col(File.id) == col(Track.audio_file_id))
+            .join(Account, col(Account.id) == col(Track.account_id))
             .where(col(Track.qc_status) == "pending")
             .order_by(col(Track.updated_at))
             .limit(limit)
         ).all()
-        cover_jobs = session.exec(
-            select(Release.id, File.id, File.storage_key, File.size_bytes)
+        cover_jobs = session.execute(
+            sa_select(
+                col(Release.id),
+                col(File.id),
+                col(File.storage_key),
+                col(File.size_bytes),
+                col(Release.environment),
+                col(Account.sandbox_clock_offset_seconds),
+            )
             .join(File, col(File.id) == col(Release.artwork_file_id))
+            .join(Account, col(Account.id) == col(Release.account_id))
             .where(col(Release.artwork_qc_status) == "pending")
             .order_by(col(Release.updated_at))
             .limit(limit)
@@ -161,10 +180,12 @@ def run_pending(limit: int = 20) -> int:
             .limit(limit)
         ).all()
     memo: dict[str, Any] = {}
-    for track_id, file_id, key in audio_jobs:
-        _guarded(_audio_job, track_id, file_id, key, memo)
-    for release_id, file_id, key, size in cover_jobs:
-        _guarded(_cover_job, release_id, file_id, key, size, memo)
+    for track_id, file_id, key, environment, offset in audio_jobs:
+        with clock.for_account(offset if environment == "sandbox" else 0):
+            _guarded(_audio_job, track_id, file_id, key, memo)
+    for release_id, file_id, key, size, environment, offset in cover_jobs:
+        with clock.for_account(offset if environment == "sandbox" else 0):
+            _guarded(_cover_job, release_id, file_id, key, size, memo)
     for release_id, file_id, key in derivative_jobs:
         _guarded(_derivatives_job, release_id, file_id, key, memo)
     return len(audio_jobs) + len(cover_jobs) + len(derivative_jobs)

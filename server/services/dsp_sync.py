@@ -1,17 +1,18 @@
 """The DSP sub-distributor's inbound events: per-store delivery states and sales report lines.
 
-The handler verifies the signature first; everything here runs in one transaction with the receipt, so a failure
-leaves nothing behind and the sender's retry processes the message again.
+The inbound pipeline (`server.services.inbound_webhooks.dsp`) verifies the signature first; everything here runs in
+one transaction with the receipt, so a failure leaves nothing behind and the sender's retry processes the message
+again.
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.db.models.inbound import InboundWebhookReceipt
@@ -19,6 +20,7 @@ from server.db.models.releases import Release, ReleaseDelivery
 from server.db.types import utcnow
 from server.ids import has_prefix
 from server.services import earnings, events
+from server.services.inbound_webhooks import receipts
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +51,7 @@ STORES = frozenset(
         "netease_cloud_music",
     }
 )
+ReleaseRenderer = Callable[[Session, Release], dict[str, Any]]
 _IN_PROGRESS = frozenset({"queued", "preparing", "delivered", "stalled", "rejected", "action_needed"})
 
 
@@ -60,64 +63,80 @@ class Outcome:
     import_result: earnings.ImportResult | None = None
 
 
+def event_type(payload: dict[str, Any]) -> str | None:
+    """The message's type as its receipt keeps it."""
+    kind = payload.get("type")
+    return str(kind) if kind is not None else None
+
+
 def record_receipt(session: Session, message_id: str, payload: dict[str, Any]) -> InboundWebhookReceipt | None:
     """Insert the receipt (the dedupe point); None when this message id was received before."""
-    receipt = InboundWebhookReceipt(
-        provider=PROVIDER,
-        external_id=message_id,
-        event_type=str(payload.get("type"))[:100] if payload.get("type") is not None else None,
-        payload=payload,
-    )
-    existing = session.exec(
-        select(InboundWebhookReceipt.id).where(
-            col(InboundWebhookReceipt.provider) == PROVIDER, col(InboundWebhookReceipt.external_id) == message_id
-        )
-    ).first()
-    if existing is not None:
+    if receipts.seen(session, PROVIDER, message_id):
         return None
-    try:
-        with session.begin_nested():
-            session.add(receipt)
-            session.flush()
-    except IntegrityError:
-        return None  # a concurrent delivery of the same message won
-    return receipt
+    return receipts.record_once(
+        session,
+        PROVIDER,
+        message_id,
+        event_type=event_type(payload),
+        environment=None,
+        payload=payload,
+        processed=True,  # what follows runs in the receipt's transaction: both commit or neither
+    )
 
 
-def process(session: Session, message_id: str, payload: dict[str, Any]) -> Outcome:
-    receipt = record_receipt(session, message_id, payload)
-    if receipt is None:
+def process(session: Session, message_id: str, payload: dict[str, Any], *, environment: str | None = None) -> Outcome:
+    """Record the message's receipt and apply it (a duplicate changes nothing). `environment` names the namespace
+    the sender speaks for (the sandbox's simulated sub-distributor: `sandbox`); the partner's feed leaves it out
+    (see `earnings.match_lines`)."""
+    if record_receipt(session, message_id, payload) is None:
         return Outcome(duplicate=True)
+    return apply(session, payload, environment=environment)
+
+
+def apply(session: Session, payload: dict[str, Any], *, environment: str | None = None) -> Outcome:
+    """What one message changes; the caller has recorded its receipt in the same transaction."""
     outcome = Outcome()
     kind = payload.get("type")
     if kind == "delivery.status_changed":
-        _apply_delivery_state(session, payload, outcome)
+        _apply_delivery_state(session, payload, outcome, environment)
     elif kind == "report.lines":
-        outcome.import_result = _import_report(session, payload)
+        outcome.import_result = _import_report(session, payload, environment)
     else:
         log.info("dsp sync: ignoring event type %r", kind)
-    receipt.processed_at = utcnow()
-    session.add(receipt)
     return outcome
 
 
-def process_and_announce(session: Session, message_id: str, payload: dict[str, Any]) -> Outcome:
-    """`process`, then `release.status_changed` for every release it moved: the whole effect of one feed message.
-    The inbound webhook and the sandbox's simulated sub-distributor both call this, so a sandbox release goes
-    through exactly what a production release does."""
-    from server.api.releases import represent as represent_release  # noqa: PLC0415 - the api layer imports this
-
-    outcome = process(session, message_id, payload)
+def announce(session: Session, outcome: Outcome, represent_release: ReleaseRenderer) -> None:
+    """`release.status_changed` for every release the message moved, in the same transaction."""
     for release, previous in outcome.status_changes:
-        document = represent_release(session, release)
         events.emit_for(
             session,
             release.account_id,
             release.environment,
             "release.status_changed",
-            document,
+            represent_release(session, release),
             previous_attributes={"status": previous},
         )
+
+
+def apply_and_announce(session: Session, payload: dict[str, Any], represent_release: ReleaseRenderer) -> Outcome:
+    """The whole effect of one feed message whose receipt is recorded (the inbound pipeline's DSP provider)."""
+    outcome = apply(session, payload)
+    announce(session, outcome, represent_release)
+    return outcome
+
+
+def process_and_announce(
+    session: Session, message_id: str, payload: dict[str, Any], *, environment: str | None = None
+) -> Outcome:
+    """`process`, then `release.status_changed` for every release it moved: the whole effect of one feed message.
+    The sandbox's simulated sub-distributor calls this, and the inbound webhook runs the same `apply` and
+    `announce` (server.services.inbound_webhooks.dsp), so a sandbox release goes through exactly what a production
+    release does."""
+    from server.api.releases import represent as represent_release  # noqa: PLC0415 - the api layer imports this
+
+    outcome = process(session, message_id, payload, environment=environment)
+    announce(session, outcome, represent_release)
     return outcome
 
 
@@ -125,22 +144,29 @@ def _timestamp(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def _find_release(session: Session, data: dict[str, Any]) -> Release | None:
+def _find_release(session: Session, data: dict[str, Any], environment: str | None) -> Release | None:
     release_id = data.get("release_id")
     if isinstance(release_id, str) and has_prefix(release_id, "rel"):
         release = session.get(Release, release_id)
-        if release is not None and (not release.upc or release.upc == data.get("upc")):
+        if (
+            release is not None
+            and (not release.upc or release.upc == data.get("upc"))
+            and environment in (None, release.environment)
+        ):
             return release
-    # UPCs we assign are unique per environment; one typed in by hand might not be, and then no release is safe.
-    matches = session.exec(select(Release).where(col(Release.upc) == data.get("upc")).limit(2)).all()
-    return matches[0] if len(matches) == 1 else None
+    # A UPC names one release per environment on the whole platform: production's first, as for report lines.
+    statement = select(Release).where(col(Release.upc) == data.get("upc"))
+    if environment is not None:
+        statement = statement.where(col(Release.environment) == environment)
+    matches = session.exec(statement).all()
+    return next((r for r in matches if r.environment == "production"), matches[0] if matches else None)
 
 
-def _apply_delivery_state(session: Session, payload: dict[str, Any], outcome: Outcome) -> None:
+def _apply_delivery_state(session: Session, payload: dict[str, Any], outcome: Outcome, environment: str | None) -> None:
     data: dict[str, Any] = payload["data"]
     store, status = data["dsp"], data["status"]
     occurred_at = _timestamp(payload["timestamp"])
-    release = _find_release(session, data)
+    release = _find_release(session, data, environment)
     if release is None or store not in STORES:
         log.warning("dsp sync: delivery state for unknown release or store (upc=%s, dsp=%s)", data.get("upc"), store)
         return
@@ -228,7 +254,7 @@ def _decimal(value: Any) -> Decimal | None:
         return None
 
 
-def _import_report(session: Session, payload: dict[str, Any]) -> earnings.ImportResult:
+def _import_report(session: Session, payload: dict[str, Any], environment: str | None) -> earnings.ImportResult:
     data: dict[str, Any] = payload["data"]
     store = str(data["dsp"])
     lines: list[earnings.ReportLine] = []
@@ -257,6 +283,7 @@ def _import_report(session: Session, payload: dict[str, Any]) -> earnings.Import
         report_id=str(data["report_id"]),
         reported_at=_timestamp(payload["timestamp"]),
         lines=lines,
+        environment=environment,
     )
     if result.unmatched:
         log.warning(

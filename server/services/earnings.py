@@ -107,36 +107,39 @@ def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]
 
 
 def match_lines(
-    session: Session, lines: Sequence[ReportLine]
+    session: Session, lines: Sequence[ReportLine], *, environment: str | None = None
 ) -> tuple[dict[tuple[str, str], list[MatchedLine]], list[tuple[str, str]]]:
     """Find each line's tenant and track by ISRC (the UPC, when reported, must name the track's release).
 
-    A sender serves every account, so the ISRC is looked up across tenants; an ISRC that several tenants use
-    (possible with ISRCs typed in by hand) is resolved by the UPC, and a line that still names no single track is
-    left unmatched rather than credited to the wrong account.
+    A sender serves every account, so the ISRC is looked up across tenants. An ISRC names one recording per
+    environment on the whole platform (`identifiers.ensure_isrc_free`, backed by a unique constraint), so a line
+    has at most one owner per environment: nobody can block another account's royalties by claiming its ISRC.
+    `environment` names the namespace the sender reports for (the sandbox's simulated sales: `sandbox`); without
+    it (the sub-distributor's feed) a production owner is matched first and a sandbox-only ISRC matches the sandbox
+    track, so sandbox releases go through the production importer too.
     """
     isrcs = sorted({line.isrc for line in lines if line.isrc})
-    candidates: dict[str, list[tuple[Track, Release | None]]] = defaultdict(list)
+    candidates: dict[str, list[tuple[Track, Release]]] = defaultdict(list)
     for chunk in _chunks(isrcs):
         statement = (
             select(Track, Release)
-            .join(Release, col(Release.id) == col(Track.release_id), isouter=True)
+            .join(Release, col(Release.id) == col(Track.release_id))
             .where(col(Track.isrc).in_(chunk))
         )
+        if environment is not None:
+            statement = statement.where(col(Track.environment) == environment)
         for track, release in session.exec(statement).all():
             if track.isrc:
                 candidates[track.isrc].append((track, release))
     matched: dict[tuple[str, str], list[MatchedLine]] = defaultdict(list)
     unmatched: list[tuple[str, str]] = []
     for line in lines:
-        found = [(t, r) for t, r in candidates.get(line.isrc or "", []) if r is not None]
-        if line.upc and len(found) > 1:
-            found = [(t, r) for t, r in found if r is not None and r.upc == line.upc]
-        if len(found) != 1:
-            unmatched.append((line.line_id, "unknown_isrc" if not found else "ambiguous_isrc"))
+        found = candidates.get(line.isrc or "", [])
+        owner = next((c for c in found if c[0].environment == "production"), found[0] if found else None)
+        if owner is None:
+            unmatched.append((line.line_id, "unknown_isrc"))
             continue
-        track, release = found[0]
-        assert release is not None
+        track, release = owner
         if line.upc and release.upc and release.upc != line.upc:
             unmatched.append((line.line_id, "upc_mismatch"))
             continue
@@ -320,16 +323,22 @@ def _totals_of(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def import_report(
-    session: Session, *, sender: str, report_id: str, reported_at: datetime, lines: Sequence[ReportLine]
+    session: Session,
+    *,
+    sender: str,
+    report_id: str,
+    reported_at: datetime,
+    lines: Sequence[ReportLine],
+    environment: str | None = None,
 ) -> ImportResult:
     """Import a sender's report that may span several accounts (the DSP sub-distributor's `report.lines`)."""
-    matched, unmatched = match_lines(session, lines)
+    matched, unmatched = match_lines(session, lines, environment=environment)
     total = ImportResult(unmatched=list(unmatched))
-    for (account_id, environment), tenant_lines in sorted(matched.items()):
+    for (account_id, tenant_environment), tenant_lines in sorted(matched.items()):
         part = import_for_tenant(
             session,
             account_id,
-            environment,
+            tenant_environment,
             sender=sender,
             report_id=report_id,
             reported_at=reported_at,

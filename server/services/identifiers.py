@@ -7,6 +7,7 @@ from sqlmodel import Session, col, select
 
 from server.db.models.releases import IdentifierCounter, Release
 from server.db.models.tracks import Track
+from server.problems import ApiProblem
 
 ISRC_CANONICAL = re.compile(r"^[A-Z]{2}[A-Z0-9]{3}[0-9]{7}$")
 
@@ -32,6 +33,38 @@ def gtin_check_digit(body: str) -> int:
 
 def is_valid_upc(value: str) -> bool:
     return value.isdigit() and len(value) in (12, 13) and gtin_check_digit(value[:-1]) == int(value[-1])
+
+
+def ensure_isrc_free(session: Session, environment: str, isrc: str, track_id: str | None) -> None:
+    """An ISRC names one recording on the whole platform (per environment): refused with `409 conflict` when any
+    other track has it, in this account or another. The answer is the same either way, so it never tells whose it
+    is (or that another account exists). The unique constraint `uq_tracks_environment_isrc` backs this up."""
+    where = [col(Track.environment) == environment, col(Track.isrc) == isrc]
+    if track_id is not None:
+        where.append(col(Track.id) != track_id)
+    if session.exec(select(Track.id).where(*where).limit(1)).first() is not None:
+        raise isrc_taken(isrc)
+
+
+def isrc_taken(isrc: str) -> ApiProblem:
+    return ApiProblem(
+        409, "conflict", f"The ISRC {isrc} is already used by another recording on the platform.", pointer="/isrc"
+    )
+
+
+def ensure_upc_free(session: Session, environment: str, upc: str, release_id: str | None) -> None:
+    """A UPC names one product on the whole platform (per environment); see `ensure_isrc_free`."""
+    where = [col(Release.environment) == environment, col(Release.upc) == upc]
+    if release_id is not None:
+        where.append(col(Release.id) != release_id)
+    if session.exec(select(Release.id).where(*where).limit(1)).first() is not None:
+        raise upc_taken(upc)
+
+
+def upc_taken(upc: str) -> ApiProblem:
+    return ApiProblem(
+        409, "conflict", f"The UPC {upc} is already used by another release on the platform.", pointer="/upc"
+    )
 
 
 def _take(session: Session, name: str) -> int:

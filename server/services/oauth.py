@@ -35,6 +35,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc7662 import IntrospectionEndpoint
 from sqlmodel import Session, col, select, update
 
+from server import clock
 from server.db.models.accounts import Account, User
 from server.db.models.oauth import OAuthAuthorizationCode, OAuthClient, OAuthToken
 from server.db.types import utcnow
@@ -239,6 +240,11 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         row = self.session.get(OAuthClient, client_id) if isinstance(client_id, str) else None
         if row is None or row.revoked_at is not None:
             return None
+        if row.environment == "sandbox":
+            # A sandbox client's codes and tokens live on its account's test clock: issued and expiring in sandbox
+            # time, so advancing the clock past a token's lifetime expires it (a way to test refreshing).
+            account = self.session.get(Account, row.account_id)
+            clock.use_account_offset(account.sandbox_clock_offset_seconds if account is not None else 0)
         return ClientView(row)
 
     def save_token(self, token: dict[str, Any], request: HttpRequest) -> None:
@@ -426,7 +432,7 @@ class Introspection(IntrospectionEndpoint):  # type: ignore[misc]
 
 def authenticate_access_token(session: Session, token: str, *, now: datetime | None = None) -> Principal:
     """The principal an OAuth access token stands for, or 401 `invalid_token`."""
-    now = now or utcnow()
+    now = now or clock.real_now()
     invalid = ApiProblem(
         401,
         "invalid_token",
@@ -436,12 +442,15 @@ def authenticate_access_token(session: Session, token: str, *, now: datetime | N
     if not token.startswith(ACCESS_PREFIX):
         raise invalid
     row = session.exec(select(OAuthToken).where(col(OAuthToken.access_token_hash) == _digest(token))).first()
-    if row is None or row.revoked_at is not None or now >= row.access_expires_at:
+    if row is None or row.revoked_at is not None:
+        raise invalid
+    account = session.get(Account, row.account_id)
+    offset = account.sandbox_clock_offset_seconds if account and row.environment == "sandbox" else 0
+    if now + timedelta(seconds=offset) >= row.access_expires_at:  # a sandbox token expires on the test clock
         raise invalid
     client = session.get(OAuthClient, row.client_id)
     if client is None or client.revoked_at is not None:
         raise invalid
-    account = session.get(Account, row.account_id)
     if row.environment == "production" and (account is None or not account.production_access):
         raise ApiProblem(403, "production_access_not_enabled", "This account has no production access yet.")
     return Principal(
@@ -450,7 +459,7 @@ def authenticate_access_token(session: Session, token: str, *, now: datetime | N
         scopes=effective(row.scope.split()),
         credential_id=row.family_id,  # the grant: rate limits and idempotency keys belong to it
         kind="oauth",
-        clock_offset_seconds=account.sandbox_clock_offset_seconds if account and row.environment == "sandbox" else 0,
+        clock_offset_seconds=offset,
     )
 
 

@@ -4,14 +4,18 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import update as sql_update
 from sqlmodel import Session, col, select
 
+from server.db.models.mail import OutboundMessage
 from server.db.models.persons import Person
+from server.db.models.splits import SplitShare
+from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
-from server.problems import not_found
+from server.problems import ApiProblem, not_found
 
 
 def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Person:
@@ -96,3 +100,76 @@ def find_by_phone(session: Session, phone: str) -> list[Person]:
     if not digits:
         return []
     return list(session.exec(select(Person).where(col(Person.phone) == f"+{digits}")).all())
+
+
+_UPDATABLE = ("name", "legal_name", "email", "phone", "language")
+
+
+def _represent(person: Person) -> dict[str, Any]:
+    from server.api.persons import represent  # noqa: PLC0415 - moving to server/representations (issue 19)
+
+    return represent(person)
+
+
+def update(session: Session, principal: Principal, person_id: str, fields: dict[str, Any]) -> Person:
+    """Changes the fields creation takes (except `invite`: send one with `invitePerson`). A new email address is
+    mailed again (an earlier bounce no longer blocks it); an invitation already sent stays valid, and a new one goes
+    to the new address only when asked for. Credits keep the name copied when they were written. Emits
+    `person.updated` with the changed fields' previous values, or nothing when nothing changed."""
+    from server.services import events  # noqa: PLC0415
+
+    person = get(session, principal, person_id)
+    before = _represent(person)
+    for name in _UPDATABLE:
+        if name in fields:
+            setattr(person, name, fields[name])
+    if "roles" in fields:
+        person.roles = list(fields["roles"])
+    if "metadata" in fields:
+        person.meta = dict(fields["metadata"] or {})
+    if "email" in fields and fields["email"].strip().lower() != str(before["email"]).strip().lower():
+        person.email_undeliverable = False
+    after = _represent(person)
+    previous = {key: value for key, value in before.items() if key != "updated_at" and after.get(key) != value}
+    if not previous:
+        return person
+    person.updated_at = utcnow()
+    session.add(person)
+    session.flush()
+    events.emit(session, principal, "person.updated", _represent(person), previous_attributes=previous)
+    return person
+
+
+def delete(session: Session, principal: Principal, person_id: str) -> None:
+    """Deletes a person who is in nothing that outlives them: refused with `409 person_in_use` while they hold a
+    share in any split version (active or superseded: earnings are, or were, allocated to it) or are credited on
+    a track (stores get the credit). Their queued messages lose the link to them. Emits `person.deleted` with the
+    person as they were."""
+    from server.services import events  # noqa: PLC0415
+
+    person = get(session, principal, person_id)
+    splits = sorted(set(session.exec(select(SplitShare.split_id).where(col(SplitShare.person_id) == person.id)).all()))
+    credited = sorted(
+        track_id
+        for track_id, credits in session.exec(
+            select(Track.id, Track.credits).where(
+                col(Track.account_id) == principal.account_id, col(Track.environment) == principal.environment
+            )
+        ).all()
+        if any(credit.get("person_id") == person.id for credit in credits or [])
+    )
+    if splits or credited:
+        uses = [f"a share in split {', '.join(splits[:5])}"] if splits else []
+        uses += [f"a credit on track {', '.join(credited[:5])}"] if credited else []
+        raise ApiProblem(
+            409,
+            "person_in_use",
+            f"The person holds {' and '.join(uses)}; a payee or credited person cannot be deleted.",
+            split_ids=splits,
+            track_ids=credited,
+        )
+    document = _represent(person)
+    session.exec(sql_update(OutboundMessage).where(col(OutboundMessage.person_id) == person.id).values(person_id=None))
+    session.delete(person)
+    session.flush()
+    events.emit(session, principal, "person.deleted", document)

@@ -4,10 +4,14 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, delete, select
 
 from server.db.models.files import File
-from server.db.models.releases import Release
+from server.db.models.releases import Release, ReleaseDelivery
+from server.db.models.sandbox import SandboxStep
+from server.db.models.smartlinks import SmartLink
+from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.ids import has_prefix, new_id
@@ -155,22 +159,18 @@ def update_details(session: Session, principal: Principal, release: Release, fie
         if upc is not None:
             if not identifiers.is_valid_upc(upc):
                 raise validation_failed([FieldError("invalid_upc", "/upc", f"{upc} has a wrong GS1 check digit.")])
-            taken = session.exec(
-                select(Release.id).where(
-                    col(Release.account_id) == principal.account_id,
-                    col(Release.environment) == principal.environment,
-                    col(Release.upc) == upc,
-                    col(Release.id) != release.id,
-                )
-            ).first()
-            if taken is not None:
-                raise ApiProblem(409, "conflict", f"Another release already uses the UPC {upc}.", pointer="/upc")
+            identifiers.ensure_upc_free(session, principal.environment, upc, release.id)
         release.upc = upc
     if "metadata" in fields:
         release.meta = dict(fields["metadata"] or {})
     touch(release)
     session.add(release)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError as exc:  # a concurrent writer of the same UPC won the unique constraint
+        if release.upc is not None and "upc" in str(exc.orig).lower():
+            raise identifiers.upc_taken(release.upc) from exc
+        raise
 
 
 def update_distribution(session: Session, release: Release, fields: dict[str, Any]) -> None:
@@ -296,3 +296,145 @@ def list_page(
         where.append(col(Release.status) == status)
     filters["status"] = status
     return paginate(session, Release, where=where, list_name="releases", filters=filters, limit=limit, cursor=cursor)
+
+
+# --- takedown, deletion, removing a track ------------------------------------------------------------------------
+
+TAKEDOWN_FROM = frozenset({"live", "delivering"})
+_TAKEDOWN_DONE = frozenset({"takedown_requested", "taken_down"})
+
+
+def _represent(session: Session, release: Release) -> dict[str, Any]:
+    from server.api.releases import represent  # noqa: PLC0415 - moving to server/representations (issue 19)
+
+    return represent(session, release)
+
+
+def request_takedown(session: Session, principal: Principal, release_id: str) -> Release:
+    """`live`/`delivering` → `takedown_requested`: every store's delivery becomes `removing` (a store that rejected
+    the release has nothing to remove: `removed`), and the release becomes `taken_down` when the DSP feed reports
+    the last store `removed` (`dsp_sync._advance_release`). Emits `release.status_changed` in this transaction.
+
+    Asking again while the takedown runs, or after it finished, changes nothing and emits nothing (like a repeated
+    submit); any other status is `409 invalid_state`."""
+    from server.services import events, sandbox_simulator  # noqa: PLC0415 - both build on this module
+
+    release = get(session, principal, release_id, for_update=True)
+    if release.status in _TAKEDOWN_DONE:
+        return release
+    if release.status not in TAKEDOWN_FROM:
+        raise invalid_state(
+            "release",
+            release.status,
+            f"The release is {release.status}; a takedown can be requested while it is live or delivering"
+            + (" (a draft is deleted instead)." if release.status == "draft" else "."),
+        )
+    previous = transition(session, release, "takedown_requested")
+    now = utcnow()
+    session.exec(
+        update(ReleaseDelivery)
+        .where(col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status) == "rejected")
+        .values(status="removed", message=None, store_url=None, updated_at=now)
+    )
+    session.exec(
+        update(ReleaseDelivery)
+        .where(col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status).not_in(("removed",)))
+        .values(status="removing", message=None, updated_at=now)
+    )
+    session.flush()
+    document = _represent(session, release)
+    events.emit(session, principal, "release.status_changed", document, previous_attributes={"status": previous})
+    if release.environment == "sandbox":  # the simulated sub-distributor removes it from each store
+        sandbox_simulator.schedule_takedown(session, release.id)
+    return release
+
+
+def delete_draft(session: Session, principal: Principal, release_id: str) -> None:
+    """Deletes a `draft` release (anything later is `409 invalid_state`: stores may have it; request a takedown).
+
+    Its tracks are kept, off any release (`track.updated` each); its release-level splits are deleted with it (a
+    draft has earned nothing); its smart links are deleted (`smartlink.deleted` each). Emits `release.deleted`
+    with the release as it was."""
+    from server.services import events, smartlinks  # noqa: PLC0415 - smartlinks builds on this module
+
+    release = get(session, principal, release_id, for_update=True)
+    if release.status != "draft":
+        raise invalid_state(
+            "release",
+            release.status,
+            f"The release is {release.status}; only a draft can be deleted"
+            + ("; request a takedown instead." if release.status in TAKEDOWN_FROM else "."),
+        )
+    document = _represent(session, release)
+    for track in tracks_of(session, release):
+        before = _position(track)
+        _detach(session, track)
+        events.emit(session, principal, "track.updated", _represent_track(session, track), previous_attributes=before)
+    split_ids = list(session.exec(select(Split.id).where(col(Split.release_id) == release.id)).all())
+    if split_ids:
+        session.exec(delete(SplitShare).where(col(SplitShare.split_id).in_(split_ids)))
+        session.exec(update(Split).where(col(Split.id).in_(split_ids)).values(superseded_by=None))
+        session.exec(delete(Split).where(col(Split.id).in_(split_ids)))
+    for link in session.exec(select(SmartLink).where(col(SmartLink.release_id) == release.id)).all():
+        smartlinks.delete_link(session, principal, link)
+    session.exec(delete(SandboxStep).where(col(SandboxStep.release_id) == release.id))
+    session.delete(release)
+    session.flush()
+    events.emit(session, principal, "release.deleted", document)
+
+
+def _represent_track(session: Session, track: Track) -> dict[str, Any]:
+    from server.api.tracks import represent  # noqa: PLC0415 - moving to server/representations (issue 19)
+
+    return represent(session, track)
+
+
+def _position(track: Track) -> dict[str, Any]:
+    return {"release_id": track.release_id, "disc_number": track.disc_number, "track_number": track.track_number}
+
+
+def _detach(session: Session, track: Track) -> None:
+    track.release_id, track.disc_number, track.track_number = None, None, None
+    track.updated_at = utcnow()
+    session.add(track)
+
+
+def remove_track(session: Session, principal: Principal, release_id: str, track_id: str) -> Release:
+    """Takes one track off an editable release's tracklist (the track itself is kept, on no release) and closes
+    the gap: later tracks on its disc move up one; a disc left empty is dropped and later discs move down one. So
+    the tracklist stays numbered 1, 2, 3… per disc and discs 1, 2, 3…, as `updateReleaseTracks` requires. Type and
+    explicit flag follow the new tracklist. Emits `release.updated` and `track.updated` (the removed track)."""
+    from server.api.tracks import changed  # noqa: PLC0415 - moving to server/representations (issue 19)
+    from server.services import events  # noqa: PLC0415
+
+    release = get(session, principal, release_id, for_update=True)
+    track = session.get(Track, track_id) if has_prefix(track_id, "trk") else None
+    if track is None or (track.account_id, track.environment) != (principal.account_id, principal.environment):
+        raise not_found("track", track_id)
+    ensure_editable(release)
+    if track.release_id != release.id:
+        raise ApiProblem(404, "not_found", f"Track {track_id} is not on release {release.id}.")
+    before = _represent(session, release)
+    track_before = _position(track)
+    disc, number = track.disc_number or 1, track.track_number or 0
+    _detach(session, track)
+    session.flush()
+    remaining = tracks_of(session, release)
+    disc_left_empty = not any((t.disc_number or 1) == disc for t in remaining)
+    for other in remaining:
+        other_disc = other.disc_number or 1
+        if other_disc == disc and (other.track_number or 0) > number:
+            other.track_number = (other.track_number or 0) - 1
+        elif disc_left_empty and other_disc > disc:
+            other.disc_number = other_disc - 1
+        else:
+            continue
+        session.add(other)
+    session.flush()
+    refresh_derived(session, release)
+    touch(release)
+    session.flush()
+    document = _represent(session, release)
+    events.emit(session, principal, "release.updated", document, previous_attributes=changed(before, document))
+    events.emit(session, principal, "track.updated", _represent_track(session, track), previous_attributes=track_before)
+    return release

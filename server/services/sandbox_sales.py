@@ -164,7 +164,9 @@ def report_day(session: Session, account_id: str, day: date) -> int:
     imported = 0
     for payload in day_reports(session, account_id, day):
         store = payload["data"]["dsp"]
-        outcome = dsp_sync.process_and_announce(session, f"sandbox_sales_{account_id}_{store}_{day}", payload)
+        outcome = dsp_sync.process_and_announce(
+            session, f"sandbox_sales_{account_id}_{store}_{day}", payload, environment="sandbox"
+        )
         if outcome.import_result is not None:
             imported += len(payload["data"]["lines"]) - len(outcome.import_result.unmatched)
     return imported

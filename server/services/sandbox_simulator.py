@@ -4,8 +4,8 @@ On submission a sandbox release gets a schedule of steps (`sandbox_steps`): the 
 `approved` — or `action_needed` / `rejected` by a magic value in the release's metadata), then per store the
 delivery states `queued` → `delivered` → `live`. Review steps move the release like the distributor's review
 does; every delivery step is a DSP feed message (`delivery.status_changed`) processed by
-`dsp_sync.process_and_announce` — the very function the production inbound webhook calls — so the release moves
-`approved` → `delivering` → `live` with the same webhooks in the same order as in production.
+`dsp_sync.process_and_announce` — the same `apply` and `announce` the production inbound webhook runs — so the
+release moves `approved` → `delivering` → `live` with the same webhooks in the same order as in production.
 
 Steps are due on the account's sandbox clock. The scheduler (`server.sandbox_worker`) runs due steps; the API's
 `advanceSandboxRelease` and the test clock run them early. Production releases never get a schedule.
@@ -20,13 +20,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, delete, select
 
 from server import clock, config
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
-from server.db.models.releases import Release
+from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.sandbox import SandboxStep
 from server.db.types import utcnow
 from server.problems import ApiProblem, invalid_state
@@ -41,7 +41,7 @@ REASONS = {
     "store_rejected": "Sandbox: the store refused the delivery (metadata mismatch).",
 }
 # Where each target of `advance` sits on the journey; a release can be advanced only forward along it.
-ADVANCE_TARGETS = ("in_review", "approved", "action_needed", "rejected", "delivering", "live")
+ADVANCE_TARGETS = ("in_review", "approved", "action_needed", "rejected", "delivering", "live", "taken_down")
 _ORDER = {"submitted": 0, "in_review": 1, "approved": 2, "action_needed": 2, "rejected": 2, "delivering": 3, "live": 4}
 
 # Realistic durations (production, typical): review 1 to 3 business days, delivery 1 to 2 days, Spotify 2 to 5 days.
@@ -160,8 +160,68 @@ def run_step(session: Session, step: SandboxStep) -> bool:
     # Microseconds: several states of one store can fall in the same second, and the feed applies a state only if
     # it is newer than the last one.
     payload = {"type": "delivery.status_changed", "timestamp": now.isoformat(), "data": data}
-    dsp_sync.process_and_announce(session, f"sandbox_step_{step.id}", payload)
+    dsp_sync.process_and_announce(session, f"sandbox_step_{step.id}", payload, environment="sandbox")
     return True
+
+
+def schedule_takedown(session: Session, release_id: str, *, realistic: bool = False) -> None:
+    """After a takedown request: every store still delivering or live reports `removed` through the DSP feed, one
+    after the other within the compressed timeline (realistic: 1 to 3 days), so the release becomes `taken_down`
+    exactly as in production. Pending delivery steps are dropped: nothing more is delivered."""
+    release = session.get(Release, release_id)
+    if release is None or release.environment != "sandbox":
+        return
+    session.exec(
+        delete(SandboxStep).where(col(SandboxStep.release_id) == release.id, col(SandboxStep.done_at).is_(None))
+    )
+    stores = list(
+        session.exec(
+            select(ReleaseDelivery.store)
+            .where(col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status) != "removed")
+            .order_by(col(ReleaseDelivery.id))
+        ).all()
+    )
+    total = config.active().sandbox_timeline_seconds
+    start = utcnow()
+    for index, store in enumerate(stores):
+        share = index / max(len(stores), 1)
+        offset = timedelta(days=1 + 2 * share) if realistic else timedelta(seconds=total * (0.2 + 0.6 * share))
+        session.add(
+            SandboxStep(
+                account_id=release.account_id,
+                environment=release.environment,
+                release_id=release.id,
+                sequence=index,
+                due_at=start + offset,
+                kind="delivery",
+                payload={"dsp": store, "status": "removed"},
+            )
+        )
+    session.flush()
+
+
+def _advance_takedown(session: Session, release: Release) -> list[str]:
+    """`advance` to `taken_down`: the pending removals run now. A takedown must have been requested first
+    (`requestReleaseTakedown`): advancing never asks for one on the owner's behalf. Already `taken_down` (the
+    scheduler got there first): nothing to do."""
+    if release.status == "taken_down":
+        return [release.status]
+    if release.status != "takedown_requested":
+        raise invalid_state(
+            "release",
+            release.status,
+            f"A release that is {release.status} cannot move to taken_down; request a takedown first.",
+        )
+    steps = pending_steps(session, release.id)
+    if not steps:
+        schedule_takedown(session, release.id)
+        steps = pending_steps(session, release.id)
+    for step in steps:
+        run_step(session, step)
+    session.refresh(release)
+    if release.status != "taken_down":
+        raise invalid_state("release", release.status, f"The release cannot reach taken_down from {release.status}.")
+    return [release.status]
 
 
 def pending_steps(session: Session, release_id: str) -> list[SandboxStep]:
@@ -179,6 +239,8 @@ def advance(session: Session, release: Release, to: str) -> list[str]:
     now instead of at their due time). Returns the statuses it passed through."""
     if release.environment != "sandbox":
         raise ApiProblem(403, "sandbox_only", "Only sandbox releases can be advanced.")
+    if to == "taken_down":
+        return _advance_takedown(session, release)
     if release.status not in _ORDER:
         raise invalid_state("release", release.status, f"A release that is {release.status} cannot be advanced.")
     if _ORDER[to] <= _ORDER[release.status] and not (to == "live" and release.status == "live"):
@@ -220,7 +282,14 @@ def accounts_due(session: Session) -> dict[str, int]:
     rows = session.exec(
         select(Account.id, Account.sandbox_clock_offset_seconds, func.min(SandboxStep.due_at))
         .join(SandboxStep, col(SandboxStep.account_id) == col(Account.id))
-        .where(col(SandboxStep.done_at).is_(None))
+        .where(
+            col(SandboxStep.done_at).is_(None),
+            # An account whose clock is being advanced is left to the advance, which runs its steps in time order.
+            or_(
+                col(Account.sandbox_clock_advancing_until).is_(None),
+                col(Account.sandbox_clock_advancing_until) <= clock.real_now(),
+            ),
+        )
         .group_by(col(Account.id), col(Account.sandbox_clock_offset_seconds))
     ).all()
     now = clock.real_now()

@@ -10,10 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
+from sqlmodel import delete as sql_delete
 
 from server import clock, config
+from server.db.models.accounts import Account
 from server.db.models.releases import Release
-from server.db.models.smartlinks import SmartLink
+from server.db.models.smartlinks import SmartLink, SmartLinkHit
+from server.db.types import utcnow
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
@@ -37,6 +40,7 @@ PRESAVE_SERVICES = ("spotify", "apple_music", "deezer")
 BUY_SERVICES = frozenset({"bandcamp", "beatport"})
 
 _BY_SLUG = select(SmartLink).where(col(SmartLink.slug) == bindparam("slug"))
+_CLOCK_OFFSET = select(Account.sandbox_clock_offset_seconds).where(col(Account.id) == bindparam("account_id"))
 
 
 @dataclass(frozen=True)
@@ -136,14 +140,7 @@ def _release_at(
     return moment.astimezone(UTC)
 
 
-def create(session: Session, principal: Principal, fields: dict[str, Any]) -> SmartLink:
-    errors: list[FieldError] = []
-    release: Release | None = None
-    try:
-        release = releases.get(session, principal, fields["release_id"])
-    except ApiProblem:
-        errors.append(FieldError("unknown_release", "/release_id", "No release with this id exists."))
-
+def _destinations(fields: dict[str, Any], errors: list[FieldError]) -> list[dict[str, Any]]:
     destinations: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, destination in enumerate(fields.get("destinations") or []):
@@ -154,11 +151,20 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Sm
         if not _https_url(url):
             errors.append(FieldError("https_required", f"/destinations/{index}/url", "Only HTTPS URLs are allowed."))
         destinations.append({"service": service, "url": url})
+    return destinations
+
+
+def _artwork_url(fields: dict[str, Any], errors: list[FieldError]) -> str | None:
     artwork_url = fields.get("artwork_url")
     if artwork_url is not None and not _https_url(artwork_url):
         errors.append(FieldError("https_required", "/artwork_url", "Only HTTPS URLs are allowed."))
+    return artwork_url
 
-    presave_fields = fields.get("presave") or {"enabled": False}
+
+def _presave(
+    presave_fields: dict[str, Any], release: Release | None, errors: list[FieldError]
+) -> tuple[dict[str, Any], datetime | None]:
+    """The stored pre-save settings and the switch instant, validated as one (create and update alike)."""
     zone_name = presave_fields.get("time_zone", "UTC")
     zone = _zone(zone_name)
     if zone is None:
@@ -166,6 +172,24 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Sm
     release_at = None
     if presave_fields["enabled"] and release is not None:
         release_at = _release_at(presave_fields, release, zone, errors)
+    stored = {
+        "enabled": bool(presave_fields["enabled"]),
+        "services": list(presave_fields.get("services") or PRESAVE_SERVICES),
+        "time_zone": zone_name,
+    }
+    return stored, release_at
+
+
+def create(session: Session, principal: Principal, fields: dict[str, Any]) -> SmartLink:
+    errors: list[FieldError] = []
+    release: Release | None = None
+    try:
+        release = releases.get(session, principal, fields["release_id"])
+    except ApiProblem:
+        errors.append(FieldError("unknown_release", "/release_id", "No release with this id exists."))
+    destinations = _destinations(fields, errors)
+    artwork_url = _artwork_url(fields, errors)
+    presave, release_at = _presave(fields.get("presave") or {"enabled": False}, release, errors)
     if errors or release is None:
         raise validation_failed(errors)
 
@@ -183,11 +207,7 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Sm
         artwork_url=artwork_url,
         artwork=artwork.for_release(session, release),
         destinations=destinations,
-        presave={
-            "enabled": bool(presave_fields["enabled"]),
-            "services": list(presave_fields.get("services") or PRESAVE_SERVICES),
-            "time_zone": zone_name,
-        },
+        presave=presave,
         release_at=release_at,
         meta=dict(fields.get("metadata") or {}),
     )
@@ -199,6 +219,63 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Sm
     except IntegrityError as exc:
         raise _slug_taken(slug) from exc
     return link
+
+
+def _represent(link: SmartLink) -> dict[str, Any]:
+    from server.api.smart_links import represent  # noqa: PLC0415 - moving to server/representations (issue 19)
+
+    return represent(link)
+
+
+def update(session: Session, principal: Principal, link_id: str, fields: dict[str, Any]) -> SmartLink:
+    """Changes what the body names, with create's validation; `status` disables (or re-enables) the public page.
+    Emits `smartlink.updated` with the changed fields' previous values, or nothing when nothing changed."""
+    from server.services import events  # noqa: PLC0415
+
+    link = get(session, principal, link_id)
+    before = _represent(link)
+    errors: list[FieldError] = []
+    if "destinations" in fields:
+        link.destinations = _destinations(fields, errors)
+    if "artwork_url" in fields:
+        link.artwork_url = _artwork_url(fields, errors)  # null: back to the release's cover
+    if "presave" in fields:
+        release = session.get(Release, link.release_id)
+        link.presave, link.release_at = _presave(fields["presave"], release, errors)
+    if errors:
+        raise validation_failed(errors)
+    if "title" in fields:
+        link.title = fields["title"]
+    if "metadata" in fields:
+        link.meta = dict(fields["metadata"] or {})
+    if "status" in fields and fields["status"] != link.status:
+        link.status = fields["status"]
+        link.disabled_at = utcnow() if link.status == "disabled" else None
+    after = _represent(link)
+    previous = {key: value for key, value in before.items() if key != "updated_at" and after.get(key) != value}
+    if not previous:
+        return link
+    link.updated_at = utcnow()
+    session.add(link)
+    session.flush()
+    events.emit(session, principal, "smartlink.updated", _represent(link), previous_attributes=previous)
+    return link
+
+
+def delete(session: Session, principal: Principal, link_id: str) -> None:
+    delete_link(session, principal, get(session, principal, link_id))
+
+
+def delete_link(session: Session, principal: Principal, link: SmartLink) -> None:
+    """Deletes the link and its statistics; its slug is free again and its public URLs answer 404. Emits
+    `smartlink.deleted` with the link as it was."""
+    from server.services import events  # noqa: PLC0415
+
+    document = _represent(link)
+    session.exec(sql_delete(SmartLinkHit).where(col(SmartLinkHit.smartlink_id) == link.id))
+    session.delete(link)
+    session.flush()
+    events.emit(session, principal, "smartlink.deleted", document)
 
 
 def _slug_taken(slug: str) -> ApiProblem:
@@ -213,10 +290,22 @@ def get(session: Session, principal: Principal, link_id: str) -> SmartLink:
 
 
 def by_slug(session: Session, slug: str) -> SmartLink:
-    """The public lookup: any tenant's link, since the public URL carries only the slug."""
+    """The public lookup: any tenant's link, since the public URL carries only the slug. A disabled link is `410
+    smartlink_disabled` (it existed and is gone on purpose; its slug stays reserved), a deleted or never-created
+    one `404 not_found`.
+
+    A sandbox link is shown on its account's test clock: from here on the request (or block) reads that clock, so
+    the pre-save switch, countdowns and the day a visit or click counts on follow the sandbox's time, as the
+    owner's API calls do (`server.clock`). Production links read real time.
+    """
     link = session.exec(_BY_SLUG, params={"slug": slug}).first()
     if link is None:
         raise ApiProblem(404, "not_found", f"No smart link with slug {slug} exists.")
+    if link.status == "disabled":
+        raise ApiProblem(410, "smartlink_disabled", f"The smart link {slug} has been disabled by its owner.")
+    if link.environment == "sandbox":
+        offset = session.exec(_CLOCK_OFFSET, params={"account_id": link.account_id}).first()
+        clock.use_account_offset(int(offset or 0))
     return link
 
 

@@ -4,6 +4,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from server.db.models.files import File
@@ -79,18 +80,6 @@ def resolve_credits(
     return resolved
 
 
-def _check_isrc_free(session: Session, principal: Principal, isrc: str, track_id: str | None) -> None:
-    where = [
-        col(Track.account_id) == principal.account_id,
-        col(Track.environment) == principal.environment,
-        col(Track.isrc) == isrc,
-    ]
-    if track_id is not None:
-        where.append(col(Track.id) != track_id)
-    if session.exec(select(Track.id).where(*where).limit(1)).first() is not None:
-        raise ApiProblem(409, "conflict", f"Another track already uses the ISRC {isrc}.", pointer="/isrc")
-
-
 def create(session: Session, principal: Principal, fields: dict[str, Any], *, pointer_base: str = "") -> Track:
     release = None
     if fields.get("release_id"):
@@ -98,7 +87,7 @@ def create(session: Session, principal: Principal, fields: dict[str, Any], *, po
     credits = resolve_credits(session, principal, list(fields.get("credits") or []), f"{pointer_base}/credits")
     isrc = identifiers.canonical_isrc(fields["isrc"]) if fields.get("isrc") else None
     if isrc is not None:
-        _check_isrc_free(session, principal, isrc, None)
+        identifiers.ensure_isrc_free(session, principal.environment, isrc, None)
     track = Track(
         id=new_id("trk"),
         account_id=principal.account_id,
@@ -119,8 +108,19 @@ def create(session: Session, principal: Principal, fields: dict[str, Any], *, po
         ).one()
         track.release_id, track.disc_number, track.track_number = release.id, 1, (last or 0) + 1
     session.add(track)
-    session.flush()
+    _flush_guarding_isrc(session, isrc)
     return track
+
+
+def _flush_guarding_isrc(session: Session, isrc: str | None) -> None:
+    """Flush; two concurrent writers of one ISRC both pass `ensure_isrc_free`, and the unique constraint decides:
+    the loser gets the same `409 conflict` as a sequential duplicate, never a 500."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        if isrc is not None and "isrc" in str(exc.orig).lower():
+            raise identifiers.isrc_taken(isrc) from exc
+        raise
 
 
 def update(session: Session, principal: Principal, track: Track, fields: dict[str, Any]) -> None:
@@ -131,7 +131,7 @@ def update(session: Session, principal: Principal, track: Track, fields: dict[st
     if "isrc" in fields:
         isrc = identifiers.canonical_isrc(fields["isrc"]) if fields["isrc"] else None
         if isrc is not None:
-            _check_isrc_free(session, principal, isrc, track.id)
+            identifiers.ensure_isrc_free(session, principal.environment, isrc, track.id)
         track.isrc = isrc
     if "credits" in fields:
         track.credits = resolve_credits(session, principal, list(fields["credits"]), "/credits")
@@ -139,7 +139,7 @@ def update(session: Session, principal: Principal, track: Track, fields: dict[st
         track.meta = dict(fields["metadata"] or {})
     track.updated_at = utcnow()
     session.add(track)
-    session.flush()
+    _flush_guarding_isrc(session, track.isrc if "isrc" in fields else None)
 
 
 def attach_audio(session: Session, track: Track, audio: File) -> None:

@@ -66,3 +66,8 @@ def render(
 
 def not_found(message: str = "This page does not exist.") -> HTMLResponse:
     return render("not_found.html", status_code=404, title="Not found", message=message)
+
+
+def gone(message: str) -> HTMLResponse:
+    """`410 Gone`: the page existed and was removed on purpose (a disabled smart link)."""
+    return render("not_found.html", status_code=410, title="No longer available", message=message)

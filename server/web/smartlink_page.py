@@ -222,12 +222,13 @@ def max_age(link: SmartLink) -> int:
     return max(0, min(MAX_AGE_SECONDS, int(left)))
 
 
-def _render(slug: str, visitor: smartlink_stats.Visitor) -> Page | None:
+def _render(slug: str, visitor: smartlink_stats.Visitor) -> Page | int:
+    """The page, or the status of why there is none (404 unknown or deleted, 410 disabled by its owner)."""
     with session_scope() as session:
         try:
             link, release, tracks = read(session, slug)
-        except ApiProblem:
-            return None
+        except ApiProblem as problem:
+            return int(problem.status)
         smartlink_stats.record(session, link.id, "view", visitor)
         body = pages.render_text(TEMPLATE, **context(link, release, tracks))
         return Page(body, max_age(link))
@@ -237,7 +238,9 @@ async def show(request: Request) -> Response:
     visitor = smartlink_stats.visitor(request.scope.get("client"), request.headers)
     # A thread, as the JSON view: the hit INSERT may wait for SQLite's writer lock, which must not stall the loop.
     page = await run_in_threadpool(_render, str(request.path_params["slug"]), visitor)
-    if page is None:
+    if isinstance(page, int):
+        if page == 410:
+            return pages.gone("This smart link has been switched off by the artist or label that shared it.")
         return pages.not_found("This smart link does not exist. Check the address you were given.")
     etag = '"' + hashlib.sha256(page.body.encode()).hexdigest()[:32] + '"'
     # `private`: a shared cache would answer fans without the view being counted.

@@ -1,10 +1,13 @@
-"""Persons through the HTTP API: create, read, list with cursors, tenant isolation."""
+"""Persons through the HTTP API: create, read, list with cursors, update, delete, tenant isolation."""
 
 import base64
 import json
+from typing import Any
 
 from starlette.testclient import TestClient
 
+from server.db.engine import session_scope
+from server.db.models.persons import Person
 from tests.conftest import Tenant, TenantFactory
 
 
@@ -120,3 +123,106 @@ def test_an_edited_cursor_is_refused(client: TestClient, tenant: Tenant) -> None
     else:
         raise AssertionError("the cursor's payload could not be found")
     assert client.get("/api/v1/persons", params={"cursor": cursor}, headers=tenant.headers).status_code == 200
+
+
+def _events_of(client: TestClient, tenant: Tenant, event_type: str) -> list[dict[str, Any]]:
+    response = client.get("/api/v1/events", params={"type": event_type}, headers=tenant.headers)
+    assert response.status_code == 200, response.text
+    return list(response.json()["data"])
+
+
+def test_update_changes_only_the_given_fields_and_announces_them(client: TestClient, tenant: Tenant) -> None:
+    person = _create(client, tenant, roles=["composer"], metadata={"crm_id": "A-1"})
+    with session_scope() as session:  # an earlier bounce of the old address
+        row = session.get(Person, person["id"])
+        assert row is not None
+        row.email_undeliverable = True
+        session.add(row)
+    response = client.patch(
+        f"/api/v1/persons/{person['id']}",
+        json={"email": "mara.lindqvist@example.com", "legal_name": "Mara Sofia Lindqvist", "roles": ["lyricist"]},
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert (updated["email"], updated["legal_name"], updated["roles"]) == (
+        "mara.lindqvist@example.com",
+        "Mara Sofia Lindqvist",
+        ["lyricist"],
+    )
+    assert (updated["name"], updated["metadata"]) == (person["name"], {"crm_id": "A-1"})
+    assert client.get(f"/api/v1/persons/{person['id']}", headers=tenant.headers).json() == updated
+    with session_scope() as session:
+        row = session.get(Person, person["id"])
+        assert row is not None
+        assert row.email_undeliverable is False  # the new address is mailed again
+    [event] = _events_of(client, tenant, "person.updated")
+    assert event["data"]["object"] == updated
+    assert event["data"]["previous_attributes"] == {
+        "email": "mara@example.com",
+        "legal_name": None,
+        "roles": ["composer"],
+    }
+    # A body that changes nothing emits nothing.
+    same = client.patch(f"/api/v1/persons/{person['id']}", json={"roles": ["lyricist"]}, headers=tenant.headers)
+    assert same.status_code == 200
+    assert len(_events_of(client, tenant, "person.updated")) == 1
+    # Validated like creation.
+    bad = client.patch(
+        f"/api/v1/persons/{person['id']}", json={"phone": "0151", "invite": True}, headers=tenant.headers
+    )
+    assert bad.status_code in (400, 422), bad.text
+
+
+def test_delete_is_refused_while_the_person_holds_a_share_or_a_credit(client: TestClient, tenant: Tenant) -> None:
+    payee, other, credited = _create(client, tenant), _create(client, tenant), _create(client, tenant)
+    release = client.post("/api/v1/releases", json={"title": "R", "primary_artists": ["A"]}, headers=tenant.headers)
+    split = client.post(
+        "/api/v1/splits",
+        json={
+            "release_id": release.json()["id"],
+            "shares": [
+                {"person_id": payee["id"], "role": "artist", "share_bps": 6000},
+                {"person_id": other["id"], "role": "producer", "share_bps": 4000},
+            ],
+        },
+        headers=tenant.headers,
+    )
+    assert split.status_code == 201, split.text
+    refused = client.delete(f"/api/v1/persons/{payee['id']}", headers=tenant.headers)
+    assert refused.status_code == 409, refused.text
+    assert (refused.json()["code"], refused.json()["split_ids"]) == ("person_in_use", [split.json()["id"]])
+    track = client.post(
+        "/api/v1/tracks",
+        json={"title": "T", "primary_artists": ["A"], "credits": [{"person_id": credited["id"], "role": "composer"}]},
+        headers=tenant.headers,
+    )
+    assert track.status_code == 201, track.text
+    refused = client.delete(f"/api/v1/persons/{credited['id']}", headers=tenant.headers)
+    assert (refused.status_code, refused.json()["track_ids"]) == (409, [track.json()["id"]])
+    # Once the credit is gone, so can the person be.
+    patched = client.patch(f"/api/v1/tracks/{track.json()['id']}", json={"credits": []}, headers=tenant.headers)
+    assert patched.status_code == 200, patched.text
+    assert client.delete(f"/api/v1/persons/{credited['id']}", headers=tenant.headers).status_code == 204
+    assert client.get(f"/api/v1/persons/{payee['id']}", headers=tenant.headers).status_code == 200
+
+
+def test_delete_removes_the_person_and_announces_it(client: TestClient, tenant: Tenant) -> None:
+    person = _create(client, tenant, invite=True)  # an invitation message refers to the person
+    response = client.delete(f"/api/v1/persons/{person['id']}", headers=tenant.headers)
+    assert response.status_code == 204, response.text
+    assert response.content == b""
+    assert client.get(f"/api/v1/persons/{person['id']}", headers=tenant.headers).status_code == 404
+    [event] = _events_of(client, tenant, "person.deleted")
+    assert event["data"]["object"]["id"] == person["id"]
+    again = client.delete(f"/api/v1/persons/{person['id']}", headers=tenant.headers)
+    assert (again.status_code, again.json()["code"]) == (404, "not_found")
+
+
+def test_another_accounts_person_cannot_be_updated_or_deleted(client: TestClient, make_tenant: TenantFactory) -> None:
+    owner, stranger = make_tenant(), make_tenant()
+    person = _create(client, owner)
+    patched = client.patch(f"/api/v1/persons/{person['id']}", json={"name": "X"}, headers=stranger.headers)
+    deleted = client.delete(f"/api/v1/persons/{person['id']}", headers=stranger.headers)
+    assert (patched.status_code, deleted.status_code) == (404, 404)
+    assert client.get(f"/api/v1/persons/{person['id']}", headers=owner.headers).json()["name"] == "Mara Lindqvist"

@@ -6,6 +6,7 @@ from starlette.testclient import TestClient
 from server.db.engine import session_scope
 from server.db.models.events import Event
 from server.db.models.releases import ReleaseDelivery
+from server.media import audio_bytes
 from server.services import identifiers
 from tests.conftest import Tenant, TenantFactory
 from tests.dates import days_from_today
@@ -15,6 +16,7 @@ from tests.server.releases_helpers import (
     create_track,
     ok,
     run_qc,
+    upload_audio,
 )
 
 
@@ -264,3 +266,17 @@ def test_qc_of_a_late_upload_is_required_before_submit(client: TestClient, tenan
     assert ("audio_qc_pending", "/tracks/0/qc_status") in {(e["code"], e["pointer"]) for e in problem["errors"]}
     run_qc()
     assert ok(client.post(f"/api/v1/releases/{release['id']}/submit", headers=tenant.headers))["status"] == "submitted"
+
+
+def test_a_track_whose_audio_failed_qc_blocks_submit(client: TestClient, tenant: Tenant) -> None:
+    release = complete_release(client, tenant)
+    track_id = release["tracks"][0]["id"]
+    ok(upload_audio(client, tenant, track_id, audio_bytes(amplitude=0.0)))  # a silent "master"
+    run_qc()
+    qc = ok(client.get(f"/api/v1/tracks/{track_id}/qc-status", headers=tenant.headers))
+    assert qc["audio"]["status"] == "failed"
+    assert "digital_silence" in {f["code"] for f in qc["audio"]["findings"]}
+    response = client.post(f"/api/v1/releases/{release['id']}/submit", headers=tenant.headers)
+    assert response.status_code == 422
+    assert ("audio_qc_failed", "/tracks/0/qc_status") in {(e["code"], e["pointer"]) for e in response.json()["errors"]}
+    assert ok(client.get(f"/api/v1/releases/{release['id']}", headers=tenant.headers))["status"] == "draft"

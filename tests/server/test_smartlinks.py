@@ -286,3 +286,109 @@ def test_other_tenants_and_environments_never_see_a_link(client: TestClient, mak
     assert ("unknown_release", "/release_id") in _errors(
         client.post("/api/v1/smartlinks", json=body, headers=sandbox.headers)
     )
+
+
+def _events_of(tenant: Tenant, event_type: str) -> list[dict[str, Any]]:
+    with session_scope() as session:
+        rows = session.exec(
+            select(Event)
+            .where(col(Event.account_id) == tenant.account_id, col(Event.type) == event_type)
+            .order_by(col(Event.created_at), col(Event.id))
+        ).all()
+    return [row.payload for row in rows]
+
+
+def test_update_revalidates_like_create_and_announces_the_change(client: TestClient, tenant: Tenant) -> None:
+    link = _create(client, tenant, release_id=_release(client, tenant, days_from_today(20)))
+    url = f"/api/v1/smartlinks/{link['id']}/settings"
+    refused = client.patch(
+        url,
+        json={
+            "destinations": [{"service": "tidal", "url": "http://tidal.com/x"}, {"service": "tidal", "url": TIDAL}],
+            "artwork_url": "javascript:alert(1)",
+            "presave": {"enabled": True, "release_at": (dates.now() - timedelta(days=1)).isoformat()},
+        },
+        headers=tenant.headers,
+    )
+    assert _errors(refused) == {
+        ("https_required", "/destinations/0/url"),
+        ("duplicate", "/destinations/1/service"),
+        ("https_required", "/artwork_url"),
+        ("in_past", "/presave/release_at"),
+    }
+    assert client.get(url, headers=tenant.headers).json() == link  # nothing changed
+    response = client.patch(
+        url,
+        json={
+            "title": "Midnight Drive (Deluxe)",
+            "destinations": [{"service": "tidal", "url": TIDAL}],
+            "presave": {"enabled": True, "services": ["spotify"], "time_zone": "Europe/Berlin"},
+        },
+        headers=tenant.headers,
+    )
+    assert response.status_code == 200, response.text
+    updated = response.json()
+    assert updated["title"] == "Midnight Drive (Deluxe)"
+    assert updated["destinations"] == [{"service": "tidal", "url": TIDAL}]
+    assert updated["mode"] == "presave"
+    assert updated["presave"]["release_at"].endswith(("+01:00", "+02:00"))  # midnight of release day in Berlin
+    [event] = _events_of(tenant, "smartlink.updated")
+    assert event["data"]["object"] == updated
+    assert set(event["data"]["previous_attributes"]) == {"title", "destinations", "presave", "mode"}
+    assert client.patch(url, json={"title": "Midnight Drive (Deluxe)"}, headers=tenant.headers).status_code == 200
+    assert len(_events_of(tenant, "smartlink.updated")) == 1  # no change, no event
+
+
+def test_a_disabled_link_is_gone_publicly_until_enabled_again(client: TestClient, tenant: Tenant) -> None:
+    link = _create(client, tenant)
+    settings = f"/api/v1/smartlinks/{link['id']}/settings"
+    disabled = client.patch(settings, json={"status": "disabled"}, headers=tenant.headers)
+    assert disabled.status_code == 200, disabled.text
+    assert disabled.json()["status"] == "disabled"
+    assert disabled.json()["disabled_at"] is not None
+    for path in (f"/api/v1/smartlinks/{link['slug']}", f"/api/v1/smartlinks/{link['slug']}/go/spotify"):
+        gone = client.get(path, follow_redirects=False)
+        assert gone.status_code == 410, path
+        assert gone.json()["code"] == "smartlink_disabled"
+    page = client.get(f"/l/{link['slug']}")
+    assert page.status_code == 410
+    assert "switched off" in page.text
+    with session_scope() as session:  # nothing counted while disabled
+        hits = session.exec(select(SmartLinkHit).where(col(SmartLinkHit.smartlink_id) == link["id"])).all()
+    assert hits == []
+    # The slug stays reserved for this link.
+    taken = client.post(
+        "/api/v1/smartlinks", json={"release_id": link["release_id"], "slug": link["slug"]}, headers=tenant.headers
+    )
+    assert taken.status_code == 409
+    enabled = client.patch(settings, json={"status": "active"}, headers=tenant.headers).json()
+    assert (enabled["status"], enabled["disabled_at"]) == ("active", None)
+    assert client.get(f"/api/v1/smartlinks/{link['slug']}").status_code == 200
+    assert [e["data"]["previous_attributes"]["status"] for e in _events_of(tenant, "smartlink.updated")] == [
+        "active",
+        "disabled",
+    ]
+
+
+def test_delete_removes_the_link_and_frees_its_slug(client: TestClient, make_tenant: TenantFactory) -> None:
+    owner, stranger = make_tenant(), make_tenant()
+    link = _create(client, owner)
+    client.get(f"/api/v1/smartlinks/{link['slug']}", headers={"User-Agent": BROWSER})  # a view in the stats
+    url = f"/api/v1/smartlinks/{link['id']}/settings"
+    assert client.delete(url, headers=stranger.headers).status_code == 404
+    assert client.patch(url, json={"status": "disabled"}, headers=stranger.headers).status_code == 404
+    response = client.delete(url, headers=owner.headers)
+    assert response.status_code == 204, response.text
+    assert client.get(url, headers=owner.headers).status_code == 404
+    assert client.get(f"/api/v1/smartlinks/{link['slug']}").status_code == 404
+    assert client.get(f"/l/{link['slug']}").status_code == 404
+    [event] = _events_of(owner, "smartlink.deleted")
+    assert event["data"]["object"]["id"] == link["id"]
+    assert client.delete(url, headers=owner.headers).status_code == 404
+    # The slug can be taken again.
+    again = client.post(
+        "/api/v1/smartlinks",
+        json={"release_id": _release(client, stranger), "slug": link["slug"]},
+        headers=stranger.headers,
+    )
+    assert again.status_code == 201, again.text

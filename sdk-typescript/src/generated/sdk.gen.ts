@@ -2,7 +2,7 @@
 
 import { client } from './client.gen.js';
 import { type Client, type ClientMeta, formDataBodySerializer, type Options as Options2, type RequestResult, type TDataShape, urlSearchParamsBodySerializer } from './client/index.js';
-import type { AdvanceSandboxClockData, AdvanceSandboxClockErrors, AdvanceSandboxClockResponses, AdvanceSandboxReleaseData, AdvanceSandboxReleaseErrors, AdvanceSandboxReleaseResponses, AnswerSplitShareData, AnswerSplitShareErrors, AnswerSplitShareResponses, AuthorizeOauthData, AuthorizeOauthErrors, AuthorizeOauthResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOauthTokenData, CreateOauthTokenErrors, CreateOauthTokenResponses, CreatePersonData, CreatePersonErrors, CreatePersonResponses, CreateReleaseData, CreateReleaseErrors, CreateReleaseResponses, CreateSmartLinkData, CreateSmartLinkErrors, CreateSmartLinkResponses, CreateSplitData, CreateSplitErrors, CreateSplitResponses, CreateTrackData, CreateTrackErrors, CreateTrackResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, FollowSmartLinkData, FollowSmartLinkErrors, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetEventData, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetOauthMetadataData, GetOauthMetadataErrors, GetOauthMetadataResponses, GetPayoutData, GetPayoutErrors, GetPayoutResponses, GetPersonData, GetPersonErrors, GetPersonResponses, GetPublicSmartLinkData, GetPublicSmartLinkErrors, GetPublicSmartLinkResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReleaseData, GetReleaseErrors, GetReleaseResponses, GetSandboxClockData, GetSandboxClockErrors, GetSandboxClockResponses, GetSmartLinkData, GetSmartLinkErrors, GetSmartLinkResponses, GetSmartLinkStatsData, GetSmartLinkStatsErrors, GetSmartLinkStatsResponses, GetSplitData, GetSplitErrors, GetSplitResponses, GetTrackData, GetTrackErrors, GetTrackQcStatusData, GetTrackQcStatusErrors, GetTrackQcStatusResponses, GetTrackResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, IntrospectOauthTokenData, IntrospectOauthTokenErrors, IntrospectOauthTokenResponses, InvitePersonData, InvitePersonErrors, InvitePersonResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListEarningsData, ListEarningsErrors, ListEarningsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListPayoutsData, ListPayoutsErrors, ListPayoutsResponses, ListPersonsData, ListPersonsErrors, ListPersonsResponses, ListReleasesData, ListReleasesErrors, ListReleaseSplitsData, ListReleaseSplitsErrors, ListReleaseSplitsResponses, ListReleasesResponses, ListSandboxOutboxData, ListSandboxOutboxErrors, ListSandboxOutboxResponses, ListSmartLinksData, ListSmartLinksErrors, ListSmartLinksResponses, ListSplitsData, ListSplitsErrors, ListSplitsResponses, ListTracksData, ListTracksErrors, ListTracksResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ReceiveDspSyncWebhookData, ReceiveDspSyncWebhookErrors, ReceiveDspSyncWebhookResponses, ReceiveMailgunWebhookData, ReceiveMailgunWebhookErrors, ReceiveMailgunWebhookResponses, ReceiveStripeWebhookData, ReceiveStripeWebhookErrors, ReceiveStripeWebhookResponses, ReceiveWhapiWebhookData, ReceiveWhapiWebhookErrors, ReceiveWhapiWebhookResponses, ReceiveWiseWebhookData, ReceiveWiseWebhookErrors, ReceiveWiseWebhookResponses, RecoverWebhookEventsData, RecoverWebhookEventsErrors, RecoverWebhookEventsResponses, RequestPayoutData, RequestPayoutErrors, RequestPayoutResponses, ResendEventData, ResendEventErrors, ResendEventResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RevokeOauthTokenData, RevokeOauthTokenErrors, RevokeOauthTokenResponses, RotateApiKeyData, RotateApiKeyErrors, RotateApiKeyResponses, RotateWebhookEndpointSecretData, RotateWebhookEndpointSecretErrors, RotateWebhookEndpointSecretResponses, SendTestWebhookData, SendTestWebhookErrors, SendTestWebhookResponses, SubmitOauthConsentData, SubmitOauthConsentErrors, SubmitOauthConsentResponses, SubmitReleaseData, SubmitReleaseErrors, SubmitReleaseResponses, SummarizeEarningsData, SummarizeEarningsErrors, SummarizeEarningsResponses, TriggerSandboxEventData, TriggerSandboxEventErrors, TriggerSandboxEventResponses, UpdateReleaseArtworkData, UpdateReleaseArtworkErrors, UpdateReleaseArtworkResponses, UpdateReleaseDetailsData, UpdateReleaseDetailsErrors, UpdateReleaseDetailsResponses, UpdateReleaseDistributionData, UpdateReleaseDistributionErrors, UpdateReleaseDistributionResponses, UpdateReleaseTracksData, UpdateReleaseTracksErrors, UpdateReleaseTracksResponses, UpdateTrackData, UpdateTrackErrors, UpdateTrackResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, UploadTrackAudioData, UploadTrackAudioErrors, UploadTrackAudioResponses } from './types.gen.js';
+import type { AdvanceSandboxClockData, AdvanceSandboxClockErrors, AdvanceSandboxClockResponses, AdvanceSandboxReleaseData, AdvanceSandboxReleaseErrors, AdvanceSandboxReleaseResponses, AnswerSplitShareData, AnswerSplitShareErrors, AnswerSplitShareResponses, AuthorizeOauthData, AuthorizeOauthErrors, AuthorizeOauthResponses, CreateApiKeyData, CreateApiKeyErrors, CreateApiKeyResponses, CreateOauthTokenData, CreateOauthTokenErrors, CreateOauthTokenResponses, CreatePersonData, CreatePersonErrors, CreatePersonResponses, CreateReleaseData, CreateReleaseErrors, CreateReleaseResponses, CreateSmartLinkData, CreateSmartLinkErrors, CreateSmartLinkResponses, CreateSplitData, CreateSplitErrors, CreateSplitResponses, CreateTrackData, CreateTrackErrors, CreateTrackResponses, CreateWebhookEndpointData, CreateWebhookEndpointErrors, CreateWebhookEndpointResponses, DeletePersonData, DeletePersonErrors, DeletePersonResponses, DeleteReleaseData, DeleteReleaseErrors, DeleteReleaseResponses, DeleteSmartLinkData, DeleteSmartLinkErrors, DeleteSmartLinkResponses, DeleteWebhookEndpointData, DeleteWebhookEndpointErrors, DeleteWebhookEndpointResponses, FollowSmartLinkData, FollowSmartLinkErrors, GetApiKeyData, GetApiKeyErrors, GetApiKeyResponses, GetBalanceData, GetBalanceErrors, GetBalanceResponses, GetEventData, GetEventErrors, GetEventResponses, GetHealthData, GetHealthErrors, GetHealthResponses, GetOauthMetadataData, GetOauthMetadataErrors, GetOauthMetadataResponses, GetPayoutData, GetPayoutErrors, GetPayoutResponses, GetPersonData, GetPersonErrors, GetPersonResponses, GetPublicSmartLinkData, GetPublicSmartLinkErrors, GetPublicSmartLinkResponses, GetReadinessData, GetReadinessErrors, GetReadinessResponses, GetReleaseData, GetReleaseErrors, GetReleaseResponses, GetSandboxClockData, GetSandboxClockErrors, GetSandboxClockResponses, GetSmartLinkData, GetSmartLinkErrors, GetSmartLinkResponses, GetSmartLinkStatsData, GetSmartLinkStatsErrors, GetSmartLinkStatsResponses, GetSplitData, GetSplitErrors, GetSplitResponses, GetTrackData, GetTrackErrors, GetTrackQcStatusData, GetTrackQcStatusErrors, GetTrackQcStatusResponses, GetTrackResponses, GetWebhookEndpointData, GetWebhookEndpointErrors, GetWebhookEndpointResponses, IntrospectOauthTokenData, IntrospectOauthTokenErrors, IntrospectOauthTokenResponses, InvitePersonData, InvitePersonErrors, InvitePersonResponses, ListApiKeysData, ListApiKeysErrors, ListApiKeysResponses, ListEarningsData, ListEarningsErrors, ListEarningsResponses, ListEventsData, ListEventsErrors, ListEventsResponses, ListPayoutsData, ListPayoutsErrors, ListPayoutsResponses, ListPersonsData, ListPersonsErrors, ListPersonsResponses, ListReleasesData, ListReleasesErrors, ListReleaseSplitsData, ListReleaseSplitsErrors, ListReleaseSplitsResponses, ListReleasesResponses, ListSandboxOutboxData, ListSandboxOutboxErrors, ListSandboxOutboxResponses, ListSmartLinksData, ListSmartLinksErrors, ListSmartLinksResponses, ListSplitsData, ListSplitsErrors, ListSplitsResponses, ListTracksData, ListTracksErrors, ListTracksResponses, ListWebhookAttemptsData, ListWebhookAttemptsErrors, ListWebhookAttemptsResponses, ListWebhookEndpointsData, ListWebhookEndpointsErrors, ListWebhookEndpointsResponses, ReceiveDspSyncWebhookData, ReceiveDspSyncWebhookErrors, ReceiveDspSyncWebhookResponses, ReceiveMailgunWebhookData, ReceiveMailgunWebhookErrors, ReceiveMailgunWebhookResponses, ReceiveStripeWebhookData, ReceiveStripeWebhookErrors, ReceiveStripeWebhookResponses, ReceiveWhapiWebhookData, ReceiveWhapiWebhookErrors, ReceiveWhapiWebhookResponses, ReceiveWiseWebhookData, ReceiveWiseWebhookErrors, ReceiveWiseWebhookResponses, RecoverWebhookEventsData, RecoverWebhookEventsErrors, RecoverWebhookEventsResponses, RemoveReleaseTrackData, RemoveReleaseTrackErrors, RemoveReleaseTrackResponses, RequestPayoutData, RequestPayoutErrors, RequestPayoutResponses, RequestReleaseTakedownData, RequestReleaseTakedownErrors, RequestReleaseTakedownResponses, ResendEventData, ResendEventErrors, ResendEventResponses, RevokeApiKeyData, RevokeApiKeyErrors, RevokeApiKeyResponses, RevokeOauthTokenData, RevokeOauthTokenErrors, RevokeOauthTokenResponses, RotateApiKeyData, RotateApiKeyErrors, RotateApiKeyResponses, RotateWebhookEndpointSecretData, RotateWebhookEndpointSecretErrors, RotateWebhookEndpointSecretResponses, SendTestWebhookData, SendTestWebhookErrors, SendTestWebhookResponses, SubmitOauthConsentData, SubmitOauthConsentErrors, SubmitOauthConsentResponses, SubmitReleaseData, SubmitReleaseErrors, SubmitReleaseResponses, SummarizeEarningsData, SummarizeEarningsErrors, SummarizeEarningsResponses, TriggerSandboxEventData, TriggerSandboxEventErrors, TriggerSandboxEventResponses, UpdatePersonData, UpdatePersonErrors, UpdatePersonResponses, UpdateReleaseArtworkData, UpdateReleaseArtworkErrors, UpdateReleaseArtworkResponses, UpdateReleaseDetailsData, UpdateReleaseDetailsErrors, UpdateReleaseDetailsResponses, UpdateReleaseDistributionData, UpdateReleaseDistributionErrors, UpdateReleaseDistributionResponses, UpdateReleaseTracksData, UpdateReleaseTracksErrors, UpdateReleaseTracksResponses, UpdateSmartLinkData, UpdateSmartLinkErrors, UpdateSmartLinkResponses, UpdateTrackData, UpdateTrackErrors, UpdateTrackResponses, UpdateWebhookEndpointData, UpdateWebhookEndpointErrors, UpdateWebhookEndpointResponses, UploadTrackAudioData, UploadTrackAudioErrors, UploadTrackAudioResponses } from './types.gen.js';
 
 export type Options<TData extends TDataShape = TDataShape, ThrowOnError extends boolean = boolean, TResponse = unknown> = Options2<TData, ThrowOnError, TResponse> & {
     /**
@@ -65,6 +65,32 @@ export const createRelease = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
+ * Delete a draft release
+ *
+ * Deletes a release that is still `draft` (never submitted). Its tracks are kept, on no release (each emits
+ * `track.updated`); its release-level splits are deleted with it (a draft has earned nothing); its smart links are
+ * deleted (each emits `smartlink.deleted`). Emits `release.deleted` with the release as it was.
+ *
+ * Any other status answers `409 invalid_state`: a submitted release may already be with the stores, so a `live`
+ * or `delivering` one is removed with `requestReleaseTakedown` instead. Answers `204` with no body; deleting it
+ * again answers `404 not_found`, as does another account's or the other environment's release.
+ *
+ */
+export const deleteRelease = <ThrowOnError extends boolean = false>(options: Options<DeleteReleaseData, ThrowOnError>): RequestResult<DeleteReleaseResponses, DeleteReleaseErrors, ThrowOnError> => (options.client ?? client).delete<DeleteReleaseResponses, DeleteReleaseErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/releases/{id}',
+    ...options
+});
+
+/**
  * Retrieve a release
  *
  * Returns one release of the credential's environment with everything the wizard and the delivery pipeline know
@@ -92,7 +118,8 @@ export const getRelease = <ThrowOnError extends boolean = false>(options: Option
  * Wizard step "details": titles, artists, label, genre, language, ℗ and © lines, original release date and UPC.
  * Only the fields sent change; `null` clears a field. Allowed while the release is `draft` or `action_needed`,
  * otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to a store) is
- * allowed in every status. A UPC used by another release fails with `409 conflict`. Emits `release.updated`.
+ * allowed in every status. A UPC used by another release on the platform (any
+ * account, same environment) fails with `409 conflict`. Emits `release.updated`.
  *
  */
 export const updateReleaseDetails = <ThrowOnError extends boolean = false>(options: Options<UpdateReleaseDetailsData, ThrowOnError>): RequestResult<UpdateReleaseDetailsResponses, UpdateReleaseDetailsErrors, ThrowOnError> => (options.client ?? client).patch<UpdateReleaseDetailsResponses, UpdateReleaseDetailsErrors, ThrowOnError>({
@@ -252,6 +279,63 @@ export const submitRelease = <ThrowOnError extends boolean = false>(options: Opt
 });
 
 /**
+ * Request a takedown of a release
+ *
+ * Asks for a `live` or `delivering` release to be removed from every store. The release becomes
+ * `takedown_requested` at once (emitting `release.status_changed`) and each store's delivery `removing` (a store
+ * that had rejected it has nothing to remove and shows `removed`). As the sub-distributor's feed confirms each
+ * store `removed`, `deliveries` follow; when the last store is removed the release becomes `taken_down` (final),
+ * emitting `release.status_changed` again. Stores usually take 1 to 3 days. In the sandbox the simulated
+ * sub-distributor confirms each store through the same feed within the sandbox timeline; move it on at once with
+ * `advanceSandboxRelease` (`to: taken_down`).
+ *
+ * Asking again while the takedown runs, or once it is `taken_down`, changes nothing and answers with the current
+ * state (safe to retry, with or without `Idempotency-Key`). Any other status answers `409 invalid_state` (a
+ * `draft` is deleted with `deleteRelease` instead).
+ *
+ */
+export const requestReleaseTakedown = <ThrowOnError extends boolean = false>(options: Options<RequestReleaseTakedownData, ThrowOnError>): RequestResult<RequestReleaseTakedownResponses, RequestReleaseTakedownErrors, ThrowOnError> => (options.client ?? client).post<RequestReleaseTakedownResponses, RequestReleaseTakedownErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/releases/{id}/takedown',
+    ...options
+});
+
+/**
+ * Remove a track from a release
+ *
+ * Takes one track off the tracklist of a `draft` or `action_needed` release (other statuses: `409
+ * invalid_state`). The track itself is kept, on no release, and can be added to a release again. The tracklist
+ * stays numbered as `updateReleaseTracks` requires: later tracks on the same disc move up by one, and a disc left
+ * empty is dropped (later discs move down by one). `release_type` and `explicit` follow the new tracklist.
+ *
+ * Emits `release.updated` (with the previous tracklist) and `track.updated` for the removed track. A track that is
+ * not on this release answers `404 not_found`, as does another account's or the other environment's release or
+ * track; removing it again therefore answers `404`.
+ *
+ */
+export const removeReleaseTrack = <ThrowOnError extends boolean = false>(options: Options<RemoveReleaseTrackData, ThrowOnError>): RequestResult<RemoveReleaseTrackResponses, RemoveReleaseTrackErrors, ThrowOnError> => (options.client ?? client).delete<RemoveReleaseTrackResponses, RemoveReleaseTrackErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/releases/{id}/tracks/{trackId}',
+    ...options
+});
+
+/**
  * List a release's active splits
  *
  * Lists the active splits of a release: the release-level split and the splits of its tracks (a track's split
@@ -306,8 +390,8 @@ export const listTracks = <ThrowOnError extends boolean = false>(options?: Optio
  * `413 payload_too_large`).
  *
  * With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted with the
- * result, readable any time via `getTrackQcStatus`. An ISRC already used by another track fails with `409
- * conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`; an unknown
+ * result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the platform
+ * (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`; an unknown
  * `release_id` with `validation_failed`. Emits `track.created`.
  *
  */
@@ -354,7 +438,7 @@ export const getTrack = <ThrowOnError extends boolean = false>(options: Options<
  * Edits a track's metadata; only the fields sent change, `null` clears a field, `credits` and `metadata` are
  * replaced whole. Allowed while the track is on no release or its release is `draft` or `action_needed`,
  * otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC used by another
- * track fails with `409 conflict`. Replace the audio with
+ * track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio with
  * `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
  *
  */
@@ -556,6 +640,31 @@ export const createPerson = <ThrowOnError extends boolean = false>(options: Opti
 });
 
 /**
+ * Delete a person
+ *
+ * Deletes a person who is in nothing that outlives them. Refused with `409 person_in_use` (naming the splits in
+ * `split_ids` and the tracks in `track_ids`) while the person holds a share in any split version, active or
+ * superseded (earnings are, or were, allocated to it: payees stay for the record), or is credited on a track
+ * (remove the credit with `updateTrack` first). Emits `person.deleted` with the person as they were. Answers
+ * `204` with no body; deleting them again answers `404 not_found`, as does another account's or the other
+ * environment's person.
+ *
+ */
+export const deletePerson = <ThrowOnError extends boolean = false>(options: Options<DeletePersonData, ThrowOnError>): RequestResult<DeletePersonResponses, DeletePersonErrors, ThrowOnError> => (options.client ?? client).delete<DeletePersonResponses, DeletePersonErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/persons/{id}',
+    ...options
+});
+
+/**
  * Retrieve a person
  *
  * Returns one person of the credential's environment.
@@ -572,6 +681,32 @@ export const getPerson = <ThrowOnError extends boolean = false>(options: Options
         }],
     url: '/api/v1/persons/{id}',
     ...options
+});
+
+/**
+ * Update a person
+ *
+ * Changes the fields the body names (the fields `createPerson` takes, without `invite`); omitted fields keep
+ * their value. Emits `person.updated` with the previous values of the changed fields in
+ * `data.previous_attributes`; a body that changes nothing emits nothing.
+ *
+ */
+export const updatePerson = <ThrowOnError extends boolean = false>(options: Options<UpdatePersonData, ThrowOnError>): RequestResult<UpdatePersonResponses, UpdatePersonErrors, ThrowOnError> => (options.client ?? client).patch<UpdatePersonResponses, UpdatePersonErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/persons/{id}',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -850,7 +985,8 @@ export const createSmartLink = <ThrowOnError extends boolean = false>(options: O
  *
  * Returns what a link page shows: title, artist, artwork, the `mode` (`presave` until the release date, `stream`
  * from then on) and one entry per service with its `click_url`. Public: no credential needed, and nothing
- * owner-only is returned. Counts as a page view in the link's statistics (bots excluded).
+ * owner-only is returned. Counts as a page view in the link's statistics (bots excluded). A link its owner
+ * disabled answers `410 smartlink_disabled` (and counts nothing); an unknown or deleted slug `404 not_found`.
  *
  */
 export const getPublicSmartLink = <ThrowOnError extends boolean = false>(options: Options<GetPublicSmartLinkData, ThrowOnError>): RequestResult<GetPublicSmartLinkResponses, GetPublicSmartLinkErrors, ThrowOnError> => (options.client ?? client).get<GetPublicSmartLinkResponses, GetPublicSmartLinkErrors, ThrowOnError>({ url: '/api/v1/smartlinks/{slug}', ...options });
@@ -860,11 +996,35 @@ export const getPublicSmartLink = <ThrowOnError extends boolean = false>(options
  *
  * Records a click on a service's button and redirects (`302`) to the link's own destination for that service,
  * never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on the
- * service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or the link's
- * public view has no entry for the service.
+ * service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown (or the link
+ * was deleted) or the link's public view has no entry for the service; `410 smartlink_disabled` when its owner
+ * disabled the link.
  *
  */
 export const followSmartLink = <ThrowOnError extends boolean = false>(options: Options<FollowSmartLinkData, ThrowOnError>): RequestResult<unknown, FollowSmartLinkErrors, ThrowOnError> => (options.client ?? client).get<unknown, FollowSmartLinkErrors, ThrowOnError>({ url: '/api/v1/smartlinks/{slug}/go/{service}', ...options });
+
+/**
+ * Delete a smart link
+ *
+ * Deletes a smart link and its statistics. Its public URLs answer `404 not_found` from then on and its slug can be
+ * taken again, by anyone (to keep the slug, disable the link with `updateSmartLink` instead). Emits
+ * `smartlink.deleted` with the link as it was. Answers `204` with no body; deleting it again answers `404
+ * not_found`, as does another account's or the other environment's link.
+ *
+ */
+export const deleteSmartLink = <ThrowOnError extends boolean = false>(options: Options<DeleteSmartLinkData, ThrowOnError>): RequestResult<DeleteSmartLinkResponses, DeleteSmartLinkErrors, ThrowOnError> => (options.client ?? client).delete<DeleteSmartLinkResponses, DeleteSmartLinkErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/smartlinks/{id}/settings',
+    ...options
+});
 
 /**
  * Retrieve a smart link
@@ -885,6 +1045,35 @@ export const getSmartLink = <ThrowOnError extends boolean = false>(options: Opti
         }],
     url: '/api/v1/smartlinks/{id}/settings',
     ...options
+});
+
+/**
+ * Update or disable a smart link
+ *
+ * Changes the title, preview image, destinations, pre-save configuration or metadata of a smart link, with the
+ * validation of `createSmartLink` (each failing field in `errors[]` of `422 validation_failed`), and switches it
+ * off or on again with `status`. A `disabled` link's public page, JSON view and click redirects answer `410 Gone`
+ * with the code `smartlink_disabled` (a deleted link's answer `404 not_found`); its slug stays reserved and its
+ * statistics are kept. Emits `smartlink.updated` with the previous values of the changed fields in
+ * `data.previous_attributes`; a body that changes nothing emits nothing.
+ *
+ */
+export const updateSmartLink = <ThrowOnError extends boolean = false>(options: Options<UpdateSmartLinkData, ThrowOnError>): RequestResult<UpdateSmartLinkResponses, UpdateSmartLinkErrors, ThrowOnError> => (options.client ?? client).patch<UpdateSmartLinkResponses, UpdateSmartLinkErrors, ThrowOnError>({
+    security: [{
+            key: 'apiKey',
+            scheme: 'bearer',
+            type: 'http'
+        }, {
+            key: 'oauth2',
+            scheme: 'bearer',
+            type: 'http'
+        }],
+    url: '/api/v1/smartlinks/{id}/settings',
+    ...options,
+    headers: {
+        'Content-Type': 'application/json',
+        ...options.headers
+    }
 });
 
 /**
@@ -1581,7 +1770,9 @@ export const getSandboxClock = <ThrowOnError extends boolean = false>(options?: 
  * 30 days after their report, split versions take effect on their `effective_from`, pre-save links switch to
  * streaming on release day and rotated API keys' grace periods end — all on the sandbox clock. Events emitted on the
  * way carry the sandbox time in `created`. A time that is not later than `now`, or more than 100 days ahead, is
- * `422 validation_failed`. Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
+ * `422 validation_failed`. One advance runs at a time per account: another one while it runs is
+ * `409 sandbox_clock_advancing` (with `Retry-After`). When the call answers, `now` is `to` or up to a second
+ * later, never earlier. Sandbox credentials only: a production credential is refused with `403 sandbox_only`.
  *
  */
 export const advanceSandboxClock = <ThrowOnError extends boolean = false>(options: Options<AdvanceSandboxClockData, ThrowOnError>): RequestResult<AdvanceSandboxClockResponses, AdvanceSandboxClockErrors, ThrowOnError> => (options.client ?? client).post<AdvanceSandboxClockResponses, AdvanceSandboxClockErrors, ThrowOnError>({

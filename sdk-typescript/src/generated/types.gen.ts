@@ -4,7 +4,7 @@ export type ClientOptions = {
     baseUrl: 'https://api.og-records.com' | (string & {});
 };
 
-export type Webhooks = OnReleaseCreatedWebhookRequest | OnReleaseUpdatedWebhookRequest | OnReleaseSubmittedWebhookRequest | OnReleaseStatusChangedWebhookRequest | OnReleaseArtworkQcCompletedWebhookRequest | OnTrackCreatedWebhookRequest | OnTrackUpdatedWebhookRequest | OnTrackQcCompletedWebhookRequest | OnSplitCreatedWebhookRequest | OnSplitShareAcceptedWebhookRequest | OnSplitShareDeclinedWebhookRequest | OnPersonCreatedWebhookRequest | OnPersonInvitationFailedWebhookRequest | OnEarningsImportedWebhookRequest | OnPayoutRequestedWebhookRequest | OnPayoutStatusChangedWebhookRequest | OnSmartlinkCreatedWebhookRequest | OnApiKeyCreatedWebhookRequest | OnApiKeyRotatedWebhookRequest | OnApiKeyRevokedWebhookRequest | OnEndpointDisabledWebhookRequest | OnWebhookTestWebhookRequest;
+export type Webhooks = OnReleaseCreatedWebhookRequest | OnReleaseUpdatedWebhookRequest | OnReleaseSubmittedWebhookRequest | OnReleaseStatusChangedWebhookRequest | OnReleaseArtworkQcCompletedWebhookRequest | OnReleaseDeletedWebhookRequest | OnTrackCreatedWebhookRequest | OnTrackUpdatedWebhookRequest | OnTrackQcCompletedWebhookRequest | OnSplitCreatedWebhookRequest | OnSplitShareAcceptedWebhookRequest | OnSplitShareDeclinedWebhookRequest | OnPersonCreatedWebhookRequest | OnPersonUpdatedWebhookRequest | OnPersonDeletedWebhookRequest | OnPersonInvitationFailedWebhookRequest | OnEarningsImportedWebhookRequest | OnPayoutRequestedWebhookRequest | OnPayoutStatusChangedWebhookRequest | OnSmartlinkCreatedWebhookRequest | OnSmartLinkUpdatedWebhookRequest | OnSmartLinkDeletedWebhookRequest | OnApiKeyCreatedWebhookRequest | OnApiKeyRotatedWebhookRequest | OnApiKeyRevokedWebhookRequest | OnEndpointDisabledWebhookRequest | OnWebhookTestWebhookRequest;
 
 /**
  * The fields every page of a list carries, besides `data`.
@@ -32,7 +32,8 @@ export type Environment = 'sandbox' | 'production';
 /**
  * Where the release stands on its way to the stores:
  *
- * - `draft`: being edited in the wizard; the only state (besides `action_needed`) in which it can be edited.
+ * - `draft`: being edited in the wizard; the only state (besides `action_needed`) in which it can be edited, and
+ * the only one in which it can be deleted (`deleteRelease`).
  * - `submitted`: all submit-time checks passed; waiting for review.
  * - `in_review`: our content team is reviewing it.
  * - `approved`: review passed; delivery to the stores starts shortly.
@@ -40,8 +41,8 @@ export type Environment = 'sandbox' | 'production';
  * - `rejected`: review refused it for good (for example duplicate or infringing content). Final.
  * - `delivering`: being delivered; `deliveries` shows each store's progress.
  * - `live`: available in at least one store.
- * - `takedown_requested`: removal from all stores is under way.
- * - `taken_down`: removed from all stores. Final.
+ * - `takedown_requested`: removal from all stores is under way (`requestReleaseTakedown`).
+ * - `taken_down`: removed from all stores (the sub-distributor confirmed every store). Final.
  *
  */
 export type ReleaseStatus = 'draft' | 'submitted' | 'in_review' | 'approved' | 'action_needed' | 'rejected' | 'delivering' | 'live' | 'takedown_requested' | 'taken_down';
@@ -242,16 +243,26 @@ export type Track = {
  * One result of a quality-control check. Findings with severity `error` fail QC; `warning` findings are worth
  * fixing but do not block submission; `info` findings only report a measurement.
  *
- * Audio codes:
+ * Audio codes (each rule, its threshold and the store requirement behind it are explained in the uploads guide):
  * - `format` (error): not FLAC or WAV PCM (`WAVE_FORMAT_PCM`; MP3, AAC and WAVE_FORMAT_EXTENSIBLE are refused).
  * - `sample_rate` (error): below 44 100 Hz.
  * - `bit_depth` (error): not 16 or 24 bit.
  * - `channels` (error): not stereo (2 channels).
  * - `duration` (error): shorter than 30 seconds.
- * - `leading_silence` / `trailing_silence` (warning): more than 10 seconds of silence at the start / end.
- * - `clipping` (warning): consecutive samples at full scale.
+ * - `digital_silence` (error): every sample is zero.
+ * - `near_silent` (error): integrated loudness below −50 LUFS, or nothing above the −70 LUFS gate of ITU-R BS.1770.
+ * - `leading_silence` / `trailing_silence` (warning): more than 10 seconds below −60 dBFS at the start / end.
+ * - `sustained_clipping` (error): 0.1 % of all samples or more lie in runs of 3 or more consecutive full-scale
+ * samples (`measured_value` is that share in `%`).
+ * - `clipping` (warning): runs of 3 or more consecutive full-scale samples, fewer than `sustained_clipping` needs
+ * (`measured_value` is the number of runs).
  * - `true_peak` (warning): true peak above −1.0 dBTP.
- * - `loudness` (info): integrated loudness (ITU-R BS.1770, LUFS); stores normalise it, it never fails QC.
+ * - `too_loud` (warning): integrated loudness above −5 LUFS.
+ * - `too_quiet` (warning): integrated loudness below −30 LUFS (and not `near_silent`).
+ * - `dual_mono` (warning): a stereo file whose channels never differ by more than 2 LSB of 16-bit audio
+ * (−84.3 dBFS): a mono recording in a stereo file. `measured_value` is the largest difference, `null` when the
+ * channels are identical.
+ * - `loudness` (info): integrated loudness (ITU-R BS.1770, LUFS), always reported; stores normalise it.
  * - `corrupt` (error): the file cannot be decoded completely.
  *
  * Cover art codes:
@@ -268,7 +279,7 @@ export type QcFinding = {
     /**
      * What was checked (see the list above).
      */
-    code: 'format' | 'sample_rate' | 'bit_depth' | 'channels' | 'duration' | 'leading_silence' | 'trailing_silence' | 'clipping' | 'true_peak' | 'loudness' | 'corrupt' | 'color_mode' | 'not_square' | 'too_small' | 'too_large' | 'file_size';
+    code: 'format' | 'sample_rate' | 'bit_depth' | 'channels' | 'duration' | 'digital_silence' | 'near_silent' | 'leading_silence' | 'trailing_silence' | 'sustained_clipping' | 'clipping' | 'true_peak' | 'too_loud' | 'too_quiet' | 'dual_mono' | 'loudness' | 'corrupt' | 'color_mode' | 'not_square' | 'too_small' | 'too_large' | 'file_size';
     /**
      * `error` fails QC, `warning` does not, `info` only reports a measurement.
      */
@@ -279,16 +290,18 @@ export type QcFinding = {
     message: string;
     /**
      * What was measured, in `unit`: a number for measurements (`-0.2`), a string for properties (`"audio/mpeg"`,
-     * `"CMYK"`, `"2400x2400"`), `null` when nothing could be measured (`corrupt`).
+     * `"CMYK"`, `"2400x2400"`), `null` when nothing could be measured (`corrupt`, `digital_silence`).
      *
      */
     measured_value: number | string | null;
     /**
-     * The limit the measurement was compared with, in `unit`; `null` for pure measurements (`loudness`).
+     * The limit the measurement was compared with, in `unit`; `null` for pure measurements (`loudness`) and for
+     * `digital_silence`.
+     *
      */
     threshold: number | string | null;
     /**
-     * The unit of `measured_value` and `threshold`: `Hz`, `bit`, `ms`, `dBTP`, `LUFS`, `px`, `bytes`, `samples`; `null` when unitless.
+     * The unit of `measured_value` and `threshold`: `Hz`, `bit`, `ms`, `dBTP`, `dBFS`, `LUFS`, `%`, `px`, `bytes`, `samples`; `null` when unitless.
      */
     unit: string | null;
 };
@@ -563,6 +576,14 @@ export type Problem = {
      * For `insufficient_scope` errors, the scopes the credential lacks.
      */
     missing_scopes?: Array<string>;
+    /**
+     * For `person_in_use` errors, the splits in which the person holds a share.
+     */
+    split_ids?: Array<string>;
+    /**
+     * For `person_in_use` errors, the tracks that credit the person.
+     */
+    track_ids?: Array<string>;
 };
 
 /**
@@ -625,8 +646,8 @@ export type ReleaseDetailsUpdate = {
     original_release_date?: string | null;
     /**
      * Your own UPC/EAN, if the release has one (GTIN-12 or GTIN-13; a wrong check digit fails with
-     * `validation_failed`, one used by another release with `409 conflict`). Leave it blank to have one assigned at
-     * submit.
+     * `validation_failed`; one used by any other release on the platform, in this environment, with `409 conflict`).
+     * Leave it blank to have one assigned at submit.
      *
      */
     upc?: string | null;
@@ -807,7 +828,8 @@ export type TrackCreate = {
     /**
      * Your own ISRC, if the recording has one. Lower case and hyphens are accepted (`de-a7b-26-00001`); the API
      * stores and returns the canonical form (`DEA7B2600001`). Leave it out to have one assigned at submit. An ISRC
-     * already used by another track is refused with `409 conflict`.
+     * names one recording on the whole platform: one already used by any other track (yours or another account's,
+     * in the same environment; sandbox and production are separate) is refused with `409 conflict`.
      *
      */
     isrc?: string | null;
@@ -837,7 +859,9 @@ export type TrackUpdate = {
     primary_artists?: Array<string>;
     featured_artists?: Array<string>;
     /**
-     * Lower case and hyphens are accepted; the API stores the canonical form. Must be unique.
+     * Lower case and hyphens are accepted; the API stores the canonical form. Unique on the whole platform per
+     * environment: one used by any other track is refused with `409 conflict` (which never says whose it is).
+     *
      */
     isrc?: string | null;
     explicit?: boolean | null;
@@ -1001,6 +1025,33 @@ export type PersonCreate = {
      *
      */
     invite?: boolean;
+    metadata?: Metadata;
+};
+
+/**
+ * The fields of a person to change; omitted fields keep their value. The same fields and rules as creation, without
+ * `invite` (send an invitation with `invitePerson`).
+ *
+ */
+export type PersonUpdate = {
+    name?: string;
+    /**
+     * Needed for composer and lyricist credits. Existing credits keep the name copied when they were written.
+     *
+     */
+    legal_name?: string | null;
+    /**
+     * A new address is mailed again even if the old one bounced. An invitation already sent stays valid; send one
+     * to the new address with `invitePerson`.
+     *
+     */
+    email?: string;
+    phone?: string | null;
+    roles?: Array<PersonRole>;
+    /**
+     * The language of the invitation email and page.
+     */
+    language?: 'en' | 'de';
     metadata?: Metadata;
 };
 
@@ -1377,6 +1428,16 @@ export type SmartLink = {
     mode: 'presave' | 'stream';
     destinations: Array<SmartLinkDestination>;
     presave: SmartLinkPresave;
+    /**
+     * `disabled` (by `updateSmartLink`): the public page, its JSON view and its click redirects answer `410 Gone`
+     * (`smartlink_disabled`); the slug stays reserved and statistics are kept.
+     *
+     */
+    status: 'active' | 'disabled';
+    /**
+     * When the link was disabled; `null` while it is active.
+     */
+    disabled_at: string | null;
     metadata: Metadata;
     created_at: Timestamp;
     updated_at: Timestamp;
@@ -1497,6 +1558,65 @@ export type PublicSmartLink = {
          */
         click_url: string;
     }>;
+};
+
+/**
+ * Offer pre-saves until the release date.
+ */
+export type SmartLinkPresaveInput = {
+    enabled: boolean;
+    /**
+     * The services to offer for pre-saving; defaults to all three. A service gets a pre-save button only when
+     * the link also has a destination for it (the release's pre-release page there, where the fan pre-saves).
+     *
+     */
+    services?: Array<PresaveService>;
+    /**
+     * When to switch to streaming links; must be in the future. Defaults to midnight of the release's release
+     * date in `time_zone` (required when the release has no release date yet).
+     *
+     */
+    release_at?: string;
+    /**
+     * The IANA time zone whose midnight starts release day (`Europe/Berlin`), used for the default `release_at`
+     * and to show `release_at` with its local offset.
+     *
+     */
+    time_zone?: string;
+};
+
+/**
+ * The fields of a smart link to change; omitted fields keep their value. Validated as at creation. The release and
+ * the slug cannot change (create another link instead).
+ *
+ */
+export type SmartLinkUpdate = {
+    /**
+     * The title shown on the link page.
+     */
+    title?: string;
+    /**
+     * An HTTPS image for link previews; `null` goes back to the release's cover.
+     */
+    artwork_url?: string | null;
+    /**
+     * All of the link's destinations (replacing the current list), at most one per service, HTTPS only.
+     */
+    destinations?: Array<SmartLinkDestination>;
+    /**
+     * The whole pre-save configuration (replacing the current one), validated as at creation: with `enabled`,
+     * `release_at` (given, or the release date's midnight) must be in the future.
+     *
+     */
+    presave?: SmartLinkPresaveInput;
+    /**
+     * `disabled` switches the public page off: the page (`/l/{slug}`), its JSON view and its click redirects answer
+     * `410 Gone` (`smartlink_disabled`) while the slug stays reserved for this link and its statistics are kept.
+     * `active` switches it on again.
+     *
+     */
+    status?: 'active' | 'disabled';
+    metadata?: Metadata;
 };
 
 /**
@@ -1717,7 +1837,7 @@ export type EventResendResult = {
  * is not subscribable: test events go only to the endpoint they are sent to.
  *
  */
-export type WebhookEventType = '*' | 'release.created' | 'release.updated' | 'release.submitted' | 'release.status_changed' | 'release.artwork_qc_completed' | 'track.created' | 'track.updated' | 'track.qc_completed' | 'split.created' | 'split.share_accepted' | 'split.share_declined' | 'person.created' | 'person.invitation_failed' | 'earnings.imported' | 'payout.requested' | 'payout.status_changed' | 'smartlink.created' | 'api_key.created' | 'api_key.rotated' | 'api_key.revoked' | 'endpoint.disabled';
+export type WebhookEventType = '*' | 'release.created' | 'release.updated' | 'release.submitted' | 'release.status_changed' | 'release.artwork_qc_completed' | 'release.deleted' | 'track.created' | 'track.updated' | 'track.qc_completed' | 'split.created' | 'split.share_accepted' | 'split.share_declined' | 'person.created' | 'person.updated' | 'person.deleted' | 'person.invitation_failed' | 'earnings.imported' | 'payout.requested' | 'payout.status_changed' | 'smartlink.created' | 'smartlink.updated' | 'smartlink.deleted' | 'api_key.created' | 'api_key.rotated' | 'api_key.revoked' | 'endpoint.disabled';
 
 /**
  * A URL that receives the environment's events as signed webhooks (Standard Webhooks: `webhook-id`,
@@ -2286,6 +2406,13 @@ export type DspSyncDeliveryStatusChanged = {
          * The store, e.g. `spotify`, `apple_music`, `deezer`, `amazon_music`, `youtube_music`, `tidal`.
          */
         dsp: string;
+        /**
+         * The store's state. `removing` and `removed` confirm a takedown (`requestReleaseTakedown`): when every
+         * store of a `takedown_requested` release is `removed`, the release becomes `taken_down`. The first `live`
+         * makes an `approved` or `delivering` release `live`; any state in progress makes an `approved` one
+         * `delivering`.
+         *
+         */
         status: 'queued' | 'preparing' | 'delivered' | 'live' | 'rejected' | 'action_needed' | 'stalled' | 'removing' | 'removed';
         /**
          * For `rejected` and `action_needed`, the store's reason.
@@ -2429,11 +2556,12 @@ export type SandboxClock = {
      */
     offset_seconds: number;
     /**
-     * `ready`: the clock can be advanced. An advance runs everything due in between before it answers, so the
-     * clock is `ready` again in every response.
+     * `ready`: the clock can be advanced. `advancing`: an advance is running (one at a time per account; it runs
+     * everything due in between before it answers, so its own response says `ready` again); another advance
+     * meanwhile is refused with `409 sandbox_clock_advancing`.
      *
      */
-    status: 'ready';
+    status: 'ready' | 'advancing';
 };
 
 /**
@@ -2449,15 +2577,17 @@ export type SandboxClockAdvance = {
 };
 
 /**
- * The status to move a submitted sandbox release to.
+ * The status to move a submitted (or takedown-requested) sandbox release to.
  */
 export type SandboxReleaseAdvance = {
     /**
      * The target status. `live` runs the whole journey: every store ends `live` (or `rejected` for the store named
      * by the `sandbox_store_rejected` magic value). `action_needed` and `rejected` end the review there.
+     * `taken_down` finishes a takedown at once (every store reports `removed`); the release must be
+     * `takedown_requested` (`requestReleaseTakedown`) or already `taken_down`, else `409 invalid_state`.
      *
      */
-    to: 'in_review' | 'approved' | 'action_needed' | 'rejected' | 'delivering' | 'live';
+    to: 'in_review' | 'approved' | 'action_needed' | 'rejected' | 'delivering' | 'live' | 'taken_down';
 };
 
 /**
@@ -2589,6 +2719,11 @@ export type IdempotencyKey = string;
  * The release's id.
  */
 export type ReleaseId = string;
+
+/**
+ * The track's id.
+ */
+export type TrackIdPath = string;
 
 /**
  * The release's id.
@@ -2842,6 +2977,64 @@ export type CreateReleaseResponses = {
 };
 
 export type CreateReleaseResponse = CreateReleaseResponses[keyof CreateReleaseResponses];
+
+export type DeleteReleaseData = {
+    body?: never;
+    path: {
+        /**
+         * The release's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/releases/{id}';
+};
+
+export type DeleteReleaseErrors = {
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
+};
+
+export type DeleteReleaseError = DeleteReleaseErrors[keyof DeleteReleaseErrors];
+
+export type DeleteReleaseResponses = {
+    /**
+     * The release was deleted.
+     */
+    204: void;
+};
+
+export type DeleteReleaseResponse = DeleteReleaseResponses[keyof DeleteReleaseResponses];
 
 export type GetReleaseData = {
     body?: never;
@@ -3251,6 +3444,138 @@ export type SubmitReleaseResponses = {
 };
 
 export type SubmitReleaseResponse = SubmitReleaseResponses[keyof SubmitReleaseResponses];
+
+export type RequestReleaseTakedownData = {
+    body?: never;
+    headers?: {
+        /**
+         * A unique key (up to 255 characters, e.g. a UUID) that makes this request safe to retry. The first response for a
+         * key is stored for 24 hours and replayed for later requests with the same key and body; the same key with a
+         * different body is refused with `409 idempotency_key_reused`, and a key whose first request is still running with
+         * `409 idempotency_key_in_use`. If the server stopped after the request's work committed but before its response
+         * was stored, the request never runs again: a retry gets `409 idempotency_key_in_use` for two minutes, then `409
+         * idempotency_response_lost` (look the result up instead).
+         *
+         */
+        'Idempotency-Key'?: string;
+    };
+    path: {
+        /**
+         * The release's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/releases/{id}/takedown';
+};
+
+export type RequestReleaseTakedownErrors = {
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
+};
+
+export type RequestReleaseTakedownError = RequestReleaseTakedownErrors[keyof RequestReleaseTakedownErrors];
+
+export type RequestReleaseTakedownResponses = {
+    /**
+     * The release, now `takedown_requested` (or already further along).
+     */
+    200: Release;
+};
+
+export type RequestReleaseTakedownResponse = RequestReleaseTakedownResponses[keyof RequestReleaseTakedownResponses];
+
+export type RemoveReleaseTrackData = {
+    body?: never;
+    path: {
+        /**
+         * The release's id.
+         */
+        id: string;
+        /**
+         * The track's id.
+         */
+        trackId: string;
+    };
+    query?: never;
+    url: '/api/v1/releases/{id}/tracks/{trackId}';
+};
+
+export type RemoveReleaseTrackErrors = {
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
+};
+
+export type RemoveReleaseTrackError = RemoveReleaseTrackErrors[keyof RemoveReleaseTrackErrors];
+
+export type RemoveReleaseTrackResponses = {
+    /**
+     * The release with its new tracklist.
+     */
+    200: Release;
+};
+
+export type RemoveReleaseTrackResponse = RemoveReleaseTrackResponses[keyof RemoveReleaseTrackResponses];
 
 export type ListReleaseSplitsData = {
     body?: never;
@@ -4051,6 +4376,64 @@ export type CreatePersonResponses = {
 
 export type CreatePersonResponse = CreatePersonResponses[keyof CreatePersonResponses];
 
+export type DeletePersonData = {
+    body?: never;
+    path: {
+        /**
+         * The person's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/persons/{id}';
+};
+
+export type DeletePersonErrors = {
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request conflicts with the resource's state (`invalid_state`, naming `current_state`) or with an earlier request under the same `Idempotency-Key` (`idempotency_key_reused`, `idempotency_key_in_use`, `idempotency_response_lost`).
+     */
+    409: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
+};
+
+export type DeletePersonError = DeletePersonErrors[keyof DeletePersonErrors];
+
+export type DeletePersonResponses = {
+    /**
+     * The person was deleted.
+     */
+    204: void;
+};
+
+export type DeletePersonResponse = DeletePersonResponses[keyof DeletePersonResponses];
+
 export type GetPersonData = {
     body?: never;
     path: {
@@ -4104,6 +4487,72 @@ export type GetPersonResponses = {
 };
 
 export type GetPersonResponse = GetPersonResponses[keyof GetPersonResponses];
+
+export type UpdatePersonData = {
+    body: PersonUpdate;
+    path: {
+        /**
+         * The person's id.
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/persons/{id}';
+};
+
+export type UpdatePersonErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
+};
+
+export type UpdatePersonError = UpdatePersonErrors[keyof UpdatePersonErrors];
+
+export type UpdatePersonResponses = {
+    /**
+     * The updated person.
+     */
+    200: Person;
+};
+
+export type UpdatePersonResponse = UpdatePersonResponses[keyof UpdatePersonResponses];
 
 export type InvitePersonData = {
     body?: never;
@@ -4859,6 +5308,10 @@ export type GetPublicSmartLinkErrors = {
      */
     404: Problem;
     /**
+     * The smart link was disabled by its owner (`smartlink_disabled`).
+     */
+    410: Problem;
+    /**
      * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
      */
     422: Problem;
@@ -4909,6 +5362,10 @@ export type FollowSmartLinkErrors = {
      */
     404: Problem;
     /**
+     * The smart link was disabled by its owner (`smartlink_disabled`).
+     */
+    410: Problem;
+    /**
      * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
      */
     422: Problem;
@@ -4927,6 +5384,60 @@ export type FollowSmartLinkErrors = {
 };
 
 export type FollowSmartLinkError = FollowSmartLinkErrors[keyof FollowSmartLinkErrors];
+
+export type DeleteSmartLinkData = {
+    body?: never;
+    path: {
+        /**
+         * The smart link's id (not its slug).
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/smartlinks/{id}/settings';
+};
+
+export type DeleteSmartLinkErrors = {
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
+};
+
+export type DeleteSmartLinkError = DeleteSmartLinkErrors[keyof DeleteSmartLinkErrors];
+
+export type DeleteSmartLinkResponses = {
+    /**
+     * The smart link was deleted.
+     */
+    204: void;
+};
+
+export type DeleteSmartLinkResponse = DeleteSmartLinkResponses[keyof DeleteSmartLinkResponses];
 
 export type GetSmartLinkData = {
     body?: never;
@@ -4981,6 +5492,72 @@ export type GetSmartLinkResponses = {
 };
 
 export type GetSmartLinkResponse = GetSmartLinkResponses[keyof GetSmartLinkResponses];
+
+export type UpdateSmartLinkData = {
+    body: SmartLinkUpdate;
+    path: {
+        /**
+         * The smart link's id (not its slug).
+         */
+        id: string;
+    };
+    query?: never;
+    url: '/api/v1/smartlinks/{id}/settings';
+};
+
+export type UpdateSmartLinkErrors = {
+    /**
+     * The request could not be read: malformed JSON, a body that is not UTF-8, malformed multipart, or a cursor that does not belong to this list.
+     */
+    400: Problem;
+    /**
+     * No credential, or one that is unknown, expired or revoked. Codes: `authentication_required`, `invalid_api_key`, `api_key_expired`, `api_key_revoked`, `invalid_token`.
+     */
+    401: Problem;
+    /**
+     * The credential is valid but may not do this. Codes: `insufficient_scope` (with `missing_scopes`), `production_access_not_enabled`, `sandbox_only` (a sandbox operation called with a production credential).
+     */
+    403: Problem;
+    /**
+     * No such resource in the credential's account and environment. Another account's resources are reported as not found too.
+     */
+    404: Problem;
+    /**
+     * The request body is larger than allowed (`payload_too_large`).
+     */
+    413: Problem;
+    /**
+     * The request's `Content-Type` is not one this operation accepts (`unsupported_media_type`).
+     */
+    415: Problem;
+    /**
+     * The request is well-formed but invalid. `errors[]` lists every failing field or rule, each with a code and a JSON pointer (`validation_failed`).
+     */
+    422: Problem;
+    /**
+     * The caller's rate limit is exhausted (`rate_limited`): the credential's plan, or the per-IP limit on public endpoints. Wait `Retry-After` seconds; nothing was done.
+     */
+    429: Problem;
+    /**
+     * An unexpected error on our side (`internal_error`). Retrying is safe with an `Idempotency-Key`.
+     */
+    500: Problem;
+    /**
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     */
+    503: Problem;
+};
+
+export type UpdateSmartLinkError = UpdateSmartLinkErrors[keyof UpdateSmartLinkErrors];
+
+export type UpdateSmartLinkResponses = {
+    /**
+     * The updated smart link.
+     */
+    200: SmartLink;
+};
+
+export type UpdateSmartLinkResponse = UpdateSmartLinkResponses[keyof UpdateSmartLinkResponses];
 
 export type GetSmartLinkStatsData = {
     body?: never;
@@ -7192,6 +7769,20 @@ export type OnReleaseArtworkQcCompletedWebhookRequest = {
     query?: never;
 };
 
+export type OnReleaseDeletedWebhookPayload = EventEnvelope & {
+    type?: 'release.deleted';
+    data?: {
+        object?: Release;
+    };
+};
+
+export type OnReleaseDeletedWebhookRequest = {
+    body: OnReleaseDeletedWebhookPayload;
+    key: 'release.deleted';
+    path?: never;
+    query?: never;
+};
+
 export type OnTrackCreatedWebhookPayload = EventEnvelope & {
     type?: 'track.created';
     data?: {
@@ -7298,6 +7889,40 @@ export type OnPersonCreatedWebhookRequest = {
     query?: never;
 };
 
+export type OnPersonUpdatedWebhookPayload = EventEnvelope & {
+    type?: 'person.updated';
+    data?: {
+        object?: Person;
+        /**
+         * The changed fields' values before the change.
+         */
+        previous_attributes?: {
+            [key: string]: unknown;
+        };
+    };
+};
+
+export type OnPersonUpdatedWebhookRequest = {
+    body: OnPersonUpdatedWebhookPayload;
+    key: 'person.updated';
+    path?: never;
+    query?: never;
+};
+
+export type OnPersonDeletedWebhookPayload = EventEnvelope & {
+    type?: 'person.deleted';
+    data?: {
+        object?: Person;
+    };
+};
+
+export type OnPersonDeletedWebhookRequest = {
+    body: OnPersonDeletedWebhookPayload;
+    key: 'person.deleted';
+    path?: never;
+    query?: never;
+};
+
 export type OnPersonInvitationFailedWebhookPayload = EventEnvelope & {
     type?: 'person.invitation_failed';
     data?: {
@@ -7370,6 +7995,40 @@ export type OnSmartlinkCreatedWebhookPayload = EventEnvelope & {
 export type OnSmartlinkCreatedWebhookRequest = {
     body: OnSmartlinkCreatedWebhookPayload;
     key: 'smartlink.created';
+    path?: never;
+    query?: never;
+};
+
+export type OnSmartLinkUpdatedWebhookPayload = EventEnvelope & {
+    type?: 'smartlink.updated';
+    data?: {
+        object?: SmartLink;
+        /**
+         * The changed fields' values before the change.
+         */
+        previous_attributes?: {
+            [key: string]: unknown;
+        };
+    };
+};
+
+export type OnSmartLinkUpdatedWebhookRequest = {
+    body: OnSmartLinkUpdatedWebhookPayload;
+    key: 'smartlink.updated';
+    path?: never;
+    query?: never;
+};
+
+export type OnSmartLinkDeletedWebhookPayload = EventEnvelope & {
+    type?: 'smartlink.deleted';
+    data?: {
+        object?: SmartLink;
+    };
+};
+
+export type OnSmartLinkDeletedWebhookRequest = {
+    body: OnSmartLinkDeletedWebhookPayload;
+    key: 'smartlink.deleted';
     path?: never;
     query?: never;
 };

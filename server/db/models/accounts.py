@@ -39,6 +39,9 @@ class Account(Timestamps, table=True):
     sandbox_clock_offset_seconds: int = Field(default=0)
     # The last sandbox day whose simulated sales were reported (server.sandbox.sales); None until the first.
     sandbox_sales_through: date | None = Field(default=None)
+    # Set while a clock advance runs (real time it may hold the clock until, in case its process dies): a second
+    # advance is refused meanwhile, and the scheduler leaves the account alone, so events stay in time order.
+    sandbox_clock_advancing_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
 
 class User(Timestamps, table=True):

@@ -13,8 +13,8 @@ from server.db.types import UTCDateTime
 class Release(TenantOwned, table=True):
     __tablename__ = "releases"
     __table_args__ = (
-        # A UPC names one product in the whole catalogue; NULL (not yet assigned) never conflicts.
-        UniqueConstraint("account_id", "environment", "upc", name="uq_releases_tenant_upc"),
+        # A UPC names one product on the whole platform (per environment); NULL (not yet assigned) never conflicts.
+        UniqueConstraint("environment", "upc", name="uq_releases_environment_upc"),
         Index("ix_releases_tenant_status", "account_id", "environment", "status"),
     )
 

@@ -32,6 +32,11 @@ class SmartLink(TenantOwned, table=True):
     # NULL when pre-saves are disabled.
     release_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 
+    # active | disabled. A disabled link keeps its slug (nobody else can take it) and its statistics; its public
+    # page, JSON view and click redirects answer 410 `smartlink_disabled` until it is enabled again.
+    status: str = Field(default="active", max_length=12, sa_column_kwargs={"server_default": "active"})
+    disabled_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
     meta: dict[str, str] = Field(default_factory=dict, sa_type=JSON, sa_column_kwargs={"name": "metadata"})
 
 

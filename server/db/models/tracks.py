@@ -13,9 +13,11 @@ from server.db.types import UTCDateTime
 class Track(TenantOwned, table=True):
     __tablename__ = "tracks"
     __table_args__ = (
-        # One ISRC names one recording. NULLs (not yet assigned) are distinct on every backend, so unassigned
-        # tracks never conflict; the service canonicalises (upper case, no hyphens) before writing.
-        UniqueConstraint("account_id", "environment", "isrc", name="uq_tracks_tenant_isrc"),
+        # One ISRC names one recording on the whole platform (per environment: the sandbox is its own namespace),
+        # so a DSP report line for an ISRC has exactly one owner. NULLs (not yet assigned) are distinct on every
+        # backend, so unassigned tracks never conflict; the service canonicalises (upper case, no hyphens) before
+        # writing and answers `409 conflict` before this index would.
+        UniqueConstraint("environment", "isrc", name="uq_tracks_environment_isrc"),
         # Tracklist order. Not unique on purpose: reordering swaps positions inside one transaction.
         Index("ix_tracks_release_position", "release_id", "disc_number", "track_number"),
     )

@@ -84,6 +84,8 @@ from .person_invitation_status import PersonInvitationStatus
 from .person_language import PersonLanguage
 from .person_list import PersonList
 from .person_role import PersonRole
+from .person_update import PersonUpdate
+from .person_update_language import PersonUpdateLanguage
 from .presave_service import PresaveService
 from .price_tier import PriceTier
 from .problem import Problem
@@ -128,6 +130,7 @@ from .smart_link_destination import SmartLinkDestination
 from .smart_link_list import SmartLinkList
 from .smart_link_mode import SmartLinkMode
 from .smart_link_presave import SmartLinkPresave
+from .smart_link_presave_input import SmartLinkPresaveInput
 from .smart_link_service import SmartLinkService
 from .smart_link_stats import SmartLinkStats
 from .smart_link_stats_by_country_item import SmartLinkStatsByCountryItem
@@ -140,6 +143,9 @@ from .smart_link_stats_daily_item import SmartLinkStatsDailyItem
 from .smart_link_stats_presaves import SmartLinkStatsPresaves
 from .smart_link_stats_presaves_by_service_item import SmartLinkStatsPresavesByServiceItem
 from .smart_link_stats_views import SmartLinkStatsViews
+from .smart_link_status import SmartLinkStatus
+from .smart_link_update import SmartLinkUpdate
+from .smart_link_update_status import SmartLinkUpdateStatus
 from .split import Split
 from .split_create import SplitCreate
 from .split_list import SplitList
@@ -271,6 +277,8 @@ __all__ = (
     "PersonLanguage",
     "PersonList",
     "PersonRole",
+    "PersonUpdate",
+    "PersonUpdateLanguage",
     "PresaveService",
     "PriceTier",
     "Problem",
@@ -315,6 +323,7 @@ __all__ = (
     "SmartLinkList",
     "SmartLinkMode",
     "SmartLinkPresave",
+    "SmartLinkPresaveInput",
     "SmartLinkService",
     "SmartLinkStats",
     "SmartLinkStatsByCountryItem",
@@ -327,6 +336,9 @@ __all__ = (
     "SmartLinkStatsPresaves",
     "SmartLinkStatsPresavesByServiceItem",
     "SmartLinkStatsViews",
+    "SmartLinkStatus",
+    "SmartLinkUpdate",
+    "SmartLinkUpdateStatus",
     "Split",
     "SplitCreate",
     "SplitList",

@@ -24,7 +24,11 @@ class DspSyncDeliveryStatusChangedData:
     Attributes:
         upc (str):
         dsp (str): The store, e.g. `spotify`, `apple_music`, `deezer`, `amazon_music`, `youtube_music`, `tidal`.
-        status (DspSyncDeliveryStatusChangedDataStatus):
+        status (DspSyncDeliveryStatusChangedDataStatus): The store's state. `removing` and `removed` confirm a takedown
+            (`requestReleaseTakedown`): when every
+            store of a `takedown_requested` release is `removed`, the release becomes `taken_down`. The first `live`
+            makes an `approved` or `delivering` release `live`; any state in progress makes an `approved` one
+            `delivering`.
         release_id (str | Unset): Our release id, as sent with the delivery.
         reason (None | str | Unset): For `rejected` and `action_needed`, the store's reason.
         store_url (None | str | Unset): For `live`, the release's page at the store.

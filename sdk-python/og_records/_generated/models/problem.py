@@ -35,6 +35,8 @@ class Problem:
             errors (list[FieldError] | Unset): For validation failures, one entry per failing field or rule.
             current_state (str | Unset): For `invalid_state` errors, the current state of the resource.
             missing_scopes (list[str] | Unset): For `insufficient_scope` errors, the scopes the credential lacks.
+            split_ids (list[str] | Unset): For `person_in_use` errors, the splits in which the person holds a share.
+            track_ids (list[str] | Unset): For `person_in_use` errors, the tracks that credit the person.
     """
 
     type: str
@@ -47,6 +49,8 @@ class Problem:
     errors: list[FieldError] | Unset = UNSET
     current_state: str | Unset = UNSET
     missing_scopes: list[str] | Unset = UNSET
+    split_ids: list[str] | Unset = UNSET
+    track_ids: list[str] | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -77,6 +81,14 @@ class Problem:
         if not isinstance(self.missing_scopes, Unset):
             missing_scopes = self.missing_scopes
 
+        split_ids: list[str] | Unset = UNSET
+        if not isinstance(self.split_ids, Unset):
+            split_ids = self.split_ids
+
+        track_ids: list[str] | Unset = UNSET
+        if not isinstance(self.track_ids, Unset):
+            track_ids = self.track_ids
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -98,6 +110,10 @@ class Problem:
             field_dict["current_state"] = current_state
         if missing_scopes is not UNSET:
             field_dict["missing_scopes"] = missing_scopes
+        if split_ids is not UNSET:
+            field_dict["split_ids"] = split_ids
+        if track_ids is not UNSET:
+            field_dict["track_ids"] = track_ids
 
         return field_dict
 
@@ -133,6 +149,10 @@ class Problem:
 
         missing_scopes = cast(list[str], d.pop("missing_scopes", UNSET))
 
+        split_ids = cast(list[str], d.pop("split_ids", UNSET))
+
+        track_ids = cast(list[str], d.pop("track_ids", UNSET))
+
         problem = cls(
             type=type,
             title=title,
@@ -144,6 +164,8 @@ class Problem:
             errors=errors,
             current_state=current_state,
             missing_scopes=missing_scopes,
+            split_ids=split_ids,
+            track_ids=track_ids,
         )
 
         problem.additional_properties = d

@@ -20,16 +20,26 @@ class QcFinding:
     """One result of a quality-control check. Findings with severity `error` fail QC; `warning` findings are worth
     fixing but do not block submission; `info` findings only report a measurement.
 
-    Audio codes:
+    Audio codes (each rule, its threshold and the store requirement behind it are explained in the uploads guide):
     - `format` (error): not FLAC or WAV PCM (`WAVE_FORMAT_PCM`; MP3, AAC and WAVE_FORMAT_EXTENSIBLE are refused).
     - `sample_rate` (error): below 44 100 Hz.
     - `bit_depth` (error): not 16 or 24 bit.
     - `channels` (error): not stereo (2 channels).
     - `duration` (error): shorter than 30 seconds.
-    - `leading_silence` / `trailing_silence` (warning): more than 10 seconds of silence at the start / end.
-    - `clipping` (warning): consecutive samples at full scale.
+    - `digital_silence` (error): every sample is zero.
+    - `near_silent` (error): integrated loudness below −50 LUFS, or nothing above the −70 LUFS gate of ITU-R BS.1770.
+    - `leading_silence` / `trailing_silence` (warning): more than 10 seconds below −60 dBFS at the start / end.
+    - `sustained_clipping` (error): 0.1 % of all samples or more lie in runs of 3 or more consecutive full-scale
+      samples (`measured_value` is that share in `%`).
+    - `clipping` (warning): runs of 3 or more consecutive full-scale samples, fewer than `sustained_clipping` needs
+      (`measured_value` is the number of runs).
     - `true_peak` (warning): true peak above −1.0 dBTP.
-    - `loudness` (info): integrated loudness (ITU-R BS.1770, LUFS); stores normalise it, it never fails QC.
+    - `too_loud` (warning): integrated loudness above −5 LUFS.
+    - `too_quiet` (warning): integrated loudness below −30 LUFS (and not `near_silent`).
+    - `dual_mono` (warning): a stereo file whose channels never differ by more than 2 LSB of 16-bit audio
+      (−84.3 dBFS): a mono recording in a stereo file. `measured_value` is the largest difference, `null` when the
+      channels are identical.
+    - `loudness` (info): integrated loudness (ITU-R BS.1770, LUFS), always reported; stores normalise it.
     - `corrupt` (error): the file cannot be decoded completely.
 
     Cover art codes:
@@ -47,11 +57,12 @@ class QcFinding:
             message (str): A human-readable explanation, fit to show to the artist.
             measured_value (float | None | str): What was measured, in `unit`: a number for measurements (`-0.2`), a string
                 for properties (`"audio/mpeg"`,
-                `"CMYK"`, `"2400x2400"`), `null` when nothing could be measured (`corrupt`).
+                `"CMYK"`, `"2400x2400"`), `null` when nothing could be measured (`corrupt`, `digital_silence`).
             threshold (float | None | str): The limit the measurement was compared with, in `unit`; `null` for pure
-                measurements (`loudness`).
-            unit (None | str): The unit of `measured_value` and `threshold`: `Hz`, `bit`, `ms`, `dBTP`, `LUFS`, `px`,
-                `bytes`, `samples`; `null` when unitless.
+                measurements (`loudness`) and for
+                `digital_silence`.
+            unit (None | str): The unit of `measured_value` and `threshold`: `Hz`, `bit`, `ms`, `dBTP`, `dBFS`, `LUFS`, `%`,
+                `px`, `bytes`, `samples`; `null` when unitless.
     """
 
     code: QcFindingCode

@@ -42,7 +42,8 @@ class Release:
                 environment's data.
             status (ReleaseStatus): Where the release stands on its way to the stores:
 
-                - `draft`: being edited in the wizard; the only state (besides `action_needed`) in which it can be edited.
+                - `draft`: being edited in the wizard; the only state (besides `action_needed`) in which it can be edited, and
+                  the only one in which it can be deleted (`deleteRelease`).
                 - `submitted`: all submit-time checks passed; waiting for review.
                 - `in_review`: our content team is reviewing it.
                 - `approved`: review passed; delivery to the stores starts shortly.
@@ -50,8 +51,8 @@ class Release:
                 - `rejected`: review refused it for good (for example duplicate or infringing content). Final.
                 - `delivering`: being delivered; `deliveries` shows each store's progress.
                 - `live`: available in at least one store.
-                - `takedown_requested`: removal from all stores is under way.
-                - `taken_down`: removed from all stores. Final.
+                - `takedown_requested`: removal from all stores is under way (`requestReleaseTakedown`).
+                - `taken_down`: removed from all stores (the sub-distributor confirmed every store). Final.
             status_reason (None | str): Why the release is `action_needed` or `rejected`, as the review team wrote it;
                 otherwise `null`.
             title (str): The release title, without version, "feat." or artist names.

@@ -41,8 +41,8 @@ class ReleaseDetailsUpdate:
                 `release_date` (checked at submit).
             upc (None | str | Unset): Your own UPC/EAN, if the release has one (GTIN-12 or GTIN-13; a wrong check digit
                 fails with
-                `validation_failed`, one used by another release with `409 conflict`). Leave it blank to have one assigned at
-                submit.
+                `validation_failed`; one used by any other release on the platform, in this environment, with `409 conflict`).
+                Leave it blank to have one assigned at submit.
             metadata (Metadata | Unset): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
                 characters), stored with the
                 resource and returned as they were given.

@@ -27,9 +27,10 @@ class SandboxClock:
             environment (Literal['sandbox']):
             now (datetime.datetime): An RFC 3339 timestamp in UTC.
             offset_seconds (int): How far the sandbox clock runs ahead of real time, in seconds.
-            status (SandboxClockStatus): `ready`: the clock can be advanced. An advance runs everything due in between
-                before it answers, so the
-                clock is `ready` again in every response.
+            status (SandboxClockStatus): `ready`: the clock can be advanced. `advancing`: an advance is running (one at a
+                time per account; it runs
+                everything due in between before it answers, so its own response says `ready` again); another advance
+                meanwhile is refused with `409 sandbox_clock_advancing`.
     """
 
     object: Literal["sandbox_clock"]

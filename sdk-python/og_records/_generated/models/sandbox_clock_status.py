@@ -2,9 +2,10 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from typing import Literal
 
-SandboxClockStatus = Literal["ready"]
+SandboxClockStatus = Literal["advancing", "ready"]
 
 SANDBOX_CLOCK_STATUS_VALUES: set[SandboxClockStatus] = {
+    "advancing",
     "ready",
 }
 

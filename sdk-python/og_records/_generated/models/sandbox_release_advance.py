@@ -16,12 +16,14 @@ T = TypeVar("T", bound="SandboxReleaseAdvance")
 
 @_attrs_define
 class SandboxReleaseAdvance:
-    """The status to move a submitted sandbox release to.
+    """The status to move a submitted (or takedown-requested) sandbox release to.
 
     Attributes:
         to (SandboxReleaseAdvanceTo): The target status. `live` runs the whole journey: every store ends `live` (or
             `rejected` for the store named
             by the `sandbox_store_rejected` magic value). `action_needed` and `rejected` end the review there.
+            `taken_down` finishes a takedown at once (every store reports `removed`); the release must be
+            `takedown_requested` (`requestReleaseTakedown`) or already `taken_down`, else `409 invalid_state`.
     """
 
     to: SandboxReleaseAdvanceTo

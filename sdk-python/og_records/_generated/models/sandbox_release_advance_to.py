@@ -2,7 +2,9 @@
 # change the spec or codegen/python/ and run `nox -s codegen`.
 from typing import Literal
 
-SandboxReleaseAdvanceTo = Literal["action_needed", "approved", "delivering", "in_review", "live", "rejected"]
+SandboxReleaseAdvanceTo = Literal[
+    "action_needed", "approved", "delivering", "in_review", "live", "rejected", "taken_down"
+]
 
 SANDBOX_RELEASE_ADVANCE_TO_VALUES: set[SandboxReleaseAdvanceTo] = {
     "action_needed",
@@ -11,6 +13,7 @@ SANDBOX_RELEASE_ADVANCE_TO_VALUES: set[SandboxReleaseAdvanceTo] = {
     "in_review",
     "live",
     "rejected",
+    "taken_down",
 }
 
 

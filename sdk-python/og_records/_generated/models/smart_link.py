@@ -12,6 +12,7 @@ from attrs import field as _attrs_field
 
 from ..models.environment import Environment, check_environment
 from ..models.smart_link_mode import SmartLinkMode, check_smart_link_mode
+from ..models.smart_link_status import SmartLinkStatus, check_smart_link_status
 
 if TYPE_CHECKING:
     from ..models.metadata import Metadata
@@ -49,6 +50,10 @@ class SmartLink:
             mode (SmartLinkMode): `presave` before `presave.release_at` when pre-saves are enabled, `stream` otherwise.
             destinations (list[SmartLinkDestination]):
             presave (SmartLinkPresave): The pre-save configuration of a smart link.
+            status (SmartLinkStatus): `disabled` (by `updateSmartLink`): the public page, its JSON view and its click
+                redirects answer `410 Gone`
+                (`smartlink_disabled`); the slug stays reserved and statistics are kept.
+            disabled_at (datetime.datetime | None): When the link was disabled; `null` while it is active.
             metadata (Metadata): Up to 20 key-value pairs of your own (keys up to 40 characters, values up to 500
                 characters), stored with the
                 resource and returned as they were given.
@@ -68,6 +73,8 @@ class SmartLink:
     mode: SmartLinkMode
     destinations: list[SmartLinkDestination]
     presave: SmartLinkPresave
+    status: SmartLinkStatus
+    disabled_at: datetime.datetime | None
     metadata: Metadata
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -108,6 +115,14 @@ class SmartLink:
 
         presave = self.presave.to_dict()
 
+        status: str = self.status
+
+        disabled_at: None | str
+        if isinstance(self.disabled_at, datetime.datetime):
+            disabled_at = self.disabled_at.isoformat()
+        else:
+            disabled_at = self.disabled_at
+
         metadata = self.metadata.to_dict()
 
         created_at = self.created_at.isoformat()
@@ -130,6 +145,8 @@ class SmartLink:
                 "mode": mode,
                 "destinations": destinations,
                 "presave": presave,
+                "status": status,
+                "disabled_at": disabled_at,
                 "metadata": metadata,
                 "created_at": created_at,
                 "updated_at": updated_at,
@@ -181,6 +198,23 @@ class SmartLink:
 
         presave = SmartLinkPresave.from_dict(d.pop("presave"))
 
+        status = check_smart_link_status(d.pop("status"))
+
+        def _parse_disabled_at(data: Any) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                disabled_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return disabled_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        disabled_at = _parse_disabled_at(d.pop("disabled_at"))
+
         metadata = Metadata.from_dict(d.pop("metadata"))
 
         created_at = datetime.datetime.fromisoformat(d.pop("created_at"))
@@ -200,6 +234,8 @@ class SmartLink:
             mode=mode,
             destinations=destinations,
             presave=presave,
+            status=status,
+            disabled_at=disabled_at,
             metadata=metadata,
             created_at=created_at,
             updated_at=updated_at,

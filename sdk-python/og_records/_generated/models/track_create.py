@@ -33,7 +33,8 @@ class TrackCreate:
             isrc (None | str | Unset): Your own ISRC, if the recording has one. Lower case and hyphens are accepted
                 (`de-a7b-26-00001`); the API
                 stores and returns the canonical form (`DEA7B2600001`). Leave it out to have one assigned at submit. An ISRC
-                already used by another track is refused with `409 conflict`.
+                names one recording on the whole platform: one already used by any other track (yours or another account's,
+                in the same environment; sandbox and production are separate) is refused with `409 conflict`.
             explicit (bool | None | Unset): Whether the lyrics are explicit. Must be declared (true or false) before submit.
             language (None | str | Unset): The language of the lyrics (ISO 639), `zxx` for instrumentals.
             credits (list[TrackCreditInput] | Unset): Composers, lyricists, producers and other contributors.

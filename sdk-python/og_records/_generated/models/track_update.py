@@ -29,8 +29,9 @@ class TrackUpdate:
             version (None | str | Unset):
             primary_artists (list[str] | Unset):
             featured_artists (list[str] | Unset):
-            isrc (None | str | Unset): Lower case and hyphens are accepted; the API stores the canonical form. Must be
-                unique.
+            isrc (None | str | Unset): Lower case and hyphens are accepted; the API stores the canonical form. Unique on the
+                whole platform per
+                environment: one used by any other track is refused with `409 conflict` (which never says whose it is).
             explicit (bool | None | Unset):
             language (None | str | Unset):
             credits (list[TrackCreditInput] | Unset):

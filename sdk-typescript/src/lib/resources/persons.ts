@@ -1,5 +1,5 @@
 import * as api from '../../generated/sdk.gen.js';
-import type { ListPersonsData, Person, PersonCreate } from '../../generated/types.gen.js';
+import type { ListPersonsData, Person, PersonCreate, PersonUpdate } from '../../generated/types.gen.js';
 import type { RequestOptions } from '../core.js';
 import type { PagePromise } from '../pagination.js';
 import { APIResource, type ListParams, withCursor } from './resource.js';
@@ -18,6 +18,16 @@ export class Persons extends APIResource {
 
   get(id: string, options?: RequestOptions): Promise<Person> {
     return this._transport.call((call) => api.getPerson({ ...call, path: { id } }), options);
+  }
+
+  /** Changes the fields given; the others keep their value. */
+  update(id: string, body: PersonUpdate, options?: RequestOptions): Promise<Person> {
+    return this._transport.call((call) => api.updatePerson({ ...call, path: { id }, body }), options);
+  }
+
+  /** Deletes a person who holds no split share and no track credit (else `409 person_in_use`). */
+  async delete(id: string, options?: RequestOptions): Promise<void> {
+    await this._transport.call((call) => api.deletePerson({ ...call, path: { id } }), options);
   }
 
   /** Sends the person a new invitation link (earlier links stop working). */

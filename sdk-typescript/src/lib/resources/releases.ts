@@ -50,4 +50,19 @@ export class Releases extends APIResource {
   submit(id: string, options?: RequestOptions): Promise<Release> {
     return this._transport.call((call) => api.submitRelease({ ...call, path: { id } }), options);
   }
+
+  /** Asks for a live or delivering release to be removed from every store (`takedown_requested`, then `taken_down`). */
+  requestTakedown(id: string, options?: RequestOptions): Promise<Release> {
+    return this._transport.call((call) => api.requestReleaseTakedown({ ...call, path: { id } }), options);
+  }
+
+  /** Deletes a draft release (its tracks are kept, on no release). */
+  async delete(id: string, options?: RequestOptions): Promise<void> {
+    await this._transport.call((call) => api.deleteRelease({ ...call, path: { id } }), options);
+  }
+
+  /** Takes a track off a draft's tracklist and renumbers the rest; returns the release. */
+  removeTrack(id: string, trackId: string, options?: RequestOptions): Promise<Release> {
+    return this._transport.call((call) => api.removeReleaseTrack({ ...call, path: { id, trackId } }), options);
+  }
 }

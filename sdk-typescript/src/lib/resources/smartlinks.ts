@@ -7,6 +7,7 @@ import type {
   SmartLink,
   SmartLinkCreate,
   SmartLinkStats,
+  SmartLinkUpdate,
 } from '../../generated/types.gen.js';
 import { OGRecordsError } from '../errors.js';
 import type { RequestOptions } from '../core.js';
@@ -26,6 +27,16 @@ export class SmartLinks extends APIResource {
   /** A smart link with its settings, by id. */
   get(id: string, options?: RequestOptions): Promise<SmartLink> {
     return this._transport.call((call) => api.getSmartLink({ ...call, path: { id } }), options);
+  }
+
+  /** Changes a smart link's settings; `status: 'disabled'` switches its public page off (410), `'active'` on again. */
+  update(id: string, body: SmartLinkUpdate, options?: RequestOptions): Promise<SmartLink> {
+    return this._transport.call((call) => api.updateSmartLink({ ...call, path: { id }, body }), options);
+  }
+
+  /** Deletes a smart link and its statistics; its slug becomes free. */
+  async delete(id: string, options?: RequestOptions): Promise<void> {
+    await this._transport.call((call) => api.deleteSmartLink({ ...call, path: { id } }), options);
   }
 
   getStats(id: string, params: NonNullable<GetSmartLinkStatsData['query']> = {}, options?: RequestOptions): Promise<SmartLinkStats> {

@@ -24,11 +24,15 @@ from ...models.person_create import PersonCreate
 from ...models.person_create_language import PersonCreateLanguage
 from ...models.person_list import PersonList
 from ...models.person_role import PersonRole
+from ...models.person_update import PersonUpdate
+from ...models.person_update_language import PersonUpdateLanguage
 from ...types import UNSET, Unset
 from . import create_person as _create_person
+from . import delete_person as _delete_person
 from . import get_person as _get_person
 from . import invite_person as _invite_person
 from . import list_persons as _list_persons
+from . import update_person as _update_person
 
 __all__ = [
     "Persons",
@@ -163,6 +167,90 @@ class Persons(SyncAPIResource):
             max_retries=max_retries,
         )
 
+    def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Delete a person.
+
+        Deletes a person who is in nothing that outlives them. Refused with `409 person_in_use` (naming the
+        splits in
+        `split_ids` and the tracks in `track_ids`) while the person holds a share in any split version,
+        active or
+        superseded (earnings are, or were, allocated to it: payees stay for the record), or is credited on a
+        track
+        (remove the credit with `updateTrack` first). Emits `person.deleted` with the person as they were.
+        Answers
+        `204` with no body; deleting them again answers `404 not_found`, as does another account's or the
+        other
+        environment's person.
+        """
+
+        return self._request_raw(
+            _delete_person._get_kwargs(
+                id=id,
+            ),
+            operation_id="delete_person",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def update(
+        self,
+        id: str,
+        *,
+        body: PersonUpdate | None = None,
+        name: str | Unset = UNSET,
+        legal_name: None | str | Unset = UNSET,
+        email: str | Unset = UNSET,
+        phone: None | str | Unset = UNSET,
+        roles: _builtins.list[PersonRole] | Unset = UNSET,
+        language: PersonUpdateLanguage | Unset = UNSET,
+        metadata: Metadata | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> Person:
+        """Update a person.
+
+        Changes the fields the body names (the fields `createPerson` takes, without `invite`); omitted
+        fields keep
+        their value. Emits `person.updated` with the previous values of the changed fields in
+        `data.previous_attributes`; a body that changes nothing emits nothing.
+        """
+        fields = {
+            "name": name,
+            "legal_name": legal_name,
+            "email": email,
+            "phone": phone,
+            "roles": roles,
+            "language": language,
+            "metadata": metadata,
+        }
+        body_: PersonUpdate = only_body(body, fields) if body is not None else body_from(PersonUpdate, fields)
+
+        return self._request(
+            _update_person._get_kwargs(
+                id=id,
+                body=body_,
+            ),
+            _update_person._parse_response,
+            Person,
+            operation_id="update_person",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
     def invite(
         self,
         id: str,
@@ -208,6 +296,8 @@ class PersonsWithRawResponse:
         self.list = to_raw_response_wrapper(resource.list)
         self.create = to_raw_response_wrapper(resource.create)
         self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.update = to_raw_response_wrapper(resource.update)
         self.invite = to_raw_response_wrapper(resource.invite)
 
 
@@ -336,6 +426,90 @@ class AsyncPersons(AsyncAPIResource):
             max_retries=max_retries,
         )
 
+    async def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Delete a person.
+
+        Deletes a person who is in nothing that outlives them. Refused with `409 person_in_use` (naming the
+        splits in
+        `split_ids` and the tracks in `track_ids`) while the person holds a share in any split version,
+        active or
+        superseded (earnings are, or were, allocated to it: payees stay for the record), or is credited on a
+        track
+        (remove the credit with `updateTrack` first). Emits `person.deleted` with the person as they were.
+        Answers
+        `204` with no body; deleting them again answers `404 not_found`, as does another account's or the
+        other
+        environment's person.
+        """
+
+        return await self._request_raw(
+            _delete_person._get_kwargs(
+                id=id,
+            ),
+            operation_id="delete_person",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    async def update(
+        self,
+        id: str,
+        *,
+        body: PersonUpdate | None = None,
+        name: str | Unset = UNSET,
+        legal_name: None | str | Unset = UNSET,
+        email: str | Unset = UNSET,
+        phone: None | str | Unset = UNSET,
+        roles: _builtins.list[PersonRole] | Unset = UNSET,
+        language: PersonUpdateLanguage | Unset = UNSET,
+        metadata: Metadata | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> Person:
+        """Update a person.
+
+        Changes the fields the body names (the fields `createPerson` takes, without `invite`); omitted
+        fields keep
+        their value. Emits `person.updated` with the previous values of the changed fields in
+        `data.previous_attributes`; a body that changes nothing emits nothing.
+        """
+        fields = {
+            "name": name,
+            "legal_name": legal_name,
+            "email": email,
+            "phone": phone,
+            "roles": roles,
+            "language": language,
+            "metadata": metadata,
+        }
+        body_: PersonUpdate = only_body(body, fields) if body is not None else body_from(PersonUpdate, fields)
+
+        return await self._request(
+            _update_person._get_kwargs(
+                id=id,
+                body=body_,
+            ),
+            _update_person._parse_response,
+            Person,
+            operation_id="update_person",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
     async def invite(
         self,
         id: str,
@@ -381,4 +555,6 @@ class AsyncPersonsWithRawResponse:
         self.list = async_to_raw_response_wrapper(resource.list)
         self.create = async_to_raw_response_wrapper(resource.create)
         self.get = async_to_raw_response_wrapper(resource.get)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.update = async_to_raw_response_wrapper(resource.update)
         self.invite = async_to_raw_response_wrapper(resource.invite)

@@ -34,8 +34,11 @@ from ...models.release_tracks_update_tracks_item import ReleaseTracksUpdateTrack
 from ...models.update_release_artwork_body import UpdateReleaseArtworkBody
 from ...types import UNSET, File, Unset
 from . import create_release as _create_release
+from . import delete_release as _delete_release
 from . import get_release as _get_release
 from . import list_releases as _list_releases
+from . import remove_release_track as _remove_release_track
+from . import request_release_takedown as _request_release_takedown
 from . import submit_release as _submit_release
 from . import update_release_artwork as _update_release_artwork
 from . import update_release_details as _update_release_details
@@ -182,6 +185,41 @@ class Releases(SyncAPIResource):
             max_retries=max_retries,
         )
 
+    def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Delete a draft release.
+
+        Deletes a release that is still `draft` (never submitted). Its tracks are kept, on no release (each
+        emits
+        `track.updated`); its release-level splits are deleted with it (a draft has earned nothing); its
+        smart links are
+        deleted (each emits `smartlink.deleted`). Emits `release.deleted` with the release as it was.
+
+        Any other status answers `409 invalid_state`: a submitted release may already be with the stores, so
+        a `live`
+        or `delivering` one is removed with `requestReleaseTakedown` instead. Answers `204` with no body;
+        deleting it
+        again answers `404 not_found`, as does another account's or the other environment's release.
+        """
+
+        return self._request_raw(
+            _delete_release._get_kwargs(
+                id=id,
+            ),
+            operation_id="delete_release",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
     def update_details(
         self,
         id: str,
@@ -212,8 +250,8 @@ class Releases(SyncAPIResource):
         `action_needed`,
         otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
         a store) is
-        allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
-        `release.updated`.
+        allowed in every status. A UPC used by another release on the platform (any
+        account, same environment) fails with `409 conflict`. Emits `release.updated`.
         """
         fields = {
             "title": title,
@@ -466,17 +504,107 @@ class Releases(SyncAPIResource):
             max_retries=max_retries,
         )
 
+    def request_takedown(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> Release:
+        """Request a takedown of a release.
+
+        Asks for a `live` or `delivering` release to be removed from every store. The release becomes
+        `takedown_requested` at once (emitting `release.status_changed`) and each store's delivery
+        `removing` (a store
+        that had rejected it has nothing to remove and shows `removed`). As the sub-distributor's feed
+        confirms each
+        store `removed`, `deliveries` follow; when the last store is removed the release becomes
+        `taken_down` (final),
+        emitting `release.status_changed` again. Stores usually take 1 to 3 days. In the sandbox the
+        simulated
+        sub-distributor confirms each store through the same feed within the sandbox timeline; move it on at
+        once with
+        `advanceSandboxRelease` (`to: taken_down`).
+
+        Asking again while the takedown runs, or once it is `taken_down`, changes nothing and answers with
+        the current
+        state (safe to retry, with or without `Idempotency-Key`). Any other status answers `409
+        invalid_state` (a
+        `draft` is deleted with `deleteRelease` instead).
+        """
+
+        return self._request(
+            _request_release_takedown._get_kwargs(
+                id=id,
+                idempotency_key=idempotency_key,
+            ),
+            _request_release_takedown._parse_response,
+            Release,
+            operation_id="request_release_takedown",
+            authenticated=True,
+            idempotent=True,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def remove_track(
+        self,
+        id: str,
+        track_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> Release:
+        """Remove a track from a release.
+
+        Takes one track off the tracklist of a `draft` or `action_needed` release (other statuses: `409
+        invalid_state`). The track itself is kept, on no release, and can be added to a release again. The
+        tracklist
+        stays numbered as `updateReleaseTracks` requires: later tracks on the same disc move up by one, and
+        a disc left
+        empty is dropped (later discs move down by one). `release_type` and `explicit` follow the new
+        tracklist.
+
+        Emits `release.updated` (with the previous tracklist) and `track.updated` for the removed track. A
+        track that is
+        not on this release answers `404 not_found`, as does another account's or the other environment's
+        release or
+        track; removing it again therefore answers `404`.
+        """
+
+        return self._request(
+            _remove_release_track._get_kwargs(
+                id=id,
+                track_id=track_id,
+            ),
+            _remove_release_track._parse_response,
+            Release,
+            operation_id="remove_release_track",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
 
 class ReleasesWithRawResponse:
     def __init__(self, resource: Releases) -> None:
         self.list = to_raw_response_wrapper(resource.list)
         self.create = to_raw_response_wrapper(resource.create)
         self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
         self.update_details = to_raw_response_wrapper(resource.update_details)
         self.update_tracks = to_raw_response_wrapper(resource.update_tracks)
         self.update_artwork = to_raw_response_wrapper(resource.update_artwork)
         self.update_distribution = to_raw_response_wrapper(resource.update_distribution)
         self.submit = to_raw_response_wrapper(resource.submit)
+        self.request_takedown = to_raw_response_wrapper(resource.request_takedown)
+        self.remove_track = to_raw_response_wrapper(resource.remove_track)
 
 
 class AsyncReleases(AsyncAPIResource):
@@ -611,6 +739,41 @@ class AsyncReleases(AsyncAPIResource):
             max_retries=max_retries,
         )
 
+    async def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Delete a draft release.
+
+        Deletes a release that is still `draft` (never submitted). Its tracks are kept, on no release (each
+        emits
+        `track.updated`); its release-level splits are deleted with it (a draft has earned nothing); its
+        smart links are
+        deleted (each emits `smartlink.deleted`). Emits `release.deleted` with the release as it was.
+
+        Any other status answers `409 invalid_state`: a submitted release may already be with the stores, so
+        a `live`
+        or `delivering` one is removed with `requestReleaseTakedown` instead. Answers `204` with no body;
+        deleting it
+        again answers `404 not_found`, as does another account's or the other environment's release.
+        """
+
+        return await self._request_raw(
+            _delete_release._get_kwargs(
+                id=id,
+            ),
+            operation_id="delete_release",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
     async def update_details(
         self,
         id: str,
@@ -641,8 +804,8 @@ class AsyncReleases(AsyncAPIResource):
         `action_needed`,
         otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
         a store) is
-        allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
-        `release.updated`.
+        allowed in every status. A UPC used by another release on the platform (any
+        account, same environment) fails with `409 conflict`. Emits `release.updated`.
         """
         fields = {
             "title": title,
@@ -895,14 +1058,104 @@ class AsyncReleases(AsyncAPIResource):
             max_retries=max_retries,
         )
 
+    async def request_takedown(
+        self,
+        id: str,
+        *,
+        idempotency_key: str | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> Release:
+        """Request a takedown of a release.
+
+        Asks for a `live` or `delivering` release to be removed from every store. The release becomes
+        `takedown_requested` at once (emitting `release.status_changed`) and each store's delivery
+        `removing` (a store
+        that had rejected it has nothing to remove and shows `removed`). As the sub-distributor's feed
+        confirms each
+        store `removed`, `deliveries` follow; when the last store is removed the release becomes
+        `taken_down` (final),
+        emitting `release.status_changed` again. Stores usually take 1 to 3 days. In the sandbox the
+        simulated
+        sub-distributor confirms each store through the same feed within the sandbox timeline; move it on at
+        once with
+        `advanceSandboxRelease` (`to: taken_down`).
+
+        Asking again while the takedown runs, or once it is `taken_down`, changes nothing and answers with
+        the current
+        state (safe to retry, with or without `Idempotency-Key`). Any other status answers `409
+        invalid_state` (a
+        `draft` is deleted with `deleteRelease` instead).
+        """
+
+        return await self._request(
+            _request_release_takedown._get_kwargs(
+                id=id,
+                idempotency_key=idempotency_key,
+            ),
+            _request_release_takedown._parse_response,
+            Release,
+            operation_id="request_release_takedown",
+            authenticated=True,
+            idempotent=True,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    async def remove_track(
+        self,
+        id: str,
+        track_id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> Release:
+        """Remove a track from a release.
+
+        Takes one track off the tracklist of a `draft` or `action_needed` release (other statuses: `409
+        invalid_state`). The track itself is kept, on no release, and can be added to a release again. The
+        tracklist
+        stays numbered as `updateReleaseTracks` requires: later tracks on the same disc move up by one, and
+        a disc left
+        empty is dropped (later discs move down by one). `release_type` and `explicit` follow the new
+        tracklist.
+
+        Emits `release.updated` (with the previous tracklist) and `track.updated` for the removed track. A
+        track that is
+        not on this release answers `404 not_found`, as does another account's or the other environment's
+        release or
+        track; removing it again therefore answers `404`.
+        """
+
+        return await self._request(
+            _remove_release_track._get_kwargs(
+                id=id,
+                track_id=track_id,
+            ),
+            _remove_release_track._parse_response,
+            Release,
+            operation_id="remove_release_track",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
 
 class AsyncReleasesWithRawResponse:
     def __init__(self, resource: AsyncReleases) -> None:
         self.list = async_to_raw_response_wrapper(resource.list)
         self.create = async_to_raw_response_wrapper(resource.create)
         self.get = async_to_raw_response_wrapper(resource.get)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
         self.update_details = async_to_raw_response_wrapper(resource.update_details)
         self.update_tracks = async_to_raw_response_wrapper(resource.update_tracks)
         self.update_artwork = async_to_raw_response_wrapper(resource.update_artwork)
         self.update_distribution = async_to_raw_response_wrapper(resource.update_distribution)
         self.submit = async_to_raw_response_wrapper(resource.submit)
+        self.request_takedown = async_to_raw_response_wrapper(resource.request_takedown)
+        self.remove_track = async_to_raw_response_wrapper(resource.remove_track)

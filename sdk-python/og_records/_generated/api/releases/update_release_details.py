@@ -126,8 +126,8 @@ def sync_detailed(
     `action_needed`,
     otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
     a store) is
-    allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
-    `release.updated`.
+    allowed in every status. A UPC used by another release on the platform (any
+    account, same environment) fails with `409 conflict`. Emits `release.updated`.
 
     Args:
         id (str):
@@ -169,8 +169,8 @@ def sync(
     `action_needed`,
     otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
     a store) is
-    allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
-    `release.updated`.
+    allowed in every status. A UPC used by another release on the platform (any
+    account, same environment) fails with `409 conflict`. Emits `release.updated`.
 
     Args:
         id (str):
@@ -207,8 +207,8 @@ async def asyncio_detailed(
     `action_needed`,
     otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
     a store) is
-    allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
-    `release.updated`.
+    allowed in every status. A UPC used by another release on the platform (any
+    account, same environment) fails with `409 conflict`. Emits `release.updated`.
 
     Args:
         id (str):
@@ -248,8 +248,8 @@ async def asyncio(
     `action_needed`,
     otherwise `409 invalid_state`; a change of `metadata` alone (your own key-value pairs, never sent to
     a store) is
-    allowed in every status. A UPC used by another release fails with `409 conflict`. Emits
-    `release.updated`.
+    allowed in every status. A UPC used by another release on the platform (any
+    account, same environment) fails with `409 conflict`. Emits `release.updated`.
 
     Args:
         id (str):

@@ -120,7 +120,10 @@ def sync_detailed(
     emitted on the
     way carry the sandbox time in `created`. A time that is not later than `now`, or more than 100 days
     ahead, is
-    `422 validation_failed`. Sandbox credentials only: a production credential is refused with `403
+    `422 validation_failed`. One advance runs at a time per account: another one while it runs is
+    `409 sandbox_clock_advancing` (with `Retry-After`). When the call answers, `now` is `to` or up to a
+    second
+    later, never earlier. Sandbox credentials only: a production credential is refused with `403
     sandbox_only`.
 
     Args:
@@ -169,7 +172,10 @@ def sync(
     emitted on the
     way carry the sandbox time in `created`. A time that is not later than `now`, or more than 100 days
     ahead, is
-    `422 validation_failed`. Sandbox credentials only: a production credential is refused with `403
+    `422 validation_failed`. One advance runs at a time per account: another one while it runs is
+    `409 sandbox_clock_advancing` (with `Retry-After`). When the call answers, `now` is `to` or up to a
+    second
+    later, never earlier. Sandbox credentials only: a production credential is refused with `403
     sandbox_only`.
 
     Args:
@@ -213,7 +219,10 @@ async def asyncio_detailed(
     emitted on the
     way carry the sandbox time in `created`. A time that is not later than `now`, or more than 100 days
     ahead, is
-    `422 validation_failed`. Sandbox credentials only: a production credential is refused with `403
+    `422 validation_failed`. One advance runs at a time per account: another one while it runs is
+    `409 sandbox_clock_advancing` (with `Retry-After`). When the call answers, `now` is `to` or up to a
+    second
+    later, never earlier. Sandbox credentials only: a production credential is refused with `403
     sandbox_only`.
 
     Args:
@@ -260,7 +269,10 @@ async def asyncio(
     emitted on the
     way carry the sandbox time in `created`. A time that is not later than `now`, or more than 100 days
     ahead, is
-    `422 validation_failed`. Sandbox credentials only: a production credential is refused with `403
+    `422 validation_failed`. One advance runs at a time per account: another one while it runs is
+    `409 sandbox_clock_advancing` (with `Retry-After`). When the call answers, `now` is `to` or up to a
+    second
+    later, never earlier. Sandbox credentials only: a production credential is refused with `403
     sandbox_only`.
 
     Args:

@@ -127,7 +127,8 @@ def sync_detailed(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (SandboxReleaseAdvance): The status to move a submitted sandbox release to.
+        body (SandboxReleaseAdvance): The status to move a submitted (or takedown-requested)
+            sandbox release to.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -172,7 +173,8 @@ def sync(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (SandboxReleaseAdvance): The status to move a submitted sandbox release to.
+        body (SandboxReleaseAdvance): The status to move a submitted (or takedown-requested)
+            sandbox release to.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -212,7 +214,8 @@ async def asyncio_detailed(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (SandboxReleaseAdvance): The status to move a submitted sandbox release to.
+        body (SandboxReleaseAdvance): The status to move a submitted (or takedown-requested)
+            sandbox release to.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
@@ -255,7 +258,8 @@ async def asyncio(
     Args:
         id (str):
         idempotency_key (str | Unset):
-        body (SandboxReleaseAdvance): The status to move a submitted sandbox release to.
+        body (SandboxReleaseAdvance): The status to move a submitted (or takedown-requested)
+            sandbox release to.
 
     Raises:
         errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.

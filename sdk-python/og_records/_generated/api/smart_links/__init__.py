@@ -25,15 +25,21 @@ from ...models.smart_link import SmartLink
 from ...models.smart_link_create import SmartLinkCreate
 from ...models.smart_link_create_destinations_item import SmartLinkCreateDestinationsItem
 from ...models.smart_link_create_presave import SmartLinkCreatePresave
+from ...models.smart_link_destination import SmartLinkDestination
 from ...models.smart_link_list import SmartLinkList
+from ...models.smart_link_presave_input import SmartLinkPresaveInput
 from ...models.smart_link_stats import SmartLinkStats
+from ...models.smart_link_update import SmartLinkUpdate
+from ...models.smart_link_update_status import SmartLinkUpdateStatus
 from ...types import UNSET, Unset
 from . import create_smart_link as _create_smart_link
+from . import delete_smart_link as _delete_smart_link
 from . import follow_smart_link as _follow_smart_link
 from . import get_public_smart_link as _get_public_smart_link
 from . import get_smart_link as _get_smart_link
 from . import get_smart_link_stats as _get_smart_link_stats
 from . import list_smart_links as _list_smart_links
+from . import update_smart_link as _update_smart_link
 
 __all__ = [
     "SmartLinks",
@@ -153,7 +159,10 @@ class SmartLinks(SyncAPIResource):
         date, `stream`
         from then on) and one entry per service with its `click_url`. Public: no credential needed, and
         nothing
-        owner-only is returned. Counts as a page view in the link's statistics (bots excluded).
+        owner-only is returned. Counts as a page view in the link's statistics (bots excluded). A link its
+        owner
+        disabled answers `410 smartlink_disabled` (and counts nothing); an unknown or deleted slug `404
+        not_found`.
         """
 
         return self._request(
@@ -185,9 +194,11 @@ class SmartLinks(SyncAPIResource):
         service,
         never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on
         the
-        service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or
-        the link's
-        public view has no entry for the service.
+        service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown (or
+        the link
+        was deleted) or the link's public view has no entry for the service; `410 smartlink_disabled` when
+        its owner
+        disabled the link.
         """
 
         return self._request_raw(
@@ -225,6 +236,89 @@ class SmartLinks(SyncAPIResource):
             _get_smart_link._parse_response,
             SmartLink,
             operation_id="get_smart_link",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Delete a smart link.
+
+        Deletes a smart link and its statistics. Its public URLs answer `404 not_found` from then on and its
+        slug can be
+        taken again, by anyone (to keep the slug, disable the link with `updateSmartLink` instead). Emits
+        `smartlink.deleted` with the link as it was. Answers `204` with no body; deleting it again answers
+        `404
+        not_found`, as does another account's or the other environment's link.
+        """
+
+        return self._request_raw(
+            _delete_smart_link._get_kwargs(
+                id=id,
+            ),
+            operation_id="delete_smart_link",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    def update(
+        self,
+        id: str,
+        *,
+        body: SmartLinkUpdate | None = None,
+        title: str | Unset = UNSET,
+        artwork_url: None | str | Unset = UNSET,
+        destinations: _builtins.list[SmartLinkDestination] | Unset = UNSET,
+        presave: SmartLinkPresaveInput | Unset = UNSET,
+        status: SmartLinkUpdateStatus | Unset = UNSET,
+        metadata: Metadata | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> SmartLink:
+        """Update or disable a smart link.
+
+        Changes the title, preview image, destinations, pre-save configuration or metadata of a smart link,
+        with the
+        validation of `createSmartLink` (each failing field in `errors[]` of `422 validation_failed`), and
+        switches it
+        off or on again with `status`. A `disabled` link's public page, JSON view and click redirects answer
+        `410 Gone`
+        with the code `smartlink_disabled` (a deleted link's answer `404 not_found`); its slug stays
+        reserved and its
+        statistics are kept. Emits `smartlink.updated` with the previous values of the changed fields in
+        `data.previous_attributes`; a body that changes nothing emits nothing.
+        """
+        fields = {
+            "title": title,
+            "artwork_url": artwork_url,
+            "destinations": destinations,
+            "presave": presave,
+            "status": status,
+            "metadata": metadata,
+        }
+        body_: SmartLinkUpdate = only_body(body, fields) if body is not None else body_from(SmartLinkUpdate, fields)
+
+        return self._request(
+            _update_smart_link._get_kwargs(
+                id=id,
+                body=body_,
+            ),
+            _update_smart_link._parse_response,
+            SmartLink,
+            operation_id="update_smart_link",
             authenticated=True,
             idempotent=False,
             extra_headers=extra_headers,
@@ -275,6 +369,8 @@ class SmartLinksWithRawResponse:
         self.get_public = to_raw_response_wrapper(resource.get_public)
         self.follow = to_raw_response_wrapper(resource.follow)
         self.get = to_raw_response_wrapper(resource.get)
+        self.delete = to_raw_response_wrapper(resource.delete)
+        self.update = to_raw_response_wrapper(resource.update)
         self.get_stats = to_raw_response_wrapper(resource.get_stats)
 
 
@@ -388,7 +484,10 @@ class AsyncSmartLinks(AsyncAPIResource):
         date, `stream`
         from then on) and one entry per service with its `click_url`. Public: no credential needed, and
         nothing
-        owner-only is returned. Counts as a page view in the link's statistics (bots excluded).
+        owner-only is returned. Counts as a page view in the link's statistics (bots excluded). A link its
+        owner
+        disabled answers `410 smartlink_disabled` (and counts nothing); an unknown or deleted slug `404
+        not_found`.
         """
 
         return await self._request(
@@ -420,9 +519,11 @@ class AsyncSmartLinks(AsyncAPIResource):
         service,
         never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on
         the
-        service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or
-        the link's
-        public view has no entry for the service.
+        service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown (or
+        the link
+        was deleted) or the link's public view has no entry for the service; `410 smartlink_disabled` when
+        its owner
+        disabled the link.
         """
 
         return await self._request_raw(
@@ -460,6 +561,89 @@ class AsyncSmartLinks(AsyncAPIResource):
             _get_smart_link._parse_response,
             SmartLink,
             operation_id="get_smart_link",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    async def delete(
+        self,
+        id: str,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> httpx.Response:
+        """Delete a smart link.
+
+        Deletes a smart link and its statistics. Its public URLs answer `404 not_found` from then on and its
+        slug can be
+        taken again, by anyone (to keep the slug, disable the link with `updateSmartLink` instead). Emits
+        `smartlink.deleted` with the link as it was. Answers `204` with no body; deleting it again answers
+        `404
+        not_found`, as does another account's or the other environment's link.
+        """
+
+        return await self._request_raw(
+            _delete_smart_link._get_kwargs(
+                id=id,
+            ),
+            operation_id="delete_smart_link",
+            authenticated=True,
+            idempotent=False,
+            extra_headers=extra_headers,
+            timeout=timeout,
+            max_retries=max_retries,
+        )
+
+    async def update(
+        self,
+        id: str,
+        *,
+        body: SmartLinkUpdate | None = None,
+        title: str | Unset = UNSET,
+        artwork_url: None | str | Unset = UNSET,
+        destinations: _builtins.list[SmartLinkDestination] | Unset = UNSET,
+        presave: SmartLinkPresaveInput | Unset = UNSET,
+        status: SmartLinkUpdateStatus | Unset = UNSET,
+        metadata: Metadata | Unset = UNSET,
+        extra_headers: Mapping[str, str] | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        max_retries: int | None = None,
+    ) -> SmartLink:
+        """Update or disable a smart link.
+
+        Changes the title, preview image, destinations, pre-save configuration or metadata of a smart link,
+        with the
+        validation of `createSmartLink` (each failing field in `errors[]` of `422 validation_failed`), and
+        switches it
+        off or on again with `status`. A `disabled` link's public page, JSON view and click redirects answer
+        `410 Gone`
+        with the code `smartlink_disabled` (a deleted link's answer `404 not_found`); its slug stays
+        reserved and its
+        statistics are kept. Emits `smartlink.updated` with the previous values of the changed fields in
+        `data.previous_attributes`; a body that changes nothing emits nothing.
+        """
+        fields = {
+            "title": title,
+            "artwork_url": artwork_url,
+            "destinations": destinations,
+            "presave": presave,
+            "status": status,
+            "metadata": metadata,
+        }
+        body_: SmartLinkUpdate = only_body(body, fields) if body is not None else body_from(SmartLinkUpdate, fields)
+
+        return await self._request(
+            _update_smart_link._get_kwargs(
+                id=id,
+                body=body_,
+            ),
+            _update_smart_link._parse_response,
+            SmartLink,
+            operation_id="update_smart_link",
             authenticated=True,
             idempotent=False,
             extra_headers=extra_headers,
@@ -510,4 +694,6 @@ class AsyncSmartLinksWithRawResponse:
         self.get_public = async_to_raw_response_wrapper(resource.get_public)
         self.follow = async_to_raw_response_wrapper(resource.follow)
         self.get = async_to_raw_response_wrapper(resource.get)
+        self.delete = async_to_raw_response_wrapper(resource.delete)
+        self.update = async_to_raw_response_wrapper(resource.update)
         self.get_stats = async_to_raw_response_wrapper(resource.get_stats)

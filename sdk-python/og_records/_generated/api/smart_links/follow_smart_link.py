@@ -39,6 +39,11 @@ def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Res
 
         return response_404
 
+    if response.status_code == 410:
+        response_410 = Problem.from_dict(response.json())
+
+        return response_410
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
@@ -86,9 +91,11 @@ def sync_detailed(
     service,
     never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on
     the
-    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or
-    the link's
-    public view has no entry for the service.
+    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown (or
+    the link
+    was deleted) or the link's public view has no entry for the service; `410 smartlink_disabled` when
+    its owner
+    disabled the link.
 
     Args:
         slug (str):
@@ -126,9 +133,11 @@ def sync(
     service,
     never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on
     the
-    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or
-    the link's
-    public view has no entry for the service.
+    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown (or
+    the link
+    was deleted) or the link's public view has no entry for the service; `410 smartlink_disabled` when
+    its owner
+    disabled the link.
 
     Args:
         slug (str):
@@ -161,9 +170,11 @@ async def asyncio_detailed(
     service,
     never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on
     the
-    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or
-    the link's
-    public view has no entry for the service.
+    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown (or
+    the link
+    was deleted) or the link's public view has no entry for the service; `410 smartlink_disabled` when
+    its owner
+    disabled the link.
 
     Args:
         slug (str):
@@ -199,9 +210,11 @@ async def asyncio(
     service,
     never anywhere else. In `presave` mode a pre-save button leads to the release's pre-release page on
     the
-    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown or
-    the link's
-    public view has no entry for the service.
+    service, where the fan pre-saves. Public: no credential needed. `404` when the slug is unknown (or
+    the link
+    was deleted) or the link's public view has no entry for the service; `410 smartlink_disabled` when
+    its owner
+    disabled the link.
 
     Args:
         slug (str):

@@ -40,6 +40,11 @@ def _parse_response(
 
         return response_404
 
+    if response.status_code == 410:
+        response_410 = Problem.from_dict(response.json())
+
+        return response_410
+
     if response.status_code == 422:
         response_422 = Problem.from_dict(response.json())
 
@@ -88,7 +93,10 @@ def sync_detailed(
     date, `stream`
     from then on) and one entry per service with its `click_url`. Public: no credential needed, and
     nothing
-    owner-only is returned. Counts as a page view in the link's statistics (bots excluded).
+    owner-only is returned. Counts as a page view in the link's statistics (bots excluded). A link its
+    owner
+    disabled answers `410 smartlink_disabled` (and counts nothing); an unknown or deleted slug `404
+    not_found`.
 
     Args:
         slug (str):
@@ -123,7 +131,10 @@ def sync(
     date, `stream`
     from then on) and one entry per service with its `click_url`. Public: no credential needed, and
     nothing
-    owner-only is returned. Counts as a page view in the link's statistics (bots excluded).
+    owner-only is returned. Counts as a page view in the link's statistics (bots excluded). A link its
+    owner
+    disabled answers `410 smartlink_disabled` (and counts nothing); an unknown or deleted slug `404
+    not_found`.
 
     Args:
         slug (str):
@@ -153,7 +164,10 @@ async def asyncio_detailed(
     date, `stream`
     from then on) and one entry per service with its `click_url`. Public: no credential needed, and
     nothing
-    owner-only is returned. Counts as a page view in the link's statistics (bots excluded).
+    owner-only is returned. Counts as a page view in the link's statistics (bots excluded). A link its
+    owner
+    disabled answers `410 smartlink_disabled` (and counts nothing); an unknown or deleted slug `404
+    not_found`.
 
     Args:
         slug (str):
@@ -186,7 +200,10 @@ async def asyncio(
     date, `stream`
     from then on) and one entry per service with its `click_url`. Public: no credential needed, and
     nothing
-    owner-only is returned. Counts as a page view in the link's statistics (bots excluded).
+    owner-only is returned. Counts as a page view in the link's statistics (bots excluded). A link its
+    owner
+    disabled answers `410 smartlink_disabled` (and counts nothing); an unknown or deleted slug `404
+    not_found`.
 
     Args:
         slug (str):

@@ -123,10 +123,10 @@ class Tracks(SyncAPIResource):
 
         With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
         with the
-        result, readable any time via `getTrackQcStatus`. An ISRC already used by another track fails with
-        `409
-        conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`;
-        an unknown
+        result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
+        platform
+        (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
+        `draft` or `action_needed` with `409 invalid_state`; an unknown
         `release_id` with `validation_failed`. Emits `track.created`.
         """
         fields = {
@@ -213,7 +213,8 @@ class Tracks(SyncAPIResource):
         `action_needed`,
         otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
         used by another
-        track fails with `409 conflict`. Replace the audio with
+        track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
+        with
         `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
         """
         fields = {
@@ -416,10 +417,10 @@ class AsyncTracks(AsyncAPIResource):
 
         With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
         with the
-        result, readable any time via `getTrackQcStatus`. An ISRC already used by another track fails with
-        `409
-        conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`;
-        an unknown
+        result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
+        platform
+        (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
+        `draft` or `action_needed` with `409 invalid_state`; an unknown
         `release_id` with `validation_failed`. Emits `track.created`.
         """
         fields = {
@@ -506,7 +507,8 @@ class AsyncTracks(AsyncAPIResource):
         `action_needed`,
         otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
         used by another
-        track fails with `409 conflict`. Replace the audio with
+        track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
+        with
         `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
         """
         fields = {

@@ -133,10 +133,10 @@ def sync_detailed(
 
     With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
     with the
-    result, readable any time via `getTrackQcStatus`. An ISRC already used by another track fails with
-    `409
-    conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`;
-    an unknown
+    result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
+    platform
+    (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
+    `draft` or `action_needed` with `409 invalid_state`; an unknown
     `release_id` with `validation_failed`. Emits `track.created`.
 
     Args:
@@ -187,10 +187,10 @@ def sync(
 
     With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
     with the
-    result, readable any time via `getTrackQcStatus`. An ISRC already used by another track fails with
-    `409
-    conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`;
-    an unknown
+    result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
+    platform
+    (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
+    `draft` or `action_needed` with `409 invalid_state`; an unknown
     `release_id` with `validation_failed`. Emits `track.created`.
 
     Args:
@@ -236,10 +236,10 @@ async def asyncio_detailed(
 
     With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
     with the
-    result, readable any time via `getTrackQcStatus`. An ISRC already used by another track fails with
-    `409
-    conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`;
-    an unknown
+    result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
+    platform
+    (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
+    `draft` or `action_needed` with `409 invalid_state`; an unknown
     `release_id` with `validation_failed`. Emits `track.created`.
 
     Args:
@@ -288,10 +288,10 @@ async def asyncio(
 
     With audio, quality control starts at once (`qc_status: pending`); `track.qc_completed` is emitted
     with the
-    result, readable any time via `getTrackQcStatus`. An ISRC already used by another track fails with
-    `409
-    conflict`; a `release_id` whose release is not `draft` or `action_needed` with `409 invalid_state`;
-    an unknown
+    result, readable any time via `getTrackQcStatus`. An ISRC already used by another track on the
+    platform
+    (any account, same environment) fails with `409 conflict`; a `release_id` whose release is not
+    `draft` or `action_needed` with `409 invalid_state`; an unknown
     `release_id` with `validation_failed`. Emits `track.created`.
 
     Args:

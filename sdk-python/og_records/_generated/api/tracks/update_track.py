@@ -126,7 +126,8 @@ def sync_detailed(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track fails with `409 conflict`. Replace the audio with
+    track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
+    with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -170,7 +171,8 @@ def sync(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track fails with `409 conflict`. Replace the audio with
+    track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
+    with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -209,7 +211,8 @@ async def asyncio_detailed(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track fails with `409 conflict`. Replace the audio with
+    track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
+    with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:
@@ -251,7 +254,8 @@ async def asyncio(
     `action_needed`,
     otherwise `409 invalid_state` (a change of `metadata` alone is allowed in every status). An ISRC
     used by another
-    track fails with `409 conflict`. Replace the audio with
+    track on the platform (any account, same environment) fails with `409 conflict`. Replace the audio
+    with
     `uploadTrackAudio`, move the track with `updateReleaseTracks`. Emits `track.updated`.
 
     Args:

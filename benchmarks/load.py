@@ -1,29 +1,33 @@
 # ruff: noqa: S603  (the benchmark starts our own interpreter, taskset and wrk)
 """HTTP load scenarios against the server as users run it, side by side with a bare reference; prints Markdown.
 
-    python -m benchmarks.load [--seconds 10] [--connections 16] [--scenarios release_get,…] [--json PATH]
-                              [--postgres URL --redis URL]
+    python -m benchmarks.load [--rounds 5] [--seconds 3] [--warmup 2] [--round-warmup 1] [--spread-bound 0.2]
+                              [--connections 16] [--scenarios release_get,…] [--json PATH] [--postgres URL --redis URL]
 
 Servers: `og-server serve` (uvicorn, one worker) in production configuration — response validation off (the
 default), authentication and rate limits on, limits raised for the load with OG_RATE_LIMIT_MULTIPLIER, the JSON
 access log written to a file, the embedded webhook and QC workers idle beside it — and the bare reference
 (benchmarks/reference_app.py) on the same uvicorn and database. Both run pinned to CPU 0; wrk drives them from
-CPU 1. Every scenario gets a warm-up, its own API key (a fresh rate-limit budget) and then `--seconds` of load;
-`errors` counts socket errors, timeouts and every status the scenario does not expect. The 429 scenario runs
-against a second server with the published limits (multiplier 1), so its key stays exhausted while the others'
-budgets stay out of the way. Runs on SQLite; with --postgres (and --redis) on PostgreSQL and Redis instead.
+CPU 1. Every scenario gets its own API key (a fresh rate-limit budget) and a warm-up before its first round; then
+every scenario and its reference are measured back to back in `--rounds` short rounds, the order alternating (A B,
+B A, …; benchmarks/rounds.py), each round with its own short warm-up, and the report keeps the median of the rounds'
+ratios and their spread (docs/benchmarks.md). All servers run side by side for the whole run. `errors` counts
+socket errors, timeouts and every status the scenario does not expect. The 429 scenario runs against a third server
+with the published limits (multiplier 1), so its key stays exhausted while the others' budgets stay out of the way.
+Runs on SQLite; with --postgres (and --redis) on PostgreSQL and Redis instead.
 """
 
 import argparse
 import json
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,7 +35,7 @@ from typing import Any
 import httpx
 import psycopg
 
-from benchmarks import wrk
+from benchmarks import rounds, wrk
 from benchmarks.wrk import HttpRequest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -200,28 +204,62 @@ SCENARIOS = [
 
 
 @dataclass
-class Measurement:
-    name: str
-    description: str
-    backend: str
+class Round:
+    """One wrk run of one scenario: the raw figures of a round (the JSON's `rounds`)."""
+
+    round: int
+    pair: str  # the scenario this measurement was paired with (itself for a scenario; the scenario for a reference)
+    position: int  # 0: measured first of its pair in this round, 1: second
     requests_per_s: float
     p50_ms: float
     p90_ms: float
     p99_ms: float
     max_ms: float
     errors: int
-    server_rss_mb: float
-    ratio: float
     requests: int
     statuses: dict[int, int]
-    load_average: float  # the machine's 1-minute load average when the scenario started
-    seconds: int
-    connections: int
+    load_average: float  # the machine's 1-minute load average when the round started
     # The server process's own CPU time (all threads) per request, and the share of one core it got while loaded:
     # throughput moves with whatever else runs on the machine, CPU per request hardly does.
-    cpu_ms_per_request: float = 0.0
-    cpu_share: float = 0.0
-    cpu_ratio: float = 0.0  # the reference's CPU per request / this scenario's (1.0 = as cheap as the reference)
+    cpu_ms_per_request: float
+    cpu_share: float
+    server_rss_mb: float
+    ratio: float = 0.0  # this round's req/s over its reference's in the same round
+    cpu_ratio: float = 0.0  # the reference's CPU per request over this one's (1.0 = as cheap as the reference)
+    p99_ratio: float = 0.0  # this round's p99 over its reference's (≤ 1.0 = no worse than the reference)
+
+
+@dataclass
+class Measurement:
+    """A scenario over all its rounds: medians, the ratio's spread, and the rounds themselves."""
+
+    name: str
+    description: str
+    backend: str
+    reference: str  # the bare scenario its ratios are taken against
+    requests_per_s: float  # median over the rounds
+    p50_ms: float  # median over the rounds
+    p90_ms: float
+    p99_ms: float
+    max_ms: float  # the worst of every round
+    errors: int  # summed over the rounds
+    server_rss_mb: float  # after the last round
+    ratio: float  # = ratio_median
+    ratio_median: float
+    ratio_spread: dict[str, float]  # min, max, q1, q3, range_relative, iqr_relative (benchmarks/rounds.py)
+    unstable: bool  # the rounds' IQR is wider than spread_bound x the median
+    spread_bound: float
+    requests: int  # summed over the rounds
+    statuses: dict[int, int]  # summed over the rounds
+    load_average: float  # median of the rounds' 1-minute load averages
+    load_average_range: list[float]
+    seconds: int  # measured seconds per round
+    connections: int
+    cpu_ms_per_request: float  # median over the rounds
+    cpu_share: float  # median over the rounds
+    cpu_ratio: float  # median of the rounds' CPU ratios
+    p99_ratio: float  # median of the rounds' p99 ratios
+    rounds: list[Round]
 
 
 @dataclass
@@ -395,19 +433,18 @@ def pending_operations(base_url: str, key: str) -> dict[str, str]:
     return found
 
 
-def measure(
+def measure_once(
     scenario: Scenario,
     server: Server,
-    fixture: Fixture,
-    backend: Backend,
-    workdir: Path,
+    script: Path,
+    step: rounds.Step,
+    position: int,
     *,
     seconds: int,
     warmup: int,
     connections: int,
-) -> Measurement:
-    script = workdir / f"{scenario.name}.lua"
-    wrk.write_script(script, scenario.requests(fixture))
+) -> Round:
+    """One round of one scenario: an optional short warm-up, then `seconds` of wrk with the server's CPU time read."""
     cpu = LOAD_CPU if (os.cpu_count() or 1) > 1 else None
     if warmup:
         wrk.run(server.base_url, script, seconds=warmup, connections=connections, cpu=cpu)
@@ -416,73 +453,219 @@ def measure(
     result = wrk.run(server.base_url, script, seconds=seconds, connections=connections, cpu=cpu)
     cpu_used = server.cpu_seconds() - cpu_before
     unexpected = sum(n for status, n in result.statuses.items() if status not in scenario.expected)
-    return Measurement(
-        name=scenario.name,
-        description=scenario.description,
-        backend=backend.name,
+    return Round(
+        round=step.round,
+        pair=step.pair,
+        position=position,
         requests_per_s=round(result.requests_per_s, 1),
         p50_ms=round(result.p50_ms, 3),
         p90_ms=round(result.p90_ms, 3),
         p99_ms=round(result.p99_ms, 3),
         max_ms=round(result.max_ms, 3),
         errors=result.socket_errors + result.timeouts + unexpected,
-        server_rss_mb=round(server.rss_mb(), 1),
-        ratio=0.0,
         requests=result.requests,
         statuses=result.statuses,
         load_average=started_load,
+        cpu_ms_per_request=round(cpu_used * 1000 / result.requests, 4) if result.requests else 0.0,
+        cpu_share=round(cpu_used / result.duration_s, 3) if result.duration_s else 0.0,
+        server_rss_mb=round(server.rss_mb(), 1),
+    )
+
+
+def pair_rounds(scenario: list[Round], reference: list[Round]) -> None:
+    """Fill each of the scenario's rounds with its ratios to the reference measured beside it in the same round."""
+
+    def per_round(figure: str, *, invert: bool = False) -> dict[int, float]:
+        return dict(
+            rounds.paired(
+                [(r.round, getattr(r, figure)) for r in scenario],
+                [(r.round, getattr(r, figure)) for r in reference],
+                invert=invert,
+            )
+        )
+
+    ratio, cpu, p99 = per_round("requests_per_s"), per_round("cpu_ms_per_request", invert=True), per_round("p99_ms")
+    for r in scenario:
+        r.ratio, r.cpu_ratio, r.p99_ratio = ratio.get(r.round, 0.0), cpu.get(r.round, 0.0), p99.get(r.round, 0.0)
+
+
+def aggregate(
+    scenario: Scenario,
+    figures: list[Round],
+    reference: list[Round],
+    backend: str,
+    *,
+    seconds: int,
+    connections: int,
+    bound: float = rounds.SPREAD_BOUND,
+) -> Measurement:
+    """A scenario's rounds (already measured) summarised against its reference's rounds of the same pairs.
+
+    A reference's own rounds all have ratio 1.0 (it is what the others are divided by). Medians, not means: one
+    round that the machine's other load hit hard moves the spread, not the result.
+    """
+    if scenario.reference == scenario.name:
+        for r in figures:
+            r.ratio = r.cpu_ratio = r.p99_ratio = 1.0
+    else:
+        pair_rounds(figures, [r for r in reference if r.pair == scenario.name])
+    ratios = [r.ratio for r in figures]
+    stats = rounds.summary(ratios, bound)
+    statuses: dict[int, int] = {}
+    for r in figures:
+        for status, n in r.statuses.items():
+            statuses[status] = statuses.get(status, 0) + n
+    loads = [r.load_average for r in figures]
+
+    def median(values: list[float]) -> float:
+        return round(statistics.median(values), 4)
+
+    return Measurement(
+        name=scenario.name,
+        description=scenario.description,
+        backend=backend,
+        reference=scenario.reference,
+        requests_per_s=round(statistics.median(r.requests_per_s for r in figures), 1),
+        p50_ms=median([r.p50_ms for r in figures]),
+        p90_ms=median([r.p90_ms for r in figures]),
+        p99_ms=median([r.p99_ms for r in figures]),
+        max_ms=max(r.max_ms for r in figures),
+        errors=sum(r.errors for r in figures),
+        server_rss_mb=figures[-1].server_rss_mb,
+        ratio=stats["ratio_median"],
+        ratio_median=stats["ratio_median"],
+        ratio_spread=stats["ratio_spread"],
+        unstable=stats["unstable"],
+        spread_bound=bound,
+        requests=sum(r.requests for r in figures),
+        statuses=dict(sorted(statuses.items())),
+        load_average=median(loads),
+        load_average_range=[min(loads), max(loads)],
         seconds=seconds,
         connections=connections,
-        cpu_ms_per_request=round(cpu_used * 1000 / result.requests, 4) if result.requests else 0.0,
-        cpu_share=round(cpu_used / seconds, 3),
+        cpu_ms_per_request=median([r.cpu_ms_per_request for r in figures]),
+        cpu_share=median([r.cpu_share for r in figures]),
+        cpu_ratio=median([r.cpu_ratio for r in figures]),
+        p99_ratio=median([r.p99_ratio for r in figures]),
+        rounds=figures,
+    )
+
+
+def pairs_for(selected: set[str]) -> list[tuple[str, str]]:
+    """(scenario, reference) for every selected scenario, in SCENARIOS order; a bare twin selected on its own is
+    measured alone (its own reference), and one that some selected scenario needs is measured beside it."""
+    pairs = [(s.name, s.reference) for s in SCENARIOS if s.name in selected and s.name != s.reference]
+    needed = {reference for _name, reference in pairs}
+    pairs += [
+        (s.name, s.name) for s in SCENARIOS if s.name in selected and s.name == s.reference and s.name not in needed
+    ]
+    return pairs
+
+
+def _progress(backend: Backend, step: rounds.Step, total: int, figures: Round) -> None:
+    """One line per measurement on stderr as it happens: what the machine was doing while the round ran."""
+    print(
+        f"[{backend.name}] round {step.round + 1}/{total} {step.name:<30} {figures.requests_per_s:8,.0f} req/s  "
+        f"p99 {figures.p99_ms:7.1f} ms  server CPU share {figures.cpu_share:.2f}  "
+        f"load average {figures.load_average:.2f}",
+        file=sys.stderr,
+        flush=True,
     )
 
 
 def run_backend(
-    backend: Backend, selected: set[str], *, seconds: int, warmup: int, connections: int
+    backend: Backend,
+    selected: set[str],
+    *,
+    seconds: int,
+    warmup: int,
+    connections: int,
+    rounds_: int = 5,
+    round_warmup: int = 1,
+    bound: float = rounds.SPREAD_BOUND,
 ) -> tuple[list[Measurement], dict[str, Any]]:
-    """Every selected scenario on one backend; the bare reference always runs (the ratios need it)."""
-    results: list[Measurement] = []
+    """Every selected scenario on one backend, interleaved with its reference in rounds (benchmarks/rounds.py).
+
+    All servers run side by side for the whole run (pinned to the same core; the one not being measured idles), so
+    a scenario and its reference are measured seconds apart in each round instead of minutes apart in one go.
+    """
     extra: dict[str, Any] = {}
-    options = {"seconds": seconds, "warmup": warmup, "connections": connections}
-    with tempfile.TemporaryDirectory(prefix="og-bench-") as tmp:
+    by_name = {s.name: s for s in SCENARIOS}
+    pairs = pairs_for(selected)
+    steps = rounds.schedule(pairs, rounds_)
+    with tempfile.TemporaryDirectory(prefix="og-bench-") as tmp, ExitStack() as servers:
         workdir = Path(tmp)
         env = server_env(backend, workdir / "data", OG_RATE_LIMIT_MULTIPLIER=LOAD_MULTIPLIER)
         account, keys, sandbox_key = seed_keys(env)
         subprocess.run([sys.executable, "-m", "benchmarks.earnings_seed", account], env=env, cwd=ROOT, check=True)
         serve = [sys.executable, "-m", "server.cli", "serve", "--no-seed"]
-        with running(serve, env, workdir / "app.log") as app:
-            release_ids, person_id = seed_catalogue(app.base_url, keys["seed"])
-            fixture = Fixture(release_ids, person_id, keys, sandbox_key, account)
-            extra["pending"] = pending_operations(app.base_url, keys["seed"])
-            reference_command = [sys.executable, "-m", "uvicorn", "benchmarks.reference_app:app", "--no-access-log"]
-            with running([*reference_command, "--log-level", "warning"], env, workdir / "reference.log") as ref:
-                wanted = {REFERENCE} | {s.reference for s in SCENARIOS if s.name in selected}
-                for reference in SCENARIOS:
-                    if reference.server == "reference" and reference.name in wanted:
-                        results.append(measure(reference, ref, fixture, backend, workdir, **options))
-            for scenario in SCENARIOS:
-                if scenario.server == "app" and scenario.name in selected:
-                    results.append(measure(scenario, app, fixture, backend, workdir, **options))
-            extra["app_rss_mb"] = round(app.rss_mb(), 1)
-            extra["app_peak_rss_mb"] = round(app.peak_rss_mb(), 1)
-        if "rate_limited" in selected:
+        app = servers.enter_context(running(serve, env, workdir / "app.log"))
+        release_ids, person_id = seed_catalogue(app.base_url, keys["seed"])
+        fixture = Fixture(release_ids, person_id, keys, sandbox_key, account)
+        extra["pending"] = pending_operations(app.base_url, keys["seed"])
+        reference_command = [sys.executable, "-m", "uvicorn", "benchmarks.reference_app:app", "--no-access-log"]
+        running_on = {
+            "app": app,
+            "reference": servers.enter_context(
+                running([*reference_command, "--log-level", "warning"], env, workdir / "reference.log")
+            ),
+        }
+        names = list(dict.fromkeys(step.name for step in steps))
+        if any(by_name[name].server == "limited" for name in names):
+            # The 429 scenario's server keeps the published limits (multiplier 1), so its key stays exhausted while
+            # the other scenarios' budgets stay out of the way.
             limited_env = {**env, "OG_RATE_LIMIT_MULTIPLIER": "1"}
             if backend.redis_url:
                 limited_env["OG_RATE_LIMIT_PREFIX"] = f"og:bench:{secrets.token_hex(4)}"
-            with running(serve, limited_env, workdir / "limited.log") as limited:
-                exhaust(limited.base_url, sandbox_key)
-                scenario = next(s for s in SCENARIOS if s.name == "rate_limited")
-                results.append(measure(scenario, limited, fixture, backend, workdir, **options))
-    by_name = {m.name: m for m in results}
-    reference_of = {s.name: s.reference for s in SCENARIOS}
-    for measurement in results:
-        base = by_name.get(reference_of[measurement.name])
-        if base is None:
-            continue
-        measurement.ratio = round(measurement.requests_per_s / base.requests_per_s, 3) if base.requests_per_s else 0.0
-        if measurement.cpu_ms_per_request:
-            measurement.cpu_ratio = round(base.cpu_ms_per_request / measurement.cpu_ms_per_request, 3)
+            running_on["limited"] = servers.enter_context(running(serve, limited_env, workdir / "limited.log"))
+            exhaust(running_on["limited"].base_url, sandbox_key)
+        scripts = {}
+        cpu = LOAD_CPU if (os.cpu_count() or 1) > 1 else None
+        for name in names:
+            scripts[name] = workdir / f"{name}.lua"
+            wrk.write_script(scripts[name], by_name[name].requests(fixture))
+            if warmup:  # the first time a scenario runs: pools, caches and lazy imports filled once
+                wrk.run(
+                    running_on[by_name[name].server].base_url,
+                    scripts[name],
+                    seconds=warmup,
+                    connections=connections,
+                    cpu=cpu,
+                )
+        figures: dict[str, list[Round]] = {name: [] for name in names}
+        position: dict[tuple[int, str], int] = {}
+        for step in steps:
+            scenario = by_name[step.name]
+            place = position[(step.round, step.pair)] = position.get((step.round, step.pair), -1) + 1
+            measured = measure_once(
+                scenario,
+                running_on[scenario.server],
+                scripts[step.name],
+                step,
+                place,
+                seconds=seconds,
+                warmup=round_warmup,
+                connections=connections,
+            )
+            figures[step.name].append(measured)
+            _progress(backend, step, rounds_, measured)
+        extra["app_rss_mb"] = round(app.rss_mb(), 1)
+        extra["app_peak_rss_mb"] = round(app.peak_rss_mb(), 1)
+    results = [
+        aggregate(
+            by_name[name],
+            figures[name],
+            figures.get(by_name[name].reference, []),
+            backend.name,
+            seconds=seconds,
+            connections=connections,
+            bound=bound,
+        )
+        for name in names
+    ]
+    extra["rounds"] = rounds_
+    extra["round_warmup"] = round_warmup
+    extra["spread_bound"] = bound
     return results, extra
 
 
@@ -500,22 +683,34 @@ def postgres_database(admin_url: str) -> Iterator[str]:
 
 
 def markdown(results: list[Measurement], extra: dict[str, Any], backend: Backend) -> str:
+    first = results[0]
+    bound = extra.get("spread_bound", rounds.SPREAD_BOUND)
     lines = [
-        f"### HTTP load — {backend.name} ({results[0].connections} connections, {results[0].seconds} s per "
-        "scenario, server on CPU 0, wrk on CPU 1)",
+        f"### HTTP load — {backend.name} ({first.connections} connections; {extra.get('rounds', 1)} interleaved rounds "
+        f"of {first.seconds} s per scenario and per reference, {extra.get('round_warmup', 0)} s warm-up each; server "
+        "on CPU 0, wrk on CPU 1)",
         "",
-        "| scenario | req/s | ratio to bare | p50 ms | p99 ms | errors | server RSS MB | CPU ms/req | CPU ratio "
-        "| CPU share | load avg |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| scenario | reference | req/s | ratio (median) | spread: min-max (IQR) | status | p50 ms | p99 ms "
+        "| p99 ratio | errors | server RSS MB | CPU ms/req | CPU ratio | CPU share | load avg |",
+        "| --- | --- | ---: | ---: | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for m in results:
+        status = "reference" if m.reference == m.name else ("**unstable**" if m.unstable else "stable")
+        low, high = m.load_average_range
         lines.append(
-            f"| {m.name} — {m.description} | {m.requests_per_s:,.0f} | {m.ratio:.2f} | {m.p50_ms:.2f} | "
-            f"{m.p99_ms:.2f} | {m.errors} | {m.server_rss_mb:.0f} | {m.cpu_ms_per_request:.3f} | {m.cpu_ratio:.2f} | "
-            f"{m.cpu_share:.2f} | {m.load_average:.2f} |"
+            f"| {m.name} — {m.description} | {m.reference} | {m.requests_per_s:,.0f} | {m.ratio_median:.2f} | "
+            f"{rounds.describe(m.ratio_spread)} | {status} | {m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.p99_ratio:.2f} | "
+            f"{m.errors} | {m.server_rss_mb:.0f} | {m.cpu_ms_per_request:.3f} | {m.cpu_ratio:.2f} | "
+            f"{m.cpu_share:.2f} | {low:.1f}-{high:.1f} |"
         )
     for name, note in extra.get("pending", {}).items():
-        lines.append(f"| {name} — {note} | | | | | | | | | | |")
+        lines.append(f"| {name} — {note} |" + " |" * 14)
+    lines += ["", "Rounds (ratio to the reference measured beside it; server CPU share; load average):", ""]
+    for m in results:
+        if m.reference == m.name:
+            continue
+        cells = [f"{r.ratio:.2f} (CPU {r.cpu_share:.2f}, load {r.load_average:.1f})" for r in m.rounds]
+        lines.append(f"- {m.name}: " + " · ".join(cells))
     lines.append("")
     lines += [f"- {note}" for note in backend.notes]
     if "app_rss_mb" in extra:
@@ -523,45 +718,88 @@ def markdown(results: list[Measurement], extra: dict[str, Any], backend: Backend
             f"- Server RSS after the run: {extra['app_rss_mb']:.0f} MB (peak {extra['app_peak_rss_mb']:.0f} MB)."
         )
     lines.append(
-        "- CPU ms/req: the server process's CPU time (all threads) per request; CPU ratio: the bare reference's CPU "
-        "per request over the scenario's (like `ratio`, but hardly moved by other load); CPU share: the part of its "
-        "core the server got while loaded (below ≈0.9 other processes took CPU 0 and req/s understates it)."
+        "- ratio: the median over the rounds of the scenario's req/s over its reference's in the same round (the two "
+        "measured back to back, the order alternating); spread: the rounds' min-max and interquartile range (± half "
+        f"the IQR relative to the median); **unstable**: an IQR wider than {bound:.0%} of the median — the machine's "
+        "other load moved the rounds apart, so the median is not to be read as a pass or a fail (docs/benchmarks.md)."
+    )
+    lines.append(
+        "- CPU ms/req: the server process's CPU time (all threads) per request; CPU ratio: the reference's CPU per "
+        "request over the scenario's (like `ratio`, but hardly moved by other load); CPU share: the part of its core "
+        "the server got while loaded (below ≈0.9 other processes took CPU 0 and req/s understates it); p99 ratio: "
+        "the scenario's p99 over its reference's."
     )
     lines += targets(results)
     return "\n".join(lines)
 
 
+def _verdict(measurement: Measurement, met: bool) -> str:
+    """`met` / `NOT met`, or `unstable` when the rounds disagree too much for the median to decide."""
+    if measurement.unstable:
+        return f"unstable: spread {rounds.describe(measurement.ratio_spread)}, not judged"
+    return "met" if met else "NOT met"
+
+
 def targets(results: list[Measurement]) -> list[str]:
-    """Issue 10's first-wave targets, checked against this run."""
+    """Issue 10's first-wave targets, checked against this run (on the median ratio; unstable ones not judged)."""
     out = []
     by_name = {m.name: m for m in results}
     get = by_name.get("release_get")
     if get is not None:
         out.append(
-            f"- Target release_get ≥0.50 of bare: {get.ratio:.2f} ({'met' if get.ratio >= 0.5 else 'NOT met'}; "
+            f"- Target release_get ≥0.50 of bare: {get.ratio:.2f} ({_verdict(get, get.ratio >= 0.5)}; "
             f"CPU ratio {get.cpu_ratio:.2f}); "
             f"p99 ≤20 ms: {get.p99_ms:.1f} ms ({'met' if get.p99_ms <= 20 else 'NOT met'})."
         )
     view = by_name.get("smartlink_view")
     if view is not None:
-        met = "met" if view.ratio >= 0.5 else "NOT met"
-        out.append(f"- Target smartlink_view ≥0.50 of bare_reference_smartlink: {view.ratio:.2f} ({met}).")
+        out.append(
+            f"- Target smartlink_view ≥0.50 of bare_reference_smartlink: {view.ratio:.2f} "
+            f"({_verdict(view, view.ratio >= 0.5)})."
+        )
     page = by_name.get("smartlink_page")
     if page is not None:
-        met = "met" if page.ratio >= 0.7 else "NOT met"
-        out.append(f"- Target smartlink_page ≥0.70 of bare_reference_smartlink_page: {page.ratio:.2f} ({met}).")
+        out.append(
+            f"- Target smartlink_page ≥0.70 of bare_reference_smartlink_page: {page.ratio:.2f} "
+            f"({_verdict(page, page.ratio >= 0.7)})."
+        )
     errors = sum(m.errors for m in results)
     out.append(f"- Target no errors under load: {errors} ({'met' if errors == 0 else 'NOT met'}).")
     rss = max(m.server_rss_mb for m in results)
     out.append(f"- Target server RSS ≤200 MB per worker: {rss:.0f} MB ({'met' if rss <= 200 else 'NOT met'}).")
+    unstable = [m.name for m in results if m.unstable]
+    if unstable:
+        out.append(f"- Unstable (spread wider than the bound): {', '.join(unstable)}.")
     return out
+
+
+DEFAULT_ROUNDS, DEFAULT_SECONDS, DEFAULT_ROUND_WARMUP, DEFAULT_WARMUP = 5, 3, 1, 2
+
+
+def add_round_options(parser: argparse.ArgumentParser) -> None:
+    """The load options benchmarks.load and benchmarks.suite share."""
+    parser.add_argument(
+        "--rounds", type=int, default=DEFAULT_ROUNDS, help="interleaved rounds per scenario and its reference"
+    )
+    parser.add_argument("--seconds", type=int, default=DEFAULT_SECONDS, help="measured seconds per scenario per round")
+    parser.add_argument(
+        "--warmup", type=int, default=DEFAULT_WARMUP, help="unmeasured seconds before a scenario's first round"
+    )
+    parser.add_argument(
+        "--round-warmup", type=int, default=DEFAULT_ROUND_WARMUP, help="unmeasured seconds before every round"
+    )
+    parser.add_argument(
+        "--spread-bound",
+        type=float,
+        default=rounds.SPREAD_BOUND,
+        help="a scenario whose rounds' IQR exceeds this fraction of their median is marked unstable",
+    )
+    parser.add_argument("--connections", type=int, default=16)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=int, default=10, help="measured seconds per scenario")
-    parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before each scenario")
-    parser.add_argument("--connections", type=int, default=16)
+    add_round_options(parser)
     parser.add_argument("--scenarios", help="comma-separated names (default: all)")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this path")
     parser.add_argument("--postgres", help="PostgreSQL admin URL: run there (a scratch database) instead of SQLite")
@@ -571,9 +809,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def run(
     *,
-    seconds: int = 10,
-    warmup: int = 2,
+    seconds: int = DEFAULT_SECONDS,
+    warmup: int = DEFAULT_WARMUP,
     connections: int = 16,
+    rounds_: int = DEFAULT_ROUNDS,
+    round_warmup: int = DEFAULT_ROUND_WARMUP,
+    spread_bound: float = rounds.SPREAD_BOUND,
     scenarios: str | None = None,
     postgres: str | None = None,
     redis: str | None = None,
@@ -584,18 +825,33 @@ def run(
     if selected - known:
         raise SystemExit(f"unknown scenarios: {', '.join(sorted(selected - known))} (known: {', '.join(known)})")
     wrk.require_wrk()
-    options = {"seconds": seconds, "warmup": warmup, "connections": connections}
+
+    def on(backend: Backend) -> tuple[list[Measurement], dict[str, Any]]:
+        return run_backend(
+            backend,
+            selected,
+            seconds=seconds,
+            warmup=warmup,
+            connections=connections,
+            rounds_=rounds_,
+            round_warmup=round_warmup,
+            bound=spread_bound,
+        )
+
     if postgres:
         with postgres_database(postgres) as url:
             backend = Backend("PostgreSQL + Redis" if redis else "PostgreSQL", url, redis)
-            results, extra = run_backend(backend, selected, **options)
+            results, extra = on(backend)
     else:
         with tempfile.TemporaryDirectory(prefix="og-bench-db-") as tmp:
             backend = Backend("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite3'}")
-            results, extra = run_backend(backend, selected, **options)
+            results, extra = on(backend)
     document = {
         "backend": backend.name,
         "scenarios": [asdict(m) for m in results],
+        "rounds": extra["rounds"],
+        "round_warmup_s": extra["round_warmup"],
+        "spread_bound": extra["spread_bound"],
         "not_implemented_yet": extra.get("pending", {}),
         "server_rss_mb_after_run": extra.get("app_rss_mb"),
         "server_peak_rss_mb": extra.get("app_peak_rss_mb"),
@@ -609,6 +865,9 @@ def main(argv: list[str] | None = None) -> int:
         seconds=args.seconds,
         warmup=args.warmup,
         connections=args.connections,
+        rounds_=args.rounds,
+        round_warmup=args.round_warmup,
+        spread_bound=args.spread_bound,
         scenarios=args.scenarios,
         postgres=args.postgres,
         redis=args.redis,

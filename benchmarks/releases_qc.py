@@ -6,13 +6,18 @@ process so imports and earlier allocations do not blur peak memory.
 - QC: a 4-minute 24-bit/48 kHz stereo WAV (generated once into a temp dir); wall time, CPU time and peak RSS growth
   of `server.qc.audio.analyse` over the process's RSS after imports. Targets: ≤ 2 s on one core; ≤ 3x the decoded
   audio size (240 s x 48 000 x 2 channels x 4 bytes = 92 MB as 32-bit samples).
+- QC against its floor: the CPU time libsndfile needs to decode the same file (soundfile, float32 blocks), measured
+  in interleaved rounds with the QC (`--rounds`, default 3; A B, B A, …: benchmarks/rounds.py); each round's ratio is
+  QC CPU / decode CPU, the result their median and spread, printed as a `BENCH_RESULT` line too.
 - Upload: a real `og-server serve` (QC off, so only the upload is measured); a 500 MB `audio` part streamed as a
   chunked multipart body; server RSS sampled every 50 ms. Target: growth ≤ 64 MB.
 """
 
+import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -20,6 +25,9 @@ import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+from benchmarks import rounds
 
 ROOT = Path(__file__).resolve().parents[1]
 QC_SECONDS, QC_RATE = 240, 48_000
@@ -55,7 +63,56 @@ def _qc_child(path: str) -> None:
     print(json.dumps(result))
 
 
-def bench_qc(workdir: Path) -> dict[str, float]:
+def _decode_child(path: str) -> None:
+    import numpy as np  # noqa: PLC0415
+    import soundfile as sf  # noqa: PLC0415
+
+    cpu = time.process_time()
+    frames = 0
+    for block in sf.blocks(path, blocksize=QC_RATE, dtype="float32"):  # libsndfile decodes; nothing else is done
+        frames += int(np.shape(block)[0])
+    print(json.dumps({"cpu_s": time.process_time() - cpu, "frames": frames}))
+
+
+def _child(function: str, wav: Path) -> dict[str, Any]:
+    out = subprocess.run(  # noqa: S603 - our own interpreter and module
+        [sys.executable, "-c", f"from benchmarks.releases_qc import {function}; {function}({str(wav)!r})"],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def bench_qc_rounds(workdir: Path, count: int) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """QC and libsndfile's decode of the same file in interleaved rounds, each in a fresh process."""
+    wav = _make(workdir)
+    measured = []
+    for number in range(count):
+        order = ("decode", "qc") if number % 2 == 0 else ("qc", "decode")
+        found = {name: _child("_qc_child" if name == "qc" else "_decode_child", wav) for name in order}
+        measured.append(
+            {
+                "round": number,
+                "qc_cpu_s": round(found["qc"]["cpu_s"], 4),
+                "decode_cpu_s": round(found["decode"]["cpu_s"], 4),
+                "qc_wall_s": round(found["qc"]["wall_s"], 4),
+                "qc_peak_growth_mb": round(found["qc"]["peak_growth_mb"], 2),
+                "ratio": round(found["qc"]["cpu_s"] / found["decode"]["cpu_s"], 4) if found["decode"]["cpu_s"] else 0.0,
+                "load_average": os.getloadavg()[0],
+            }
+        )
+    qc = {
+        "wall_s": statistics.median(r["qc_wall_s"] for r in measured),
+        "cpu_s": statistics.median(r["qc_cpu_s"] for r in measured),
+        "decode_cpu_s": statistics.median(r["decode_cpu_s"] for r in measured),
+        "peak_growth_mb": max(r["qc_peak_growth_mb"] for r in measured),
+    }
+    return qc, measured
+
+
+def _make(workdir: Path) -> Path:
     wav = workdir / "four-minutes.wav"
     subprocess.run(  # noqa: S603 - our own interpreter and module
         [
@@ -66,14 +123,7 @@ def bench_qc(workdir: Path) -> dict[str, float]:
         check=True,
         cwd=ROOT,
     )
-    out = subprocess.run(  # noqa: S603
-        [sys.executable, "-c", f"from benchmarks.releases_qc import _qc_child; _qc_child({str(wav)!r})"],
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    return wav
 
 
 def _rss_mb(pid: int) -> float:
@@ -144,15 +194,34 @@ def bench_upload(workdir: Path) -> dict[str, float]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of QC and decode")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="og-bench-") as tmp:
         workdir = Path(tmp)
-        qc = bench_qc(workdir)
+        qc, measured = bench_qc_rounds(workdir, args.rounds)
         upload = bench_upload(workdir)
+    comparison = rounds.comparison(
+        "releases_qc",
+        "libsndfile decode",
+        [r["ratio"] for r in measured],
+        ratio_of="QC CPU time / decode CPU time of the same file (lower is better)",
+        rounds=measured,
+        bound=float(os.environ.get("OG_BENCH_SPREAD_BOUND", rounds.SPREAD_BOUND)),
+        qc_cpu_s=round(qc["cpu_s"], 4),
+        decode_cpu_s=round(qc["decode_cpu_s"], 4),
+    )
     decoded_mb = QC_SECONDS * QC_RATE * 2 * 4 / 1e6
     print("| benchmark | measured | target |")
     print("| --- | --- | --- |")
     print(f"| QC 4 min 24-bit/48 kHz stereo WAV: wall time | {qc['wall_s']:.2f} s | ≤ 2 s on one core |")
-    print(f"| QC: CPU time | {qc['cpu_s']:.2f} s | — |")
+    print(f"| QC: CPU time (median of {args.rounds} rounds) | {qc['cpu_s']:.2f} s | — |")
+    print(f"| Decode only (libsndfile), CPU time | {qc['decode_cpu_s']:.2f} s | the floor |")
+    status = " — **unstable**" if comparison["unstable"] else ""
+    print(
+        f"| QC CPU / decode CPU (rounds' median; spread) | {comparison['ratio_median']:.1f}x; "
+        f"{rounds.describe(comparison['ratio_spread'])}{status} | — |"
+    )
     print(
         f"| QC: peak RSS growth | {qc['peak_growth_mb']:.1f} MB ({qc['peak_growth_mb'] / decoded_mb:.2f}x of "
         f"{decoded_mb:.0f} MB decoded) | ≤ 3x decoded |"
@@ -160,6 +229,7 @@ def main() -> int:
     print(f"| Upload 500 MB: server RSS growth | {upload['growth_mb']:.1f} MB | ≤ 64 MB |")
     print(f"| Upload 500 MB: time (loopback) | {upload['seconds']:.1f} s | — |")
     print(f"\nCPUs: {os.cpu_count()}; load average at end: {os.getloadavg()[0]:.1f}")
+    print(rounds.result_line(comparison))
     return 0
 
 

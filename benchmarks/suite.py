@@ -1,17 +1,20 @@
 # ruff: noqa: S603  (the suite runs our own benchmark modules with our own interpreter)
 """The whole benchmark suite in one Markdown report (what `nox -s bench` runs).
 
-    python -m benchmarks.suite [--json PATH] [--quick] [--postgres [URL]] [--redis URL] [--seconds 10]
-                               [--connections 16] [--skip-components]
+    python -m benchmarks.suite [--json PATH] [--quick] [--postgres [URL]] [--redis URL] [--rounds 5] [--seconds 3]
+                               [--warmup 2] [--round-warmup 1] [--spread-bound 0.2] [--connections 16]
+                               [--scenarios a,b] [--skip-components]
 
-1. HTTP load (benchmarks/load.py): every scenario against the server and the bare reference, on SQLite, and on
+1. HTTP load (benchmarks/load.py): every scenario interleaved with its bare reference in rounds, on SQLite, and on
    PostgreSQL + Redis too when --postgres is given or OG_TEST_POSTGRES_URL is set (Redis from --redis or
    OG_TEST_REDIS_URL).
 2. The component micro-benchmarks of the other issues (auth, limiter, releases QC, webhook delivery, Python and
    TypeScript SDK overhead), each run as its own process; their Markdown tables are folded into the report and,
-   parsed into rows, into the JSON document.
+   parsed into rows, into the JSON document. Those that compare against a floor (SDK against a raw call, QC against
+   decoding, webhook delivery against wrk posting to the same receiver) measure in interleaved rounds too and print a
+   `BENCH_RESULT` line each (benchmarks/rounds.py), collected as the component's `comparisons`.
 
---quick is the harness's smoke run: every load scenario for 1 s on SQLite, no components.
+--quick is the harness's smoke run: two rounds of 1 s per load scenario on SQLite, no components.
 """
 
 import argparse
@@ -23,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from benchmarks import load
+from benchmarks import load, rounds
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,21 +60,42 @@ def markdown_tables(text: str) -> list[list[dict[str, str]]]:
     return tables
 
 
-def run_component(name: str, module_args: list[str]) -> dict[str, Any]:
+def run_component(name: str, module_args: list[str], spread_bound: float = rounds.SPREAD_BOUND) -> dict[str, Any]:
     started = time.monotonic()
     load_before = load.load_average()
     done = subprocess.run(
-        [sys.executable, "-m", *module_args], cwd=ROOT, capture_output=True, text=True, check=False, timeout=1800
+        [sys.executable, "-m", *module_args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
+        env={**os.environ, "OG_BENCH_SPREAD_BOUND": str(spread_bound)},
     )
+    comparisons, output = rounds.parse_results(done.stdout)
     return {
         "name": name,
         "command": "python -m " + " ".join(module_args),
         "ok": done.returncode == 0,
         "seconds": round(time.monotonic() - started, 1),
         "load_average": load_before,
-        "output": done.stdout.strip() if done.returncode == 0 else (done.stdout + done.stderr).strip()[-3000:],
-        "tables": markdown_tables(done.stdout) if done.returncode == 0 else [],
+        "output": output if done.returncode == 0 else (output + "\n" + done.stderr).strip()[-3000:],
+        "tables": markdown_tables(output) if done.returncode == 0 else [],
+        # Each comparison against a floor: name, reference, ratio_of, ratio (= ratio_median), ratio_spread,
+        # unstable, rounds (benchmarks/rounds.py).
+        "comparisons": comparisons,
     }
+
+
+def comparison_line(found: dict[str, Any]) -> str:
+    """The one-line summary of a component's comparison against its floor, as the load scenarios get."""
+    status = "**unstable**" if found["unstable"] else "stable"
+    return (
+        f"\n- {found['name']} against {found['reference']} ({found['ratio_of']}): median "
+        f"{found['ratio_median']:.2f} over {len(found['rounds'])} rounds, "
+        f"spread {rounds.describe(found['ratio_spread'])}"
+        f" — {status}"
+    )
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -90,14 +114,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=os.environ.get("OG_TEST_REDIS_URL") or os.environ.get("OG_REDIS_URL"),
         help="Redis URL: the rate limiter's store with PostgreSQL, and the limiter micro-benchmark",
     )
-    parser.add_argument("--seconds", type=int, default=10, help="measured seconds per load scenario")
-    parser.add_argument("--warmup", type=int, default=2, help="unmeasured seconds before each load scenario")
-    parser.add_argument("--connections", type=int, default=16)
+    load.add_round_options(parser)
     parser.add_argument("--scenarios", help="comma-separated load scenarios (default: all)")
     parser.add_argument("--skip-components", action="store_true", help="only the HTTP load scenarios")
     args = parser.parse_args(argv)
-    if args.quick:
-        args.seconds, args.warmup, args.postgres, args.skip_components = 1, 0, None, True
+    if args.quick:  # two rounds, so the interleaving and its aggregation run too
+        args.rounds, args.seconds, args.warmup, args.round_warmup = 2, 1, 0, 0
+        args.postgres, args.skip_components = None, True
     return args
 
 
@@ -110,15 +133,27 @@ def main(argv: list[str] | None = None) -> int:
     sections = [
         f"# OG Records benchmarks ({started}, {os.cpu_count()} CPUs, load average at start {load.load_average():.2f})",
         "",
-        "Throughput ratios are to the bare reference measured in the same run; absolute numbers drift with the "
-        "machine and its other load (the load average is noted next to every scenario).",
+        "Throughput ratios are to each scenario's bare reference, measured beside it in interleaved rounds; the "
+        "ratio is the rounds' median, with their spread, and a spread wider than the bound marks the scenario "
+        "unstable (docs/benchmarks.md). Absolute numbers drift with the machine and its other load (the load average "
+        "is noted for every round).",
     ]
-    document: dict[str, Any] = {"generated_at": started, "cpus": os.cpu_count(), "scenarios": [], "backends": []}
+    document: dict[str, Any] = {
+        "generated_at": started,
+        "cpus": os.cpu_count(),
+        "rounds": args.rounds,
+        "spread_bound": args.spread_bound,
+        "scenarios": [],
+        "backends": [],
+    }
     for backend in backends:
         report, result = load.run(
             seconds=args.seconds,
             warmup=args.warmup,
             connections=args.connections,
+            rounds_=args.rounds,
+            round_warmup=args.round_warmup,
+            spread_bound=args.spread_bound,
             scenarios=args.scenarios,
             **backend,
         )
@@ -129,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         document["components"] = []
         sections += ["", "## Component micro-benchmarks"]
         for name, module_args in components(args.redis):
-            component = run_component(name, module_args)
+            component = run_component(name, module_args, args.spread_bound)
             document["components"].append(component)
             status = "" if component["ok"] else " — FAILED"
             sections += [
@@ -138,6 +173,7 @@ def main(argv: list[str] | None = None) -> int:
                 "",
                 component["output"],
             ]
+            sections += [comparison_line(c) for c in component["comparisons"]]
     print("\n".join(sections))
     if args.json:
         args.json.write_text(json.dumps(document, indent=2) + "\n")

@@ -1,6 +1,12 @@
-"""Webhook delivery: deliveries per second of one worker process, and commit-to-first-attempt latency.
+"""Webhook delivery: deliveries per second of one worker process against its floor, and commit-to-first-attempt latency.
 
-    python -m benchmarks.webhooks [--events 2000] [--samples 50]
+    python -m benchmarks.webhooks [--events 2000] [--samples 50] [--rounds 4] [--floor-seconds 2]
+
+Throughput is measured in interleaved rounds (A B, B A, …: benchmarks/rounds.py) against its floor: `wrk` POSTing a
+signed payload of the same kind to the same local receiver (16 keep-alive connections) — what the receiver can take
+at all. Each round drains `--events / --rounds` events with one worker and runs wrk for `--floor-seconds`, the order
+alternating; each round's ratio is deliveries/s over the floor's requests/s, the result their median and spread (a
+`BENCH_RESULT` line).
 
 Runs on a fresh SQLite database, and on PostgreSQL too when OG_TEST_POSTGRES_URL is set (a scratch database is
 created and dropped). The receiver is a local HTTP server on 127.0.0.1 answering 200 at once. Prints Markdown.
@@ -8,6 +14,7 @@ created and dropped). The receiver is a local HTTP server on 127.0.0.1 answering
 
 import argparse
 import asyncio
+import json
 import multiprocessing
 import multiprocessing.synchronize
 import os
@@ -19,16 +26,21 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 
+from benchmarks import rounds, wrk
+from benchmarks.wrk import HttpRequest
+from server import clock
 from server.config import Settings
 from server.db import engine as db
 from server.db.engine import session_scope
 from server.db.migrate import upgrade_to_head
 from server.principal import Principal
 from server.services import accounts, events, webhook_endpoints
-from server.webhooks import wakeup
+from server.webhooks import signing, signing_secrets, wakeup
 from server.webhooks.worker import DEFAULT_POLL_SECONDS, Worker
 from tests.webhooks.receiver import running_receiver
 
@@ -105,21 +117,72 @@ def _receiver_process() -> Iterator[str]:
         process.join(timeout=10)
 
 
+def floor(url: str, seconds: int, workdir: Path) -> float:
+    """Requests/s that wrk reaches POSTing a signed event of the same shape to the receiver: the delivery's floor."""
+    body = json.dumps(
+        {
+            "id": "evt_bench",
+            "object": "event",
+            "type": "person.created",
+            "created_at": clock.now().isoformat(),
+            "data": {"object": {"id": "per_bench", "object": "person"}},
+        }
+    ).encode()
+    headers = signing.headers([signing_secrets.generate()], "msg_bench", clock.now(), body)
+    parts = urlsplit(url)
+    script = workdir / "webhook-floor.lua"
+    request = HttpRequest("POST", parts.path, {**headers, "Content-Type": "application/json"}, body.decode())
+    wrk.write_script(script, [request])
+    result = wrk.run(f"{parts.scheme}://{parts.netloc}", script, seconds=seconds, connections=16, cpu=None)
+    return result.requests_per_s
+
+
+def throughput_rounds(
+    settings: Settings, count: int, count_rounds: int, floor_seconds: int, workdir: Path
+) -> list[dict[str, Any]]:
+    """Deliveries/s and the floor in interleaved rounds, each round on a fresh receiver process of its own."""
+    measured = []
+    per_round = max(count // count_rounds, 1)
+    for number in range(count_rounds):
+        with _receiver_process() as url:
+            found: dict[str, float] = {}
+            for side in ("floor", "worker") if number % 2 == 0 else ("worker", "floor"):
+                if side == "floor":
+                    found["floor_per_s"] = floor(url, floor_seconds, workdir)
+                else:
+                    found["deliveries_per_s"] = _drain(settings, url, per_round)
+        measured.append(
+            {
+                "round": number,
+                "deliveries_per_s": round(found["deliveries_per_s"], 1),
+                "floor_per_s": round(found["floor_per_s"], 1),
+                "ratio": round(found["deliveries_per_s"] / found["floor_per_s"], 4) if found["floor_per_s"] else 0.0,
+                "load_average": os.getloadavg()[0],
+            }
+        )
+    return measured
+
+
 def throughput(settings: Settings, count: int) -> float:
     with _receiver_process() as url:
-        principal = _tenant(url)
-        _emit(principal, count)
+        return _drain(settings, url, count)
 
-        async def drain() -> float:
-            worker = Worker.from_settings(settings)
-            began = time.perf_counter()
-            delivered = await worker.run_until_idle()
-            elapsed = time.perf_counter() - began
-            await worker.aclose()
-            assert delivered == count, (delivered, count)
-            return elapsed
 
-        elapsed = asyncio.run(drain())
+def _drain(settings: Settings, url: str, count: int) -> float:
+    """Deliveries/s of one worker draining `count` fresh events to `url`."""
+    principal = _tenant(url)
+    _emit(principal, count)
+
+    async def drain() -> float:
+        worker = Worker.from_settings(settings)
+        began = time.perf_counter()
+        delivered = await worker.run_until_idle()
+        elapsed = time.perf_counter() - began
+        await worker.aclose()
+        assert delivered == count, (delivered, count)
+        return elapsed
+
+    elapsed = asyncio.run(drain())
     return count / elapsed
 
 
@@ -170,32 +233,58 @@ def latency(settings: Settings, samples: int, *, nudged: bool) -> tuple[float, f
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--events", type=int, default=2000)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=2000, help="events drained, split over the rounds")
     parser.add_argument("--samples", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved rounds of delivery and its floor")
+    parser.add_argument("--floor-seconds", type=int, default=2, help="seconds of wrk per round for the floor")
     args = parser.parse_args()
     rows = []
+    comparisons = []
+    bound = float(os.environ.get("OG_BENCH_SPREAD_BOUND", rounds.SPREAD_BOUND))
     with tempfile.TemporaryDirectory() as scratch, _databases(Path(scratch)) as databases:
         for label, url in databases:
             settings = _settings(url, Path(scratch))
             db.configure(settings)
             upgrade_to_head(url)
-            rate = throughput(settings, args.events)
+            measured = throughput_rounds(settings, args.events, args.rounds, args.floor_seconds, Path(scratch))
+            comparison = rounds.comparison(
+                "webhooks" if label == "SQLite" else f"webhooks ({label})",
+                "wrk POSTing to the same receiver",
+                [r["ratio"] for r in measured],
+                ratio_of="deliveries/s of one worker / requests/s of wrk to the same receiver (higher is better)",
+                rounds=measured,
+                bound=bound,
+                deliveries_per_s=statistics.median(r["deliveries_per_s"] for r in measured),
+                floor_per_s=statistics.median(r["floor_per_s"] for r in measured),
+            )
+            comparisons.append(comparison)
             p50, p95 = latency(settings, args.samples, nudged=True)
             poll_p50, poll_p95 = latency(settings, args.samples, nudged=False)
-            rows.append((label, rate, p50, p95, poll_p50, poll_p95))
-    print(f"### Webhook delivery ({args.events} events, {args.samples} latency samples, local receiver)\n")
+            rows.append((label, comparison, p50, p95, poll_p50, poll_p95))
     print(
-        "| database | deliveries/s (1 worker process) | commit→first attempt p50 / p95, embedded worker |"
-        " same, worker in another process (polling) |"
+        f"### Webhook delivery ({args.events} events in {args.rounds} rounds against wrk's floor, {args.samples} "
+        "latency samples, local receiver)\n"
     )
-    print("| --- | ---: | ---: | ---: |")
-    for label, rate, p50, p95, poll_p50, poll_p95 in rows:
-        print(f"| {label} | {rate:.0f} | {p50:.0f} ms / {p95:.0f} ms | {poll_p50:.0f} ms / {poll_p95:.0f} ms |")
+    print(
+        "| database | deliveries/s (1 worker process; rounds' median) | floor: wrk to the receiver, req/s "
+        "| ratio to the floor (median; spread) | commit→first attempt p50 / p95, embedded worker "
+        "| same, worker in another process (polling) |"
+    )
+    print("| --- | ---: | ---: | --- | ---: | ---: |")
+    for label, found, p50, p95, poll_p50, poll_p95 in rows:
+        status = " — **unstable**" if found["unstable"] else ""
+        print(
+            f"| {label} | {found['deliveries_per_s']:.0f} | {found['floor_per_s']:.0f} | {found['ratio_median']:.2f}; "
+            f"{rounds.describe(found['ratio_spread'])}{status} | {p50:.0f} ms / {p95:.0f} ms "
+            f"| {poll_p50:.0f} ms / {poll_p95:.0f} ms |"
+        )
     print(
         "\nTargets: at least 200 deliveries/s per worker; p50 at most 200 ms with an idle queue. "
         f"Workers poll every {DEFAULT_POLL_SECONDS} s; the embedded one is also woken by the commit."
     )
+    for found in comparisons:
+        print(rounds.result_line(found))
 
 
 if __name__ == "__main__":

@@ -8,9 +8,11 @@ import json
 import os
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,7 +20,17 @@ import pytest
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
-FIELDS = {"name", "requests_per_s", "p50_ms", "p99_ms", "errors", "server_rss_mb", "ratio"}
+FIELDS = {"name", "requests_per_s", "p50_ms", "p99_ms", "errors", "server_rss_mb", "ratio", "reference"}
+ROUND_FIELDS = {
+    "round",
+    "requests_per_s",
+    "p50_ms",
+    "p99_ms",
+    "cpu_ms_per_request",
+    "cpu_share",
+    "load_average",
+    "ratio",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -76,16 +88,39 @@ def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tm
     assert scenarios["bare_reference"]["ratio"] == 1.0
     assert scenarios["release_get"]["statuses"] == {"200": scenarios["release_get"]["requests"]}
     assert scenarios["rate_limited"]["statuses"].get("429", 0) > 0.9 * scenarios["rate_limited"]["requests"]
-    expected_ratio = scenarios["release_get"]["requests_per_s"] / scenarios["bare_reference"]["requests_per_s"]
-    assert scenarios["release_get"]["ratio"] == pytest.approx(expected_ratio, abs=0.001)
+    # Interleaved rounds (issue 24): --quick runs two, each scenario beside its reference in both.
+    assert document["rounds"] == 2
+    for name in ("release_get", "rate_limited", "smartlink_click", "smartlink_page"):
+        _assert_rounds(scenarios[name], scenarios[scenarios[name]["reference"]])
+    assert scenarios["release_get"]["reference"] == "bare_reference"
     # A smart-link click is a 302 (wrk does not follow it), compared with the bare smart-link route.
-    click, bare_link = scenarios["smartlink_click"], scenarios["bare_reference_smartlink"]
+    click = scenarios["smartlink_click"]
     assert click["statuses"] == {"302": click["requests"]}
-    assert click["ratio"] == pytest.approx(click["requests_per_s"] / bare_link["requests_per_s"], abs=0.001)
+    assert click["reference"] == "bare_reference_smartlink"
     # The fans' HTML page is compared with its own twin (same reads, hit INSERT and template render).
-    page, bare_page = scenarios["smartlink_page"], scenarios["bare_reference_smartlink_page"]
+    page = scenarios["smartlink_page"]
     assert page["statuses"] == {"200": page["requests"]}
-    assert page["ratio"] == pytest.approx(page["requests_per_s"] / bare_page["requests_per_s"], abs=0.001)
+    assert page["reference"] == "bare_reference_smartlink_page"
     # Capabilities still answering 501 would be listed, not measured; every one the harness knows has landed.
     assert document["backends"][0]["not_implemented_yet"] == {}
-    assert "| release_get — authenticated GET /api/v1/releases/{id} |" in stdout
+    assert "| release_get — authenticated GET /api/v1/releases/{id} | bare_reference |" in stdout
+    assert "[SQLite] round 2/2 release_get" in stderr  # each round printed as it ran, with load and CPU share
+    assert "load average" in stderr
+
+
+def _assert_rounds(scenario: dict[str, Any], reference: dict[str, Any]) -> None:
+    """Each round's ratio is to the reference measured beside it in that round; `ratio` is their median."""
+    assert [r["round"] for r in scenario["rounds"]] == [0, 1]
+    for measured in scenario["rounds"]:
+        assert set(measured) >= ROUND_FIELDS
+        beside = [r for r in reference["rounds"] if r["round"] == measured["round"] and r["pair"] == scenario["name"]]
+        assert len(beside) == 1
+        # Round 0 measures the reference first, round 1 the scenario first.
+        assert beside[0]["position"] == (0 if measured["round"] == 0 else 1)
+        expected = measured["requests_per_s"] / beside[0]["requests_per_s"]
+        assert measured["ratio"] == pytest.approx(expected, abs=0.001)
+    ratios = [r["ratio"] for r in scenario["rounds"]]
+    assert scenario["ratio"] == scenario["ratio_median"] == pytest.approx(statistics.median(ratios), abs=0.001)
+    assert scenario["ratio_spread"]["min"] == min(ratios)
+    assert scenario["ratio_spread"]["max"] == max(ratios)
+    assert scenario["unstable"] == (scenario["ratio_spread"]["iqr_relative"] > scenario["spread_bound"])

@@ -1,10 +1,12 @@
 """Builders shared by the release and track tests: real media, a complete wizard run."""
 
+import secrets
 from functools import cache
 from typing import Any
 
 from starlette.testclient import TestClient
 
+from server.domain.identifiers import gtin_check_digit
 from server.media import audio_bytes, cover_bytes
 from server.qc import worker
 from tests.conftest import Tenant
@@ -19,6 +21,18 @@ def master_wav() -> bytes:
 @cache
 def good_cover() -> bytes:
     return cover_bytes()
+
+
+def unique_isrc() -> str:
+    """A valid ISRC no other test uses: ISRCs are unique across the platform (per environment), and the tests of a
+    session share one database."""
+    return f"DEA7B{secrets.randbelow(10**7):07d}"
+
+
+def unique_upc() -> str:
+    """A valid GTIN-13 no other test uses (see `unique_isrc`)."""
+    body = f"40{secrets.randbelow(10**10):010d}"
+    return body + str(gtin_check_digit(body))
 
 
 def ok(response: Any, status: int = 200) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from server.db.models.releases import Release, ReleaseDelivery
 from server.services import sandbox_simulator
 from tests.conftest import Tenant, TenantFactory
 from tests.server.money_helpers import iso, send_dsp
-from tests.server.releases_helpers import create_release, create_track, ok
+from tests.server.releases_helpers import create_release, create_track, ok, unique_upc
 
 
 def _events(client: TestClient, tenant: Tenant, event_type: str) -> list[dict[str, Any]]:
@@ -102,12 +102,13 @@ def test_a_takedown_is_refused_from_other_statuses(client: TestClient, tenant: T
 
 def test_a_production_takedown_waits_for_every_store_to_confirm(client: TestClient, make_tenant: TenantFactory) -> None:
     tenant = make_tenant(environment="production", production_access=True)
+    upc = unique_upc()
     release = create_release(client, tenant)
     moment = now()
     with session_scope() as session:
         row = session.get(Release, release["id"])
         assert row is not None
-        row.status, row.upc = "live", "4012345678901"
+        row.status, row.upc = "live", upc
         session.add(row)
         for store, status in (("spotify", "live"), ("deezer", "live"), ("tidal", "rejected")):
             session.add(
@@ -132,7 +133,7 @@ def test_a_production_takedown_waits_for_every_store_to_confirm(client: TestClie
         message = {
             "type": "delivery.status_changed",
             "timestamp": iso(moment + timedelta(seconds=seconds)),
-            "data": {"release_id": release["id"], "upc": "4012345678901", "dsp": store, "status": "removed"},
+            "data": {"release_id": release["id"], "upc": upc, "dsp": store, "status": "removed"},
         }
         assert send_dsp(client, message).status_code == 200
 

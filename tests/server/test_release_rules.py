@@ -31,11 +31,19 @@ from server.scopes import SCOPES
 from server.services import releases, submission
 from tests.conftest import Tenant, TenantFactory
 from tests.dates import days_from_today, today
-from tests.server.releases_helpers import complete_release, create_person, create_track, ok
+from tests.server.releases_helpers import (
+    complete_release,
+    create_person,
+    create_track,
+    ok,
+    unique_isrc,
+    unique_upc,
+)
 
-VALID_UPC = "4061707512346"
-OTHER_VALID_UPC = "4262459000019"
-VALID_ISRCS = ("DEA7B2600001", "DEA7B2600002", "DEA7B2600003")
+# Valid identifiers no other test of the session uses (they are unique across the platform, per environment).
+VALID_UPC = unique_upc()
+OTHER_VALID_UPC = unique_upc()
+VALID_ISRCS = (unique_isrc(), unique_isrc(), unique_isrc())
 
 
 def _principal(tenant: Tenant) -> Principal:

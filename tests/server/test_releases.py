@@ -16,6 +16,7 @@ from tests.server.releases_helpers import (
     create_track,
     ok,
     run_qc,
+    unique_upc,
     upload_audio,
 )
 
@@ -151,12 +152,9 @@ def test_upc_is_checked_for_its_digit_and_uniqueness(client: TestClient, tenant:
     }
     malformed = client.patch(f"/api/v1/releases/{first['id']}/details", json={"upc": "12AB"}, headers=tenant.headers)
     assert malformed.status_code == 422
-    assert ok(
-        client.patch(f"/api/v1/releases/{first['id']}/details", json={"upc": "4061707512346"}, headers=tenant.headers)
-    )
-    taken = client.patch(
-        f"/api/v1/releases/{second['id']}/details", json={"upc": "4061707512346"}, headers=tenant.headers
-    )
+    upc = unique_upc()
+    assert ok(client.patch(f"/api/v1/releases/{first['id']}/details", json={"upc": upc}, headers=tenant.headers))
+    taken = client.patch(f"/api/v1/releases/{second['id']}/details", json={"upc": upc}, headers=tenant.headers)
     assert taken.status_code == 409
     assert taken.json()["code"] == "conflict"
 

@@ -14,6 +14,7 @@ from tests.server.releases_helpers import (
     master_wav,
     ok,
     run_qc,
+    unique_isrc,
     upload_artwork,
     upload_audio,
 )
@@ -90,10 +91,11 @@ def test_same_bytes_twice_are_stored_once(client: TestClient, tenant: Tenant) ->
 
 
 def test_isrc_is_canonicalised_and_unique(client: TestClient, tenant: Tenant) -> None:
-    track = create_track(client, tenant, isrc="de-a7b-26-00001")
-    assert track["isrc"] == "DEA7B2600001"
+    isrc = unique_isrc()
+    track = create_track(client, tenant, isrc=f"{isrc[:2].lower()}-{isrc[2:5].lower()}-{isrc[5:7]}-{isrc[7:]}")
+    assert track["isrc"] == isrc
     duplicate = client.post(
-        "/api/v1/tracks", json={"title": "x", "primary_artists": ["y"], "isrc": "DEA7B2600001"}, headers=tenant.headers
+        "/api/v1/tracks", json={"title": "x", "primary_artists": ["y"], "isrc": isrc}, headers=tenant.headers
     )
     assert duplicate.status_code == 409
     assert duplicate.json()["code"] == "conflict"

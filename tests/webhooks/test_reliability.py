@@ -79,7 +79,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
         endpoint_id = _endpoint(client, tenant, receiver.url)
         with worker_process(settings, tmp_path / "worker.log") as worker:
             _person(client, tenant, "Delivered despite SIGKILL")
-            [first] = receiver.wait_for(1)
+            [first] = receiver.wait_for(1, timeout=90)  # a worker process starting on a busy machine
             worker.send_signal(signal.SIGKILL)
             worker.wait(timeout=10)
         release.set()

@@ -5,6 +5,8 @@ Sessions share one virtualenv (`.nox/dev`) so a full CI run installs the project
 
 import os
 import shutil
+import subprocess
+import threading
 from pathlib import Path
 
 import nox
@@ -184,34 +186,53 @@ def tests(session: nox.Session) -> None:
 
 
 def _run_under_shifted_clocks(session: nox.Session, *args: str) -> None:
+    """Both shifts at once, one pytest process each (one per core; they use SQLite files under their own --basetemp
+    and ports the system picks), their output prefixed with the shift and each summary printed at the end."""
     if not shutil.which("faketime"):
         session.run(str(ROOT / ".ci" / "install-faketime"), external=True)  # Debian's faketime, as root
+    env = {
+        **os.environ,
+        # The session's virtualenv first on PATH, as session.run would put it.
+        "PATH": os.pathsep.join([*(session.bin_paths or []), os.environ.get("PATH", "")]),
+        # Only the wall clock moves: timeouts and durations on the monotonic clock stay real.
+        "DONT_FAKE_MONOTONIC": "1",
+        # File times stay real too: moved ones would make every .pyc look stale (recompiled on each import).
+        "NO_FAKE_STAT": "1",
+        # time.sleep through select() in every Python process (tests/shifted_clock/sitecustomize.py says why).
+        "PYTHONPATH": str(ROOT / "tests" / "shifted_clock"),
+        # SQLite only: faketime cannot move the PostgreSQL server's clock (another process), and the rules
+        # compare the server's own dates; both backends already ran these tests today. Halves the run.
+        "OG_TEST_POSTGRES_URL": "",
+    }
+    if getattr(session.virtualenv, "location", None):
+        env["VIRTUAL_ENV"] = session.virtualenv.location
+    tmp = Path(session.create_tmp())
+    runs: dict[str, subprocess.Popen[str]] = {}
     for shift in CLOCK_SHIFTS:
         session.log(f"the date-sensitive tests with the clock moved {shift}")
-        session.run(
-            "faketime",
-            "-f",
-            shift,
-            "pytest",
-            *DATE_SENSITIVE_TESTS,
-            "-m",
-            "not slow",
-            "-p",
-            "no:cacheprovider",
-            *args,
-            external=True,
-            env={
-                # Only the wall clock moves: timeouts and durations on the monotonic clock stay real.
-                "DONT_FAKE_MONOTONIC": "1",
-                # File times stay real too: moved ones would make every .pyc look stale (recompiled on each import).
-                "NO_FAKE_STAT": "1",
-                # time.sleep through select() in every Python process (tests/shifted_clock/sitecustomize.py says why).
-                "PYTHONPATH": str(ROOT / "tests" / "shifted_clock"),
-                # SQLite only: faketime cannot move the PostgreSQL server's clock (another process), and the rules
-                # compare the server's own dates; both backends already ran these tests today. Halves the run.
-                "OG_TEST_POSTGRES_URL": "",
-            },
+        command = ["faketime", "-f", shift, "pytest", *DATE_SENSITIVE_TESTS, "-m", "not slow", "-p", "no:cacheprovider"]
+        command += ["--basetemp", str(tmp / f"clock{shift}"), *args]
+        runs[shift] = subprocess.Popen(  # noqa: S603 - our own command line, no shell
+            command, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
         )
+    outputs: dict[str, list[str]] = {shift: [] for shift in runs}
+
+    def relay(shift: str, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            outputs[shift].append(line)
+            print(f"[{shift}] {line}", end="", flush=True)
+
+    relays = [threading.Thread(target=relay, args=item) for item in runs.items()]
+    for relay_thread in relays:
+        relay_thread.start()
+    for relay_thread in relays:
+        relay_thread.join()
+    failed = [shift for shift, process in runs.items() if process.wait() != 0]
+    for shift in runs:
+        session.log(f"clock moved {shift}: {outputs[shift][-1].strip() if outputs[shift] else 'no output'}")
+    if failed:
+        session.error(f"the date-sensitive tests failed with the clock moved {', '.join(failed)}")
 
 
 @nox.session(python=PYTHON, name="clock", venv_params=["--seed"])
@@ -272,5 +293,7 @@ def ci(session: nox.Session) -> None:
     _check_ts_sdk_is_generated(session)
     if os.environ.get("CI") and not (os.environ.get("OG_TEST_POSTGRES_URL") and os.environ.get("OG_TEST_REDIS_URL")):
         session.error("CI must run the PostgreSQL and Redis tests: set OG_TEST_POSTGRES_URL and OG_TEST_REDIS_URL")
-    session.run("pytest", *session.posargs)
+    # Two workers, one per core; a test file stays on one worker (its module fixtures: a built package, a live
+    # server, a browser are made once), and each worker has its own databases (tests/conftest.py).
+    session.run("pytest", "-n", "2", "--dist", "loadfile", *session.posargs)
     _run_under_shifted_clocks(session, "-q")

@@ -14,6 +14,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from argon2 import PasswordHasher
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from starlette.testclient import TestClient
@@ -78,6 +79,20 @@ def _postgres_database(name: str) -> Iterator[str]:
     finally:
         with psycopg.connect(POSTGRES_URL, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> Iterator[None]:
+    """Passwords hashed in this process (every `make_tenant`, every sign-up through the test client) use argon2id at
+    its cheapest: the library's recommended 64 MiB x 3 passes x 4 lanes cost ~0.1 s of CPU per account, thousands of
+    times per run. Verifying reads the parameters from the hash, so logins behave the same; the servers the tests
+    start as processes (and production) keep the real cost."""
+    real = accounts._hasher
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    try:
+        yield
+    finally:
+        accounts._hasher = real
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])

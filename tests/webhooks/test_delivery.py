@@ -1,8 +1,11 @@
 """Delivering events: Standard Webhooks signatures, the retry schedule, disabling, the attempt log, replay."""
 
+import fcntl
 import json
 import shutil
 import subprocess
+import tempfile
+import zlib
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -41,10 +44,15 @@ def _attempts(client: TestClient, tenant: Tenant, endpoint_id: str, **params: st
 
 
 def _verify_with_node(secret: str, request: Received) -> dict[str, Any]:
-    if not (NODE_VERIFIER / "node_modules" / "standardwebhooks").exists():
-        npm = shutil.which("npm")
-        assert npm, "npm is needed to install the reference verifier"
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_VERIFIER, check=True, capture_output=True)
+    # One install at a time: `nox -s clock` runs this file in two processes at once, and `npm ci` starts by deleting
+    # node_modules/ (so the lock lives outside it, and outside the checkout).
+    lock_path = Path(tempfile.gettempdir()) / f"og-node-verifier-{zlib.crc32(bytes(NODE_VERIFIER)):08x}.lock"
+    with lock_path.open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (NODE_VERIFIER / "node_modules" / "standardwebhooks").exists():
+            npm = shutil.which("npm")
+            assert npm, "npm is needed to install the reference verifier"
+            subprocess.run([npm, "ci", "--no-audit", "--no-fund"], cwd=NODE_VERIFIER, check=True, capture_output=True)
     message = {"secret": secret, "headers": request.headers, "body": request.body.decode()}
     result = subprocess.run(
         ["node", "verify.mjs"], cwd=NODE_VERIFIER, input=json.dumps(message), capture_output=True, text=True, check=True

@@ -12,7 +12,8 @@ from server.db.models.persons import Person
 from server.db.models.splits import SplitShare
 from server.db.models.tracks import Track
 from server.db.types import utcnow
-from server.domain.errors import DomainError, not_found
+from server.domain import release_rules
+from server.domain.errors import DomainError, FieldError, not_found, validation_failed
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
@@ -113,6 +114,8 @@ def update(session: Session, principal: Principal, person_id: str, fields: dict[
     to the new address only when asked for. Credits keep the name copied when they were written. Emits
     `person.updated` with the changed fields' previous values, or nothing when nothing changed."""
     person = get(session, principal, person_id)
+    if "legal_name" in fields and not fields["legal_name"]:
+        _refuse_clearing_a_credited_legal_name(session, principal, person)
     before = represent(person)
     for name in _UPDATABLE:
         if name in fields:
@@ -132,6 +135,34 @@ def update(session: Session, principal: Principal, person_id: str, fields: dict[
     session.flush()
     events.emit(session, principal, "person.updated", represent(person), previous_attributes=previous)
     return person
+
+
+def _refuse_clearing_a_credited_legal_name(session: Session, principal: Principal, person: Person) -> None:
+    """A composer or lyricist credit needs its person's legal name (stores publish it for the rights): clearing the
+    legal name of someone credited so is refused when it is written, as the credit would be, not only at submit."""
+    credited = sorted(
+        track_id
+        for track_id, credits in session.exec(
+            select(Track.id, Track.credits).where(
+                col(Track.account_id) == principal.account_id, col(Track.environment) == principal.environment
+            )
+        ).all()
+        if any(
+            credit.get("person_id") == person.id and credit.get("role") in release_rules.LEGAL_NAME_ROLES
+            for credit in credits or []
+        )
+    )
+    if credited:
+        raise validation_failed(
+            [
+                FieldError(
+                    "legal_name_missing",
+                    "/legal_name",
+                    f"{person.name} is credited as composer or lyricist on track {', '.join(credited[:5])}; "
+                    "that credit needs the legal name.",
+                )
+            ]
+        )
 
 
 def delete(session: Session, principal: Principal, person_id: str) -> None:

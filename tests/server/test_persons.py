@@ -226,3 +226,22 @@ def test_another_accounts_person_cannot_be_updated_or_deleted(client: TestClient
     deleted = client.delete(f"/api/v1/persons/{person['id']}", headers=stranger.headers)
     assert (patched.status_code, deleted.status_code) == (404, 404)
     assert client.get(f"/api/v1/persons/{person['id']}", headers=owner.headers).json()["name"] == "Mara Lindqvist"
+
+
+def test_the_legal_name_of_a_credited_composer_cannot_be_cleared(client: TestClient, tenant: Tenant) -> None:
+    composer = _create(client, tenant, legal_name="Mara Sofia Lindqvist")
+    bystander = _create(client, tenant, name="Kai Berg", legal_name="Kai Berg")
+    track = client.post(
+        "/api/v1/tracks",
+        json={"title": "T", "primary_artists": ["A"], "credits": [{"person_id": composer["id"], "role": "composer"}]},
+        headers=tenant.headers,
+    )
+    assert track.status_code == 201, track.text
+    refused = client.patch(f"/api/v1/persons/{composer['id']}", json={"legal_name": None}, headers=tenant.headers)
+    assert refused.status_code == 422, refused.text
+    assert [(e["code"], e["pointer"]) for e in refused.json()["errors"]] == [("legal_name_missing", "/legal_name")]
+    assert client.get(f"/api/v1/persons/{composer['id']}", headers=tenant.headers).json()["legal_name"]
+    # Someone credited on nothing may drop it.
+    cleared = client.patch(f"/api/v1/persons/{bystander['id']}", json={"legal_name": None}, headers=tenant.headers)
+    assert cleared.status_code == 200, cleared.text
+    assert cleared.json()["legal_name"] is None

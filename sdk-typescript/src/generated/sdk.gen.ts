@@ -710,7 +710,9 @@ export const getPerson = <ThrowOnError extends boolean = false>(options: Options
  *
  * Changes the fields the body names (the fields `createPerson` takes, without `invite`); omitted fields keep
  * their value. Emits `person.updated` with the previous values of the changed fields in
- * `data.previous_attributes`; a body that changes nothing emits nothing.
+ * `data.previous_attributes`; a body that changes nothing emits nothing. Clearing the `legal_name` of a person
+ * credited as composer or lyricist on a track is `422 validation_failed` (`legal_name_missing` at `/legal_name`):
+ * those credits need it.
  *
  */
 export const updatePerson = <ThrowOnError extends boolean = false>(options: Options<UpdatePersonData, ThrowOnError>): RequestResult<UpdatePersonResponses, UpdatePersonErrors, ThrowOnError> => (options.client ?? client).patch<UpdatePersonResponses, UpdatePersonErrors, ThrowOnError>({

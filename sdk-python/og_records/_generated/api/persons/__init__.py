@@ -223,7 +223,11 @@ class Persons(SyncAPIResource):
         Changes the fields the body names (the fields `createPerson` takes, without `invite`); omitted
         fields keep
         their value. Emits `person.updated` with the previous values of the changed fields in
-        `data.previous_attributes`; a body that changes nothing emits nothing.
+        `data.previous_attributes`; a body that changes nothing emits nothing. Clearing the `legal_name` of
+        a person
+        credited as composer or lyricist on a track is `422 validation_failed` (`legal_name_missing` at
+        `/legal_name`):
+        those credits need it.
         """
         fields = {
             "name": name,
@@ -482,7 +486,11 @@ class AsyncPersons(AsyncAPIResource):
         Changes the fields the body names (the fields `createPerson` takes, without `invite`); omitted
         fields keep
         their value. Emits `person.updated` with the previous values of the changed fields in
-        `data.previous_attributes`; a body that changes nothing emits nothing.
+        `data.previous_attributes`; a body that changes nothing emits nothing. Clearing the `legal_name` of
+        a person
+        credited as composer or lyricist on a track is `422 validation_failed` (`legal_name_missing` at
+        `/legal_name`):
+        those credits need it.
         """
         fields = {
             "name": name,

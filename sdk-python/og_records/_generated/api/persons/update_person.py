@@ -118,7 +118,11 @@ def sync_detailed(
      Changes the fields the body names (the fields `createPerson` takes, without `invite`); omitted
     fields keep
     their value. Emits `person.updated` with the previous values of the changed fields in
-    `data.previous_attributes`; a body that changes nothing emits nothing.
+    `data.previous_attributes`; a body that changes nothing emits nothing. Clearing the `legal_name` of
+    a person
+    credited as composer or lyricist on a track is `422 validation_failed` (`legal_name_missing` at
+    `/legal_name`):
+    those credits need it.
 
     Args:
         id (str):
@@ -157,7 +161,11 @@ def sync(
      Changes the fields the body names (the fields `createPerson` takes, without `invite`); omitted
     fields keep
     their value. Emits `person.updated` with the previous values of the changed fields in
-    `data.previous_attributes`; a body that changes nothing emits nothing.
+    `data.previous_attributes`; a body that changes nothing emits nothing. Clearing the `legal_name` of
+    a person
+    credited as composer or lyricist on a track is `422 validation_failed` (`legal_name_missing` at
+    `/legal_name`):
+    those credits need it.
 
     Args:
         id (str):
@@ -191,7 +199,11 @@ async def asyncio_detailed(
      Changes the fields the body names (the fields `createPerson` takes, without `invite`); omitted
     fields keep
     their value. Emits `person.updated` with the previous values of the changed fields in
-    `data.previous_attributes`; a body that changes nothing emits nothing.
+    `data.previous_attributes`; a body that changes nothing emits nothing. Clearing the `legal_name` of
+    a person
+    credited as composer or lyricist on a track is `422 validation_failed` (`legal_name_missing` at
+    `/legal_name`):
+    those credits need it.
 
     Args:
         id (str):
@@ -228,7 +240,11 @@ async def asyncio(
      Changes the fields the body names (the fields `createPerson` takes, without `invite`); omitted
     fields keep
     their value. Emits `person.updated` with the previous values of the changed fields in
-    `data.previous_attributes`; a body that changes nothing emits nothing.
+    `data.previous_attributes`; a body that changes nothing emits nothing. Clearing the `legal_name` of
+    a person
+    credited as composer or lyricist on a track is `422 validation_failed` (`legal_name_missing` at
+    `/legal_name`):
+    those credits need it.
 
     Args:
         id (str):

@@ -9,6 +9,7 @@ run it: a step is claimed with a compare-and-set on `done_at`, so it runs once.
 import logging
 import threading
 
+from server.db import engine as db
 from server.services import sandbox_simulator
 
 log = logging.getLogger("og.sandbox")
@@ -20,6 +21,7 @@ class SandboxWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._database_down = False  # logged once per outage, not twice a second
 
     def start(self) -> None:
         self._stop.clear()
@@ -41,8 +43,16 @@ class SandboxWorker:
             self._wake.clear()
             try:
                 sandbox_simulator.run_due()
-            except Exception:
-                log.exception("sandbox worker iteration failed")
+            except Exception as exc:
+                if not db.unavailable(exc):
+                    log.exception("sandbox worker iteration failed")
+                elif not self._database_down:
+                    self._database_down = True
+                    log.warning("sandbox worker: database unavailable (%s); retrying", db.describe(exc))
+            else:
+                if self._database_down:
+                    self._database_down = False
+                    log.info("sandbox worker: database reachable again")
             self._wake.wait(self.interval)
 
 

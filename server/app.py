@@ -17,7 +17,7 @@ from server.config import Settings
 from server.db import engine as db
 from server.docs_site import routes as docs_routes
 from server.idempotency import IdempotencyMiddleware
-from server.middleware import RequestGuardMiddleware
+from server.middleware import RequestDeadlineMiddleware, RequestGuardMiddleware
 from server.openapi import routes, specification
 from server.openapi.fast_reads import FastReadMiddleware
 from server.openapi.resolver import HANDLER_PACKAGE, TagResolver
@@ -121,6 +121,13 @@ def build_app(
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
+        upload_paths=upload_paths(document),
+    )
+    # Inside the guard (its 503 gets the request id and the access log), outside everything that may wait.
+    app.add_middleware(
+        RequestDeadlineMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        seconds=settings.request_timeout,
         upload_paths=upload_paths(document),
     )
     # Added after the guard, so it sits inside it (request ids, access log) and outside exception handling.

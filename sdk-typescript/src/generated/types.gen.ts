@@ -2766,7 +2766,7 @@ export type ListReleasesErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -2839,7 +2839,7 @@ export type CreateReleaseErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -2893,7 +2893,7 @@ export type GetReleaseErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -2963,7 +2963,7 @@ export type UpdateReleaseDetailsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3033,7 +3033,7 @@ export type UpdateReleaseTracksErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3108,7 +3108,7 @@ export type UpdateReleaseArtworkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3178,7 +3178,7 @@ export type UpdateReleaseDistributionErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3248,7 +3248,7 @@ export type SubmitReleaseErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3315,7 +3315,7 @@ export type ListReleaseSplitsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3385,7 +3385,7 @@ export type ListTracksErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3458,7 +3458,7 @@ export type CreateTrackErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3512,7 +3512,7 @@ export type GetTrackErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3582,7 +3582,7 @@ export type UpdateTrackErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3657,7 +3657,7 @@ export type UploadTrackAudioErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3711,7 +3711,7 @@ export type GetTrackQcStatusErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3781,7 +3781,7 @@ export type ListSplitsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3854,7 +3854,7 @@ export type CreateSplitErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3908,7 +3908,7 @@ export type GetSplitErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3974,7 +3974,7 @@ export type ListPersonsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4047,7 +4047,7 @@ export type CreatePersonErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4101,7 +4101,7 @@ export type GetPersonErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4249,7 +4249,7 @@ export type ListEarningsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4325,7 +4325,7 @@ export type SummarizeEarningsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4366,7 +4366,7 @@ export type GetBalanceErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4436,7 +4436,7 @@ export type ListPayoutsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4512,7 +4512,7 @@ export type RequestPayoutErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4566,7 +4566,7 @@ export type GetPayoutErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4764,7 +4764,7 @@ export type ListSmartLinksErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4837,7 +4837,7 @@ export type CreateSmartLinkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4883,7 +4883,7 @@ export type GetPublicSmartLinkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4933,7 +4933,7 @@ export type FollowSmartLinkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4978,7 +4978,7 @@ export type GetSmartLinkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5041,7 +5041,7 @@ export type GetSmartLinkStatsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5111,7 +5111,7 @@ export type ListEventsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5165,7 +5165,7 @@ export type GetEventErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5247,7 +5247,7 @@ export type ResendEventErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5309,7 +5309,7 @@ export type ListWebhookEndpointsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5382,7 +5382,7 @@ export type CreateWebhookEndpointErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5436,7 +5436,7 @@ export type DeleteWebhookEndpointErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5490,7 +5490,7 @@ export type GetWebhookEndpointErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5556,7 +5556,7 @@ export type UpdateWebhookEndpointErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5638,7 +5638,7 @@ export type RotateWebhookEndpointSecretErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5713,7 +5713,7 @@ export type ListWebhookAttemptsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5783,7 +5783,7 @@ export type SendTestWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5865,7 +5865,7 @@ export type RecoverWebhookEventsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5927,7 +5927,7 @@ export type ListApiKeysErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6000,7 +6000,7 @@ export type CreateApiKeyErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6054,7 +6054,7 @@ export type GetApiKeyErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6136,7 +6136,7 @@ export type RotateApiKeyErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6206,7 +6206,7 @@ export type RevokeApiKeyErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6278,7 +6278,7 @@ export type AuthorizeOauthErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6327,7 +6327,7 @@ export type SubmitOauthConsentErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6380,7 +6380,7 @@ export type CreateOauthTokenErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6433,7 +6433,7 @@ export type RevokeOauthTokenErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6484,7 +6484,7 @@ export type IntrospectOauthTokenErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6517,7 +6517,7 @@ export type GetOauthMetadataErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6572,7 +6572,7 @@ export type ReceiveStripeWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6635,7 +6635,7 @@ export type ReceiveWiseWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6698,7 +6698,7 @@ export type ReceiveDspSyncWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6747,7 +6747,7 @@ export type ReceiveMailgunWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6802,7 +6802,7 @@ export type ReceiveWhapiWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -7109,7 +7109,7 @@ export type GetReadinessErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };

@@ -26,7 +26,7 @@ from server.openapi.specification import raw_document
 from server.scopes import SCOPES
 from server.services import oauth
 from server.services.oauth import ClientView, EndUser, HttpRequest, Outcome, Server
-from server.web.consent import consent_page, error_page
+from server.web.consent import consent_page, error_page, security_headers
 
 CSRF_COOKIE = "og_oauth_csrf"
 _AUTHORIZATION_FIELDS = (
@@ -122,9 +122,7 @@ def _consent(
         html,
         headers={
             "Set-Cookie": cookie,
-            "X-Frame-Options": "DENY",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-            "form-action 'self'; frame-ancestors 'none'",
+            **security_headers(params.get("redirect_uri")),
         },
     )
 

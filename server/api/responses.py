@@ -10,6 +10,7 @@ from typing import Any
 from connexion.lifecycle import ConnexionResponse
 
 from server.request_context import request_id_var
+from server.web.consent import security_headers
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> ConnexionResponse:
@@ -27,7 +28,12 @@ def html_response(html: str, status: int = 200, headers: dict[str, str] | None =
         status_code=status,
         body=html.encode(),
         content_type="text/html; charset=utf-8",
-        headers={"X-Request-Id": request_id_var.get(), "Cache-Control": "no-store", **(headers or {})},
+        headers={
+            "X-Request-Id": request_id_var.get(),
+            "Cache-Control": "no-store",
+            **security_headers(),  # every HTML page carries them (the OAuth pages are the only ones built here)
+            **(headers or {}),
+        },
     )
 
 

@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from server import config, errors, logs, problems, sandbox_worker, storage
 from server.config import Settings
+from server.cors import CorsMiddleware
 from server.db import engine as db
 from server.docs_site import routes as docs_routes
 from server.idempotency import IdempotencyMiddleware
@@ -112,7 +113,10 @@ def build_app(
     web_routes.add_routes(app)
     errors.register(app)
     limiter = rate_limiter or limiter_from_settings(settings)
-    # Middlewares at one position nest in the order added: this one ends up outside the guard.
+    # Middlewares at one position nest in the order added. CORS outermost: every answer of a cross-origin route,
+    # the guard's and the rate limiter's refusals included, is readable by the calling page (server/cors.py).
+    app.add_middleware(CorsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # Then this one, outside the guard.
     app.add_middleware(
         GuardRefusalHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION, limiter=limiter, document=document
     )

@@ -95,8 +95,11 @@ class NonBlockingStreamHandler(logging.Handler):
 
     def _write(self) -> None:
         while (line := self._lines.get()) is not None:
-            with self.lock:  # held by emit only for a non-blocking put
+            self.acquire()  # the handler's lock, held by emit only for a non-blocking put
+            try:
                 dropped, self.dropped = self.dropped, 0
+            finally:
+                self.release()
             if dropped:
                 notice = logging.makeLogRecord(
                     {
@@ -118,10 +121,14 @@ class NonBlockingStreamHandler(logging.Handler):
 
     def flush(self) -> None:
         """Wait (at most a few seconds) until the lines queued so far are written."""
-        deadline = threading.Event()
-        waiter = threading.Thread(target=lambda: (self._lines.join(), deadline.set()), daemon=True)
-        waiter.start()
-        deadline.wait(FLUSH_SECONDS)
+        drained = threading.Event()
+
+        def wait_for_the_writer() -> None:
+            self._lines.join()
+            drained.set()
+
+        threading.Thread(target=wait_for_the_writer, daemon=True).start()
+        drained.wait(FLUSH_SECONDS)
 
     def close(self) -> None:
         if self._thread.is_alive():

@@ -134,6 +134,7 @@ def run(json_path: str | None) -> dict[str, Any]:
         raise SystemExit("the reliability probe needs OG_TEST_POSTGRES_URL and OG_TEST_REDIS_URL")
     started = time.monotonic()
     probe = Probe()
+    worker: subprocess.Popen[bytes] | None = None
     name = f"og_reliability_{secrets.token_hex(4)}"
     with psycopg.connect(postgres, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -342,6 +343,9 @@ def run(json_path: str | None) -> dict[str, Any]:
     finally:
         if probe.server is not None and probe.server.process.poll() is None:
             stop_server(probe.server)
+        if worker is not None and worker.poll() is None:  # a probe that failed midway leaves no worker behind
+            worker.kill()
+            worker.wait()
         db_proxy.close()
         redis_proxy.close()
         with psycopg.connect(postgres, autocommit=True) as admin:

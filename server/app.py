@@ -14,10 +14,11 @@ from starlette.responses import Response
 
 from server import config, errors, logs, problems, sandbox_worker, storage
 from server.config import Settings
+from server.cors import CorsMiddleware
 from server.db import engine as db
 from server.docs_site import routes as docs_routes
 from server.idempotency import IdempotencyMiddleware
-from server.middleware import RequestGuardMiddleware
+from server.middleware import RequestDeadlineMiddleware, RequestGuardMiddleware
 from server.openapi import routes, specification
 from server.openapi.fast_reads import FastReadMiddleware
 from server.openapi.resolver import HANDLER_PACKAGE, TagResolver
@@ -112,7 +113,10 @@ def build_app(
     web_routes.add_routes(app)
     errors.register(app)
     limiter = rate_limiter or limiter_from_settings(settings)
-    # Middlewares at one position nest in the order added: this one ends up outside the guard.
+    # Middlewares at one position nest in the order added. CORS outermost: every answer of a cross-origin route,
+    # the guard's and the rate limiter's refusals included, is readable by the calling page (server/cors.py).
+    app.add_middleware(CorsMiddleware, position=MiddlewarePosition.BEFORE_EXCEPTION)
+    # Then this one, outside the guard.
     app.add_middleware(
         GuardRefusalHeaders, position=MiddlewarePosition.BEFORE_EXCEPTION, limiter=limiter, document=document
     )
@@ -121,6 +125,13 @@ def build_app(
         position=MiddlewarePosition.BEFORE_EXCEPTION,
         max_body_bytes=settings.max_body_bytes,
         max_upload_bytes=settings.max_upload_bytes,
+        upload_paths=upload_paths(document),
+    )
+    # Inside the guard (its 503 gets the request id and the access log), outside everything that may wait.
+    app.add_middleware(
+        RequestDeadlineMiddleware,
+        position=MiddlewarePosition.BEFORE_EXCEPTION,
+        seconds=settings.request_timeout,
         upload_paths=upload_paths(document),
     )
     # Added after the guard, so it sits inside it (request ids, access log) and outside exception handling.

@@ -54,6 +54,7 @@ def bound_base_url(host: str, port: int) -> str:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from server import http_protocol
     from server.seed import seed_demo_if_empty
 
     _prepare(settings)
@@ -82,6 +83,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         log_config=None,
         access_log=False,
         proxy_headers=False,
+        # A request uvicorn's parser refuses gets a problem+json 400 too (server/http_protocol.py).
+        http=http_protocol.protocol(),
     )
     return 0
 

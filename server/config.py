@@ -77,6 +77,9 @@ class Settings:
     db_connect_timeout: float = 5.0
     db_statement_timeout: float = 30.0
     db_pool_timeout: float = 10.0
+    # A safety net above those (server.middleware.RequestDeadlineMiddleware): a request without a response after
+    # this many seconds gets 503 request_timeout; 0 turns it off. Uploads and responses under way are not cut.
+    request_timeout: float = 60.0
     # Freeze the objects built at startup out of the garbage collector's full passes (server.app.background_work).
     # A server starts once and lives long; an in-process test client starts once per test, where the full collection
     # before the freeze costs more than it ever saves, so the test settings turn it off.
@@ -124,6 +127,7 @@ class Settings:
             db_connect_timeout=float(os.environ.get("OG_DB_CONNECT_TIMEOUT") or 5),
             db_statement_timeout=float(os.environ.get("OG_DB_STATEMENT_TIMEOUT") or 30),
             db_pool_timeout=float(os.environ.get("OG_DB_POOL_TIMEOUT") or 10),
+            request_timeout=float(os.environ.get("OG_REQUEST_TIMEOUT") or 60),
             mailgun_api_key=os.environ.get("OG_MAILGUN_API_KEY") or None,
             mailgun_domain=os.environ.get("OG_MAILGUN_DOMAIN") or None,
             mailgun_region=(os.environ.get("OG_MAILGUN_REGION") or "eu").strip().lower(),

@@ -9,7 +9,6 @@ import json
 import logging
 from typing import Any
 
-import psycopg
 from connexion.exceptions import (
     BadRequestProblem,
     Forbidden,
@@ -20,9 +19,9 @@ from connexion.exceptions import (
     UnsupportedMediaTypeProblem,
 )
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
-from sqlalchemy import exc as sqlalchemy_exc
 from starlette.exceptions import HTTPException
 
+from server.db import engine as db
 from server.openapi import routes
 from server.problems import ApiProblem, DomainError, FieldError, from_domain, validation_failed
 from server.request_context import request_id_var
@@ -61,7 +60,7 @@ def translate(exc: Exception, path: str = "") -> ApiProblem:
     if isinstance(exc, HTTPException):
         return _http_problem(exc, path)
     if database_unavailable(exc):
-        log.error("database unavailable: %s", type(exc).__name__, exc_info=exc)
+        log.warning("database unavailable: %s", db.describe(exc))
         return ApiProblem(
             503,
             "database_unavailable",
@@ -76,14 +75,8 @@ def translate(exc: Exception, path: str = "") -> ApiProblem:
 DATABASE_RETRY_AFTER = 5
 
 
-def database_unavailable(exc: BaseException) -> bool:
-    """Whether `exc` says the database could not be reached or did not answer in time (refused, black-holed, pool
-    exhausted, statement timeout, server gone, SQLite busy) rather than that a query is wrong."""
-    if isinstance(exc, sqlalchemy_exc.TimeoutError | sqlalchemy_exc.DisconnectionError):
-        return True
-    if isinstance(exc, sqlalchemy_exc.DBAPIError):
-        return exc.connection_invalidated or isinstance(exc, sqlalchemy_exc.OperationalError)
-    return isinstance(exc, psycopg.OperationalError)
+# Kept under its old name for callers of this module.
+database_unavailable = db.unavailable
 
 
 def _http_problem(exc: HTTPException, path: str) -> ApiProblem:
@@ -120,7 +113,7 @@ def _code_for_status(status: int) -> str:
 
 def problem_response(request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
     problem = translate(exc, request.url.path)
-    if problem.status >= 500:
+    if problem.status >= 500 and problem.code != "database_unavailable":  # that one was logged by translate
         log.error("%r", problem)
     body = problem.body(request_id=request_id_var.get(), instance=request.url.path)
     return ConnexionResponse(

@@ -5,6 +5,7 @@ It sits outside connexion's exception handling, so it renders its own refusals (
 (the receive wrapper raises `ApiProblem`, which connexion's exception middleware renders).
 """
 
+import asyncio
 import json
 import logging
 import time
@@ -231,3 +232,77 @@ async def _send_problem(send: Send, problem: ApiProblem, request_id: str, path: 
     start: dict[str, Any] = {"type": "http.response.start", "status": problem.status, "headers": headers}
     await send(start)
     await send({"type": "http.response.body", "body": body})
+
+
+class RequestDeadlineMiddleware:
+    """A safety net, not the bound itself: a request that has not begun its response within `seconds` gets
+    `503 request_timeout` with Retry-After, so no client waits forever whatever hangs below (the database's
+    timeouts, the rate limiter's store, a provider's client should each answer well before).
+
+    Sync handlers run in worker threads, which cannot be interrupted: the request's task goes on in the background
+    (its later output is discarded), so the work may still complete; that is why the problem says to retry with the
+    same Idempotency-Key. Uploads (streamed bodies of any length) and responses already begun are not cut.
+    """
+
+    def __init__(self, app: ASGIApp, *, seconds: float, upload_paths: Iterable[str] = ()) -> None:
+        self.app = app
+        self.seconds = seconds
+        self.upload_paths = [template_regex(path) for path in upload_paths]
+        self._abandoned: set[asyncio.Task[None]] = set()  # referenced until they end
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] != "http"
+            or self.seconds <= 0
+            or any(pattern.match(scope["path"]) for pattern in self.upload_paths)
+        ):
+            await self.app(scope, receive, send)
+            return
+        state = {"started": False, "abandoned": False}
+
+        async def send_unless_abandoned(message: Message) -> None:
+            if state["abandoned"]:
+                return
+            if message["type"] == "http.response.start":
+                state["started"] = True
+            await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, send_unless_abandoned))
+        done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        while not done and state["started"]:  # a response under way (a download) is never cut
+            done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        if done:
+            task.result()  # re-raise what the app raised, as without this middleware
+            return
+        state["abandoned"] = True
+        self._abandoned.add(task)
+        task.add_done_callback(self._forget)
+        task.cancel()  # ends at the next await; a worker thread runs to its end first
+        log.error("request unanswered after %.0f s: answered 503 request_timeout", self.seconds)
+        problem = ApiProblem(
+            503,
+            "request_timeout",
+            "The request did not complete in time. It may still complete: retry after Retry-After seconds, with the "
+            "same Idempotency-Key for a POST.",
+        )
+        body = json.dumps(problem.body(request_id=request_id_var.get(), instance=scope["path"])).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", b"application/problem+json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", str(REQUEST_TIMEOUT_RETRY_AFTER).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _forget(self, task: "asyncio.Task[None]") -> None:
+        self._abandoned.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("abandoned request failed: %s", type(task.exception()).__name__)
+
+
+REQUEST_TIMEOUT_RETRY_AFTER = 5

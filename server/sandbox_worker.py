@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 
+from server.db import engine as db
 from server.services import sandbox_clock, sandbox_simulator
 
 log = logging.getLogger("og.sandbox")
@@ -27,6 +28,7 @@ class SandboxWorker:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self._database_down = False  # logged once per outage, not twice a second
 
     def start(self) -> None:
         self._stop.clear()
@@ -51,8 +53,16 @@ class SandboxWorker:
                 if time.monotonic() >= self._sales_due_at:
                     self._sales_due_at = time.monotonic() + self.SALES_INTERVAL
                     sandbox_clock.report_due_sales()
-            except Exception:
-                log.exception("sandbox worker iteration failed")
+            except Exception as exc:
+                if not db.unavailable(exc):
+                    log.exception("sandbox worker iteration failed")
+                elif not self._database_down:
+                    self._database_down = True
+                    log.warning("sandbox worker: database unavailable (%s); retrying", db.describe(exc))
+            else:
+                if self._database_down:
+                    self._database_down = False
+                    log.info("sandbox worker: database reachable again")
             self._wake.wait(self.interval)
 
 

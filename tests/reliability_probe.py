@@ -134,6 +134,7 @@ def run(json_path: str | None) -> dict[str, Any]:
         raise SystemExit("the reliability probe needs OG_TEST_POSTGRES_URL and OG_TEST_REDIS_URL")
     started = time.monotonic()
     probe = Probe()
+    worker: subprocess.Popen[bytes] | None = None
     name = f"og_reliability_{secrets.token_hex(4)}"
     with psycopg.connect(postgres, autocommit=True) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -161,7 +162,18 @@ def run(json_path: str | None) -> dict[str, Any]:
     try:
         subprocess.run([sys.executable, "-m", "server.cli", "migrate"], env=env, check=True, capture_output=True)
         created = subprocess.run(
-            [sys.executable, "-m", "server.cli", "accounts", "create", "--name", "Probe Records", "--json"],
+            # No sandbox mock data: its payouts are not the probe's.
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "accounts",
+                "create",
+                "--name",
+                "Probe Records",
+                "--json",
+                "--no-mock-data",
+            ],
             env=env,
             check=True,
             capture_output=True,
@@ -222,7 +234,8 @@ def run(json_path: str | None) -> dict[str, Any]:
                 rows = connection.execute(
                     "SELECT metadata FROM payouts WHERE account_id = %s", (account_id,)
                 ).fetchall()
-            per_key = Counter(json.loads(r[0])["key"] if isinstance(r[0], str) else r[0]["key"] for r in rows)
+            metadata = [json.loads(r[0]) if isinstance(r[0], str) else (r[0] or {}) for r in rows]
+            per_key = Counter(m["key"] for m in metadata if "key" in m)  # the probe's payouts only
             probe.figures["double_payouts"] = sum(n - 1 for n in per_key.values() if n > 1)
             probe.figures["payouts_without_answer"] = sum(1 for k in keys if per_key[k] == 0)
             probe.figures["payout_outcomes"] = dict(Counter(outcomes.values()))
@@ -330,6 +343,9 @@ def run(json_path: str | None) -> dict[str, Any]:
     finally:
         if probe.server is not None and probe.server.process.poll() is None:
             stop_server(probe.server)
+        if worker is not None and worker.poll() is None:  # a probe that failed midway leaves no worker behind
+            worker.kill()
+            worker.wait()
         db_proxy.close()
         redis_proxy.close()
         with psycopg.connect(postgres, autocommit=True) as admin:

@@ -17,16 +17,17 @@ from connexion.lifecycle import ConnexionResponse
 from sqlmodel import Session, col, select
 from starlette.concurrency import run_in_threadpool
 
-from server.api.responses import html_response, json_response, redirect_response
+from server.api.responses import json_response, redirect_response
 from server.config import active
 from server.db.engine import session_scope
 from server.db.models.accounts import Account, User
 from server.db.types import utcnow
 from server.openapi.specification import raw_document
+from server.request_context import request_id_var
 from server.scopes import SCOPES
 from server.services import oauth
 from server.services.oauth import ClientView, EndUser, HttpRequest, Outcome, Server
-from server.web.consent import consent_page, error_page
+from server.web.consent import consent_page, error_page, security_headers
 
 CSRF_COOKIE = "og_oauth_csrf"
 _AUTHORIZATION_FIELDS = (
@@ -42,6 +43,20 @@ _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest
 _hasher = PasswordHasher()
 # Verifying against this when the email is unknown keeps the answer time the same either way.
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def html_response(html: str, status: int = 200, headers: dict[str, str] | None = None) -> ConnexionResponse:
+    return ConnexionResponse(
+        status_code=status,
+        body=html.encode(),
+        content_type="text/html; charset=utf-8",
+        headers={
+            "X-Request-Id": request_id_var.get(),
+            "Cache-Control": "no-store",
+            **security_headers(),  # every HTML page carries them (the OAuth pages are the only ones handlers build)
+            **(headers or {}),
+        },
+    )
 
 
 def _request(method: str, pairs: list[tuple[str, str]]) -> HttpRequest:
@@ -122,9 +137,7 @@ def _consent(
         html,
         headers={
             "Set-Cookie": cookie,
-            "X-Frame-Options": "DENY",
-            "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; "
-            "form-action 'self'; frame-ancestors 'none'",
+            **security_headers(params.get("redirect_uri")),
         },
     )
 

@@ -22,15 +22,6 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-def html_response(html: str, status: int = 200, headers: dict[str, str] | None = None) -> ConnexionResponse:
-    return ConnexionResponse(
-        status_code=status,
-        body=html.encode(),
-        content_type="text/html; charset=utf-8",
-        headers={"X-Request-Id": request_id_var.get(), "Cache-Control": "no-store", **(headers or {})},
-    )
-
-
 def redirect_response(location: str, headers: dict[str, str] | None = None) -> ConnexionResponse:
     return ConnexionResponse(
         status_code=302,

@@ -5,7 +5,9 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+import psycopg
 from sqlalchemy import Engine, event
+from sqlalchemy import exc as sqlalchemy_exc
 from sqlmodel import Session, create_engine
 
 from server.config import Settings
@@ -98,3 +100,21 @@ def session_scope() -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database could not be reached or did not answer in time (refused, black-holed, pool
+    exhausted, statement timeout, server gone, SQLite busy) rather than that a query is wrong."""
+    if isinstance(exc, sqlalchemy_exc.TimeoutError | sqlalchemy_exc.DisconnectionError):
+        return True
+    if isinstance(exc, sqlalchemy_exc.DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, sqlalchemy_exc.OperationalError)
+    return isinstance(exc, psycopg.OperationalError)
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a log: the exception's type and the first line of its message (no traceback: during an outage
+    every request fails the same way, and a traceback each is tens of kilobytes a second of noise)."""
+    original = getattr(exc, "orig", None) or exc
+    first = (str(original).strip().splitlines() or [""])[0]
+    return f"{type(original).__name__}: {first[:300]}"

@@ -15,9 +15,15 @@ from starlette.responses import Response
 SITE = Path(__file__).resolve().parent / "site"
 _SLUG = re.compile(r"^[a-z0-9-]+$")
 # The pages are self-contained: nothing may load from another origin (the HTML carries the same policy).
+# The reference renderer needs inline scripts and eval; frame-ancestors and X-Frame-Options forbid framing, which a
+# policy in the HTML cannot say.
 _HEADERS = {
-    "Content-Security-Policy": "default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:",
+    "Content-Security-Policy": "default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:; "
+    "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "Cross-Origin-Opener-Policy": "same-origin",
     "Cache-Control": "no-cache",
 }
 

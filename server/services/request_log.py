@@ -46,6 +46,7 @@ class _Recorder:
         self.lock = threading.Lock()  # one flush at a time (the thread's, or a test's `flush()`)
         self.thread: threading.Thread | None = None
         self.last_purge: datetime | None = None
+        self.database_down = False
 
     def ensure_started(self) -> None:
         if self.thread is None or not self.thread.is_alive():
@@ -62,8 +63,16 @@ class _Recorder:
             try:
                 self.flush()
                 self._purge_now_and_then()
-            except Exception:  # the log is best effort: a database hiccup must not kill the thread
-                log.exception("writing the request log failed; retrying")
+            except Exception as exc:  # the log is best effort: a database hiccup must not kill the thread
+                if not db.unavailable(exc):
+                    log.exception("writing the request log failed; retrying")
+                elif not self.database_down:  # once per outage, not every flush
+                    self.database_down = True
+                    log.warning("request log: database unavailable (%s); entries kept and retried", db.describe(exc))
+            else:
+                if self.database_down:
+                    self.database_down = False
+                    log.info("request log: database reachable again")
         self.flush()
 
     def flush(self) -> int:

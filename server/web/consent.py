@@ -3,7 +3,10 @@
 Plain HTML without scripts or external resources; every value is escaped.
 """
 
+import base64
+import hashlib
 from html import escape
+from urllib.parse import urlsplit
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;background:#f6f5f2;color:#1d1d1f;margin:0}
@@ -16,6 +19,30 @@ font-size:1rem;cursor:pointer}.approve{background:#111;color:#fff}.deny{backgrou
 .error{background:#fdecea;color:#8a1c12;padding:.6rem .8rem;border-radius:6px}
 .env{display:inline-block;font-size:.8rem;padding:.1rem .5rem;border-radius:999px;background:#e8f0fe}
 """
+
+
+# The one inline stylesheet, allowed by its hash rather than 'unsafe-inline'.
+_STYLE_SOURCE = "'sha256-" + base64.b64encode(hashlib.sha256(_STYLE.encode()).digest()).decode() + "'"
+
+
+def security_headers(redirect_uri: str | None = None) -> dict[str, str]:
+    """The headers of these pages. Nothing loads but the inline stylesheet; no framing (the approve button must not
+    be clickjacked); no referrer (the page's URL carries the authorization request). The consent form posts here,
+    and the answer redirects to the client's redirect URI: Chrome checks form-action against that redirect too, so
+    its origin is allowed when known."""
+    form_action = "'self'"
+    if redirect_uri:
+        target = urlsplit(redirect_uri)
+        if target.scheme in ("http", "https") and target.netloc:
+            form_action += f" {target.scheme}://{target.netloc}"
+    return {
+        "Content-Security-Policy": f"default-src 'none'; style-src {_STYLE_SOURCE}; form-action {form_action}; "
+        "frame-ancestors 'none'; base-uri 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "X-Frame-Options": "DENY",
+        "Referrer-Policy": "no-referrer",
+        "Cross-Origin-Opener-Policy": "same-origin",
+    }
 
 
 def _document(title: str, body: str) -> str:

@@ -184,3 +184,18 @@ def test_bound_base_url_names_a_reachable_address() -> None:
     assert bound_base_url("127.0.0.1", 18101) == "http://127.0.0.1:18101"
     assert bound_base_url("0.0.0.0", 9000) == "http://127.0.0.1:9000"
     assert bound_base_url("::", 9000) == "http://[::1]:9000"
+
+
+def test_serve_answers_a_request_its_parser_refuses_with_a_problem_document(tmp_path: Path) -> None:
+    from urllib.parse import urlsplit
+
+    from tests.server.test_invalid_http import raw_request
+
+    server = start_server(server_env(tmp_path), ["serve", "--no-seed"])
+    try:
+        status, headers, body = raw_request(urlsplit(server.base_url).port or 0, b"/api/v1/persons?q=caf\xc3\xa9")
+    finally:
+        stop_server(server)
+    assert status.startswith("HTTP/1.1 400")
+    assert headers["content-type"] == "application/problem+json"
+    assert json.loads(body)["code"] == "invalid_http_request"

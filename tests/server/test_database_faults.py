@@ -27,10 +27,6 @@ def _unavailable(response: httpx.Response) -> None:
     assert int(response.headers["retry-after"]) > 0
 
 
-@pytest.mark.xfail(
-    reason="known gap (docs/reliability.md): under a black-holed database the process sometimes stops answering",
-    strict=False,
-)
 def test_a_failing_database_gets_bounded_503s_and_recovers(
     client: object, tenant: Tenant, settings: Settings, tmp_path: Path
 ) -> None:
@@ -54,17 +50,18 @@ def test_a_failing_database_gets_bounded_503s_and_recovers(
             persons = server.base_url + "/api/v1/persons"
             assert httpx.get(persons, headers=tenant.headers, timeout=HANG).status_code == 200
 
-            for mode in ("blackhole", "refuse"):
+            # Twice each, and many requests: the server's stderr is a pipe this test does not read, as with a
+            # stalled log shipper. Before logging stopped blocking, the outage's log lines filled that pipe and the
+            # process stopped answering after a few requests, for good (docs/reliability.md).
+            for mode in ("blackhole", "refuse", "blackhole", "refuse"):
                 proxy.set_mode(mode)
                 _unavailable(httpx.get(server.base_url + "/readyz", timeout=HANG))
-                _unavailable(httpx.get(persons, headers=tenant.headers, timeout=HANG))
-                if mode == "refuse":
-                    # Known gap (docs/reliability.md): under a black hole, the third request in a row sometimes
-                    # stays unanswered; not yet understood, so not asserted here.
-                    created = httpx.post(
-                        persons, json={"name": "Nobody", "email": "n@example.com"}, headers=tenant.headers, timeout=HANG
-                    )
-                    _unavailable(created)
+                for _ in range(3):
+                    _unavailable(httpx.get(persons, headers=tenant.headers, timeout=HANG))
+                created = httpx.post(
+                    persons, json={"name": "Nobody", "email": "n@example.com"}, headers=tenant.headers, timeout=HANG
+                )
+                _unavailable(created)
 
             proxy.set_mode("forward")
             for _ in range(40):  # the pool replaces its dead connections by itself

@@ -2912,7 +2912,7 @@ export type ListReleasesErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -2985,7 +2985,7 @@ export type CreateReleaseErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3043,7 +3043,7 @@ export type DeleteReleaseErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3097,7 +3097,7 @@ export type GetReleaseErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3167,7 +3167,7 @@ export type UpdateReleaseDetailsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3237,7 +3237,7 @@ export type UpdateReleaseTracksErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3312,7 +3312,7 @@ export type UpdateReleaseArtworkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3382,7 +3382,7 @@ export type UpdateReleaseDistributionErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3452,7 +3452,7 @@ export type SubmitReleaseErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3522,7 +3522,7 @@ export type RequestReleaseTakedownErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3584,7 +3584,7 @@ export type RemoveReleaseTrackErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3651,7 +3651,7 @@ export type ListReleaseSplitsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3721,7 +3721,7 @@ export type ListTracksErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3794,7 +3794,7 @@ export type CreateTrackErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3848,7 +3848,7 @@ export type GetTrackErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3918,7 +3918,7 @@ export type UpdateTrackErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -3993,7 +3993,7 @@ export type UploadTrackAudioErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4047,7 +4047,7 @@ export type GetTrackQcStatusErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4117,7 +4117,7 @@ export type ListSplitsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4190,7 +4190,7 @@ export type CreateSplitErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4244,7 +4244,7 @@ export type GetSplitErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4310,7 +4310,7 @@ export type ListPersonsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4383,7 +4383,7 @@ export type CreatePersonErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4441,7 +4441,7 @@ export type DeletePersonErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4495,7 +4495,7 @@ export type GetPersonErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4561,7 +4561,7 @@ export type UpdatePersonErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4709,7 +4709,7 @@ export type ListEarningsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4785,7 +4785,7 @@ export type SummarizeEarningsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4826,7 +4826,7 @@ export type GetBalanceErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4896,7 +4896,7 @@ export type ListPayoutsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -4972,7 +4972,7 @@ export type RequestPayoutErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5026,7 +5026,7 @@ export type GetPayoutErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5224,7 +5224,7 @@ export type ListSmartLinksErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5297,7 +5297,7 @@ export type CreateSmartLinkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5347,7 +5347,7 @@ export type GetPublicSmartLinkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5401,7 +5401,7 @@ export type FollowSmartLinkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5446,7 +5446,7 @@ export type DeleteSmartLinkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5500,7 +5500,7 @@ export type GetSmartLinkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5566,7 +5566,7 @@ export type UpdateSmartLinkErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5629,7 +5629,7 @@ export type GetSmartLinkStatsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5699,7 +5699,7 @@ export type ListEventsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5753,7 +5753,7 @@ export type GetEventErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5835,7 +5835,7 @@ export type ResendEventErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5897,7 +5897,7 @@ export type ListWebhookEndpointsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -5970,7 +5970,7 @@ export type CreateWebhookEndpointErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6024,7 +6024,7 @@ export type DeleteWebhookEndpointErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6078,7 +6078,7 @@ export type GetWebhookEndpointErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6144,7 +6144,7 @@ export type UpdateWebhookEndpointErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6226,7 +6226,7 @@ export type RotateWebhookEndpointSecretErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6301,7 +6301,7 @@ export type ListWebhookAttemptsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6371,7 +6371,7 @@ export type SendTestWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6453,7 +6453,7 @@ export type RecoverWebhookEventsErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6515,7 +6515,7 @@ export type ListApiKeysErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6588,7 +6588,7 @@ export type CreateApiKeyErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6642,7 +6642,7 @@ export type GetApiKeyErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6724,7 +6724,7 @@ export type RotateApiKeyErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6794,7 +6794,7 @@ export type RevokeApiKeyErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6866,7 +6866,7 @@ export type AuthorizeOauthErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6915,7 +6915,7 @@ export type SubmitOauthConsentErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -6968,7 +6968,7 @@ export type CreateOauthTokenErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -7021,7 +7021,7 @@ export type RevokeOauthTokenErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -7072,7 +7072,7 @@ export type IntrospectOauthTokenErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -7105,7 +7105,7 @@ export type GetOauthMetadataErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -7160,7 +7160,7 @@ export type ReceiveStripeWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -7223,7 +7223,7 @@ export type ReceiveWiseWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -7286,7 +7286,7 @@ export type ReceiveDspSyncWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -7335,7 +7335,7 @@ export type ReceiveMailgunWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -7390,7 +7390,7 @@ export type ReceiveWhapiWebhookErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };
@@ -7697,7 +7697,7 @@ export type GetReadinessErrors = {
      */
     500: Problem;
     /**
-     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`. Nothing was changed; retry after `Retry-After` seconds.
+     * The platform or a dependency is temporarily unavailable: `database_unavailable` (the database is unreachable or did not answer within its timeouts), `storage_full` (uploads: no space left in the file store), `service_unavailable`: nothing was changed. `request_timeout` (no response within the server's deadline, a safety net): the request may still complete, so retry with the same `Idempotency-Key`. Retry after `Retry-After` seconds.
      */
     503: Problem;
 };

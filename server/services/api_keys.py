@@ -16,6 +16,7 @@ from sqlmodel import Session, col, or_
 from server.db.models.accounts import Account
 from server.db.models.api_keys import ApiKey
 from server.db.types import utcnow
+from server.domain import account_clock
 from server.domain.api_keys import EXPIRING_WITHIN, status_of
 from server.domain.errors import DomainError, FieldError, invalid_state, not_found
 from server.ids import has_prefix, new_id
@@ -153,7 +154,7 @@ def verify(connection: Connection, secret: str, *, now: datetime | None = None) 
     row = connection.execute(_LOOKUP, {"digest": digest}).first()
     if row is None:
         raise DomainError("invalid_api_key", "The API key is not valid.")
-    offset = int(row.sandbox_clock_offset_seconds or 0) if row.environment == "sandbox" else 0
+    offset = account_clock.offset_seconds(row.environment, row.sandbox_clock_offset_seconds)
     used_at = now  # `last_used_at` is bookkeeping in real time
     now += timedelta(seconds=offset)  # a sandbox key's rotation grace runs on the account's test clock
     if row.revoked_at is not None:

@@ -29,6 +29,8 @@ from server.db.models.accounts import Account
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.sandbox import SandboxStep
 from server.db.types import utcnow
+from server.domain import account_clock
+from server.domain.account_clock import SANDBOX
 from server.domain.errors import DomainError, invalid_state
 from server.representations.releases import represent as represent_release
 from server.services import dsp_sync, events, releases
@@ -291,8 +293,8 @@ def accounts_due(session: Session) -> dict[str, int]:
     due: dict[str, int] = {}
     for account_id, offset, earliest in rows:
         earliest_at = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)  # SQLite's MIN() is naive
-        if earliest_at <= now + timedelta(seconds=int(offset or 0)):
-            due[account_id] = int(offset or 0)
+        if earliest_at <= account_clock.now_at(now, SANDBOX, offset):
+            due[account_id] = account_clock.offset_seconds(SANDBOX, offset)
     return due
 
 

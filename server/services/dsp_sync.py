@@ -6,7 +6,6 @@ again.
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -52,7 +51,6 @@ STORES = frozenset(
         "netease_cloud_music",
     }
 )
-ReleaseRenderer = Callable[[Session, Release], dict[str, Any]]
 _IN_PROGRESS = frozenset({"queued", "preparing", "delivered", "stalled", "rejected", "action_needed"})
 
 
@@ -107,7 +105,7 @@ def apply(session: Session, payload: dict[str, Any], *, environment: str | None 
     return outcome
 
 
-def announce(session: Session, outcome: Outcome, represent_release: ReleaseRenderer) -> None:
+def announce(session: Session, outcome: Outcome) -> None:
     """`release.status_changed` for every release the message moved, in the same transaction."""
     for release, previous in outcome.status_changes:
         events.emit_for(
@@ -120,10 +118,10 @@ def announce(session: Session, outcome: Outcome, represent_release: ReleaseRende
         )
 
 
-def apply_and_announce(session: Session, payload: dict[str, Any], represent_release: ReleaseRenderer) -> Outcome:
+def apply_and_announce(session: Session, payload: dict[str, Any]) -> Outcome:
     """The whole effect of one feed message whose receipt is recorded (the inbound pipeline's DSP provider)."""
     outcome = apply(session, payload)
-    announce(session, outcome, represent_release)
+    announce(session, outcome)
     return outcome
 
 
@@ -135,7 +133,7 @@ def process_and_announce(
     `announce` (server.services.inbound_webhooks.dsp), so a sandbox release goes through exactly what a production
     release does."""
     outcome = process(session, message_id, payload, environment=environment)
-    announce(session, outcome, represent_release)
+    announce(session, outcome)
     return outcome
 
 

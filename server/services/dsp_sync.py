@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 from server.db.models.inbound import InboundWebhookReceipt
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.types import utcnow
+from server.domain.releases import DeliveryStatus, ReleaseStatus
 from server.ids import has_prefix
 from server.representations.releases import represent as represent_release
 from server.services import earnings, events
@@ -51,7 +52,17 @@ STORES = frozenset(
         "netease_cloud_music",
     }
 )
-_IN_PROGRESS = frozenset({"queued", "preparing", "delivered", "stalled", "rejected", "action_needed"})
+_IN_PROGRESS = frozenset(
+    {
+        DeliveryStatus.QUEUED,
+        DeliveryStatus.PREPARING,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.STALLED,
+        DeliveryStatus.REJECTED,
+        DeliveryStatus.ACTION_NEEDED,
+    }
+)
+_WITH_REASON = frozenset({DeliveryStatus.REJECTED, DeliveryStatus.ACTION_NEEDED, DeliveryStatus.STALLED})
 
 
 @dataclass
@@ -167,8 +178,8 @@ def _apply_delivery_state(session: Session, payload: dict[str, Any], outcome: Ou
     if release is None or store not in STORES:
         log.warning("dsp sync: delivery state for unknown release or store (upc=%s, dsp=%s)", data.get("upc"), store)
         return
-    message = data.get("reason") if status in {"rejected", "action_needed", "stalled"} else None
-    store_url = data.get("store_url") if status == "live" else None
+    message = data.get("reason") if status in _WITH_REASON else None
+    store_url = data.get("store_url") if status == DeliveryStatus.LIVE else None
     now = utcnow()
     # Compare-and-set on the sender's timestamp: a reordered, older state never overwrites a newer one.
     applied = session.execute(
@@ -213,19 +224,19 @@ def _advance_release(session: Session, release: Release, store_status: str, outc
     """Move the release along the lifecycle a store's state implies: first store live → `live`; delivery
     under way after approval → `delivering`; every store removed after a takedown request → `taken_down`."""
     previous = release.status
-    target = None
-    if store_status == "live" and previous in {"approved", "delivering"}:
-        target = "live"
-    elif store_status in _IN_PROGRESS and previous == "approved":
-        target = "delivering"
-    elif store_status == "removed" and previous == "takedown_requested":
+    target: ReleaseStatus | None = None
+    if store_status == DeliveryStatus.LIVE and previous in {ReleaseStatus.APPROVED, ReleaseStatus.DELIVERING}:
+        target = ReleaseStatus.LIVE
+    elif store_status in _IN_PROGRESS and previous == ReleaseStatus.APPROVED:
+        target = ReleaseStatus.DELIVERING
+    elif store_status == DeliveryStatus.REMOVED and previous == ReleaseStatus.TAKEDOWN_REQUESTED:
         remaining = session.exec(
             select(ReleaseDelivery.id).where(
-                col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status) != "removed"
+                col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status) != DeliveryStatus.REMOVED
             )
         ).first()
         if remaining is None:
-            target = "taken_down"
+            target = ReleaseStatus.TAKEN_DOWN
     if target is None:
         return
     release.status = target

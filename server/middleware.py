@@ -23,7 +23,7 @@ from server.problems import ApiProblem
 from server.request_context import choose_request_id, request_id_var
 from server.security import RESOLVED_CREDENTIALS
 from server.services import request_log
-from server.services.api_keys import RefusedKey
+from server.services.api_keys import RefusedKeyError
 
 log = logging.getLogger("og.access")
 _MAX_PROBLEM_BYTES = 16 * 1024  # a problem document is small; anything longer is not kept in the request log
@@ -146,7 +146,7 @@ def _caller(scope: Scope) -> Principal | None:
     for outcome in resolved.values():
         if isinstance(outcome, Principal):
             return outcome
-        if isinstance(outcome, RefusedKey):  # a revoked or expired key: its owner sees the refused call
+        if isinstance(outcome, RefusedKeyError):  # a revoked or expired key: its owner sees the refused call
             return outcome.owner
     return None
 

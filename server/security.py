@@ -64,7 +64,8 @@ def _authenticate_access_token(token: str) -> Principal:
         return oauth.authenticate_access_token(session, token)
 
 
-# Request-scope memo: token -> Principal or the ApiProblem it raised (the request log reads the caller from it).
+# Request-scope memo: token -> Principal or the DomainError it raised (the request log reads the caller from it: a
+# refused known key, `api_keys.RefusedKeyError`, names its owner).
 RESOLVED_CREDENTIALS = "og.resolved_credentials"
 
 
@@ -74,7 +75,7 @@ async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Pri
     The rate-limit middleware resolves the token first (it needs the credential and plan before anything runs);
     the security handlers then reuse the outcome from the request scope instead of querying again.
     """
-    memo: dict[str, Principal | ApiProblem] = scope.setdefault(RESOLVED_CREDENTIALS, {})
+    memo: dict[str, Principal | DomainError] = scope.setdefault(RESOLVED_CREDENTIALS, {})
     outcome = memo.get(token)
     if outcome is None:
         is_api_key = token.startswith(API_KEY_PREFIXES)
@@ -84,11 +85,11 @@ async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Pri
             else:
                 authenticate = _authenticate_api_key if is_api_key else _authenticate_access_token
                 outcome = await run_in_threadpool(authenticate, token)
-        except DomainError as problem:  # a service's refusal, as the security layer needs it (a ProblemException)
-            outcome = from_domain(problem)
+        except DomainError as refusal:
+            outcome = refusal
         memo[token] = outcome
-    if isinstance(outcome, ApiProblem):
-        raise outcome
+    if isinstance(outcome, DomainError):
+        raise from_domain(outcome)  # a service's refusal, as the security layer needs it (a ProblemException)
     # From here on the request reads the sandbox account's test clock (0: real time, always so in production).
     clock.use_account_offset(outcome.clock_offset_seconds)
     return outcome

@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -229,10 +229,14 @@ def start_server(
     ready_path: str = "/healthz",
     port: int | None = None,
     ready_seconds: float = 60,
+    *,
+    prefix: Sequence[str] = (),
 ) -> LiveServer:
+    """`og-server ARGS` on `port`, ready when `ready_path` answers 200; `prefix` runs it under another command
+    (which must exec it: the process is the server's)."""
     port = port or free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "server.cli", *args, "--host", "127.0.0.1", "--port", str(port)],
+        [*prefix, sys.executable, "-m", "server.cli", *args, "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,

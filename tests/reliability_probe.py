@@ -5,24 +5,34 @@ PostgreSQL and Redis (OG_TEST_POSTGRES_URL, OG_TEST_REDIS_URL) sit behind local 
 
 1. idempotent payouts from 4 threads, each with its own key, while the server SIGKILLs itself 3 times between a
    payout's commit and its response (the test-only OG_FAULT_KILL_AFTER_COMMIT hook); every failed request is retried
-   with its key after the restart; then: payouts per key (`double_payouts`), and every `payout.requested` event
-   delivered to a local receiver (`lost_webhooks`; leases of the killed process are let run out by the clock);
+   with its key on the next server process (started beforehand, as a load balancer's other backends); then:
+   payouts per key (`double_payouts`), and every `payout.requested` event delivered to a local receiver
+   (`lost_webhooks`; leases of the killed process are let run out by the clock);
 2. the database black-holed (accepts, answers nothing), then refusing: /readyz and API requests must answer
-   (`hangs` counts requests unanswered after 30 s), then the server must recover by itself;
+   (`hangs` counts requests unanswered after 15 s), then the server must recover by itself;
 3. Redis restarted (every connection cut): requests keep being answered;
 4. hostile bodies (deep nesting, huge integers, lone surrogates, NaN, duplicate keys, no Content-Type) on JSON
    operations and the Mailgun receiver: `hostile_5xx`;
-5. every line the server logged is searched for the secrets handed out and the webhook URL's query string.
+5. disk full: the server's file store is a small tmpfs of its own (a private mount namespace, `unshare`): an upload
+   larger than the space left, then the inodes run out while an upload is moved into place (a new directory) and
+   while one is staged; every answer must be `503 storage_full` with Retry-After or a success, with no staged part
+   left, no half-stored file and no file row without its file (`disk_full_errors`); once room is made, uploads
+   succeed again. Without user namespaces it is not replayed (`disk_full` says why; the unit tests in
+   tests/server/test_storage_full.py still run);
+6. every line the server logged is searched for the secrets handed out and the webhook URL's query string.
 
-Disk full is not replayed here (it needs the process's file writes to fail): tests/server/test_storage_full.py.
 `python -m tests.reliability_probe [--json PATH]`.
 """
 
 import argparse
 import asyncio
+import contextlib
+import hashlib
+import io
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
 import tempfile
@@ -42,8 +52,13 @@ from tests.faults import FaultyProxy
 from tests.webhooks.receiver import running_receiver
 
 HANG_SECONDS = 15.0
-PAYOUTS = 48
-KILL_AT = {11, 23, 37}
+PAYOUTS = 24
+KILL_AT = {5, 11, 17}
+# The file store's tmpfs: 1 MiB, and few inodes so that they run out after a handful of small uploads.
+STORE_BYTES = 1024 * 1024
+STORE_INODES = 12
+# The figures that fail the run when not 0.
+FAILING = ("double_payouts", "lost_webhooks", "hangs", "hostile_5xx", "secrets_in_logs", "disk_full_errors")
 HOSTILE: dict[str, bytes] = {
     "nesting": b'{"name": ' + b"[" * 300 + b"]" * 300 + b"}",
     "very_deep": b"[" * 50000,
@@ -64,12 +79,52 @@ class Probe:
             "hangs": 0,
             "hostile_5xx": 0,
             "secrets_in_logs": 0,
+            "disk_full_errors": 0,
             "requests": 0,
             "faults": 0,
         }
         self.logs: list[str] = []
         self._lock = threading.Lock()
         self.server: LiveServer | None = None
+        self.server_prefix: list[str] = []
+        self._restart_lock = threading.Lock()
+        self._spares: list[tuple[threading.Thread, list[LiveServer | BaseException]]] = []
+
+    def start(self, env: dict[str, str]) -> LiveServer:
+        return start_server(env, ["serve", "--no-seed", "--no-worker"], prefix=self.server_prefix)
+
+    def warm_spares(self, env: dict[str, str], count: int) -> None:
+        """Start `count` more server processes in the background (same database, each its own port): each SIGKILL
+        then costs a switch to a process already up instead of a start-up (about 12 s at load 10), as behind a
+        load balancer. The killed request's retry goes to the next process."""
+
+        def start(into: list[LiveServer | BaseException]) -> None:
+            try:
+                into.append(self.start(env))
+            except BaseException as exc:  # raised again by the thread that takes this server
+                into.append(exc)
+
+        for _ in range(count):
+            into: list[LiveServer | BaseException] = []
+            thread = threading.Thread(target=start, args=(into,), daemon=True)
+            thread.start()
+            self._spares.append((thread, into))
+
+    def take_spare(self, env: dict[str, str]) -> LiveServer:
+        if not self._spares:
+            return self.start(env)
+        thread, into = self._spares.pop(0)
+        thread.join()
+        if isinstance(into[0], BaseException):
+            raise into[0]
+        return into[0]
+
+    def stop_spares(self) -> None:
+        while self._spares:
+            thread, into = self._spares.pop(0)
+            thread.join()
+            if into and isinstance(into[0], LiveServer):
+                self.logs.append(stop_server(into[0]))
 
     def count(self, name: str, by: int = 1) -> None:
         with self._lock:
@@ -87,20 +142,116 @@ class Probe:
 
 
 def _restart_if_dead(probe: Probe, env: dict[str, str]) -> None:
-    with probe._lock:
+    """The server was killed: its log is kept, and requests go to the next process from now on."""
+    with probe._restart_lock:
         server = probe.server
         if server is None or server.process.poll() is None:
             return
         output = server.process.stdout.read().decode(errors="replace") if server.process.stdout else ""
         probe.logs.append(output)
-        probe.figures["faults"] += 1
-        probe.server = start_server(
-            env, ["serve", "--no-seed", "--no-worker"], port=int(server.base_url.rsplit(":", 1)[1])
-        )
+        probe.count("faults")
+        probe.server = probe.take_spare(env)
+
+
+def _own_file_store(files: Path) -> tuple[list[str], str | None]:
+    """The command prefix that runs the server with `files` on a small tmpfs only it sees, or why there is none."""
+    mount = f'mount -t tmpfs -o size={STORE_BYTES},nr_inodes={STORE_INODES} og-files "$0" && exec "$@"'
+    prefix = ["unshare", "--user", "--map-root-user", "--mount", "--", "sh", "-c", mount, str(files)]
+    try:
+        tried = subprocess.run([*prefix, "true"], check=False, capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return [], f"not replayed: {exc}"
+    if tried.returncode != 0:
+        return [], f"not replayed: no private tmpfs ({tried.stderr.strip()[:200]})"
+    return prefix, None
+
+
+def _audio(prefix_of: set[str], *, new: bool) -> tuple[bytes, str]:
+    """4 KiB a track accepts as WAV, whose digest starts with a new two-hex prefix (a new directory in the store) or
+    with one already there (no new directory)."""
+    while True:
+        data = b"RIFF\0\0\0\0WAVEfmt " + secrets.token_bytes(4080)
+        digest = hashlib.sha256(data).hexdigest()
+        if (digest[:2] in prefix_of) != new:
+            return data, digest
+
+
+def _disk_full(probe: Probe, headers: dict[str, str], files: Path, direct: str, account_id: str) -> None:
+    """Uploads into a full file store (see the module's docstring); counts what is not as documented."""
+    assert probe.server is not None
+    base, pid = probe.server.base_url, probe.server.process.pid
+    seen = Path(f"/proc/{pid}/root") / files.relative_to("/")  # the server's tmpfs, seen from here
+    errors, steps, statuses = 0, [], Counter[str]()
+    created = probe.request(
+        "POST", base + "/api/v1/tracks", json={"title": "Full Disk", "primary_artists": ["Probe"]}, headers=headers
+    )
+    assert created is not None
+    assert created.status_code == 201, created.text
+    track = created.json()["id"]
+
+    def upload(data: bytes, *, full: bool) -> None:
+        nonlocal errors
+        files_part = {"audio": ("probe.wav", data, "audio/wav")}
+        response = probe.request("PUT", f"{base}/api/v1/tracks/{track}/audio", files=files_part, headers=headers)
+        status = "none" if response is None else f"{response.status_code}"
+        if response is not None and response.status_code >= 400:
+            status += f" {response.json().get('code')}"
+        statuses[status] += 1
+        if full:
+            good = (
+                response is not None
+                and response.status_code == 503
+                and response.json().get("code") == "storage_full"
+                and int(response.headers.get("retry-after", "0")) > 0
+            )
+        else:
+            good = response is not None and response.status_code == 200
+        errors += not good
+
+    probe.count("faults")
+    # An upload larger than the space left: the write fails while the body streams in.
+    upload(b"RIFF\0\0\0\0WAVEfmt " + secrets.token_bytes(STORE_BYTES + 65536), full=True)
+    steps.append("streaming")
+    # Then the inodes run out: each new two-hex prefix takes two (the file and its directory).
+    prefixes: set[str] = set()
+    for _ in range(4 * STORE_INODES):
+        free = os.statvfs(seen).f_ffree
+        if free == 0:
+            upload(_audio(prefixes, new=True)[0], full=True)  # no inode for the staged part
+            steps.append("staging")
+            break
+        if free == 1 and "commit" not in steps:
+            upload(_audio(prefixes, new=True)[0], full=True)  # staged, but no inode for its directory
+            steps.append("commit")
+            continue
+        new = not prefixes or (free % 2 == 1 and free > 1)  # keep the count odd so that one is left, then none
+        data, digest = _audio(prefixes, new=new)
+        upload(data, full=False)
+        prefixes.add(digest[:2])
+    # Nothing half-stored or left behind, no row without its file.
+    errors += len(list((seen / "tmp").glob("upload-*")))
+    for stored in (seen / "sha256").glob("*/*"):
+        errors += hashlib.sha256(stored.read_bytes()).hexdigest() != stored.name
+    with psycopg.connect(direct) as connection:
+        keys = [r[0] for r in connection.execute("SELECT storage_key FROM files WHERE account_id = %s", (account_id,))]
+    errors += sum(1 for key in keys if not (seen / key).is_file())
+    # Room made (the operator grows the volume): uploads succeed again.
+    grown = f"size={4 * STORE_BYTES},nr_inodes={8 * STORE_INODES}"
+    subprocess.run(
+        ["nsenter", "-t", str(pid), "--user", "--mount", "--", "mount", "-o", f"remount,{grown}", str(files)],
+        check=True,
+        capture_output=True,
+    )
+    upload(_audio(prefixes, new=True)[0], full=False)
+    probe.figures["disk_full_errors"] = errors
+    probe.figures["disk_full"] = {"steps": steps, "statuses": dict(statuses), "files_stored": len(keys)}
+
+
+_STARTED = time.monotonic()
 
 
 def _say(message: str) -> None:
-    print(f"[reliability] {message}", file=sys.stderr, flush=True)
+    print(f"[reliability {time.monotonic() - _STARTED:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def _pay(probe: Probe, env: dict[str, str], headers: dict[str, str], key: str) -> str:
@@ -120,10 +271,11 @@ def _pay(probe: Probe, env: dict[str, str], headers: dict[str, str], key: str) -
         if response.status_code == 201:
             return "paid"
         if response.status_code == 409 and response.json().get("code") == "idempotency_key_in_use":
-            time.sleep(0.5)
-            if key.startswith("kill-"):
-                return "in_use"  # the killed request's key: committed, never run again (its payout exists)
-            continue
+            # Only a request cut by a SIGKILL leaves its key in use (each key is sent by one thread, one request
+            # at a time): the killed request's own key (committed: never run again, its payout exists), or
+            # another in flight at that moment (refused for two minutes, as documented). Waiting them out would
+            # add two minutes: `double_payouts` and `payouts_without_answer` count from the database.
+            return "in_use"
         return f"{response.status_code} {response.json().get('code')}"
     return "gave up"
 
@@ -142,6 +294,9 @@ def run(json_path: str | None) -> dict[str, Any]:
     db_proxy = FaultyProxy(pg.hostname or "127.0.0.1", pg.port or 5432)
     redis_proxy = FaultyProxy(rd.hostname or "127.0.0.1", rd.port or 6379)
     data_dir = Path(tempfile.mkdtemp(prefix="og-reliability-"))
+    files = data_dir / "files"
+    files.mkdir()
+    probe.server_prefix, not_replayed = _own_file_store(files)
     direct = f"postgresql://{pg.username}@{pg.hostname}:{pg.port or 5432}/{name}"
     proxied = f"postgresql://{pg.username}@127.0.0.1:{db_proxy.port}/{name}"
     secret_key = secrets.token_urlsafe(32)
@@ -160,34 +315,21 @@ def run(json_path: str | None) -> dict[str, Any]:
         OG_FAULT_KILL_AFTER_COMMIT="kill-",
     )
     try:
-        subprocess.run([sys.executable, "-m", "server.cli", "migrate"], env=env, check=True, capture_output=True)
-        created = subprocess.run(
-            # No sandbox mock data: its payouts are not the probe's.
-            [
-                sys.executable,
-                "-m",
-                "server.cli",
-                "accounts",
-                "create",
-                "--name",
-                "Probe Records",
-                "--json",
-                "--no-mock-data",
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        account = json.loads(created.stdout)
-        api_key = account["api_key"]["secret"]
-        account_id = account["account"]["id"]
-        headers = {"Authorization": f"Bearer {api_key}"}
         os.environ.update(OG_DATABASE_URL=direct, OG_DATA_DIR=str(data_dir), OG_SECRET_KEY=secret_key)
         os.environ["OG_WEBHOOKS_ALLOW_LOOPBACK"] = "1"
+        from server import cli
         from server.config import Settings, activate
         from server.db import engine as db
 
+        # In this process (no Python start-up to wait for): migrates, then creates the account without sandbox
+        # mock data (its payouts are not the probe's).
+        printed = io.StringIO()
+        with contextlib.redirect_stdout(printed):
+            cli.main(["accounts", "create", "--name", "Probe Records", "--json", "--no-mock-data"])
+        account = json.loads(printed.getvalue())
+        api_key = account["api_key"]["secret"]
+        account_id = account["account"]["id"]
+        headers = {"Authorization": f"Bearer {api_key}"}
         settings = Settings.from_env()
         activate(settings)
         db.configure(settings)
@@ -197,7 +339,8 @@ def run(json_path: str | None) -> dict[str, Any]:
         _say("account funded; starting the server")
 
         with running_receiver() as receiver:
-            probe.server = start_server(env, ["serve", "--no-seed", "--no-worker"])
+            probe.server = probe.start(env)
+            probe.warm_spares(env, len(KILL_AT))
             hook = receiver.url + "?token=QueryT0ken-" + secrets.token_hex(4)
             endpoint = probe.request(
                 "POST",
@@ -304,6 +447,14 @@ def run(json_path: str | None) -> dict[str, Any]:
             if untyped is None or untyped.status_code >= 500:
                 probe.count("hostile_5xx")
 
+            _say("disk full")
+            # 5. disk full
+            if not_replayed:
+                probe.figures["disk_full"] = not_replayed
+                _say(f"disk full {not_replayed}")
+            else:
+                _disk_full(probe, headers, files, direct, account_id)
+
             _say("webhooks: draining")
             # webhooks: let the killed server's leases run out by the worker's clock, then count
             from server.webhooks.clock import ManualClock
@@ -336,6 +487,7 @@ def run(json_path: str | None) -> dict[str, Any]:
             worker.terminate()
             probe.logs.append(worker.communicate(timeout=15)[0].decode(errors="replace"))
         probe.logs.append(stop_server(probe.server))
+        probe.stop_spares()
         text = "\n".join(probe.logs)
         leaked = [s for s in (api_key, signing_secret, hook.split("?", 1)[1], secret_key) if s in text]
         probe.figures["secrets_in_logs"] = len(leaked)
@@ -343,6 +495,7 @@ def run(json_path: str | None) -> dict[str, Any]:
     finally:
         if probe.server is not None and probe.server.process.poll() is None:
             stop_server(probe.server)
+        probe.stop_spares()
         if worker is not None and worker.poll() is None:  # a probe that failed midway leaves no worker behind
             worker.kill()
             worker.wait()
@@ -354,7 +507,13 @@ def run(json_path: str | None) -> dict[str, Any]:
     return probe.figures
 
 
+def _stop_on_sigterm(signum: int, _frame: Any) -> None:
+    # `timeout` (nox) ends the probe with SIGTERM: unwind, so that its servers are stopped and its database dropped.
+    raise SystemExit(f"reliability probe stopped by signal {signum}")
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--json", dest="json_path")
     args = parser.parse_args()
@@ -364,7 +523,7 @@ def main() -> None:
         print(f"{key:<{width}}  {value}")
     if args.json_path:
         Path(args.json_path).write_text(json.dumps({"figures": figures}, indent=2) + "\n")
-    bad = {k: figures[k] for k in ("double_payouts", "lost_webhooks", "hangs", "hostile_5xx", "secrets_in_logs")}
+    bad = {k: figures[k] for k in FAILING}
     if any(bad.values()):
         raise SystemExit(f"reliability probe failed: {bad}")
 

@@ -17,9 +17,6 @@ from server import config
 from server.api.responses import json_response
 from server.db.engine import settings
 from server.openapi.validators import raw_body
-from server.problems import ApiProblem
-from server.representations.persons import represent as represent_person
-from server.representations.releases import represent as represent_release
 from server.request_context import request_id_var
 from server.services import inbound_webhooks as inbound
 from server.services.inbound_webhooks.dsp import DspProvider
@@ -52,10 +49,8 @@ def _headers() -> dict[str, str]:
 
 
 async def _receive(provider: inbound.InboundProvider[Any]) -> Any:
-    try:
-        outcome = await run_in_threadpool(inbound.receive, provider, _headers(), raw_body())
-    except inbound.InboundError as exc:
-        raise ApiProblem(400, exc.code, exc.detail) from exc
+    # A refused delivery raises `InboundError`, a domain error: `server.errors` answers it with its catalogued code.
+    outcome = await run_in_threadpool(inbound.receive, provider, _headers(), raw_body())
     if outcome.after_answer is None:
         return _answer(outcome.duplicate)
     # The sender wants its answer fast (Wise: within 5 s): what the event changes happens after it is sent.
@@ -71,7 +66,7 @@ async def receive_stripe_webhook(body: dict[str, Any]) -> Any:
 
 
 async def receive_mailgun_webhook(body: dict[str, Any]) -> Any:
-    return await _receive(MailgunProvider(config.active().mailgun_webhook_signing_key, represent_person))
+    return await _receive(MailgunProvider(config.active().mailgun_webhook_signing_key))
 
 
 async def receive_whapi_webhook(body: dict[str, Any]) -> Any:
@@ -79,4 +74,4 @@ async def receive_whapi_webhook(body: dict[str, Any]) -> Any:
 
 
 async def receive_dsp_sync_webhook(**_params: Any) -> Any:
-    return await _receive(DspProvider(settings().dsp_sync_secrets, represent_release))
+    return await _receive(DspProvider(settings().dsp_sync_secrets))

@@ -1,6 +1,20 @@
-"""Payout rules shared by the payout service and the balance: whether an account may request payouts."""
+"""Payout rules shared by the payout service and the balance: payout statuses, whether an account may request
+payouts."""
+
+from enum import StrEnum
 
 from server.db.models.accounts import Account
+
+
+class PayoutStatus(StrEnum):
+    """The spec's `Payout.status`."""
+
+    REQUESTED = "requested"
+    PROCESSING = "processing"
+    PAID = "paid"
+    FAILED = "failed"
+    RETURNED = "returned"
+    CANCELLED = "cancelled"
 
 
 def blocking_state(account: Account, environment: str) -> str | None:

@@ -1,13 +1,44 @@
-"""Read-only release queries shared by the services and the release representation: the tracklist in order and the
-store deliveries."""
+"""Release statuses, and read-only release queries shared by the services and the release representation: the
+tracklist in order and the store deliveries."""
 
 from collections.abc import Sequence
+from enum import StrEnum
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.tracks import Track
+
+
+class ReleaseStatus(StrEnum):
+    """A release's lifecycle (the spec's `ReleaseStatus`; tests/server/test_spec_enums.py keeps them equal)."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    ACTION_NEEDED = "action_needed"
+    REJECTED = "rejected"
+    DELIVERING = "delivering"
+    LIVE = "live"
+    TAKEDOWN_REQUESTED = "takedown_requested"
+    TAKEN_DOWN = "taken_down"
+
+
+class DeliveryStatus(StrEnum):
+    """One store's delivery of a release (the spec's `DeliveryStatus.status`)."""
+
+    QUEUED = "queued"
+    PREPARING = "preparing"
+    DELIVERED = "delivered"
+    LIVE = "live"
+    REJECTED = "rejected"
+    ACTION_NEEDED = "action_needed"
+    STALLED = "stalled"
+    REMOVING = "removing"
+    REMOVED = "removed"
+
 
 # The reads every release representation makes, built once: a prebuilt statement skips SQLAlchemy's per-call
 # construction and cache-key work (measured at about a third of the ORM cost of GET /releases/{id}; issue 10).

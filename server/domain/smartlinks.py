@@ -3,11 +3,20 @@ turns into streaming, and the links' public URLs."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from server import clock, config
 from server.db.models.smartlinks import SmartLink
 from server.domain import artwork
+
+
+class SmartLinkStatus(StrEnum):
+    """The spec's `SmartLink.status`: a disabled link's page answers 410 and its slug stays reserved."""
+
+    ACTIVE = "active"
+    DISABLED = "disabled"
+
 
 # Display names, in the enum's order (SmartLinkService).
 LABELS = {

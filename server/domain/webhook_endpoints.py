@@ -1,8 +1,36 @@
-"""Webhook-endpoint rules shown on the wire: whether a rotated-out signing secret still signs."""
+"""Webhook-endpoint rules shown on the wire: endpoint and attempt statuses, whether a rotated-out signing secret
+still signs."""
 
 from datetime import datetime
+from enum import StrEnum
 
 from server.db.models.webhooks import WebhookEndpoint
+
+
+class EndpointStatus(StrEnum):
+    """The spec's `WebhookEndpoint.status`."""
+
+    ENABLED = "enabled"
+    DISABLED = "disabled"
+
+
+class AttemptOutcome(StrEnum):
+    """The spec's `WebhookAttempt.outcome`: one attempt to send an event."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    PENDING = "pending"
+
+
+class DeliveryState(StrEnum):
+    """Where one event's delivery to one endpoint stands (internal: not on the wire). `pending` never tried,
+    `failed` the last attempt failed and another is scheduled, `succeeded`, `dead` retries exhausted or the
+    endpoint disabled."""
+
+    PENDING = "pending"
+    FAILED = "failed"
+    SUCCEEDED = "succeeded"
+    DEAD = "dead"
 
 
 def previous_secret_active(endpoint: WebhookEndpoint, moment: datetime) -> bool:

@@ -7,7 +7,6 @@ file store (hashed on the way), the small non-file parts are kept and validated 
 left in the ASGI scope for the handler (`parsed_upload()`); the handler sees an empty form.
 """
 
-import errno
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
@@ -194,13 +193,13 @@ async def parse_streaming(stream: AsyncGenerator[bytes, None], scope: Scope, sch
         raise ApiProblem(400, "malformed_multipart", f"The multipart body could not be parsed: {exc}.") from exc
     except OSError as exc:
         collector.result.discard()
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        if storage.is_full(exc):
             # Disk full (issue 23 #7): the staged part is removed and the client told to come back, not a 500.
             raise ApiProblem(
                 503,
                 "storage_full",
                 "The file store has no space left for this upload; nothing was stored. Retry later.",
-                headers={"Retry-After": "60"},
+                headers={"Retry-After": str(storage.FULL_RETRY_AFTER_SECONDS)},
             ) from exc
         raise
     except BaseException:

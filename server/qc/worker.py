@@ -25,6 +25,7 @@ from server.db.models.files import File
 from server.db.models.releases import Release
 from server.db.models.tracks import Track
 from server.db.types import utcnow
+from server.domain import account_clock
 from server.principal import Principal
 from server.qc.findings import finding, verdict
 from server.representations.releases import represent as represent_release
@@ -176,10 +177,10 @@ def run_pending(limit: int = 20) -> int:
         ).all()
     memo: dict[str, Any] = {}
     for track_id, file_id, key, environment, offset in audio_jobs:
-        with clock.for_account(offset if environment == "sandbox" else 0):
+        with clock.for_account(account_clock.offset_seconds(environment, offset)):
             _guarded(_audio_job, track_id, file_id, key, memo)
     for release_id, file_id, key, size, environment, offset in cover_jobs:
-        with clock.for_account(offset if environment == "sandbox" else 0):
+        with clock.for_account(account_clock.offset_seconds(environment, offset)):
             _guarded(_cover_job, release_id, file_id, key, size, memo)
     for release_id, file_id, key in derivative_jobs:
         _guarded(_derivatives_job, release_id, file_id, key, memo)

@@ -16,12 +16,12 @@ from sqlmodel import Session, col, or_
 from server.db.models.accounts import Account
 from server.db.models.api_keys import ApiKey
 from server.db.types import utcnow
+from server.domain import account_clock
 from server.domain.api_keys import EXPIRING_WITHIN, status_of
 from server.domain.errors import DomainError, FieldError, invalid_state, not_found
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
-from server.problems import ApiProblem
 from server.representations.api_keys import represent
 from server.scopes import SCOPES, effective, missing
 from server.services import events
@@ -106,13 +106,13 @@ _LOOKUP = (
 _TOUCH = sa_update(_KEYS).where(_KEYS.c.id == bindparam("key_id")).values(last_used_at=bindparam("now"))
 
 
-class RefusedKey(ApiProblem):
+class RefusedKeyError(DomainError):
     """A known key that is refused (revoked, expired, production not open): its owner is known, so the account's
-    request log can show the attempt (`server.services.request_log`). Still an `ApiProblem`, not a `DomainError`:
-    authentication answers through connexion's security layer, which ranks 401 against 403 on ProblemExceptions."""
+    request log can show the attempt (`server.services.request_log`). The security layer (`server.security`) turns it
+    into the problem connexion ranks 401 against 403 with, at the edge like every domain error."""
 
-    def __init__(self, row: Any, status: int, code: str, detail: str) -> None:  # a row of _LOOKUP
-        super().__init__(status, code, detail)
+    def __init__(self, row: Any, code: str, detail: str) -> None:  # a row of _LOOKUP
+        super().__init__(code, detail)
         # Built only when refusing: the accepted path stays as lean as it was.
         self.owner = Principal(
             account_id=row.account_id,
@@ -153,21 +153,20 @@ def verify(connection: Connection, secret: str, *, now: datetime | None = None) 
     row = connection.execute(_LOOKUP, {"digest": digest}).first()
     if row is None:
         raise DomainError("invalid_api_key", "The API key is not valid.")
-    offset = int(row.sandbox_clock_offset_seconds or 0) if row.environment == "sandbox" else 0
+    offset = account_clock.offset_seconds(row.environment, row.sandbox_clock_offset_seconds)
     used_at = now  # `last_used_at` is bookkeeping in real time
     now += timedelta(seconds=offset)  # a sandbox key's rotation grace runs on the account's test clock
     if row.revoked_at is not None:
-        raise RefusedKey(row, 401, "api_key_revoked", "The API key was revoked.")
+        raise RefusedKeyError(row, "api_key_revoked", "The API key was revoked.")
     if hmac.compare_digest(row.secret_hash, digest):
         if row.expires_at is not None and now >= row.expires_at:
-            raise RefusedKey(row, 401, "api_key_expired", "The API key has expired.")
+            raise RefusedKeyError(row, "api_key_expired", "The API key has expired.")
     elif row.previous_expires_at is None or now >= row.previous_expires_at:
         # The previous secret of a rotated key: accepted only during its grace period.
-        raise RefusedKey(row, 401, "api_key_expired", "This API key was rotated and its grace period has ended.")
+        raise RefusedKeyError(row, "api_key_expired", "This API key was rotated and its grace period has ended.")
     if row.environment == "production" and not row.production_access:
-        raise RefusedKey(
+        raise RefusedKeyError(
             row,
-            403,
             "production_access_not_enabled",
             "This account has no production access yet. Production is in early access; ask us to enable it.",
         )

@@ -6,7 +6,6 @@ again.
 """
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -18,6 +17,7 @@ from sqlmodel import Session, col, select
 from server.db.models.inbound import InboundWebhookReceipt
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.types import utcnow
+from server.domain.releases import DeliveryStatus, ReleaseStatus
 from server.ids import has_prefix
 from server.representations.releases import represent as represent_release
 from server.services import earnings, events
@@ -52,8 +52,17 @@ STORES = frozenset(
         "netease_cloud_music",
     }
 )
-ReleaseRenderer = Callable[[Session, Release], dict[str, Any]]
-_IN_PROGRESS = frozenset({"queued", "preparing", "delivered", "stalled", "rejected", "action_needed"})
+_IN_PROGRESS = frozenset(
+    {
+        DeliveryStatus.QUEUED,
+        DeliveryStatus.PREPARING,
+        DeliveryStatus.DELIVERED,
+        DeliveryStatus.STALLED,
+        DeliveryStatus.REJECTED,
+        DeliveryStatus.ACTION_NEEDED,
+    }
+)
+_WITH_REASON = frozenset({DeliveryStatus.REJECTED, DeliveryStatus.ACTION_NEEDED, DeliveryStatus.STALLED})
 
 
 @dataclass
@@ -107,7 +116,7 @@ def apply(session: Session, payload: dict[str, Any], *, environment: str | None 
     return outcome
 
 
-def announce(session: Session, outcome: Outcome, represent_release: ReleaseRenderer) -> None:
+def announce(session: Session, outcome: Outcome) -> None:
     """`release.status_changed` for every release the message moved, in the same transaction."""
     for release, previous in outcome.status_changes:
         events.emit_for(
@@ -120,10 +129,10 @@ def announce(session: Session, outcome: Outcome, represent_release: ReleaseRende
         )
 
 
-def apply_and_announce(session: Session, payload: dict[str, Any], represent_release: ReleaseRenderer) -> Outcome:
+def apply_and_announce(session: Session, payload: dict[str, Any]) -> Outcome:
     """The whole effect of one feed message whose receipt is recorded (the inbound pipeline's DSP provider)."""
     outcome = apply(session, payload)
-    announce(session, outcome, represent_release)
+    announce(session, outcome)
     return outcome
 
 
@@ -135,7 +144,7 @@ def process_and_announce(
     `announce` (server.services.inbound_webhooks.dsp), so a sandbox release goes through exactly what a production
     release does."""
     outcome = process(session, message_id, payload, environment=environment)
-    announce(session, outcome, represent_release)
+    announce(session, outcome)
     return outcome
 
 
@@ -169,8 +178,8 @@ def _apply_delivery_state(session: Session, payload: dict[str, Any], outcome: Ou
     if release is None or store not in STORES:
         log.warning("dsp sync: delivery state for unknown release or store (upc=%s, dsp=%s)", data.get("upc"), store)
         return
-    message = data.get("reason") if status in {"rejected", "action_needed", "stalled"} else None
-    store_url = data.get("store_url") if status == "live" else None
+    message = data.get("reason") if status in _WITH_REASON else None
+    store_url = data.get("store_url") if status == DeliveryStatus.LIVE else None
     now = utcnow()
     # Compare-and-set on the sender's timestamp: a reordered, older state never overwrites a newer one.
     applied = session.execute(
@@ -215,19 +224,19 @@ def _advance_release(session: Session, release: Release, store_status: str, outc
     """Move the release along the lifecycle a store's state implies: first store live → `live`; delivery
     under way after approval → `delivering`; every store removed after a takedown request → `taken_down`."""
     previous = release.status
-    target = None
-    if store_status == "live" and previous in {"approved", "delivering"}:
-        target = "live"
-    elif store_status in _IN_PROGRESS and previous == "approved":
-        target = "delivering"
-    elif store_status == "removed" and previous == "takedown_requested":
+    target: ReleaseStatus | None = None
+    if store_status == DeliveryStatus.LIVE and previous in {ReleaseStatus.APPROVED, ReleaseStatus.DELIVERING}:
+        target = ReleaseStatus.LIVE
+    elif store_status in _IN_PROGRESS and previous == ReleaseStatus.APPROVED:
+        target = ReleaseStatus.DELIVERING
+    elif store_status == DeliveryStatus.REMOVED and previous == ReleaseStatus.TAKEDOWN_REQUESTED:
         remaining = session.exec(
             select(ReleaseDelivery.id).where(
-                col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status) != "removed"
+                col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status) != DeliveryStatus.REMOVED
             )
         ).first()
         if remaining is None:
-            target = "taken_down"
+            target = ReleaseStatus.TAKEN_DOWN
     if target is None:
         return
     release.status = target

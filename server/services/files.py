@@ -8,7 +8,7 @@ from server.ids import new_id
 from server.openapi.multipart import FilePart
 from server.principal import Principal
 from server.qc import sniff
-from server.storage import StagedFile, store
+from server.storage import FULL_RETRY_AFTER_SECONDS, StagedFile, is_full, store
 
 
 def save_upload(
@@ -32,10 +32,24 @@ def save_bytes(session: Session, principal: Principal, data: bytes, *, filename:
     return _record(session, principal, staged, filename, purpose=purpose, detected=sniff.content_type(staged.head))
 
 
+def storage_full() -> DomainError:
+    return DomainError(
+        "storage_full",
+        "The file store has no space left for this upload; nothing was stored. Retry later.",
+        headers={"Retry-After": str(FULL_RETRY_AFTER_SECONDS)},
+    )
+
+
 def _record(
     session: Session, principal: Principal, staged: StagedFile, filename: str | None, *, purpose: str, detected: str
 ) -> File:
-    key = store().commit(staged)
+    try:
+        key = store().commit(staged)
+    except OSError as exc:
+        if is_full(exc):
+            # Before any row is written: the transaction rolls back with nothing pointing at a missing file.
+            raise storage_full() from exc
+        raise
     existing = session.exec(
         select(File).where(
             col(File.account_id) == principal.account_id,

@@ -27,6 +27,8 @@ from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain.errors import FieldError, invalid_state, validation_failed
+from server.domain.persons import InvitationStatus
+from server.domain.splits import ShareStatus, SplitStatus
 from server.mail import compose, outbox
 from server.principal import Principal
 from server.representations.persons import represent as represent_person
@@ -100,7 +102,7 @@ def offered_shares(session: Session, person: Person) -> list[OfferedShare]:
     rows = session.exec(
         select(SplitShare, Split)
         .join(Split, col(Split.id) == col(SplitShare.split_id))
-        .where(col(SplitShare.person_id) == person.id, col(Split.status) == "active")
+        .where(col(SplitShare.person_id) == person.id, col(Split.status) == SplitStatus.ACTIVE)
         .order_by(col(SplitShare.id))
     ).all()
     offered = []
@@ -139,7 +141,7 @@ def issue(session: Session, person: Person) -> list[OutboundMessage]:
     now = utcnow()
     token = _new_token()
     person.invitation_token_hash = token_hash(token)
-    person.invitation_status = "pending"
+    person.invitation_status = InvitationStatus.PENDING
     person.invited_at = now
     person.invitation_expires_at = now + LINK_LIFETIME
     person.invitation_used_at = None
@@ -205,9 +207,9 @@ def delivery_failed(session: Session, message: OutboundMessage) -> None:
     """An invitation the provider refused for good (or after the last retry): the invitation failed, and the
     account sees why in getPerson. A WhatsApp failure alone leaves an emailed invitation pending."""
     person = session.get(Person, message.person_id) if message.person_id else None
-    if person is None or person.invitation_status != "pending" or message.channel != outbox.EMAIL:
+    if person is None or person.invitation_status != InvitationStatus.PENDING or message.channel != outbox.EMAIL:
         return
-    person.invitation_status = "failed"
+    person.invitation_status = InvitationStatus.FAILED
     person.invitation_failure_reason = f"Email to {message.recipient} failed: {message.last_error}"[:500]
     person.updated_at = utcnow()
     session.add(person)
@@ -258,18 +260,18 @@ def answer(
     """Accept or decline one pending share: the share changes, the event is written in the same transaction
     (`split.share_accepted` / `split.share_declined`), and an accepted share's held earnings are available at once
     (the balance holds only parts of shares that are not accepted)."""
-    if share.person_id != person.id or share.acceptance_status != "pending":
+    if share.person_id != person.id or share.acceptance_status != ShareStatus.PENDING:
         raise invalid_state("split_share", share.acceptance_status, "This share was answered already.")
     split = session.get(Split, share.split_id)
-    if split is None or split.status != "active":
+    if split is None or split.status != SplitStatus.ACTIVE:
         raise invalid_state("split", split.status if split else "missing", "This split was replaced by a new version.")
     now = utcnow()
-    status = "accepted" if accepted else "declined"
+    status = ShareStatus.ACCEPTED if accepted else ShareStatus.DECLINED
     # A conditional write, so two answers racing (a double click, two tabs) change the share and emit the event
     # once: the loser matches no row.
     changed = session.execute(
         update(SplitShare)
-        .where(col(SplitShare.id) == share.id, col(SplitShare.acceptance_status) == "pending")
+        .where(col(SplitShare.id) == share.id, col(SplitShare.acceptance_status) == ShareStatus.PENDING)
         .values(
             acceptance_status=status,
             accepted_at=now if accepted else None,
@@ -280,8 +282,8 @@ def answer(
     if getattr(changed, "rowcount", 0) != 1:
         raise invalid_state("split_share", "answered", "This share was answered already.")
     session.refresh(share)
-    if person.invitation_status in ("pending", "failed"):
-        person.invitation_status = "accepted"
+    if person.invitation_status in (InvitationStatus.PENDING, InvitationStatus.FAILED):
+        person.invitation_status = InvitationStatus.ACCEPTED
         person.invitation_accepted_at = now
     person.updated_at = now
     session.add(person)
@@ -309,7 +311,7 @@ def answer(
 def finish_if_answered(session: Session, person: Person) -> bool:
     """Spend the link once every offered share is answered; True when it was spent now."""
     offered = offered_shares(session, person)
-    if not offered or any(item.share.acceptance_status == "pending" for item in offered):
+    if not offered or any(item.share.acceptance_status == ShareStatus.PENDING for item in offered):
         return False
     person.invitation_used_at = utcnow()
     session.add(person)

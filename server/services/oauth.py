@@ -39,6 +39,7 @@ from server import clock
 from server.db.models.accounts import Account, User
 from server.db.models.oauth import OAuthAuthorizationCode, OAuthClient, OAuthToken
 from server.db.types import utcnow
+from server.domain import account_clock
 from server.domain.errors import DomainError
 from server.ids import new_id
 from server.principal import Principal
@@ -240,11 +241,9 @@ class Server(AuthorizationServer):  # type: ignore[misc]
         row = self.session.get(OAuthClient, client_id) if isinstance(client_id, str) else None
         if row is None or row.revoked_at is not None:
             return None
-        if row.environment == "sandbox":
-            # A sandbox client's codes and tokens live on its account's test clock: issued and expiring in sandbox
-            # time, so advancing the clock past a token's lifetime expires it (a way to test refreshing).
-            account = self.session.get(Account, row.account_id)
-            clock.use_account_offset(account.sandbox_clock_offset_seconds if account is not None else 0)
+        # A sandbox client's codes and tokens live on its account's test clock: issued and expiring in sandbox
+        # time, so advancing the clock past a token's lifetime expires it (a way to test refreshing).
+        account_clock.enter(self.session, row.account_id, row.environment)
         return ClientView(row)
 
     def save_token(self, token: dict[str, Any], request: HttpRequest) -> None:
@@ -444,7 +443,7 @@ def authenticate_access_token(session: Session, token: str, *, now: datetime | N
     if row is None or row.revoked_at is not None:
         raise invalid
     account = session.get(Account, row.account_id)
-    offset = account.sandbox_clock_offset_seconds if account and row.environment == "sandbox" else 0
+    offset = account_clock.offset_seconds(row.environment, account.sandbox_clock_offset_seconds if account else 0)
     if now + timedelta(seconds=offset) >= row.access_expires_at:  # a sandbox token expires on the test clock
         raise invalid
     client = session.get(OAuthClient, row.client_id)

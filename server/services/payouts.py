@@ -28,7 +28,7 @@ from server.db.models.payouts import Payout
 from server.db.types import utcnow
 from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
 from server.domain.money import currency_decimals
-from server.domain.payouts import blocking_state
+from server.domain.payouts import PayoutStatus, blocking_state
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
@@ -38,10 +38,10 @@ from server.services import balance, events
 
 log = logging.getLogger("og.payouts")
 
-STATUSES = ("requested", "processing", "paid", "failed", "returned", "cancelled")
-FINAL = frozenset({"failed", "returned", "cancelled"})
+STATUSES = tuple(PayoutStatus)
+FINAL = frozenset({PayoutStatus.FAILED, PayoutStatus.RETURNED, PayoutStatus.CANCELLED})
 # Statuses whose amount has left the balance for good or for now; failed/returned/cancelled credit it back.
-RESERVING = frozenset({"requested", "processing", "paid"})
+RESERVING = frozenset({PayoutStatus.REQUESTED, PayoutStatus.PROCESSING, PayoutStatus.PAID})
 
 _MINIMUM_MAJOR_UNITS = Decimal(10)  # 10.00 EUR/USD/GBP: the low end of what distributors use, enough to cover fees
 
@@ -124,7 +124,7 @@ def reserve(session: Session, principal: Principal, fields: dict[str, Any]) -> P
         environment=principal.environment,
         amount=amount.quantize(quantum),
         currency=currency,
-        status="requested",
+        status=PayoutStatus.REQUESTED,
         requested_at=now,
         created_at=now,
         updated_at=now,
@@ -213,7 +213,7 @@ def send(payout_id: str) -> None:
     """Create (or find again) the payout's Wise transfer, outside any transaction. Safe to call repeatedly."""
     with session_scope() as session:
         payout = session.get(Payout, payout_id)
-        if payout is None or payout.status != "requested" or payout.provider_reference is not None:
+        if payout is None or payout.status != PayoutStatus.REQUESTED or payout.provider_reference is not None:
             return
         account = session.get(Account, payout.account_id)
         assert account is not None
@@ -247,8 +247,8 @@ def send(payout_id: str) -> None:
             return
         with session_scope() as session:
             payout = session.get(Payout, payout_id, with_for_update=True)
-            if payout is not None and payout.status == "requested":
-                _move(session, payout, "failed", reason=f"Wise refused the transfer: {exc}")
+            if payout is not None and payout.status == PayoutStatus.REQUESTED:
+                _move(session, payout, PayoutStatus.FAILED, reason=f"Wise refused the transfer: {exc}")
         return
     finally:
         if isinstance(client, HttpWise):
@@ -270,8 +270,8 @@ def record_transfer(session: Session, payout: Payout, transfer: Transfer) -> Non
     if account is not None and payout.environment == "production":
         account.wise_recipient_id = transfer.recipient_account_id
     session.add(payout)
-    if payout.status == "requested":
-        _move(session, payout, "processing")
+    if payout.status == PayoutStatus.REQUESTED:
+        _move(session, payout, PayoutStatus.PROCESSING)
     started = utcnow()
     for step, state in enumerate(transfer.simulated_states, start=1):
         apply_transfer_state(session, payout, state, occurred_at=started + timedelta(milliseconds=step))
@@ -298,7 +298,7 @@ def send_waiting(limit: int = 100) -> int:
     with session_scope() as session:
         ids = session.exec(
             select(Payout.id)
-            .where(col(Payout.status) == "requested", col(Payout.provider_reference).is_(None))
+            .where(col(Payout.status) == PayoutStatus.REQUESTED, col(Payout.provider_reference).is_(None))
             .order_by(col(Payout.id))
             .limit(limit)
         ).all()
@@ -320,37 +320,44 @@ _IN_FLIGHT = frozenset(
 _UNDONE = frozenset({"bounced_back", "cancelled", "funds_refunded", "charged_back", "unknown"})
 
 
-def _target(payout: Payout, state: str, previous_state: str | None) -> str | None:
+def _target(payout: Payout, state: str, previous_state: str | None) -> PayoutStatus | None:
     if state in _IN_FLIGHT:
-        return "processing"
+        return PayoutStatus.PROCESSING
     if state == "outgoing_payment_sent":
-        return "paid"
+        return PayoutStatus.PAID
     if state in _UNDONE:
         # Money that reached the bank and came back is `returned`; a transfer stopped before that is `failed`
         # (bounced by the bank) or `cancelled`.
-        if payout.status in {"paid", "returned"} or previous_state == "outgoing_payment_sent":
-            return "returned"
+        if payout.status in {PayoutStatus.PAID, PayoutStatus.RETURNED} or previous_state == "outgoing_payment_sent":
+            return PayoutStatus.RETURNED
         if state == "bounced_back":
-            return "failed"
-        if state == "funds_refunded" and payout.status == "failed":
-            return "failed"
-        return "cancelled"
+            return PayoutStatus.FAILED
+        if state == "funds_refunded" and payout.status == PayoutStatus.FAILED:
+            return PayoutStatus.FAILED
+        return PayoutStatus.CANCELLED
     return None
 
 
-_RANK = {"requested": 0, "processing": 1, "paid": 2, "failed": 3, "returned": 3, "cancelled": 3}
+_RANK: dict[str, int] = {
+    PayoutStatus.REQUESTED: 0,
+    PayoutStatus.PROCESSING: 1,
+    PayoutStatus.PAID: 2,
+    PayoutStatus.FAILED: 3,
+    PayoutStatus.RETURNED: 3,
+    PayoutStatus.CANCELLED: 3,
+}
 
 
-def _allowed(current: str, target: str) -> bool:
+def _allowed(current: str, target: PayoutStatus) -> bool:
     if current in FINAL:
         return False  # final: crediting back twice or reviving a failed payout would lose money
     return _RANK[target] > _RANK[current]
 
 
 _REASONS = {
-    "failed": "The bank could not accept the transfer.",
-    "returned": "The recipient's bank returned the payment.",
-    "cancelled": "The transfer was cancelled before it was sent.",
+    PayoutStatus.FAILED: "The bank could not accept the transfer.",
+    PayoutStatus.RETURNED: "The recipient's bank returned the payment.",
+    PayoutStatus.CANCELLED: "The transfer was cancelled before it was sent.",
 }
 
 
@@ -373,13 +380,13 @@ def apply_transfer_state(
     target = _target(payout, state, previous_state)
     if target is None or not _allowed(payout.status, target):
         return False
-    if target == "paid":
+    if target == PayoutStatus.PAID:
         payout.paid_at = occurred_at
     _move(session, payout, target, reason=reason or _REASONS.get(target))
     return True
 
 
-def _move(session: Session, payout: Payout, target: str, *, reason: str | None = None) -> None:
+def _move(session: Session, payout: Payout, target: PayoutStatus, *, reason: str | None = None) -> None:
     previous = payout.status
     payout.status = target
     payout.failure_reason = reason if target in FINAL else None

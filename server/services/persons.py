@@ -14,6 +14,7 @@ from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain import release_rules
 from server.domain.errors import DomainError, FieldError, not_found, validation_failed
+from server.domain.persons import InvitationStatus
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
@@ -32,7 +33,7 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Pe
         phone=fields.get("phone"),
         roles=list(fields.get("roles", [])),
         language=fields.get("language") or "en",
-        invitation_status="not_invited",
+        invitation_status=InvitationStatus.NOT_INVITED,
         meta=dict(fields.get("metadata") or {}),
     )
     session.add(person)
@@ -77,8 +78,8 @@ def mark_email_undeliverable(session: Session, email: str, reason: str | None = 
     people = session.exec(select(Person).where(func.lower(col(Person.email)) == email.strip().lower())).all()
     for person in people:
         person.email_undeliverable = True
-        if person.invitation_status == "pending":
-            person.invitation_status = "failed"
+        if person.invitation_status == InvitationStatus.PENDING:
+            person.invitation_status = InvitationStatus.FAILED
             person.invitation_failure_reason = (reason or "The email address bounced or refused our email.")[:500]
             failed.append(person)
         person.updated_at = utcnow()
@@ -91,7 +92,7 @@ def fail_invitation(session: Session, person: Person) -> None:
     """One person's invitation email bounced permanently (what `mark_email_undeliverable` does for every person with
     the address; the sandbox's trigger bounces just the one it was asked for)."""
     person.email_undeliverable = True
-    person.invitation_status = "failed"
+    person.invitation_status = InvitationStatus.FAILED
     person.updated_at = utcnow()
     session.add(person)
     session.flush()

@@ -16,7 +16,8 @@ from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain import identifiers, release_rules, territories
 from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
-from server.domain.releases import tracks_of
+from server.domain.releases import DeliveryStatus, ReleaseStatus, tracks_of
+from server.domain.tracks import QcStatus
 from server.ids import has_prefix, new_id
 from server.openapi.multipart import FilePart
 from server.pagination import Page, paginate, tenant_list
@@ -32,17 +33,19 @@ EDITABLE = release_rules.EDITABLE
 
 # The status machine. Submission moves draft/action_needed → submitted; review and delivery (the distributor's
 # pipeline, simulated in sandbox) move it on. `rejected` and `taken_down` are final.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    "draft": frozenset({"submitted"}),
-    "submitted": frozenset({"in_review"}),
-    "in_review": frozenset({"approved", "action_needed", "rejected"}),
-    "approved": frozenset({"delivering"}),
-    "action_needed": frozenset({"submitted"}),
-    "rejected": frozenset(),
-    "delivering": frozenset({"live", "action_needed", "takedown_requested"}),
-    "live": frozenset({"takedown_requested"}),
-    "takedown_requested": frozenset({"taken_down"}),
-    "taken_down": frozenset(),
+TRANSITIONS: dict[str, frozenset[ReleaseStatus]] = {
+    ReleaseStatus.DRAFT: frozenset({ReleaseStatus.SUBMITTED}),
+    ReleaseStatus.SUBMITTED: frozenset({ReleaseStatus.IN_REVIEW}),
+    ReleaseStatus.IN_REVIEW: frozenset({ReleaseStatus.APPROVED, ReleaseStatus.ACTION_NEEDED, ReleaseStatus.REJECTED}),
+    ReleaseStatus.APPROVED: frozenset({ReleaseStatus.DELIVERING}),
+    ReleaseStatus.ACTION_NEEDED: frozenset({ReleaseStatus.SUBMITTED}),
+    ReleaseStatus.REJECTED: frozenset(),
+    ReleaseStatus.DELIVERING: frozenset(
+        {ReleaseStatus.LIVE, ReleaseStatus.ACTION_NEEDED, ReleaseStatus.TAKEDOWN_REQUESTED}
+    ),
+    ReleaseStatus.LIVE: frozenset({ReleaseStatus.TAKEDOWN_REQUESTED}),
+    ReleaseStatus.TAKEDOWN_REQUESTED: frozenset({ReleaseStatus.TAKEN_DOWN}),
+    ReleaseStatus.TAKEN_DOWN: frozenset(),
 }
 
 _DETAIL_FIELDS = (
@@ -254,7 +257,7 @@ def _numbering_errors(entries: list[dict[str, Any]]) -> list[FieldError]:
 def set_artwork(session: Session, release: Release, artwork: File) -> None:
     ensure_editable(release)
     release.artwork_file_id = artwork.id
-    release.artwork_qc_status = "pending"
+    release.artwork_qc_status = QcStatus.PENDING
     release.artwork_qc_findings = []
     release.artwork_qc_completed_at = None
     touch(release)
@@ -262,7 +265,7 @@ def set_artwork(session: Session, release: Release, artwork: File) -> None:
     session.flush()
 
 
-def transition(session: Session, release: Release, target: str, *, reason: str | None = None) -> str:
+def transition(session: Session, release: Release, target: ReleaseStatus, *, reason: str | None = None) -> str:
     """Moves the release to `target` if the status machine allows it; returns the previous status.
 
     The UPDATE is conditional on the status read, so two concurrent transitions cannot both apply.
@@ -302,8 +305,8 @@ def list_page(
 
 # --- takedown, deletion, removing a track ------------------------------------------------------------------------
 
-TAKEDOWN_FROM = frozenset({"live", "delivering"})
-_TAKEDOWN_DONE = frozenset({"takedown_requested", "taken_down"})
+TAKEDOWN_FROM = frozenset({ReleaseStatus.LIVE, ReleaseStatus.DELIVERING})
+_TAKEDOWN_DONE = frozenset({ReleaseStatus.TAKEDOWN_REQUESTED, ReleaseStatus.TAKEN_DOWN})
 
 
 def request_takedown(session: Session, principal: Principal, release_id: str) -> Release:
@@ -323,19 +326,21 @@ def request_takedown(session: Session, principal: Principal, release_id: str) ->
             "release",
             release.status,
             f"The release is {release.status}; a takedown can be requested while it is live or delivering"
-            + (" (a draft is deleted instead)." if release.status == "draft" else "."),
+            + (" (a draft is deleted instead)." if release.status == ReleaseStatus.DRAFT else "."),
         )
-    previous = transition(session, release, "takedown_requested")
+    previous = transition(session, release, ReleaseStatus.TAKEDOWN_REQUESTED)
     now = utcnow()
     session.exec(
         update(ReleaseDelivery)
-        .where(col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status) == "rejected")
-        .values(status="removed", message=None, store_url=None, updated_at=now)
+        .where(col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status) == DeliveryStatus.REJECTED)
+        .values(status=DeliveryStatus.REMOVED, message=None, store_url=None, updated_at=now)
     )
     session.exec(
         update(ReleaseDelivery)
-        .where(col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status).not_in(("removed",)))
-        .values(status="removing", message=None, updated_at=now)
+        .where(
+            col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status).not_in((DeliveryStatus.REMOVED,))
+        )
+        .values(status=DeliveryStatus.REMOVING, message=None, updated_at=now)
     )
     session.flush()
     document = represent_release(session, release)
@@ -354,7 +359,7 @@ def delete_draft(session: Session, principal: Principal, release_id: str) -> Non
     from server.services import smartlinks  # noqa: PLC0415 - smartlinks builds on this module
 
     release = get(session, principal, release_id, for_update=True)
-    if release.status != "draft":
+    if release.status != ReleaseStatus.DRAFT:
         raise invalid_state(
             "release",
             release.status,

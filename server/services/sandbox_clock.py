@@ -31,6 +31,8 @@ from server.db.models.accounts import Account
 from server.db.models.releases import Release
 from server.db.models.sandbox import SandboxStep
 from server.db.models.webhooks import WebhookDelivery, WebhookEndpoint
+from server.domain import account_clock
+from server.domain.account_clock import SANDBOX
 from server.domain.errors import DomainError, FieldError, validation_failed
 from server.services import sandbox_sales, sandbox_simulator
 
@@ -55,7 +57,7 @@ def _advancing(account: Account) -> bool:
 def state(account_id: str) -> ClockState:
     with session_scope() as session:
         account = session.get(Account, account_id)
-        offset = int(account.sandbox_clock_offset_seconds) if account is not None else 0
+        offset = account_clock.offset_seconds(SANDBOX, account.sandbox_clock_offset_seconds if account else None)
         advancing = account is not None and _advancing(account)
     return ClockState(clock.real_now() + timedelta(seconds=offset), offset, advancing)
 
@@ -200,7 +202,10 @@ def accounts_selling(session: Session) -> list[tuple[str, int, date | None]]:
             ),
         )
     ).all()
-    return [(str(account_id), int(offset or 0), through) for account_id, offset, through in rows]
+    return [
+        (str(account_id), account_clock.offset_seconds(SANDBOX, offset), through)
+        for account_id, offset, through in rows
+    ]
 
 
 def report_due_sales() -> int:

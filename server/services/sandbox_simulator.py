@@ -29,21 +29,40 @@ from server.db.models.accounts import Account
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.sandbox import SandboxStep
 from server.db.types import utcnow
+from server.domain import account_clock
+from server.domain.account_clock import SANDBOX
 from server.domain.errors import DomainError, invalid_state
+from server.domain.releases import DeliveryStatus, ReleaseStatus
 from server.representations.releases import represent as represent_release
 from server.services import dsp_sync, events, releases
 
 log = logging.getLogger("og.sandbox")
 
-REVIEW_OUTCOMES = ("action_needed", "rejected")
+REVIEW_OUTCOMES = (ReleaseStatus.ACTION_NEEDED, ReleaseStatus.REJECTED)
 REASONS = {
     "action_needed": "Sandbox review: the cover shows a website address; upload artwork without it.",
     "rejected": "Sandbox review: the recording matches existing content distributed by another party.",
     "store_rejected": "Sandbox: the store refused the delivery (metadata mismatch).",
 }
 # Where each target of `advance` sits on the journey; a release can be advanced only forward along it.
-ADVANCE_TARGETS = ("in_review", "approved", "action_needed", "rejected", "delivering", "live", "taken_down")
-_ORDER = {"submitted": 0, "in_review": 1, "approved": 2, "action_needed": 2, "rejected": 2, "delivering": 3, "live": 4}
+ADVANCE_TARGETS = (
+    ReleaseStatus.IN_REVIEW,
+    ReleaseStatus.APPROVED,
+    ReleaseStatus.ACTION_NEEDED,
+    ReleaseStatus.REJECTED,
+    ReleaseStatus.DELIVERING,
+    ReleaseStatus.LIVE,
+    ReleaseStatus.TAKEN_DOWN,
+)
+_ORDER: dict[str, int] = {
+    ReleaseStatus.SUBMITTED: 0,
+    ReleaseStatus.IN_REVIEW: 1,
+    ReleaseStatus.APPROVED: 2,
+    ReleaseStatus.ACTION_NEEDED: 2,
+    ReleaseStatus.REJECTED: 2,
+    ReleaseStatus.DELIVERING: 3,
+    ReleaseStatus.LIVE: 4,
+}
 
 # Realistic durations (production, typical): review 1 to 3 business days, delivery 1 to 2 days, Spotify 2 to 5 days.
 _REALISTIC_LIVE_AFTER = {"spotify": timedelta(days=5), "youtube_music": timedelta(days=4)}
@@ -66,27 +85,29 @@ def _plan(release: Release, *, realistic: bool) -> list[_Plan]:
     total = config.active().sandbox_timeline_seconds
     meta = release.meta or {}
     review = meta.get("sandbox_review")
-    outcome = review if review in REVIEW_OUTCOMES else "approved"
+    outcome = ReleaseStatus(review) if review in REVIEW_OUTCOMES else ReleaseStatus.APPROVED
     stores = list(release.stores) or ["spotify"]
 
     def at(fraction: float, days: float) -> timedelta:
         return timedelta(days=days) if realistic else timedelta(seconds=total * fraction)
 
     steps = [
-        _Plan(at(0.10, 0.05), "review", {"status": "in_review"}),
+        _Plan(at(0.10, 0.05), "review", {"status": ReleaseStatus.IN_REVIEW}),
         _Plan(at(0.25, 2), "review", {"status": outcome, "reason": REASONS.get(outcome)}),
     ]
-    if outcome != "approved":
+    if outcome != ReleaseStatus.APPROVED:
         return steps
     count = len(stores)
     for index, store in enumerate(stores):
-        steps.append(_Plan(at(0.35, 2.1), "delivery", {"dsp": store, "status": "queued"}))
-        steps.append(_Plan(at(0.50 + 0.15 * index / count, 3), "delivery", {"dsp": store, "status": "delivered"}))
+        steps.append(_Plan(at(0.35, 2.1), "delivery", {"dsp": store, "status": DeliveryStatus.QUEUED}))
+        steps.append(
+            _Plan(at(0.50 + 0.15 * index / count, 3), "delivery", {"dsp": store, "status": DeliveryStatus.DELIVERED})
+        )
     for index, store in enumerate(stores):
         live_days = (timedelta(days=2) + _REALISTIC_LIVE_AFTER.get(store, timedelta(days=2))).total_seconds() / 86400
-        final = "rejected" if meta.get("sandbox_store_rejected") == store else "live"
+        final = DeliveryStatus.REJECTED if meta.get("sandbox_store_rejected") == store else DeliveryStatus.LIVE
         payload: dict[str, Any] = {"dsp": store, "status": final}
-        if final == "rejected":
+        if final == DeliveryStatus.REJECTED:
             payload["reason"] = REASONS["store_rejected"]
         steps.append(_Plan(at(0.70 + 0.25 * index / count, live_days), "delivery", payload))
     steps.sort(key=lambda step: step.offset)  # stable: queued before delivered before live at equal offsets
@@ -133,7 +154,7 @@ def run_step(session: Session, step: SandboxStep) -> bool:
     if release is None:
         return True
     if step.kind == "review":
-        target = step.payload["status"]
+        target = ReleaseStatus(step.payload["status"])  # a step this module planned
         try:
             previous = releases.transition(session, release, target, reason=step.payload.get("reason"))
         except DomainError:
@@ -150,7 +171,7 @@ def run_step(session: Session, step: SandboxStep) -> bool:
         )
         return True
     data: dict[str, Any] = {"release_id": release.id, "upc": release.upc, **step.payload}
-    if step.payload["status"] == "live":
+    if step.payload["status"] == DeliveryStatus.LIVE:
         data["store_url"] = f"https://sandbox.og-records.test/{step.payload['dsp']}/{release.upc}"
     # Microseconds: several states of one store can fall in the same second, and the feed applies a state only if
     # it is newer than the last one.
@@ -172,7 +193,7 @@ def schedule_takedown(session: Session, release_id: str, *, realistic: bool = Fa
     stores = list(
         session.exec(
             select(ReleaseDelivery.store)
-            .where(col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status) != "removed")
+            .where(col(ReleaseDelivery.release_id) == release.id, col(ReleaseDelivery.status) != DeliveryStatus.REMOVED)
             .order_by(col(ReleaseDelivery.id))
         ).all()
     )
@@ -189,7 +210,7 @@ def schedule_takedown(session: Session, release_id: str, *, realistic: bool = Fa
                 sequence=index,
                 due_at=start + offset,
                 kind="delivery",
-                payload={"dsp": store, "status": "removed"},
+                payload={"dsp": store, "status": DeliveryStatus.REMOVED},
             )
         )
     session.flush()
@@ -199,9 +220,9 @@ def _advance_takedown(session: Session, release: Release) -> list[str]:
     """`advance` to `taken_down`: the pending removals run now. A takedown must have been requested first
     (`requestReleaseTakedown`): advancing never asks for one on the owner's behalf. Already `taken_down` (the
     scheduler got there first): nothing to do."""
-    if release.status == "taken_down":
+    if release.status == ReleaseStatus.TAKEN_DOWN:
         return [release.status]
-    if release.status != "takedown_requested":
+    if release.status != ReleaseStatus.TAKEDOWN_REQUESTED:
         raise invalid_state(
             "release",
             release.status,
@@ -214,7 +235,7 @@ def _advance_takedown(session: Session, release: Release) -> list[str]:
     for step in steps:
         run_step(session, step)
     session.refresh(release)
-    if release.status != "taken_down":
+    if release.status != ReleaseStatus.TAKEN_DOWN:
         raise invalid_state("release", release.status, f"The release cannot reach taken_down from {release.status}.")
     return [release.status]
 
@@ -234,14 +255,14 @@ def advance(session: Session, release: Release, to: str) -> list[str]:
     now instead of at their due time). Returns the statuses it passed through."""
     if release.environment != "sandbox":
         raise DomainError("sandbox_only", "Only sandbox releases can be advanced.")
-    if to == "taken_down":
+    if to == ReleaseStatus.TAKEN_DOWN:
         return _advance_takedown(session, release)
     if release.status not in _ORDER:
         raise invalid_state("release", release.status, f"A release that is {release.status} cannot be advanced.")
-    if _ORDER[to] <= _ORDER[release.status] and not (to == "live" and release.status == "live"):
+    if _ORDER[to] <= _ORDER[release.status] and not (to == ReleaseStatus.LIVE and release.status == ReleaseStatus.LIVE):
         raise invalid_state("release", release.status, f"A release that is {release.status} cannot move to {to}.")
     if release.status in REVIEW_OUTCOMES or (
-        to in REVIEW_OUTCOMES and release.status not in ("submitted", "in_review")
+        to in REVIEW_OUTCOMES and release.status not in (ReleaseStatus.SUBMITTED, ReleaseStatus.IN_REVIEW)
     ):
         raise invalid_state("release", release.status, f"A release that is {release.status} cannot move to {to}.")
     steps = pending_steps(session, release.id)
@@ -251,7 +272,7 @@ def advance(session: Session, release: Release, to: str) -> list[str]:
     if to in REVIEW_OUTCOMES:
         # The review ends in `to` instead: rewrite the decision, drop the delivery that would have followed.
         for step in steps:
-            if step.kind == "review" and step.payload.get("status") != "in_review":
+            if step.kind == "review" and step.payload.get("status") != ReleaseStatus.IN_REVIEW:
                 step.payload = {"status": to, "reason": REASONS[to]}
                 session.add(step)
             elif step.kind == "delivery":
@@ -264,7 +285,7 @@ def advance(session: Session, release: Release, to: str) -> list[str]:
         session.refresh(release)
         if not passed or passed[-1] != release.status:
             passed.append(release.status)
-        if release.status == to and to != "live":
+        if release.status == to and to != ReleaseStatus.LIVE:
             break
     if release.status != to:
         raise invalid_state("release", release.status, f"The release cannot reach {to} from {release.status}.")
@@ -291,8 +312,8 @@ def accounts_due(session: Session) -> dict[str, int]:
     due: dict[str, int] = {}
     for account_id, offset, earliest in rows:
         earliest_at = earliest if earliest.tzinfo else earliest.replace(tzinfo=UTC)  # SQLite's MIN() is naive
-        if earliest_at <= now + timedelta(seconds=int(offset or 0)):
-            due[account_id] = int(offset or 0)
+        if earliest_at <= account_clock.now_at(now, SANDBOX, offset):
+            due[account_id] = account_clock.offset_seconds(SANDBOX, offset)
     return due
 
 

@@ -12,12 +12,12 @@ from sqlmodel import Session, col, select
 from sqlmodel import delete as sql_delete
 
 from server import clock
-from server.db.models.accounts import Account
 from server.db.models.releases import Release
 from server.db.models.smartlinks import SmartLink, SmartLinkHit
 from server.db.types import utcnow
+from server.domain import account_clock
 from server.domain.errors import DomainError, FieldError, not_found, validation_failed
-from server.domain.smartlinks import PRESAVE_SERVICES, time_zone
+from server.domain.smartlinks import PRESAVE_SERVICES, SmartLinkStatus, time_zone
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
@@ -25,7 +25,6 @@ from server.representations.smart_links import represent
 from server.services import artwork, events, releases
 
 _BY_SLUG = select(SmartLink).where(col(SmartLink.slug) == bindparam("slug"))
-_CLOCK_OFFSET = select(Account.sandbox_clock_offset_seconds).where(col(Account.id) == bindparam("account_id"))
 
 
 def _https_url(value: str) -> bool:
@@ -172,7 +171,7 @@ def update(session: Session, principal: Principal, link_id: str, fields: dict[st
         link.meta = dict(fields["metadata"] or {})
     if "status" in fields and fields["status"] != link.status:
         link.status = fields["status"]
-        link.disabled_at = utcnow() if link.status == "disabled" else None
+        link.disabled_at = utcnow() if link.status == SmartLinkStatus.DISABLED else None
     after = represent(link)
     previous = {key: value for key, value in before.items() if key != "updated_at" and after.get(key) != value}
     if not previous:
@@ -221,11 +220,9 @@ def by_slug(session: Session, slug: str) -> SmartLink:
     link = session.exec(_BY_SLUG, params={"slug": slug}).first()
     if link is None:
         raise DomainError("not_found", f"No smart link with slug {slug} exists.")
-    if link.status == "disabled":
+    if link.status == SmartLinkStatus.DISABLED:
         raise DomainError("smartlink_disabled", f"The smart link {slug} has been disabled by its owner.")
-    if link.environment == "sandbox":
-        offset = session.exec(_CLOCK_OFFSET, params={"account_id": link.account_id}).first()
-        clock.use_account_offset(int(offset or 0))
+    account_clock.enter(session, link.account_id, link.environment)
     return link
 
 

@@ -14,6 +14,8 @@ from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
+from server.domain.releases import ReleaseStatus
+from server.domain.splits import ShareStatus, SplitStatus
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
@@ -22,7 +24,7 @@ from server.services import events
 
 TOTAL_BPS = 10_000
 # A taken-down release earns nothing new; splitting it would only confuse its statements.
-_CLOSED_RELEASE_STATES = frozenset({"taken_down"})
+_CLOSED_RELEASE_STATES = frozenset({ReleaseStatus.TAKEN_DOWN})
 
 
 def _owned(row: Any, principal: Principal) -> bool:
@@ -101,7 +103,7 @@ def _validate(
 
 def _active_for_update(session: Session, release_id: str | None, track_id: str | None) -> Split | None:
     target = col(Split.track_id) == track_id if track_id else col(Split.release_id) == release_id
-    return session.exec(select(Split).where(target, col(Split.status) == "active").with_for_update()).first()
+    return session.exec(select(Split).where(target, col(Split.status) == SplitStatus.ACTIVE).with_for_update()).first()
 
 
 def create(session: Session, principal: Principal, body: dict[str, Any]) -> tuple[Split, list[SplitShare]]:
@@ -134,7 +136,7 @@ def create(session: Session, principal: Principal, body: dict[str, Any]) -> tupl
         release_id=release.id if release else None,
         track_id=track.id if track else None,
         version=(current.version + 1) if current else 1,
-        status="active",
+        status=SplitStatus.ACTIVE,
         effective_from=effective_from,
         meta=dict(body.get("metadata") or {}),
         created_at=now,
@@ -144,7 +146,7 @@ def create(session: Session, principal: Principal, body: dict[str, Any]) -> tupl
         if current is not None:
             # Free the "one active version" slot first, then point the old version at its successor once the
             # successor exists (the foreign key needs it).
-            current.status = "superseded"
+            current.status = SplitStatus.SUPERSEDED
             current.superseded_at = now
             current.updated_at = now
             session.add(current)
@@ -162,7 +164,7 @@ def create(session: Session, principal: Principal, body: dict[str, Any]) -> tupl
                 person_id=share["person_id"],
                 role=share["role"],
                 share_bps=int(share["share_bps"]),
-                acceptance_status="pending",
+                acceptance_status=ShareStatus.PENDING,
                 created_at=now,
                 updated_at=now,
             )
@@ -227,7 +229,7 @@ def list_release_page(
     where: list[Any] = [
         col(Split.account_id) == principal.account_id,
         col(Split.environment) == principal.environment,
-        col(Split.status) == "active",
+        col(Split.status) == SplitStatus.ACTIVE,
         or_(col(Split.release_id) == release.id, col(Split.track_id).in_(track_ids)),
     ]
     filters = {"env": principal.environment, "release": release.id}

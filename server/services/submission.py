@@ -17,7 +17,7 @@ from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain import release_rules
 from server.domain.errors import DomainError, FieldError
-from server.domain.releases import tracks_of
+from server.domain.releases import ReleaseStatus, tracks_of
 from server.principal import Principal
 from server.representations.releases import represent as represent_release
 from server.services import events, identifiers, releases, sandbox_simulator
@@ -39,10 +39,10 @@ def submit(session: Session, principal: Principal, release_id: str) -> tuple[Rel
     finds it `submitted`: it answers with the current state and never submits twice.
     """
     release = releases.get(session, principal, release_id, for_update=True)
-    if release.status == "submitted":
+    if release.status == ReleaseStatus.SUBMITTED:
         return release, None
     if release.status not in releases.EDITABLE:
-        releases.transition(session, release, "submitted")  # raises 409 invalid_state naming the status
+        releases.transition(session, release, ReleaseStatus.SUBMITTED)  # raises 409 invalid_state naming the status
     tracks = tracks_of(session, release)
     now = utcnow()
     errors = check(session, release, tracks, today=now.date())
@@ -63,7 +63,7 @@ def submit(session: Session, principal: Principal, release_id: str) -> tuple[Rel
     release.status_reason = None
     session.add(release)
     session.flush()
-    previous = releases.transition(session, release, "submitted")
+    previous = releases.transition(session, release, ReleaseStatus.SUBMITTED)
     return release, previous
 
 

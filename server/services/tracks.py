@@ -14,6 +14,8 @@ from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain import identifiers, release_rules
 from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
+from server.domain.releases import ReleaseStatus
+from server.domain.tracks import QcStatus
 from server.ids import has_prefix, new_id
 from server.openapi.multipart import FilePart
 from server.pagination import Page, decode_cursor, encode_cursor, paginate, tenant_list
@@ -25,7 +27,7 @@ from server.representations.tracks import represent as represent_track
 from server.services import events, files, releases
 from server.services import identifiers as owned_identifiers  # who holds an ISRC/UPC on the platform
 
-EDITABLE_RELEASE_STATES = frozenset({"draft", "action_needed"})
+EDITABLE_RELEASE_STATES = frozenset({ReleaseStatus.DRAFT, ReleaseStatus.ACTION_NEEDED})
 _SIMPLE_FIELDS = ("title", "version", "primary_artists", "featured_artists", "explicit", "language")
 
 
@@ -157,7 +159,7 @@ def update(session: Session, principal: Principal, track: Track, fields: dict[st
 def attach_audio(session: Session, track: Track, audio: File) -> None:
     """A new master: QC starts over (the worker picks up `pending`), the duration is measured again."""
     track.audio_file_id = audio.id
-    track.qc_status = "pending"
+    track.qc_status = QcStatus.PENDING
     track.qc_findings = []
     track.qc_completed_at = None
     track.duration_ms = None

@@ -13,7 +13,7 @@ from server.db.engine import settings
 from server.db.models.webhooks import WebhookEndpoint
 from server.db.types import utcnow
 from server.domain.errors import FieldError, not_found, validation_failed
-from server.domain.webhook_endpoints import previous_secret_active
+from server.domain.webhook_endpoints import EndpointStatus, previous_secret_active
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
@@ -91,10 +91,10 @@ def update(session: Session, principal: Principal, endpoint_id: str, fields: dic
     if "metadata" in fields:
         endpoint.meta = dict(fields["metadata"] or {})
     status = fields.get("status")
-    if status == "disabled" and endpoint.status != "disabled":
+    if status == EndpointStatus.DISABLED and endpoint.status != EndpointStatus.DISABLED:
         disable(session, endpoint, reason="manual", moment=utcnow())
-    elif status == "enabled" and endpoint.status != "enabled":
-        endpoint.status, endpoint.disabled_reason, endpoint.failing_since = "enabled", None, None
+    elif status == EndpointStatus.ENABLED and endpoint.status != EndpointStatus.ENABLED:
+        endpoint.status, endpoint.disabled_reason, endpoint.failing_since = EndpointStatus.ENABLED, None, None
     endpoint.updated_at = utcnow()
     session.add(endpoint)
     session.flush()
@@ -146,7 +146,7 @@ def active_secrets(endpoint: WebhookEndpoint, moment: datetime, server_key: str)
 
 def disable(session: Session, endpoint: WebhookEndpoint, *, reason: str, moment: datetime) -> None:
     """Stop deliveries to the endpoint; pending retries and scheduled attempts are dropped."""
-    endpoint.status, endpoint.disabled_reason, endpoint.updated_at = "disabled", reason, moment
+    endpoint.status, endpoint.disabled_reason, endpoint.updated_at = EndpointStatus.DISABLED, reason, moment
     session.add(endpoint)
     webhook_deliveries.drop_pending(session, endpoint.id, moment)
 

@@ -6,6 +6,7 @@ directory: `stage()` → write chunks → `commit()`; `open()` to read back.
 """
 
 import contextlib
+import errno
 import hashlib
 import os
 import secrets
@@ -17,6 +18,15 @@ from typing import BinaryIO, Protocol
 from server.config import Settings
 
 SNIFF_BYTES = 64  # enough leading bytes to recognise every format we accept (RIFF/WAVE, fLaC, JPEG, PNG)
+
+
+# Seconds a client should wait after a `503 storage_full`: room is made by an operator, not in a moment.
+FULL_RETRY_AFTER_SECONDS = 60
+
+
+def is_full(exc: OSError) -> bool:
+    """Whether a failed file operation says the store has no space left (disk or inodes full, quota reached)."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 @dataclass
@@ -58,7 +68,8 @@ class FileStore(Protocol):
     def stage(self) -> StagedFile: ...
 
     def commit(self, staged: StagedFile) -> str:
-        """Moves a closed staged file to its content address; returns the storage key."""
+        """Moves a closed staged file to its content address; returns the storage key. Should that fail (an
+        `OSError`, `is_full` on a full disk), the staged file is removed and nothing is stored under the key."""
         ...
 
     def open(self, key: str) -> BinaryIO: ...
@@ -85,12 +96,15 @@ class LocalFileStore:
         digest = staged.sha256
         key = f"sha256/{digest[:2]}/{digest}"
         target = self.root / key
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
-            # Same bytes already stored (by anyone): keep one copy.
+        try:
+            # Both can need space on a full disk: a new directory, and a new entry in one (ENOSPC). The rename is
+            # atomic: the target holds all the bytes or does not exist.
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if not target.exists():
+                os.replace(staged.path, target)
+        finally:
+            # Stored, already there (same bytes, by anyone: one copy is kept), or failed: the staged file goes.
             staged.path.unlink(missing_ok=True)
-        else:
-            os.replace(staged.path, target)
         return key
 
     def open(self, key: str) -> BinaryIO:

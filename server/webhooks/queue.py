@@ -149,13 +149,53 @@ def record_batch(
 ) -> None:
     """`record` for a batch, with the rows it reads loaded in a few queries instead of a few per result."""
     _write_lock_first(session)
-    delivery_ids = [job.delivery_id for job, _ in results]
-    list(session.exec(select(WebhookDelivery).where(col(WebhookDelivery.id).in_(delivery_ids))))
-    list(session.exec(select(WebhookEndpoint).where(col(WebhookEndpoint.id).in_({j.endpoint_id for j, _ in results}))))
-    list(session.exec(select(WebhookAttempt).where(col(WebhookAttempt.id).in_(_pending_ids(results)))))
+    _read_for_recording(session, [job for job, _ in results])
+    pending = session.exec(select(WebhookAttempt).where(col(WebhookAttempt.id).in_(_pending_ids(results)))).all()
+    session.info.setdefault("held", []).extend(pending)
     for job, outcome in results:
         record(session, job, outcome, now=now, rng=rng, check_scheduled=False)
     _keep_scheduled_due(session, results, now)
+
+
+def _read_for_recording(session: Session, jobs: list[Job]) -> None:
+    """Read the jobs' endpoints and deliveries; keep them, and the events, from being deleted until the commit.
+
+    On PostgreSQL the rows are read FOR KEY SHARE: an endpoint deleted (or an event purged) between this read and
+    the write would otherwise take its deliveries with it, and the write would match fewer rows than were read or
+    insert an attempt whose delivery is gone — the whole batch failed. The delete now waits for this transaction
+    (which records nothing for the rows it then removes), or committed before and the rows are not found here
+    (`record` skips them). KEY SHARE blocks only deletes and key changes: a resend or recovery committing
+    meanwhile (it updates the delivery, inserts an attempt) does not wait for the worker. Parents first, in the
+    order a delete's cascade takes them, so the two never wait for each other. SQLite has no row locks: there
+    `_write_lock_first` keeps deletes out.
+
+    The rows are held in `session.info` for the session's life: its identity map keeps a row only while something
+    refers to it, and `record` then finds them there (`session.get`) instead of reading each one again.
+    """
+    event_ids = sorted({job.event_id for job in jobs})
+    endpoint_ids = sorted({job.endpoint_id for job in jobs})
+    delivery_ids = sorted({job.delivery_id for job in jobs})
+    # The events are only locked (their payloads are not needed).
+    session.exec(
+        select(Event.id)
+        .where(col(Event.id).in_(event_ids))
+        .order_by(col(Event.id))
+        .with_for_update(read=True, key_share=True)
+    ).all()
+    rows: list[WebhookEndpoint | WebhookDelivery] = []
+    rows += session.exec(
+        select(WebhookEndpoint)
+        .where(col(WebhookEndpoint.id).in_(endpoint_ids))
+        .order_by(col(WebhookEndpoint.id))
+        .with_for_update(read=True, key_share=True)
+    ).all()
+    rows += session.exec(
+        select(WebhookDelivery)
+        .where(col(WebhookDelivery.id).in_(delivery_ids))
+        .order_by(col(WebhookDelivery.id))
+        .with_for_update(read=True, key_share=True)
+    ).all()
+    session.info.setdefault("held", []).extend(rows)
 
 
 def _pending_ids(results: list[tuple[Job, Outcome]]) -> list[str]:
@@ -204,8 +244,9 @@ def record(
     Flushes, and leaves the commit to the caller (the worker records a whole batch in one transaction).
     `check_scheduled=False` leaves keeping newly scheduled attempts due to the caller (`record_batch` does it once).
     """
-    if check_scheduled:  # on its own (in a batch, record_batch locked already)
+    if check_scheduled:  # on its own (in a batch, record_batch locked and read already)
         _write_lock_first(session)
+        _read_for_recording(session, [job])
     delivery = session.get(WebhookDelivery, job.delivery_id)
     endpoint = session.get(WebhookEndpoint, job.endpoint_id)
     if delivery is None or endpoint is None:

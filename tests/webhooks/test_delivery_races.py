@@ -161,3 +161,58 @@ def test_an_endpoint_deleted_while_its_deliveries_are_claimed_leaves_the_others_
         ).all()
     assert sorted(d.endpoint_id for d in deliveries) == sorted(set(endpoint_ids) - {doomed})
     assert all(d.in_flight_until is not None for d in deliveries)
+
+
+def test_an_endpoint_deleted_while_its_attempts_are_recorded_leaves_the_others_recorded_in_the_batch(
+    client: TestClient, tenant: Tenant, settings: Settings
+) -> None:
+    """The batch reads its deliveries, then an endpoint is deleted (its deliveries cascading) before the batch
+    writes: on PostgreSQL the write matched fewer rows than were read, or the new attempt's row referred to a
+    delivery that was gone, and the whole batch failed (then recorded one by one). The batch must commit."""
+    with running_receiver() as receiver:
+        endpoint_ids = []
+        for _ in range(2):
+            created = client.post(
+                "/api/v1/webhook-endpoints",
+                json={"url": receiver.url, "enabled_events": ["person.created"]},
+                headers=tenant.headers,
+            )
+            assert created.status_code == 201, created.text
+            endpoint_ids.append(created.json()["id"])
+    person = client.post("/api/v1/persons", json={"name": "Ada", "email": "ada@example.com"}, headers=tenant.headers)
+    assert person.status_code == 201
+    with session_scope() as session:
+        jobs = queue.claim(session, now=utcnow(), limit=50, lease=timedelta(seconds=60), server_key=settings.secret_key)
+    doomed, kept = endpoint_ids
+    jobs = sorted((job for job in jobs if job.endpoint_id in endpoint_ids), key=lambda job: job.endpoint_id != doomed)
+    assert [job.endpoint_id for job in jobs] == [doomed, kept]
+
+    def delete_endpoint() -> None:
+        response = client.delete(f"/api/v1/webhook-endpoints/{doomed}", headers=tenant.headers)
+        assert response.status_code == 204, response.text
+
+    deleter = threading.Thread(target=delete_endpoint)
+
+    def delete_before_the_first_attempt_is_written(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # The doomed delivery and its endpoint were read, its attempt is about to be written: the API deletes the
+        # endpoint (its deliveries cascading) now, from another connection.
+        if statement.lstrip().upper().startswith("INSERT INTO WEBHOOK_ATTEMPTS") and deleter.ident is None:
+            deleter.start()
+            deleter.join(timeout=2)  # it commits at once, or waits for the worker's locks
+
+    now = utcnow()
+    sa_event.listen(engine(), "before_cursor_execute", delete_before_the_first_attempt_is_written)
+    try:
+        with session_scope() as session:
+            queue.record_batch(session, [(job, _answered(now)) for job in jobs], now=now)
+    finally:
+        sa_event.remove(engine(), "before_cursor_execute", delete_before_the_first_attempt_is_written)
+    deleter.join(timeout=30)
+    assert not deleter.is_alive()
+    with session_scope() as session:
+        deliveries = session.exec(
+            select(WebhookDelivery).where(col(WebhookDelivery.endpoint_id).in_(endpoint_ids))
+        ).all()
+        attempts = session.exec(select(WebhookAttempt).where(col(WebhookAttempt.endpoint_id).in_(endpoint_ids))).all()
+    assert [(d.endpoint_id, d.status, d.in_flight_until) for d in deliveries] == [(kept, "succeeded", None)]
+    assert [(a.endpoint_id, a.outcome) for a in attempts] == [(kept, "succeeded")]

@@ -17,7 +17,7 @@ import base64
 import binascii
 import hmac
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -26,15 +26,12 @@ from sqlmodel import Session
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
 
 from server import clock
-from server.db.models.releases import Release
 from server.services import dsp_sync
 from server.services.inbound_webhooks.pipeline import InboundProvider, Receipt, SignatureError, parse_json
 
 log = logging.getLogger("og.inbound")
 
 TOLERANCE_SECONDS = 300
-
-ReleaseRenderer = Callable[[Session, Release], dict[str, Any]]
 
 
 class _VerificationError(Exception):
@@ -91,10 +88,8 @@ class DspMessage:
 class DspProvider(InboundProvider[DspMessage]):
     name = dsp_sync.PROVIDER
 
-    def __init__(self, secrets: Sequence[str], represent_release: ReleaseRenderer) -> None:
+    def __init__(self, secrets: Sequence[str]) -> None:
         self.secrets = tuple(secrets)
-        # The release as the API shows it, for `release.status_changed` (the renderer lives with the representations).
-        self.represent_release = represent_release
 
     def verify(self, headers: Mapping[str, str], raw_body: bytes) -> Sequence[DspMessage]:
         message_id = headers.get("webhook-id", "")
@@ -121,4 +116,4 @@ class DspProvider(InboundProvider[DspMessage]):
 
     def apply(self, session: Session, event: DspMessage) -> None:
         # In the receipt's transaction: a failure leaves nothing behind and the partner's retry processes it again.
-        dsp_sync.apply_and_announce(session, event.document, self.represent_release)
+        dsp_sync.apply_and_announce(session, event.document)

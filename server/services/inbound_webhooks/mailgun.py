@@ -7,7 +7,7 @@ is the replay guard and the dedupe key: a token seen before is never processed a
 
 import hashlib
 import hmac
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from server import clock
-from server.db.models.persons import Person
+from server.representations.persons import represent as represent_person
 from server.services import events, persons
 from server.services.inbound_webhooks.pipeline import InboundProvider, Receipt, SignatureError, parse_json
 
@@ -23,8 +23,6 @@ MAX_AGE = timedelta(minutes=15)
 
 # Mailgun events that mean "stop emailing this address" (besides a permanent `failed`).
 _UNDELIVERABLE = frozenset({"complained", "unsubscribed"})
-
-PersonRenderer = Callable[[Person], dict[str, Any]]
 
 
 def verify_signature(document: dict[str, Any], signing_key: str | None) -> str:
@@ -73,10 +71,8 @@ class MailgunEvent:
 class MailgunProvider(InboundProvider[MailgunEvent]):
     name = "mailgun"
 
-    def __init__(self, signing_key: str | None, represent_person: PersonRenderer) -> None:
+    def __init__(self, signing_key: str | None) -> None:
         self.signing_key = signing_key
-        # The person as the API shows it, for the event (the renderer lives with the representations).
-        self.represent_person = represent_person
 
     def verify(self, headers: Mapping[str, str], raw_body: bytes) -> Sequence[MailgunEvent]:
         document = parse_json(raw_body)  # the signature is inside the body
@@ -103,5 +99,5 @@ class MailgunProvider(InboundProvider[MailgunEvent]):
                 person.account_id,
                 person.environment,
                 "person.invitation_failed",
-                self.represent_person(person),
+                represent_person(person),
             )

@@ -4,9 +4,9 @@ A provider (`InboundProvider`, one small class per sender) knows its sender's si
 repeats on a retry, what of an event is kept, and what the event changes. The pipeline knows the order and the
 transactions:
 
-1. `verify(headers, raw_body)` on the raw bytes, before anything is stored; it raises `InboundError` (mapped to
-   a problem+json answer at the edge) or returns the delivery's verified events: usually one, none for a signed test
-   ping, several for a batching sender (whapi).
+1. `verify(headers, raw_body)` on the raw bytes, before anything is stored; it raises `InboundError` (a
+   `DomainError`: the edge answers it like any other, with its code's catalogued status) or returns the delivery's
+   verified events: usually one, none for a signed test ping, several for a batching sender (whapi).
 2. Per event, in its own transaction: a receipt already stored under the provider's `dedupe_key` makes the event a
    duplicate; otherwise the receipt is inserted (a concurrent twin fails on the unique key and is a duplicate too)
    and `apply` runs in the same transaction, so an event changes things exactly once, and an event whose effect
@@ -31,6 +31,7 @@ from server import strict_json
 from server.db.engine import session_scope
 from server.db.models.inbound import InboundWebhookReceipt
 from server.db.types import utcnow
+from server.domain.errors import DomainError
 from server.services.inbound_webhooks import receipts
 
 log = logging.getLogger("og.inbound")
@@ -38,26 +39,26 @@ log = logging.getLogger("og.inbound")
 E = TypeVar("E")
 
 
-class InboundError(Exception):
-    """The delivery is refused before anything is stored. `code` is the problem code the edge answers with (400)."""
+class InboundError(DomainError):
+    """The delivery is refused before anything is stored. Each subclass names its code from the spec's
+    `x-error-codes` (both are 400s there)."""
 
-    code = "invalid_signature"
+    error_code = "invalid_signature"
 
     def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+        super().__init__(self.error_code, detail)
 
 
 class SignatureError(InboundError):
     """The signature, token or timestamp did not verify, or the sender is not configured here."""
 
-    code = "invalid_signature"
+    error_code = "invalid_signature"
 
 
 class MalformedBodyError(InboundError):
     """The body is not the JSON object the sender signs."""
 
-    code = "malformed_json"
+    error_code = "malformed_json"
 
 
 def parse_json(raw: bytes) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from server import clock
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.tracks import Track
+from server.domain.releases import ReleaseStatus
 from server.media import audio_bytes, cover_bytes
 from server.principal import Principal
 from server.qc import worker
@@ -135,7 +136,7 @@ def _track(session: Session, principal: Principal, release: Release, title: str,
 
 
 def _move(session: Session, principal: Principal, release: Release, target: str) -> None:
-    previous = releases.transition(session, release, target, reason=REASONS.get(target))
+    previous = releases.transition(session, release, ReleaseStatus(target), reason=REASONS.get(target))
     if target == "delivering":
         for store in release.stores:
             session.add(

@@ -18,9 +18,10 @@ from starlette.responses import Response
 
 from server import clock
 from server.db.engine import session_scope
-from server.db.models.accounts import Account
 from server.db.models.mail import OutboundMessage
 from server.db.models.releases import Release
+from server.domain import account_clock
+from server.domain.account_clock import SANDBOX
 from server.domain.outbox import invitation_link
 from server.problems import ApiProblem, DomainError
 from server.services import releases, sandbox_clock, sandbox_outbox, sandbox_simulator, sandbox_triggers
@@ -50,8 +51,7 @@ async def _on_sandbox_clock(viewer: Viewer, work: Callable[[Session], T]) -> T:
 
     def unit() -> T:
         with session_scope() as session:
-            account = session.get(Account, viewer.account.id)
-            offset = account.sandbox_clock_offset_seconds if account is not None else 0
+            offset = account_clock.offset_of(session, viewer.account.id, SANDBOX)
         with clock.for_account(offset), session_scope() as session:
             return work(session)
 

@@ -36,6 +36,7 @@ import httpx
 import psycopg
 
 from benchmarks import rounds, wrk
+from benchmarks.priority import raise_priority
 from benchmarks.wrk import HttpRequest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -861,6 +862,7 @@ def run(
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    priority = raise_priority()  # inherited by the servers and wrk (benchmarks/priority.py)
     report, document = run(
         seconds=args.seconds,
         warmup=args.warmup,
@@ -874,7 +876,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(report)
     if args.json:
-        args.json.write_text(json.dumps(document, indent=2) + "\n")
+        args.json.write_text(json.dumps({**document, "priority": priority}, indent=2) + "\n")
     return 0
 
 

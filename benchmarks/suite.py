@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks import load, rounds
+from benchmarks.priority import raise_priority
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -126,6 +127,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    priority = raise_priority()  # inherited by the servers, wrk and the component benchmarks started below
     started = time.strftime("%Y-%m-%d %H:%M:%S %Z")
     backends: list[dict[str, str | None]] = [{}]  # SQLite
     if args.postgres:
@@ -137,10 +139,15 @@ def main(argv: list[str] | None = None) -> int:
         "ratio is the rounds' median, with their spread, and a spread wider than the bound marks the scenario "
         "unstable (docs/benchmarks.md). Absolute numbers drift with the machine and its other load (the load average "
         "is noted for every round).",
+        "",
+        f"Priority: niceness {priority['niceness']} for the harness and everything it starts"
+        + ("" if priority["raised"] else f" (not raised: {priority['why']})")
+        + " (benchmarks/priority.py).",
     ]
     document: dict[str, Any] = {
         "generated_at": started,
         "cpus": os.cpu_count(),
+        "priority": priority,
         "rounds": args.rounds,
         "spread_bound": args.spread_bound,
         "scenarios": [],

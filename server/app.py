@@ -58,8 +58,11 @@ class App(connexion.AsyncApp):  # type: ignore[misc]
     state: AppState
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        with app_state.use(self.state):
+        token = app_state.set_current(self.state)
+        try:
             await super().__call__(scope, receive, send)
+        finally:
+            app_state.reset_current(token)
 
 
 def create_app(settings: Settings | None = None) -> App:

@@ -22,7 +22,7 @@ Infrastructure: this module imports nothing of the server at run time, so every 
 import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from contextvars import Context, ContextVar
+from contextvars import Context, ContextVar, Token
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -71,6 +71,15 @@ _current: ContextVar[AppState | None] = ContextVar("og_app_state", default=None)
 def current() -> AppState | None:
     """The state of the app handling this request or running this work; None outside any app."""
     return _current.get()
+
+
+def set_current(state: AppState | None) -> Token[AppState | None]:
+    """Make `state` current until `reset_current(token)` (the app, around each request: cheaper than `use`)."""
+    return _current.set(state)
+
+
+def reset_current(token: Token[AppState | None]) -> None:
+    _current.reset(token)
 
 
 @contextmanager

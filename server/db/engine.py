@@ -86,7 +86,10 @@ def engine() -> Engine:
         return current.engine
     if not _configured:
         raise RuntimeError("server.db.engine.configure() was not called")
-    return engine_of(_configured[0])
+    settings = _configured[0]
+    return engine_for(
+        settings.database_url, settings.db_connect_timeout, settings.db_statement_timeout, settings.db_pool_timeout
+    )
 
 
 def reads_inline() -> bool:

@@ -11,8 +11,10 @@ from connexion.middleware import MiddlewarePosition
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from server import config, errors, logs, problems, sandbox_worker, storage
+from server import state as app_state
 from server.config import Settings
 from server.cors import CorsMiddleware
 from server.db import engine as db
@@ -28,6 +30,7 @@ from server.ratelimit.limiter import RateLimiter, limiter_from_settings
 from server.ratelimit.middleware import DecisionHeaders, GuardRefusalHeaders, RateLimitMiddleware
 from server.security import SECURITY_MAP
 from server.services import request_log
+from server.state import AppState
 from server.web import routes as web_routes
 from server.webhooks import worker as webhook_worker
 
@@ -48,7 +51,21 @@ async def openapi_json(_request: Request) -> Response:
     return Response(specification.document_bytes(), media_type="application/json")
 
 
-def create_app(settings: Settings | None = None) -> connexion.AsyncApp:
+class App(connexion.AsyncApp):  # type: ignore[misc]
+    """connexion's app with its own state (server/state.py): current for each request and for the lifespan (so for
+    the work it starts), whatever other apps the process holds."""
+
+    state: AppState
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = app_state.set_current(self.state)
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            app_state.reset_current(token)
+
+
+def create_app(settings: Settings | None = None) -> App:
     settings = settings or Settings.from_env()
     logs.configure(settings.log_level, as_json=settings.log_json)
     db.configure(settings)
@@ -94,13 +111,25 @@ def build_app(
     settings: Settings,
     handler_package: str = HANDLER_PACKAGE,
     rate_limiter: RateLimiter | None = None,
-) -> connexion.AsyncApp:
-    """The app for any 3.1 document (tests build small ones to prove the adapter)."""
+) -> App:
+    """The app for any 3.1 document (tests build small ones to prove the adapter).
+
+    The app holds its own state; it also becomes the process default (what code outside any app reads), as the
+    one app of a server process always was."""
+    catalogue = document.get("x-error-codes", {})
     config.activate(settings)
     specification.install()
-    problems.install_catalogue(document.get("x-error-codes", {}))
-    routes.install(document, extra={"/openapi.json": ["GET"], **docs_routes.ROUTES, **web_routes.ROUTES})
-    app = connexion.AsyncApp(__name__, security_map=SECURITY_MAP, lifespan=background_work(settings))
+    problems.install_catalogue(catalogue)
+    route_table = routes.install(document, extra={"/openapi.json": ["GET"], **docs_routes.ROUTES, **web_routes.ROUTES})
+    app = App(__name__, security_map=SECURITY_MAP, lifespan=background_work(settings))
+    app.state = AppState(
+        settings=settings,
+        engine=db.engine_of(settings),
+        store=storage.for_settings(settings),
+        catalogue=copy.deepcopy(catalogue),
+        statuses=problems.statuses(catalogue),
+        routes=route_table,
+    )
     app.add_api(
         copy.deepcopy(document),
         resolver=TagResolver(handler_package),

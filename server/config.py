@@ -5,6 +5,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from server import state as app_state
+
 
 def _flag(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
@@ -181,15 +183,19 @@ def _local_secret_key(data_dir: Path) -> str:
     return key
 
 
-_active: list[Settings] = []
+_active: list[Settings] = []  # the process default (outside any app)
 
 
 def activate(settings: Settings) -> None:
-    """Make these the settings of the running app (set once by the app factory)."""
+    """Make these the process's settings: what `active()` gives outside any app (the app factory sets them too)."""
     _active[:] = [settings]
 
 
 def active() -> Settings:
+    """The settings of the app handling this request or running this work (server/state.py), else the process's."""
+    state = app_state.current()
+    if state is not None:
+        return state.settings
     if not _active:
         raise RuntimeError("no settings are active: build the app with server.app.create_app()")
     return _active[0]

@@ -5,11 +5,12 @@ validation, security) are translated in `server.errors`. `code` must be listed i
 catalogue; a test checks that.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connexion.exceptions import ProblemException
 
+from server import state as app_state
 from server.domain import errors as domain_errors
 from server.domain.errors import DomainError, FieldError
 
@@ -35,14 +36,24 @@ _TITLES = {
 }
 
 
-# code -> {status, title, description}: the spec's `x-error-codes`, installed by the app at start-up.
+# code -> {status, title, description}: the spec's `x-error-codes`. The process default, installed by the app
+# factory; each app reads its own from its state (server/state.py).
 _catalogue: dict[str, dict[str, Any]] = {}
+
+
+def statuses(catalogue: Mapping[str, Mapping[str, Any]]) -> dict[str, int]:
+    return {code: int(entry["status"]) for code, entry in catalogue.items()}
 
 
 def install_catalogue(catalogue: dict[str, dict[str, Any]]) -> None:
     _catalogue.clear()
     _catalogue.update(catalogue)
-    domain_errors.install_statuses({code: int(entry["status"]) for code, entry in catalogue.items()})
+    domain_errors.install_statuses(statuses(catalogue))
+
+
+def _current_catalogue() -> Mapping[str, Mapping[str, Any]]:
+    current = app_state.current()
+    return _catalogue if current is None else current.catalogue
 
 
 class ApiProblem(ProblemException, DomainError):  # type: ignore[misc]  # noqa: N818 - its name since issue 1
@@ -62,7 +73,7 @@ class ApiProblem(ProblemException, DomainError):  # type: ignore[misc]  # noqa: 
         headers: dict[str, str] | None = None,
         **extra: Any,
     ) -> None:
-        title = title or _catalogue.get(code, {}).get("title") or _TITLES.get(status, "Error")
+        title = title or _current_catalogue().get(code, {}).get("title") or _TITLES.get(status, "Error")
         ProblemException.__init__(self, status=status, title=title, detail=detail, headers=headers)
         self.code = code
         self.errors = list(errors)
@@ -92,7 +103,8 @@ def from_domain(error: DomainError) -> ApiProblem:
     """The answer for a service's refusal: the status the spec's `x-error-codes` gives its code."""
     if isinstance(error, ApiProblem):
         return error
-    status = int(_catalogue[error.code]["status"]) if error.code in _catalogue else 500
+    catalogue = _current_catalogue()
+    status = int(catalogue[error.code]["status"]) if error.code in catalogue else 500
     return ApiProblem(
         status,
         error.code,

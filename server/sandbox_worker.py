@@ -12,6 +12,7 @@ import logging
 import threading
 import time
 
+from server import state as app_state
 from server.db import engine as db
 from server.services import sandbox_clock, sandbox_simulator
 
@@ -32,7 +33,8 @@ class SandboxWorker:
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="og-sandbox-worker", daemon=True)
+        # With the state of the app that starts it, nothing else of the caller's context.
+        self._thread = threading.Thread(target=app_state.bound(self._run), name="og-sandbox-worker", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -66,16 +68,23 @@ class SandboxWorker:
             self._wake.wait(self.interval)
 
 
-_workers: list[SandboxWorker] = []
+_workers: list[SandboxWorker] = []  # started outside any app; an app's own are in its state (server/state.py)
+
+
+def _in_process() -> list[SandboxWorker]:
+    current = app_state.current()
+    return _workers if current is None else current.workers.setdefault("sandbox", [])
 
 
 def start_in_process(interval: float = 0.5) -> SandboxWorker:
+    """Start the scheduler thread for the current app (or, outside any app, for the process)."""
     worker = SandboxWorker(interval)
     worker.start()
-    _workers.append(worker)
+    _in_process().append(worker)
     return worker
 
 
 def stop_in_process() -> None:
-    while _workers:
-        _workers.pop().stop()
+    workers = _in_process()
+    while workers:
+        workers.pop().stop()

@@ -1,4 +1,4 @@
-"""The process's database engine and sessions."""
+"""The database engine and sessions: the current app's (server/state.py), or the process's outside any app."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +10,7 @@ from sqlalchemy import Engine, event
 from sqlalchemy import exc as sqlalchemy_exc
 from sqlmodel import Session, create_engine
 
+from server import state as app_state
 from server.config import Settings
 
 
@@ -53,23 +54,36 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-_configured: list[Settings] = []  # the process's settings, set once by configure()
+_configured: list[Settings] = []  # the process default (outside any app), set by configure()
 
 
 def configure(settings: Settings) -> None:
+    """Set the process default: what code outside any app (CLI commands, workers, scripts, tests) uses."""
     _configured[:] = [settings]
     if settings.database_url.startswith("sqlite"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
 
 
 def settings() -> Settings:
-    """The process's settings, as given to configure()."""
+    """The settings of the app handling this request or running this work, else the process's (configure())."""
+    current = app_state.current()
+    if current is not None:
+        return current.settings
     if not _configured:
         raise RuntimeError("server.db.engine.configure() was not called")
     return _configured[0]
 
 
+def engine_of(settings: Settings) -> Engine:
+    return engine_for(
+        settings.database_url, settings.db_connect_timeout, settings.db_statement_timeout, settings.db_pool_timeout
+    )
+
+
 def engine() -> Engine:
+    current = app_state.current()
+    if current is not None:
+        return current.engine
     if not _configured:
         raise RuntimeError("server.db.engine.configure() was not called")
     settings = _configured[0]

@@ -10,7 +10,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-# code -> HTTP status, from the spec's `x-error-codes` (installed with the catalogue by `server.problems`).
+from server import state as app_state
+
+# code -> HTTP status, from the spec's `x-error-codes` (installed with the catalogue by `server.problems`): the
+# process default; an app's own are in its state (server/state.py).
 _statuses: dict[str, int] = {}
 
 
@@ -21,7 +24,8 @@ def install_statuses(statuses: dict[str, int]) -> None:
 
 def status_of(code: str) -> int:
     """The status the catalogue gives `code`; a code missing from the catalogue is a server error."""
-    return _statuses.get(code, 500)
+    current = app_state.current()
+    return (_statuses if current is None else current.statuses).get(code, 500)
 
 
 @dataclass(frozen=True)

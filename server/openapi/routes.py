@@ -1,37 +1,49 @@
 """Which methods each path of the document accepts, for a truthful `Allow` header on 405 answers.
 
-connexion's own 405 lists only the method of the route that happened to match first.
+connexion's own 405 lists only the method of the route that happened to match first. Each app holds the table of
+its own document (server/state.py); `install` sets the process default, read outside any app.
 """
 
 import re
 from typing import Any
 
+from server import state as app_state
+from server.state import RouteTable
+
 _METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
-_routes: list[tuple[re.Pattern[str], list[str]]] = []
-_static: dict[str, list[str]] = {}
+_default: list[RouteTable] = [RouteTable()]
 
 
 def template_regex(template: str) -> re.Pattern[str]:
     return re.compile("^" + re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)) + "$")
 
 
-def install(document: dict[str, Any], extra: dict[str, list[str]] | None = None) -> None:
-    _routes.clear()
-    _static.clear()
+def table(document: dict[str, Any], extra: dict[str, list[str]] | None = None) -> RouteTable:
     every = {path: [m.upper() for m in _METHODS if m in item] for path, item in document.get("paths", {}).items()}
     every.update(extra or {})
-    for path, methods in every.items():
-        _routes.append((template_regex(path), methods))
-        if "{" not in path:
-            _static[path] = methods
+    return RouteTable(
+        templated=tuple((template_regex(path), tuple(methods)) for path, methods in every.items()),
+        static={path: tuple(methods) for path, methods in every.items() if "{" not in path},
+    )
+
+
+def install(document: dict[str, Any], extra: dict[str, list[str]] | None = None) -> RouteTable:
+    _default[:] = [table(document, extra)]
+    return _default[0]
+
+
+def _current() -> RouteTable:
+    current = app_state.current()
+    return _default[0] if current is None else current.routes
 
 
 def allowed_methods(path: str) -> list[str]:
+    routes = _current()
     # OpenAPI matches a concrete path before a templated one: `/payouts/request` is not `/payouts/{id}`.
-    if path in _static:
-        return sorted(_static[path])
+    if path in routes.static:
+        return sorted(routes.static[path])
     methods: set[str] = set()
-    for pattern, route_methods in _routes:
+    for pattern, route_methods in routes.templated:
         if pattern.match(path):
             methods.update(route_methods)
     return sorted(methods)
@@ -40,7 +52,7 @@ def allowed_methods(path: str) -> list[str]:
 def refused_method(path: str, method: str) -> list[str] | None:
     """The methods of a concrete path when `method` is not one of them (None: not refused here). The router would
     otherwise hand `GET /payouts/request` to the templated `/payouts/{id}`, which OpenAPI's matching rules out."""
-    methods = _static.get(path)
+    methods = _current().static.get(path)
     if methods is None or method.upper() in methods or (method.upper() == "HEAD" and "GET" in methods):
         return None
     return sorted(methods)

@@ -18,6 +18,7 @@ from sqlalchemy import select as sa_select  # more columns than sqlmodel's selec
 from sqlmodel import col, select
 
 from server import clock
+from server import state as app_state
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.artwork import ArtworkDerivative
@@ -229,7 +230,8 @@ class QcWorker:
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name="og-qc-worker", daemon=True)
+        # With the state of the app that starts it (its database and file store), nothing else of the caller's context.
+        self._thread = threading.Thread(target=app_state.bound(self._run), name="og-qc-worker", daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
@@ -259,24 +261,31 @@ class QcWorker:
             self._wake.wait(self.interval)
 
 
-_worker: list[QcWorker] = []
+_worker: list[QcWorker] = []  # started outside any app; an app's own are in its state (server/state.py)
+
+
+def _in_process() -> list[QcWorker]:
+    current = app_state.current()
+    return _worker if current is None else current.workers.setdefault("qc", [])
 
 
 def start_in_process(interval: float = 5.0) -> QcWorker:
+    """Start a QC thread for the current app (or, outside any app, for the process)."""
     qc_worker = QcWorker(interval)
     qc_worker.start()
-    _worker.append(qc_worker)
+    _in_process().append(qc_worker)
     return qc_worker
 
 
 def stop_in_process() -> None:
-    while _worker:
-        _worker.pop().stop()
+    workers = _in_process()
+    while workers:
+        workers.pop().stop()
 
 
 def wake() -> None:
-    """Tells the in-process worker (if this process runs one) that a job is waiting."""
-    for qc_worker in _worker:
+    """Tells the current app's in-process worker (if it runs one) that a job is waiting."""
+    for qc_worker in _in_process():
         qc_worker.wake()
 
 

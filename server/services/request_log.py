@@ -2,7 +2,9 @@
 
 Recording must not slow the API, so the request path only appends a small dict to an in-process buffer
 (`record`, a deque append); a daemon thread per process writes the buffer in batches (one multi-row INSERT every
-`FLUSH_INTERVAL` or when `BATCH` rows wait) and deletes what is older than the retention once in a while. If the
+`FLUSH_INTERVAL` or when `BATCH` rows wait) and deletes what is older than the retention once in a while. Each app
+has its own buffer and writer, writing to its own database (server/state.py); code outside any app uses the
+process's. If the
 database cannot keep up the buffer is capped (`MAX_BUFFERED`): the oldest unwritten entries are dropped and
 counted in an error log, never the request. A process that stops flushes what it still holds (`stop`).
 
@@ -21,6 +23,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, insert
 from sqlmodel import Session, col, select
 
+from server import state as app_state
 from server.db import engine as db
 from server.db.models.api_keys import ApiKey
 from server.db.models.dashboard import RequestLogEntry
@@ -53,7 +56,10 @@ class _Recorder:
             with self.lock:
                 if self.thread is None or not self.thread.is_alive():
                     self.stopping.clear()
-                    self.thread = threading.Thread(target=self._run, name="og-request-log", daemon=True)
+                    # The app's state (its database), not the context of the request that happens to start it.
+                    self.thread = threading.Thread(
+                        target=app_state.bound(self._run), name="og-request-log", daemon=True
+                    )
                     self.thread.start()
 
     def _run(self) -> None:
@@ -99,7 +105,19 @@ class _Recorder:
             purge()
 
 
-_recorder = _Recorder()
+_recorder = _Recorder()  # the process's, outside any app
+_recorder_lock = threading.Lock()
+
+
+def _current_recorder() -> _Recorder:
+    current = app_state.current()
+    if current is None:
+        return _recorder
+    recorder: _Recorder | None = current.workers.get("request_log")
+    if recorder is None:
+        with _recorder_lock:
+            recorder = current.workers.setdefault("request_log", _Recorder())
+    return recorder
 
 
 def record(
@@ -114,11 +132,12 @@ def record(
     problem: dict[str, Any] | None,
 ) -> None:
     """Queue one request for the log (called on the request path: no I/O here)."""
-    if len(_recorder.buffer) >= MAX_BUFFERED:
-        _recorder.buffer.popleft()
-        _recorder.dropped += 1
+    recorder = _current_recorder()
+    if len(recorder.buffer) >= MAX_BUFFERED:
+        recorder.buffer.popleft()
+        recorder.dropped += 1
     code = problem.get("code") if problem else None
-    _recorder.buffer.append(
+    recorder.buffer.append(
         {
             "account_id": principal.account_id,
             "environment": principal.environment,
@@ -134,24 +153,25 @@ def record(
             "created_at": started_at,
         }
     )
-    if len(_recorder.buffer) >= BATCH:
-        _recorder.wake.set()
-    _recorder.ensure_started()
+    if len(recorder.buffer) >= BATCH:
+        recorder.wake.set()
+    recorder.ensure_started()
 
 
 def flush() -> int:
     """Write everything buffered now (tests, and shutdown); returns the number of entries written."""
-    return _recorder.flush()
+    return _current_recorder().flush()
 
 
 def stop() -> None:
     """Stop the writer thread after it has written what it holds."""
-    thread = _recorder.thread
+    recorder = _current_recorder()
+    thread = recorder.thread
     if thread is not None and thread.is_alive():
-        _recorder.stopping.set()
-        _recorder.wake.set()
+        recorder.stopping.set()
+        recorder.wake.set()
         thread.join(timeout=10)
-    _recorder.flush()
+    recorder.flush()
 
 
 def purge() -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
+from server import state as app_state
 from server.config import Settings
 
 SNIFF_BYTES = 64  # enough leading bytes to recognise every format we accept (RIFF/WAVE, fLaC, JPEG, PNG)
@@ -126,16 +127,25 @@ class LocalFileStore:
         return removed
 
 
-_configured: list[FileStore] = []
+_configured: list[FileStore] = []  # the process default (outside any app)
+
+
+def for_settings(settings: Settings) -> FileStore:
+    return LocalFileStore(settings.data_dir / "files")
 
 
 def configure(settings: Settings) -> FileStore:
-    store: FileStore = LocalFileStore(settings.data_dir / "files")
+    """Set the process default store: what code outside any app uses."""
+    store = for_settings(settings)
     _configured[:] = [store]
     return store
 
 
 def store() -> FileStore:
+    """The file store of the app handling this request or running this work (server/state.py), else the process's."""
+    current = app_state.current()
+    if current is not None:
+        return current.store
     if not _configured:
         raise RuntimeError("server.storage.configure() was not called")
     return _configured[0]

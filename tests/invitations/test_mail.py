@@ -74,7 +74,9 @@ def test_an_invitation_goes_out_through_mailguns_http_api(client: TestClient, ma
     tenant = _production(make_tenant)
     with running_receiver(_mailgun_ok) as mailgun:
         base = mailgun.url.removesuffix("/hooks")
-        with settings_with(mailgun_api_key=MAILGUN_KEY, mailgun_domain="mg.og-records.com", mailgun_api_url=base):
+        with settings_with(
+            client, mailgun_api_key=MAILGUN_KEY, mailgun_domain="mg.og-records.com", mailgun_api_url=base
+        ):
             person = _invite(client, tenant, language="de")
             [queued] = _messages(person["id"])
             assert queued.status == "queued"
@@ -104,7 +106,7 @@ def test_transient_mailgun_errors_are_retried_then_succeed(client: TestClient, m
 
     with running_receiver(reply) as mailgun:
         base = mailgun.url.removesuffix("/hooks")
-        with settings_with(mailgun_api_key=MAILGUN_KEY, mailgun_domain="mg.example.com", mailgun_api_url=base):
+        with settings_with(client, mailgun_api_key=MAILGUN_KEY, mailgun_domain="mg.example.com", mailgun_api_url=base):
             person = _invite(client, tenant)
             _send_due()
             [waiting] = _messages(person["id"])
@@ -133,7 +135,7 @@ def test_a_permanent_mailgun_refusal_fails_the_invitation_and_says_why(
     refusal = Reply(400, b'{"message": "to parameter is not a valid address. please check documentation"}')
     with running_receiver(lambda _r: refusal) as mailgun:
         base = mailgun.url.removesuffix("/hooks")
-        with settings_with(mailgun_api_key=MAILGUN_KEY, mailgun_domain="mg.example.com", mailgun_api_url=base):
+        with settings_with(client, mailgun_api_key=MAILGUN_KEY, mailgun_domain="mg.example.com", mailgun_api_url=base):
             person = _invite(client, tenant)
             _send_due()
         assert len(mailgun.requests) == 1  # never retried
@@ -173,7 +175,7 @@ def test_whatsapp_goes_out_through_whapi_when_the_account_enabled_it(
 
     with running_receiver(whapi_ok) as whapi:
         base = whapi.url.removesuffix("/hooks")
-        with settings_with(whapi_api_token="channel-token-123", whapi_api_url=base):
+        with settings_with(client, whapi_api_token="channel-token-123", whapi_api_url=base):
             person = _invite(client, tenant, phone="+4915112345678")
             channels = {message.channel: message.status for message in _messages(person["id"])}
             assert channels == {"email": "local", "whatsapp": "queued"}

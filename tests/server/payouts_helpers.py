@@ -11,7 +11,10 @@ from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from starlette.testclient import TestClient
+
 from server import config
+from server.app import App
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.earnings import EarningsLine
@@ -72,13 +75,17 @@ def make_payable(account_id: str, *, verified: bool = True, details: bool = True
 
 
 @contextmanager
-def settings_with(**changes: Any) -> Iterator[None]:
-    """The running app's settings with some fields changed, for the block (the test client is in-process)."""
-    before = config.active()
+def settings_with(app: App | TestClient, **changes: Any) -> Iterator[None]:
+    """The app's settings with some fields changed, for the block (its requests and the test's own code read them)."""
+    target = app.app if isinstance(app, TestClient) else app
+    assert isinstance(target, App)
+    state, before = target.state, config.active()
+    target.state = replace(state, settings=replace(state.settings, **changes))
     config.activate(replace(before, **changes))
     try:
         yield
     finally:
+        target.state = state
         config.activate(before)
 
 
@@ -135,7 +142,7 @@ class FakeWise:
 
 
 @contextmanager
-def fake_wise() -> Iterator[FakeWise]:
+def fake_wise(client: TestClient) -> Iterator[FakeWise]:
     wise = FakeWise()
 
     class Handler(BaseHTTPRequestHandler):
@@ -158,7 +165,7 @@ def fake_wise() -> Iterator[FakeWise]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        with settings_with(wise_api_url=wise.url, wise_api_token=WISE_TOKEN, wise_profile_id=WISE_PROFILE):
+        with settings_with(client, wise_api_url=wise.url, wise_api_token=WISE_TOKEN, wise_profile_id=WISE_PROFILE):
             yield wise
     finally:
         server.shutdown()

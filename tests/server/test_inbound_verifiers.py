@@ -138,7 +138,7 @@ def _stripe_receipts(event_id: str) -> int:
 def test_a_stripe_delivery_signed_by_the_library_is_applied_once(client: TestClient) -> None:
     raw = _event()
     event_id = json.loads(raw)["id"]
-    with settings_with(stripe_webhook_secrets=(STRIPE_SECRET,)):
+    with settings_with(client, stripe_webhook_secrets=(STRIPE_SECRET,)):
         headers = {"Content-Type": "application/json", "Stripe-Signature": _stripe_official(raw, STRIPE_SECRET)}
         first = client.post("/webhooks/stripe", content=raw, headers=headers)
         again = client.post("/webhooks/stripe", content=raw, headers=headers)

@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from sqlmodel import col, func, select
 from starlette.testclient import TestClient
 
+from server.app import App
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.inbound import InboundWebhookReceipt
@@ -41,8 +42,9 @@ WISE_PUBLIC_PEM = (
 
 
 @pytest.fixture(autouse=True)
-def _configured() -> Iterator[None]:
+def _configured(app: App) -> Iterator[None]:
     with settings_with(
+        app,
         wise_webhook_public_key=WISE_PUBLIC_PEM,
         stripe_webhook_secrets=(STRIPE_SECRET,),
         mailgun_webhook_signing_key=MAILGUN_KEY,
@@ -97,7 +99,7 @@ def live_payout(client: TestClient, make_tenant: TenantFactory) -> tuple[Tenant,
     live = make_tenant(environment="production", production_access=True)
     fund(live.account_id, "production", "200")
     make_payable(live.account_id)
-    with fake_wise():
+    with fake_wise(client):
         response = client.post(
             "/api/v1/payouts/request",
             json={"currency": "EUR", "amount": "150.00"},
@@ -280,7 +282,7 @@ def test_stripe_signature_scheme(client: TestClient, tenant: Tenant) -> None:
     event = _subscription_event("customer.subscription.updated", "active", int(time.time()))
     raw = json.dumps(event).encode()
     # During a secret roll Stripe sends one v1 per active secret; one matching is enough.
-    with settings_with(stripe_webhook_secrets=(STRIPE_OLD_SECRET, STRIPE_SECRET)):
+    with settings_with(client, stripe_webhook_secrets=(STRIPE_OLD_SECRET, STRIPE_SECRET)):
         rolled = client.post(
             "/webhooks/stripe",
             content=raw,
@@ -440,7 +442,7 @@ def test_whapi_wrong_or_missing_token_is_refused(client: TestClient) -> None:
 
 
 def test_unconfigured_senders_are_refused(client: TestClient) -> None:
-    with settings_with(stripe_webhook_secrets=()):
+    with settings_with(client, stripe_webhook_secrets=()):
         event = _subscription_event("customer.subscription.updated", "active", int(time.time()))
         response = _stripe(client, event)
     assert response.status_code == 400

@@ -151,7 +151,7 @@ def test_production_payout_creates_one_wise_transfer(client: TestClient, make_te
     live = make_tenant(environment="production", production_access=True)
     fund(live.account_id, "production", "500")
     make_payable(live.account_id)
-    with fake_wise() as wise:
+    with fake_wise(client) as wise:
         response = _request(client, live, amount="150.00")
     assert response.status_code == 201, response.text
     payout = response.json()
@@ -188,7 +188,7 @@ def test_a_transfer_that_failed_to_start_is_retried_as_the_same_transfer(
     live = make_tenant(environment="production", production_access=True)
     fund(live.account_id, "production", "100")
     make_payable(live.account_id)
-    with fake_wise() as wise:
+    with fake_wise(client) as wise:
         wise.fail_transfers_with = 503  # Wise down after the reservation committed
         payout = _request(client, live, amount="60.00").json()
         assert payout["status"] == "requested"
@@ -211,7 +211,7 @@ def test_wise_refusing_the_transfer_fails_the_payout_and_credits_back(
     live = make_tenant(environment="production", production_access=True)
     fund(live.account_id, "production", "100")
     make_payable(live.account_id)
-    with fake_wise() as wise:
+    with fake_wise(client) as wise:
         wise.fail_transfers_with = 422
         payout = _request(client, live, amount="60.00").json()
     assert payout["status"] == "failed"

@@ -5,6 +5,7 @@ import json
 
 from starlette.testclient import TestClient
 
+from server.app import App
 from server.media import audio_bytes, cover_bytes
 from tests.conftest import Tenant, TenantFactory
 from tests.server.releases_helpers import (
@@ -267,13 +268,16 @@ def test_a_chunked_upload_streams_and_the_cap_still_applies(client: TestClient, 
     assert response.status_code == 413
 
 
-def test_the_in_process_worker_finishes_qc_without_help(client: TestClient, tenant: Tenant) -> None:
+def test_the_in_process_worker_finishes_qc_without_help(app: App, client: TestClient, tenant: Tenant) -> None:
     import time
 
     from server.qc import worker
+    from server.state import use
 
-    # The test app runs no QC thread (tests run QC when they mean to); start the one `og-server serve` runs.
-    worker.start_in_process()
+    # The test app runs no QC thread (tests run QC when they mean to); start the one `og-server serve` runs, for
+    # the app (uploads wake the QC thread of the app that received them).
+    with use(app.state):
+        worker.start_in_process()
     try:
         track = create_track(client, tenant)
         ok(upload_audio(client, tenant, track["id"], master_wav()))
@@ -284,6 +288,7 @@ def test_the_in_process_worker_finishes_qc_without_help(client: TestClient, tena
                 break
             time.sleep(0.2)
     finally:
-        worker.stop_in_process()
+        with use(app.state):
+            worker.stop_in_process()
     assert audio["status"] == "passed"
     assert audio["checked_at"] is not None

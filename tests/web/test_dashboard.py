@@ -24,6 +24,7 @@ from server.principal import Principal
 from server.ratelimit.limiter import RateLimiter
 from server.ratelimit.stores import MemoryStore
 from server.services import production_access, request_log
+from server.state import use
 from server.web import csrf
 from server.web.dashboard import throttle
 from tests.conftest import Tenant, server_env
@@ -36,6 +37,12 @@ def browser(client: TestClient) -> Iterator[TestClient]:
     client.cookies.clear()
     yield client
     client.cookies.clear()
+
+
+def _flush(client: TestClient) -> None:
+    """Write the request log entries the app under test holds (each app has its own writer)."""
+    with use(client.app.state):  # type: ignore[attr-defined]
+        request_log.flush()
 
 
 def test_root_sends_a_stranger_to_sign_in_and_a_signed_in_person_to_the_dashboard(browser: TestClient) -> None:
@@ -234,7 +241,7 @@ def test_api_keys_create_rotate_revoke_and_the_request_log(browser: TestClient) 
     for secret in (first, second):
         assert browser.get("/api/v1/releases", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
 
-    request_log.flush()
+    _flush(browser)
     log = browser.get("/dashboard/logs")
     assert log.text.count("/api/v1/releases") >= 3
     assert "insufficient_scope" in log.text
@@ -258,7 +265,7 @@ def test_api_keys_create_rotate_revoke_and_the_request_log(browser: TestClient) 
 
 def test_the_request_log_keeps_seven_days_and_shows_only_the_own_account(browser: TestClient, tenant: Tenant) -> None:
     browser.get("/api/v1/releases", headers=tenant.headers)
-    request_log.flush()
+    _flush(browser)
 
     def kept() -> int:
         with session_scope() as session:
@@ -279,7 +286,7 @@ def test_entries_past_the_retention_are_not_shown_even_before_the_purge_ran(
     browser: TestClient, tenant: Tenant
 ) -> None:
     browser.get("/api/v1/persons", headers=tenant.headers)
-    request_log.flush()
+    _flush(browser)
     principal = Principal(tenant.account_id, "sandbox", frozenset(), tenant.key_id, "api_key")
     with session_scope() as session:
         assert [entry.path for entry in request_log.entries(session, principal, request_log.Search())] == [

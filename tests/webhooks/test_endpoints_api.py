@@ -66,23 +66,18 @@ def test_urls_that_are_not_public_https_are_refused(client: TestClient, tenant: 
 def test_loopback_is_accepted_only_when_the_server_allows_it(
     client: TestClient, tenant: Tenant, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from dataclasses import replace
-
-    from server.db import engine as db
+    from tests.server.payouts_helpers import settings_with
 
     assert settings.webhooks_allow_loopback  # the test settings allow it, like OG_WEBHOOKS_ALLOW_LOOPBACK=1
     _create(client, tenant, url="http://127.0.0.1:9/hook")
     _create(client, tenant, url="http://localhost:9/hook")
-    db.configure(replace(settings, webhooks_allow_loopback=False))
-    try:
+    with settings_with(client, webhooks_allow_loopback=False):
         for url in ("http://127.0.0.1:9/hook", "https://localhost/hook", "https://[::1]/hook"):
             response = client.post(
                 "/api/v1/webhook-endpoints", json={"url": url, "enabled_events": ["*"]}, headers=tenant.headers
             )
             assert response.status_code == 422, url
             assert response.json()["errors"][0]["code"] == "url_not_allowed"
-    finally:
-        db.configure(settings)
 
 
 def test_the_wildcard_subsumes_other_types(client: TestClient, tenant: Tenant) -> None:

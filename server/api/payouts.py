@@ -9,6 +9,7 @@ from server.api.balance import get_balance
 from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
+from server.domain.payouts import PayoutRequest
 from server.representations.payouts import represent
 from server.services import payouts
 
@@ -44,6 +45,7 @@ def get_payout(id: str) -> ConnexionResponse:
 
 def request_payout(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
-    payout_id = payouts.request(principal, body)  # reserved and committed; the transfer started if Wise answered
+    fields = PayoutRequest.from_body(body)
+    payout_id = payouts.request(principal, fields)  # reserved and committed; the transfer started if Wise answered
     with session_scope() as session:
         return json_response(represent(payouts.get(session, principal, payout_id)), 201)

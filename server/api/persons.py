@@ -8,6 +8,7 @@ from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response, no_content
 from server.db.engine import session_scope
+from server.domain.persons import PersonCreate, PersonUpdate
 from server.openapi.fast_reads import read_only
 from server.representations.persons import represent
 from server.services import invitations, persons
@@ -16,7 +17,7 @@ from server.services import invitations, persons
 def create_person(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        document = persons.create_and_announce(session, principal, body)
+        document = persons.create_and_announce(session, principal, PersonCreate.from_body(body))
     return json_response(document, 201)
 
 
@@ -53,7 +54,7 @@ def invite_person(id: str) -> ConnexionResponse:
 def update_person(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        return json_response(represent(persons.update(session, principal, id, body)))
+        return json_response(represent(persons.update(session, principal, id, PersonUpdate.from_body(body))))
 
 
 def delete_person(id: str) -> ConnexionResponse:

@@ -8,6 +8,12 @@ from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response, no_content
 from server.db.engine import session_scope
+from server.domain.releases import (
+    ReleaseCreate,
+    ReleaseDetailsUpdate,
+    ReleaseDistributionUpdate,
+    ReleaseTracksUpdate,
+)
 from server.openapi.fast_reads import read_only
 from server.openapi.multipart import parsed_upload
 from server.qc import worker
@@ -18,7 +24,7 @@ from server.services import releases, submission
 def create_release(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        document = releases.create_and_announce(session, principal, body)
+        document = releases.create_and_announce(session, principal, ReleaseCreate.from_body(body))
     return json_response(document, 201)
 
 
@@ -53,19 +59,25 @@ def get_release(id: str) -> ConnexionResponse:
 def update_release_details(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        return json_response(releases.update_details_and_announce(session, principal, id, body))
+        return json_response(
+            releases.update_details_and_announce(session, principal, id, ReleaseDetailsUpdate.from_body(body))
+        )
 
 
 def update_release_tracks(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        return json_response(releases.set_tracklist_and_announce(session, principal, id, body["tracks"]))
+        return json_response(
+            releases.set_tracklist_and_announce(session, principal, id, ReleaseTracksUpdate.from_body(body))
+        )
 
 
 def update_release_distribution(id: str, body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        return json_response(releases.update_distribution_and_announce(session, principal, id, body))
+        return json_response(
+            releases.update_distribution_and_announce(session, principal, id, ReleaseDistributionUpdate.from_body(body))
+        )
 
 
 def update_release_artwork(id: str, body: Any = None) -> ConnexionResponse:

@@ -9,6 +9,7 @@ from server import principal as caller
 from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.db.models.splits import Split
+from server.domain.splits import SplitCreate
 from server.openapi.fast_reads import read_only
 from server.pagination import Page
 from server.representations.splits import represent
@@ -23,7 +24,7 @@ def _render_page(session: Session, page: Page[Split]) -> dict[str, Any]:
 def create_split(body: dict[str, Any]) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
-        document = splits.create_and_announce(session, principal, body)
+        document = splits.create_and_announce(session, principal, SplitCreate.from_body(body))
     return json_response(document, 201)
 
 

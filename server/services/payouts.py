@@ -16,7 +16,7 @@ import logging
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -28,7 +28,7 @@ from server.db.models.payouts import Payout
 from server.db.types import utcnow
 from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
 from server.domain.money import currency_decimals
-from server.domain.payouts import PayoutStatus, blocking_state
+from server.domain.payouts import PayoutRequest, PayoutStatus, blocking_state
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
@@ -57,11 +57,7 @@ def payouts_enabled(account: Account, environment: str) -> bool:
     return blocking_state(account, environment) is None
 
 
-def _amount(raw: str, decimals: int) -> tuple[Decimal | None, list[FieldError]]:
-    try:
-        amount = Decimal(raw)
-    except InvalidOperation:
-        return None, [FieldError("invalid_amount", "/amount", f"{raw!r} is not a decimal amount.")]
+def _amount(amount: Decimal, decimals: int) -> tuple[Decimal | None, list[FieldError]]:
     if not amount.is_finite() or amount <= 0:
         return None, [FieldError("invalid_amount", "/amount", "The amount must be positive.")]
     exponent = amount.normalize().as_tuple().exponent
@@ -71,7 +67,7 @@ def _amount(raw: str, decimals: int) -> tuple[Decimal | None, list[FieldError]]:
     return amount, []
 
 
-def reserve(session: Session, principal: Principal, fields: dict[str, Any]) -> Payout:
+def reserve(session: Session, principal: Principal, fields: PayoutRequest) -> Payout:
     """Validate the request and reserve the amount as a `requested` payout (see the module docstring)."""
     account = balance.lock_account(session, principal.account_id)
     if account is None:
@@ -87,12 +83,12 @@ def reserve(session: Session, principal: Principal, fields: dict[str, Any]) -> P
     currency = account.default_currency
     decimals = currency_decimals(currency)
     errors: list[FieldError] = []
-    if fields["currency"] != currency:
+    if fields.currency != currency:
         detail = f"The balance is in {currency}; payouts are made in the balance's currency."
         errors.append(FieldError("currency_mismatch", "/currency", detail))
     amount: Decimal | None = None
-    if fields.get("amount") is not None:
-        amount, amount_errors = _amount(str(fields["amount"]), decimals)
+    if fields.amount is not None:
+        amount, amount_errors = _amount(fields.amount, decimals)
         errors += amount_errors
     minimum = minimum_payout(currency)
     if amount is not None and amount < minimum:
@@ -128,7 +124,7 @@ def reserve(session: Session, principal: Principal, fields: dict[str, Any]) -> P
         requested_at=now,
         created_at=now,
         updated_at=now,
-        meta=dict(fields.get("metadata") or {}),
+        meta=dict(fields.metadata),
     )
     session.add(payout)
     session.flush()
@@ -178,14 +174,14 @@ def wise_for(environment: str) -> WiseClient | None:
     )
 
 
-def reserve_and_announce(session: Session, principal: Principal, fields: dict[str, Any]) -> Payout:
+def reserve_and_announce(session: Session, principal: Principal, fields: PayoutRequest) -> Payout:
     """`reserve`, and `payout.requested` in the same transaction."""
     payout = reserve(session, principal, fields)
     events.emit(session, principal, "payout.requested", represent(payout))
     return payout
 
 
-def request(principal: Principal, fields: dict[str, Any]) -> str:
+def request(principal: Principal, fields: PayoutRequest) -> str:
     """The whole request of a payout: reserve it in its own committed transaction, and only then ask Wise for the
     transfer. Returns the payout's id; the payout is `requested` (transfer not started yet) or further along."""
     with session_scope() as session:

@@ -14,7 +14,8 @@ from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain import release_rules
 from server.domain.errors import DomainError, FieldError, not_found, validation_failed
-from server.domain.persons import InvitationStatus
+from server.domain.inputs import ABSENT
+from server.domain.persons import InvitationStatus, PersonCreate, PersonUpdate
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate, tenant_list
 from server.principal import Principal
@@ -22,23 +23,23 @@ from server.representations.persons import represent
 from server.services import events
 
 
-def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Person:
+def create(session: Session, principal: Principal, fields: PersonCreate) -> Person:
     person = Person(
         id=new_id("per"),
         account_id=principal.account_id,
         environment=principal.environment,
-        name=fields["name"],
-        legal_name=fields.get("legal_name"),
-        email=fields["email"],
-        phone=fields.get("phone"),
-        roles=list(fields.get("roles", [])),
-        language=fields.get("language") or "en",
+        name=fields.name,
+        legal_name=fields.legal_name,
+        email=fields.email,
+        phone=fields.phone,
+        roles=list(fields.roles),
+        language=fields.language,
         invitation_status=InvitationStatus.NOT_INVITED,
-        meta=dict(fields.get("metadata") or {}),
+        meta=dict(fields.metadata),
     )
     session.add(person)
     session.flush()
-    if fields.get("invite", False):
+    if fields.invite:
         # Imported here: invitations builds on this module (persons.get).
         from server.services import invitations  # noqa: PLC0415
 
@@ -106,27 +107,31 @@ def find_by_phone(session: Session, phone: str) -> list[Person]:
     return list(session.exec(select(Person).where(col(Person.phone) == f"+{digits}")).all())
 
 
-_UPDATABLE = ("name", "legal_name", "email", "phone", "language")
-
-
-def update(session: Session, principal: Principal, person_id: str, fields: dict[str, Any]) -> Person:
+def update(session: Session, principal: Principal, person_id: str, fields: PersonUpdate) -> Person:
     """Changes the fields creation takes (except `invite`: send one with `invitePerson`). A new email address is
     mailed again (an earlier bounce no longer blocks it); an invitation already sent stays valid, and a new one goes
     to the new address only when asked for. Credits keep the name copied when they were written. Emits
     `person.updated` with the changed fields' previous values, or nothing when nothing changed."""
     person = get(session, principal, person_id)
-    if "legal_name" in fields and not fields["legal_name"]:
+    if fields.legal_name is not ABSENT and not fields.legal_name:
         _refuse_clearing_a_credited_legal_name(session, principal, person)
     before = represent(person)
-    for name in _UPDATABLE:
-        if name in fields:
-            setattr(person, name, fields[name])
-    if "roles" in fields:
-        person.roles = list(fields["roles"])
-    if "metadata" in fields:
-        person.meta = dict(fields["metadata"] or {})
-    if "email" in fields and fields["email"].strip().lower() != str(before["email"]).strip().lower():
-        person.email_undeliverable = False
+    if fields.name is not ABSENT:
+        person.name = fields.name
+    if fields.legal_name is not ABSENT:
+        person.legal_name = fields.legal_name
+    if fields.email is not ABSENT:
+        person.email = fields.email
+        if fields.email.strip().lower() != str(before["email"]).strip().lower():
+            person.email_undeliverable = False
+    if fields.phone is not ABSENT:
+        person.phone = fields.phone
+    if fields.language is not ABSENT:
+        person.language = fields.language
+    if fields.roles is not ABSENT:
+        person.roles = list(fields.roles)
+    if fields.metadata is not ABSENT:
+        person.meta = dict(fields.metadata)
     after = represent(person)
     previous = {key: value for key, value in before.items() if key != "updated_at" and after.get(key) != value}
     if not previous:
@@ -198,7 +203,7 @@ def delete(session: Session, principal: Principal, person_id: str) -> None:
     events.emit(session, principal, "person.deleted", document)
 
 
-def create_and_announce(session: Session, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+def create_and_announce(session: Session, principal: Principal, fields: PersonCreate) -> dict[str, Any]:
     """`person.created` (after the invitation, if one was asked for); returns the person as the API shows it."""
     document = represent(create(session, principal, fields))
     events.emit(session, principal, "person.created", document)

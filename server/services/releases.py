@@ -1,6 +1,6 @@
 """Releases: the wizard steps, derived fields, the tracklist and the status machine."""
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, update
@@ -16,7 +16,18 @@ from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain import identifiers, release_rules, territories
 from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
-from server.domain.releases import DeliveryStatus, ReleaseStatus, tracks_of
+from server.domain.inputs import ABSENT
+from server.domain.releases import (
+    CopyrightLine,
+    DeliveryStatus,
+    ReleaseCreate,
+    ReleaseDetailsUpdate,
+    ReleaseDistributionUpdate,
+    ReleaseStatus,
+    ReleaseTracksUpdate,
+    TrackPlacement,
+    tracks_of,
+)
 from server.domain.tracks import QcStatus
 from server.ids import has_prefix, new_id
 from server.openapi.multipart import FilePart
@@ -48,17 +59,6 @@ TRANSITIONS: dict[str, frozenset[ReleaseStatus]] = {
     ReleaseStatus.TAKEN_DOWN: frozenset(),
 }
 
-_DETAIL_FIELDS = (
-    "title",
-    "version",
-    "primary_artists",
-    "featured_artists",
-    "label",
-    "genre",
-    "subgenre",
-    "language",
-)
-
 SINGLE_MAX_TRACK_MS = 10 * 60 * 1000
 EP_MAX_TOTAL_MS = 30 * 60 * 1000
 
@@ -87,20 +87,20 @@ def ensure_editable(release: Release) -> None:
         )
 
 
-def create(session: Session, principal: Principal, fields: dict[str, Any]) -> Release:
+def create(session: Session, principal: Principal, fields: ReleaseCreate) -> Release:
     release = Release(
         id=new_id("rel"),
         account_id=principal.account_id,
         environment=principal.environment,
-        title=fields["title"],
-        version=fields.get("version"),
-        primary_artists=list(fields["primary_artists"]),
-        featured_artists=list(fields.get("featured_artists") or []),
-        label=fields.get("label"),
-        genre=fields.get("genre"),
-        subgenre=fields.get("subgenre"),
-        language=fields.get("language"),
-        meta=dict(fields.get("metadata") or {}),
+        title=fields.title,
+        version=fields.version,
+        primary_artists=list(fields.primary_artists),
+        featured_artists=list(fields.featured_artists),
+        label=fields.label,
+        genre=fields.genre,
+        subgenre=fields.subgenre,
+        language=fields.language,
+        meta=dict(fields.metadata),
     )
     session.add(release)
     session.flush()
@@ -127,37 +127,45 @@ def refresh_derived(session: Session, release: Release) -> None:
     session.add(release)
 
 
-def _date(value: str | None) -> date | None:
-    return None if value is None else date.fromisoformat(value)
-
-
 def touch(release: Release) -> None:
     release.updated_at = utcnow()
 
 
-def update_details(session: Session, principal: Principal, release: Release, fields: dict[str, Any]) -> None:
-    if set(fields) != {"metadata"}:  # the client's own key-value pairs never reach a store: editable any time
+def update_details(session: Session, principal: Principal, release: Release, fields: ReleaseDetailsUpdate) -> None:
+    if fields.fields_set != {"metadata"}:  # the client's own key-value pairs never reach a store: editable any time
         ensure_editable(release)
-    for name in _DETAIL_FIELDS:
-        if name in fields:
-            setattr(release, name, fields[name])
-    if "original_release_date" in fields:
-        release.original_release_date = _date(fields["original_release_date"])
-    for line in ("p_line", "c_line"):
-        if line in fields:
-            value = fields[line]
-            setattr(release, f"{line}_year", value["year"] if value else None)
-            setattr(release, f"{line}_owner", value["owner"] if value else None)
-    if "upc" in fields:
-        upc = fields["upc"]
+    if fields.title is not ABSENT:
+        release.title = fields.title
+    if fields.version is not ABSENT:
+        release.version = fields.version
+    if fields.primary_artists is not ABSENT:
+        release.primary_artists = list(fields.primary_artists)
+    if fields.featured_artists is not ABSENT:
+        release.featured_artists = list(fields.featured_artists)
+    if fields.label is not ABSENT:
+        release.label = fields.label
+    if fields.genre is not ABSENT:
+        release.genre = fields.genre
+    if fields.subgenre is not ABSENT:
+        release.subgenre = fields.subgenre
+    if fields.language is not ABSENT:
+        release.language = fields.language
+    if fields.original_release_date is not ABSENT:
+        release.original_release_date = fields.original_release_date
+    if fields.p_line is not ABSENT:
+        release.p_line_year, release.p_line_owner = _line(fields.p_line)
+    if fields.c_line is not ABSENT:
+        release.c_line_year, release.c_line_owner = _line(fields.c_line)
+    if fields.upc is not ABSENT:
+        upc = fields.upc
         if upc is not None:
             if not identifiers.is_valid_upc(upc):
                 raise validation_failed([FieldError("invalid_upc", "/upc", f"{upc} has a wrong GS1 check digit.")])
             owned_identifiers.ensure_upc_free(session, principal.environment, upc, release.id)
         release.upc = upc
-    if "metadata" in fields:
-        release.meta = dict(fields["metadata"] or {})
-    _refuse_conflicts(release, fields)
+    if fields.metadata is not ABSENT:
+        release.meta = dict(fields.metadata)
+    _refuse_conflicts(release, fields.fields_set)
     touch(release)
     session.add(release)
     try:
@@ -168,7 +176,11 @@ def update_details(session: Session, principal: Principal, release: Release, fie
         raise
 
 
-def _refuse_conflicts(release: Release, fields: dict[str, Any]) -> None:
+def _line(line: CopyrightLine | None) -> tuple[int | None, str | None]:
+    return (line.year, line.owner) if line is not None else (None, None)
+
+
+def _refuse_conflicts(release: Release, fields: frozenset[str]) -> None:
     """Fields only valid together (an original release date after the release date, a ℗/© year after the release
     year) are refused when written, pointing at the written field; nothing is stored (the session is not flushed
     and the transaction rolls back)."""
@@ -177,44 +189,45 @@ def _refuse_conflicts(release: Release, fields: dict[str, Any]) -> None:
         raise validation_failed([FieldError(f.code, f.pointer, f.detail) for f in conflicts])
 
 
-def update_distribution(session: Session, release: Release, fields: dict[str, Any]) -> None:
+def update_distribution(session: Session, release: Release, fields: ReleaseDistributionUpdate) -> None:
     ensure_editable(release)
-    if "territories" in fields:
-        problems = territories.invalid_entries(fields["territories"])
+    if fields.territories is not ABSENT:
+        problems = territories.invalid_entries(list(fields.territories))
         if problems:
             raise validation_failed(
                 [FieldError("invalid_territory", f"/territories/{index}", reason) for index, reason in problems]
             )
-        release.territories = list(fields["territories"])
-    if "release_date" in fields:
-        release.release_date = _date(fields["release_date"])
-    if "stores" in fields:
-        release.stores = list(fields["stores"])
-    if "price_tier" in fields:
-        release.price_tier = fields["price_tier"]
-    _refuse_conflicts(release, fields)
+        release.territories = list(fields.territories)
+    if fields.release_date is not ABSENT:
+        release.release_date = fields.release_date
+    if fields.stores is not ABSENT:
+        release.stores = list(fields.stores)
+    if fields.price_tier is not ABSENT:
+        release.price_tier = fields.price_tier
+    _refuse_conflicts(release, fields.fields_set)
     touch(release)
     session.add(release)
     session.flush()
 
 
-def set_tracklist(session: Session, principal: Principal, release: Release, entries: list[dict[str, Any]]) -> None:
+def set_tracklist(session: Session, principal: Principal, release: Release, tracklist: ReleaseTracksUpdate) -> None:
     ensure_editable(release)
+    entries = tracklist.tracks
     errors: list[FieldError] = []
     chosen: list[tuple[Track, int, int]] = []
     seen: set[str] = set()
     for index, entry in enumerate(entries):
         pointer = f"/tracks/{index}/track_id"
-        track = session.get(Track, entry["track_id"])
+        track = session.get(Track, entry.track_id)
         if track is None or (track.account_id, track.environment) != (principal.account_id, principal.environment):
-            errors.append(FieldError("unknown_track", pointer, f"No track with id {entry['track_id']} exists."))
+            errors.append(FieldError("unknown_track", pointer, f"No track with id {entry.track_id} exists."))
         elif track.id in seen:
             errors.append(FieldError("duplicate_track", pointer, "The track is listed more than once."))
         elif track.release_id not in (None, release.id):
             errors.append(FieldError("track_on_other_release", pointer, f"The track is on release {track.release_id}."))
         else:
             seen.add(track.id)
-            chosen.append((track, entry.get("disc_number", 1), entry["track_number"]))
+            chosen.append((track, entry.disc_number, entry.track_number))
     errors += _numbering_errors(entries)
     if errors:
         raise validation_failed(errors)
@@ -231,10 +244,10 @@ def set_tracklist(session: Session, principal: Principal, release: Release, entr
     session.flush()
 
 
-def _numbering_errors(entries: list[dict[str, Any]]) -> list[FieldError]:
+def _numbering_errors(entries: tuple[TrackPlacement, ...]) -> list[FieldError]:
     by_disc: dict[int, list[tuple[int, int]]] = {}
     for index, entry in enumerate(entries):
-        by_disc.setdefault(entry.get("disc_number", 1), []).append((entry["track_number"], index))
+        by_disc.setdefault(entry.disc_number, []).append((entry.track_number, index))
     errors = []
     discs = sorted(by_disc)
     if discs and discs != list(range(1, len(discs) + 1)):
@@ -436,7 +449,7 @@ def remove_track(session: Session, principal: Principal, release_id: str, track_
 # --- operations: each makes its change and emits its event in the caller's transaction ----------------------------
 
 
-def create_and_announce(session: Session, principal: Principal, fields: dict[str, Any]) -> dict[str, Any]:
+def create_and_announce(session: Session, principal: Principal, fields: ReleaseCreate) -> dict[str, Any]:
     """`release.created`; returns the release as the API shows it."""
     release = create(session, principal, fields)
     document = represent_release(session, release)
@@ -453,7 +466,7 @@ def _announce_updated(
 
 
 def update_details_and_announce(
-    session: Session, principal: Principal, release_id: str, fields: dict[str, Any]
+    session: Session, principal: Principal, release_id: str, fields: ReleaseDetailsUpdate
 ) -> dict[str, Any]:
     release = get(session, principal, release_id)
     before = represent_release(session, release)
@@ -462,16 +475,16 @@ def update_details_and_announce(
 
 
 def set_tracklist_and_announce(
-    session: Session, principal: Principal, release_id: str, entries: list[dict[str, Any]]
+    session: Session, principal: Principal, release_id: str, tracklist: ReleaseTracksUpdate
 ) -> dict[str, Any]:
     release = get(session, principal, release_id)
     before = represent_release(session, release)
-    set_tracklist(session, principal, release, entries)
+    set_tracklist(session, principal, release, tracklist)
     return _announce_updated(session, principal, release, before)
 
 
 def update_distribution_and_announce(
-    session: Session, principal: Principal, release_id: str, fields: dict[str, Any]
+    session: Session, principal: Principal, release_id: str, fields: ReleaseDistributionUpdate
 ) -> dict[str, Any]:
     release = get(session, principal, release_id)
     before = represent_release(session, release)

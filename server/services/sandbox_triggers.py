@@ -7,6 +7,7 @@ emitted (and delivered) by the same code that emits it in production. Not a fake
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlmodel import Session, col, select
@@ -18,6 +19,7 @@ from server.db.models.releases import Release
 from server.db.models.webhooks import WebhookEndpoint
 from server.db.types import utcnow
 from server.domain.errors import DomainError, invalid_state, not_found
+from server.domain.payouts import PayoutRequest
 from server.domain.releases import tracks_of
 from server.principal import Principal
 from server.representations.payouts import represent as represent_payout
@@ -28,7 +30,7 @@ from server.services import balance, events, payouts, persons, sandbox_sales, sa
 from server.webhooks import queue
 
 # The amount a triggered payout requests: `.13` is the sandbox's failing amount (the transfer is cancelled).
-FAILING_PAYOUT_AMOUNT = "10.13"
+FAILING_PAYOUT_AMOUNT = Decimal("10.13")
 ENDPOINT_DISABLED_REASON = "failing"  # as after five days of failures (WebhookEndpoint.disabled_reason)
 
 
@@ -61,7 +63,9 @@ def _payout(session: Session, principal: Principal, body: dict[str, Any]) -> dic
         return dict(represent_payout(payout))
     account = balance.lock_account(session, principal.account_id)
     currency = account.default_currency if account is not None else "EUR"
-    payout = payouts.reserve_and_announce(session, principal, {"currency": currency, "amount": FAILING_PAYOUT_AMOUNT})
+    payout = payouts.reserve_and_announce(
+        session, principal, PayoutRequest(currency=currency, amount=FAILING_PAYOUT_AMOUNT)
+    )
     payouts.send_sandbox_inline(session, payout)
     return dict(represent_payout(payout))
 

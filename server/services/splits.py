@@ -14,8 +14,9 @@ from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
 from server.db.types import utcnow
 from server.domain.errors import DomainError, FieldError, invalid_state, not_found, validation_failed
+from server.domain.persons import PersonRole
 from server.domain.releases import ReleaseStatus
-from server.domain.splits import ShareStatus, SplitStatus
+from server.domain.splits import ShareStatus, SplitCreate, SplitStatus
 from server.ids import has_prefix, new_id
 from server.pagination import Page, paginate
 from server.principal import Principal
@@ -32,10 +33,10 @@ def _owned(row: Any, principal: Principal) -> bool:
 
 
 def _validate(
-    session: Session, principal: Principal, body: dict[str, Any], today: date
+    session: Session, principal: Principal, body: SplitCreate, today: date
 ) -> tuple[Release | None, Track | None, date, list[FieldError]]:
     errors: list[FieldError] = []
-    release_id, track_id = body.get("release_id"), body.get("track_id")
+    release_id, track_id = body.release_id, body.track_id
     release: Release | None = None
     track: Track | None = None
     if (release_id is None) == (track_id is None):
@@ -53,25 +54,25 @@ def _validate(
             track = None
             errors.append(FieldError("unknown_track", "/track_id", f"No track with id {track_id} exists."))
 
-    shares: list[dict[str, Any]] = body["shares"]
-    total = sum(int(share["share_bps"]) for share in shares)
+    shares = body.shares
+    total = sum(share.share_bps for share in shares)
     if total != TOTAL_BPS:
         errors.append(
             FieldError("shares_total_invalid", "/shares", f"The shares total {total} basis points, not {TOTAL_BPS}.")
         )
-    seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, PersonRole]] = set()
     for index, share in enumerate(shares):
-        pair = (share["person_id"], share["role"])
+        pair = (share.person_id, share.role)
         if pair in seen:
             errors.append(
                 FieldError(
                     "duplicate_share",
                     f"/shares/{index}",
-                    f"{share['person_id']} already has a {share['role']} share in this split.",
+                    f"{share.person_id} already has a {share.role} share in this split.",
                 )
             )
         seen.add(pair)
-    person_ids = sorted({share["person_id"] for share in shares})
+    person_ids = sorted({share.person_id for share in shares})
     known = set(
         session.exec(
             select(Person.id).where(
@@ -82,14 +83,14 @@ def _validate(
         ).all()
     )
     for index, share in enumerate(shares):
-        if share["person_id"] not in known:
+        if share.person_id not in known:
             errors.append(
                 FieldError(
-                    "unknown_person", f"/shares/{index}/person_id", f"No person with id {share['person_id']} exists."
+                    "unknown_person", f"/shares/{index}/person_id", f"No person with id {share.person_id} exists."
                 )
             )
 
-    effective_from = date.fromisoformat(body["effective_from"]) if body.get("effective_from") else today
+    effective_from = body.effective_from or today
     if effective_from < today:
         errors.append(
             FieldError(
@@ -106,7 +107,7 @@ def _active_for_update(session: Session, release_id: str | None, track_id: str |
     return session.exec(select(Split).where(target, col(Split.status) == SplitStatus.ACTIVE).with_for_update()).first()
 
 
-def create(session: Session, principal: Principal, body: dict[str, Any]) -> tuple[Split, list[SplitShare]]:
+def create(session: Session, principal: Principal, body: SplitCreate) -> tuple[Split, list[SplitShare]]:
     now = utcnow()
     release, track, effective_from, errors = _validate(session, principal, body, now.date())
     current = None
@@ -138,7 +139,7 @@ def create(session: Session, principal: Principal, body: dict[str, Any]) -> tupl
         version=(current.version + 1) if current else 1,
         status=SplitStatus.ACTIVE,
         effective_from=effective_from,
-        meta=dict(body.get("metadata") or {}),
+        meta=dict(body.metadata),
         created_at=now,
         updated_at=now,
     )
@@ -161,14 +162,14 @@ def create(session: Session, principal: Principal, body: dict[str, Any]) -> tupl
                 account_id=principal.account_id,
                 environment=principal.environment,
                 split_id=split.id,
-                person_id=share["person_id"],
-                role=share["role"],
-                share_bps=int(share["share_bps"]),
+                person_id=share.person_id,
+                role=share.role,
+                share_bps=share.share_bps,
                 acceptance_status=ShareStatus.PENDING,
                 created_at=now,
                 updated_at=now,
             )
-            for share in body["shares"]
+            for share in body.shares
         ]
         session.add_all(shares)
         session.flush()
@@ -238,7 +239,7 @@ def list_release_page(
     )
 
 
-def create_and_announce(session: Session, principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
+def create_and_announce(session: Session, principal: Principal, body: SplitCreate) -> dict[str, Any]:
     """`split.created` (a new version); returns the split as the API shows it."""
     split, shares = create(session, principal, body)
     document = represent(split, shares)

@@ -14,6 +14,7 @@ from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.payouts import Payout
 from server.domain.errors import DomainError
+from server.domain.payouts import PayoutRequest
 from server.principal import Principal
 from server.services import balance, payouts
 from tests.conftest import Tenant, TenantFactory
@@ -241,7 +242,7 @@ def test_concurrent_requests_never_pay_out_more_than_the_balance(make_tenant: Te
         start.wait()
         try:
             with session_scope() as session:
-                payouts.reserve(session, principal, {"currency": "EUR", "amount": "30.00"})
+                payouts.reserve(session, principal, PayoutRequest(currency="EUR", amount=Decimal("30.00")))
             outcomes.append("reserved")
         except DomainError as problem:
             outcomes.append(problem.code)

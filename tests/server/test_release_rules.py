@@ -23,6 +23,7 @@ from server.db.models.persons import Person
 from server.db.models.tracks import Track
 from server.domain import release_rules
 from server.domain.errors import DomainError
+from server.domain.releases import ReleaseCreate
 from server.ids import new_id
 from server.openapi.specification import raw_document
 from server.principal import Principal
@@ -215,7 +216,7 @@ class Builder:
 
     def build(self, state: ReleaseState) -> str:
         release = releases.create(
-            self.session, self.principal, {"title": state.title, "primary_artists": state.primary_artists}
+            self.session, self.principal, ReleaseCreate(title=state.title, primary_artists=tuple(state.primary_artists))
         )
         release.label, release.genre, release.language = "Nordlicht Records", "electronic", "en"
         release_date = None if state.release_in_days is None else today() + timedelta(days=state.release_in_days)
@@ -236,7 +237,9 @@ class Builder:
             state.upc
         ]
         if state.upc == "other_tenant":
-            other = releases.create(self.session, self.other, {"title": "Other", "primary_artists": ["Someone"]})
+            other = releases.create(
+                self.session, self.other, ReleaseCreate(title="Other", primary_artists=("Someone",))
+            )
             other.upc = OTHER_VALID_UPC
         if state.artwork is not None:
             release.artwork_file_id, release.artwork_qc_status = self._file("artwork"), state.artwork

@@ -13,11 +13,10 @@ account with mock data costs its inserts (about 2,500 earnings lines in twelve m
 of catalogue, events and payouts) — a few seconds on a loaded machine, not the QC time.
 """
 
-from typing import Any
-
 from sqlmodel import Session
 
 from server.db.models.accounts import Account
+from server.domain.persons import PersonCreate, PersonRole
 from server.principal import Principal
 from server.scopes import SCOPES, effective
 from server.services import persons, sandbox_simulator
@@ -28,31 +27,31 @@ from server.services.mock_data.smartlinks import seed_smartlinks
 
 __all__ = ["PERSONS", "READY_DRAFT_TITLE", "populate"]
 
-PERSONS: list[dict[str, Any]] = [
-    {
-        "name": "Mara Lindqvist",
-        "legal_name": "Mara Sofia Lindqvist",
-        "email": "mara@example.com",
-        "roles": ["artist", "composer", "lyricist"],
-        "invite": True,
-    },
-    {
-        "name": "Jonas Adeyemi",
-        "legal_name": "Jonas Oluwaseun Adeyemi",
-        "email": "jonas@example.com",
-        "roles": ["producer", "composer"],
-        "invite": True,
-    },
-    {"name": "Nightjar Mastering", "email": "studio@nightjar.example", "roles": ["mastering_engineer"]},
-    {
-        "name": "Lea Kowalczyk",
-        "legal_name": "Lea Kowalczyk",
-        "email": "lea@example.com",
-        "phone": "+4915112345678",
-        "roles": ["featured_artist", "lyricist"],
-        "invite": True,
-    },
-]
+PERSONS: tuple[PersonCreate, ...] = (
+    PersonCreate(
+        name="Mara Lindqvist",
+        legal_name="Mara Sofia Lindqvist",
+        email="mara@example.com",
+        roles=(PersonRole.ARTIST, PersonRole.COMPOSER, PersonRole.LYRICIST),
+        invite=True,
+    ),
+    PersonCreate(
+        name="Jonas Adeyemi",
+        legal_name="Jonas Oluwaseun Adeyemi",
+        email="jonas@example.com",
+        roles=(PersonRole.PRODUCER, PersonRole.COMPOSER),
+        invite=True,
+    ),
+    PersonCreate(name="Nightjar Mastering", email="studio@nightjar.example", roles=(PersonRole.MASTERING_ENGINEER,)),
+    PersonCreate(
+        name="Lea Kowalczyk",
+        legal_name="Lea Kowalczyk",
+        email="lea@example.com",
+        phone="+4915112345678",
+        roles=(PersonRole.FEATURED_ARTIST, PersonRole.LYRICIST),
+        invite=True,
+    ),
+)
 
 
 def populate(session: Session, account: Account) -> dict[str, str]:

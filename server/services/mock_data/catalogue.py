@@ -14,7 +14,16 @@ from sqlmodel import Session, col, select
 from server import clock
 from server.db.models.releases import Release, ReleaseDelivery
 from server.db.models.tracks import Track
-from server.domain.releases import ReleaseStatus
+from server.domain.releases import (
+    CopyrightLine,
+    DistributionStore,
+    Genre,
+    PriceTier,
+    ReleaseCreate,
+    ReleaseDetailsUpdate,
+    ReleaseDistributionUpdate,
+    ReleaseStatus,
+)
 from server.media import audio_bytes, cover_bytes
 from server.principal import Principal
 from server.qc import worker
@@ -49,7 +58,7 @@ _TITLES = [
     "Velvet Static",
 ]
 READY_DRAFT_TITLE = "Ready When You Are"
-STORES = ["spotify", "apple_music", "deezer"]
+STORES = (DistributionStore.SPOTIFY, DistributionStore.APPLE_MUSIC, DistributionStore.DEEZER)
 
 
 @cache
@@ -95,31 +104,29 @@ def seed_catalogue(session: Session, principal: Principal, composer_id: str) -> 
 
 def _release(session: Session, principal: Principal, title: str, *, cover: bytes | None) -> Release:
     release = releases.create(
-        session,
-        principal,
-        {"title": title, "primary_artists": ["Aurora Vale"], "featured_artists": [], "language": "en"},
+        session, principal, ReleaseCreate(title=title, primary_artists=("Aurora Vale",), language="en")
     )
     today = clock.now().date()
     releases.update_details(
         session,
         principal,
         release,
-        {
-            "label": "OG Demo Label",
-            "genre": "electronic",
-            "p_line": {"year": today.year, "owner": "OG Demo Label"},
-            "c_line": {"year": today.year, "owner": "Aurora Vale"},
-        },
+        ReleaseDetailsUpdate(
+            label="OG Demo Label",
+            genre=Genre.ELECTRONIC,
+            p_line=CopyrightLine(year=today.year, owner="OG Demo Label"),
+            c_line=CopyrightLine(year=today.year, owner="Aurora Vale"),
+        ),
     )
     releases.update_distribution(
         session,
         release,
-        {
-            "release_date": (today + timedelta(days=28)).isoformat(),
-            "territories": ["WW"],
-            "stores": STORES,
-            "price_tier": "front",
-        },
+        ReleaseDistributionUpdate(
+            release_date=today + timedelta(days=28),
+            territories=("WW",),
+            stores=STORES,
+            price_tier=PriceTier.FRONT,
+        ),
     )
     if cover is not None:
         releases.set_artwork(

@@ -173,9 +173,14 @@ def run_step(session: Session, step: SandboxStep) -> bool:
     data: dict[str, Any] = {"release_id": release.id, "upc": release.upc, **step.payload}
     if step.payload["status"] == DeliveryStatus.LIVE:
         data["store_url"] = f"https://sandbox.og-records.test/{step.payload['dsp']}/{release.upc}"
-    # Microseconds: several states of one store can fall in the same second, and the feed applies a state only if
-    # it is newer than the last one.
-    payload = {"type": "delivery.status_changed", "timestamp": now.isoformat(), "data": data}
+    # The feed applies a store's state only if its timestamp is newer than the last one applied (the sender's order,
+    # not arrival order). The steps of one release run in plan order, whoever runs them, but not on one clock: a
+    # clock advance runs each step at its due time on the account's clock while the scheduler runs steps at the
+    # time it finds them due, which under load can be later than the due time of the advance's next step. So a
+    # step's moment is never before the state it follows: otherwise `live` arrived "older" than `delivered` and the
+    # release stayed `delivering`. Microseconds: several states of one store can fall in the same second.
+    occurred_at = _after_last_state(session, release.id, str(step.payload["dsp"]), now)
+    payload = {"type": "delivery.status_changed", "timestamp": occurred_at.isoformat(), "data": data}
     dsp_sync.process_and_announce(session, f"sandbox_step_{step.id}", payload, environment="sandbox")
     return True
 
@@ -290,6 +295,19 @@ def advance(session: Session, release: Release, to: str) -> list[str]:
     if release.status != to:
         raise invalid_state("release", release.status, f"The release cannot reach {to} from {release.status}.")
     return passed
+
+
+def _after_last_state(session: Session, release_id: str, store: str, now: datetime) -> datetime:
+    """`now`, or a microsecond after the store's last applied state when that is later."""
+    last = session.exec(
+        select(ReleaseDelivery.last_event_at).where(
+            col(ReleaseDelivery.release_id) == release_id, col(ReleaseDelivery.store) == store
+        )
+    ).first()
+    if last is None:
+        return now
+    last_at = last if last.tzinfo else last.replace(tzinfo=UTC)  # SQLite keeps it naive
+    return max(now, last_at + timedelta(microseconds=1))
 
 
 def accounts_due(session: Session) -> dict[str, int]:

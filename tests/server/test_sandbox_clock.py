@@ -16,6 +16,7 @@ from server.db.engine import session_scope
 from server.db.models.accounts import Account
 from server.db.models.events import Event
 from server.db.models.oauth import OAuthToken
+from server.db.models.sandbox import SandboxStep
 from server.domain.errors import DomainError
 from server.services import accounts, oauth, oauth_clients, sandbox_clock, sandbox_simulator
 from tests.conftest import Tenant, TenantFactory
@@ -212,3 +213,36 @@ def test_a_sandbox_oauth_token_expires_on_the_accounts_clock(make_tenant: Tenant
     with session_scope() as session, pytest.raises(DomainError) as refused:
         oauth.authenticate_access_token(session, access)
     assert refused.value.code == "invalid_token"
+
+
+def _run_step_at(step_id: int | None, moment: datetime) -> None:
+    with clock.for_account((moment - clock.real_now()).total_seconds()), session_scope() as session:
+        step = session.get(SandboxStep, step_id)
+        assert step is not None
+        assert sandbox_simulator.run_step(session, step)
+
+
+def test_a_release_goes_live_when_the_scheduler_and_an_advance_share_its_steps(
+    client: TestClient, make_tenant: TenantFactory
+) -> None:
+    """The scheduler and a clock advance run the steps of one release in plan order but on different clocks: the
+    scheduler at the moment it finds a step due (late, on a busy machine), the advance at each step's due time. The
+    stores' `live` run by the advance after their `delivered` was run late by the scheduler must still apply (it
+    once arrived "older" than `delivered`, and the release stayed `delivering`: the guide's journey failed under
+    load)."""
+    tenant = make_tenant(mock_data=True)
+    releases = ok(client.get("/api/v1/releases", params={"limit": 100}, headers=tenant.headers))["data"]
+    draft = next(r for r in releases if r["title"] == "Ready When You Are")
+    ok(client.post(f"/api/v1/releases/{draft['id']}/submit", headers=tenant.headers))
+    with session_scope() as session:
+        steps = [(s.id, s.payload["status"], s.due_at) for s in sandbox_simulator.pending_steps(session, draft["id"])]
+    late = max(due for _id, _status, due in steps) + timedelta(minutes=1)
+    live = [(step_id, due) for step_id, status, due in steps if status == "live"]
+    assert live
+    for step_id, status, _due in steps:  # the scheduler, a minute after every step was due
+        if status != "live":
+            _run_step_at(step_id, late)
+    assert ok(client.get(f"/api/v1/releases/{draft['id']}", headers=tenant.headers))["status"] == "delivering"
+    for step_id, due in live:  # then the advance, each at its due time
+        _run_step_at(step_id, due)
+    assert ok(client.get(f"/api/v1/releases/{draft['id']}", headers=tenant.headers))["status"] == "live"

@@ -21,6 +21,7 @@ def create_person(body: dict[str, Any]) -> ConnexionResponse:
     return json_response(document, 201)
 
 
+@read_only
 def list_persons(
     limit: int = 20, cursor: str | None = None, created_gte: str | None = None, created_lt: str | None = None
 ) -> ConnexionResponse:

@@ -28,6 +28,7 @@ def create_release(body: dict[str, Any]) -> ConnexionResponse:
     return json_response(document, 201)
 
 
+@read_only
 def list_releases(
     limit: int = 20,
     cursor: str | None = None,

@@ -20,10 +20,12 @@ tests/server/test_fast_reads.py compares both paths response for response.
 
 import inspect
 import json
+import keyword
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import parse_qsl
 
 from connexion.context import _context, _receive, _scope
 from connexion.exceptions import NonConformingResponseBody
@@ -64,6 +66,35 @@ class FastRoute:
     scopes: dict[str, list[str]] | None
     response_schemas: dict[int, dict[str, Any]]
     read_only: bool
+    # Query parameters (name → schema): scalars only, none required (`_query_schemas` says which operations).
+    query_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def query_arguments(self, query_string: bytes) -> dict[str, Any] | None:
+        """The query parameters, typed as connexion passes them (declared defaults included), or None when
+        anything is unusual — an undeclared, repeated or empty parameter, a value its schema refuses or that is
+        not plainly its type — so that connexion answers it."""
+        if not query_string:
+            pairs: list[tuple[str, str]] = []
+        elif not self.query_schemas:
+            return None
+        else:
+            # As Starlette reads a query string (latin-1 bytes, then percent-decoded as UTF-8).
+            pairs = parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
+        given: dict[str, Any] = {}
+        for name, raw in pairs:
+            schema = self.query_schemas.get(name)
+            if schema is None or name in given or raw == "":
+                return None
+            value = _typed(schema, raw)
+            if value is None or field_errors(schema, value):
+                return None
+            given[name] = value
+        defaults = {
+            name: schema["default"]
+            for name, schema in self.query_schemas.items()
+            if name not in given and "default" in schema
+        }
+        return {**defaults, **given}
 
     def arguments(self, path: str) -> dict[str, str] | None:
         """The path parameters if the path is this route's and every parameter passes its schema."""
@@ -75,6 +106,37 @@ class FastRoute:
             if field_errors(self.parameter_schemas[name], value):
                 return None
         return arguments
+
+
+_INTEGER = re.compile(r"-?[0-9]{1,18}")
+
+
+def _typed(schema: dict[str, Any], raw: str) -> Any:
+    """A query value as its schema's type, only in the plain spelling (anything else is left to connexion)."""
+    kind = schema.get("type")
+    if kind == "string":
+        return raw
+    if kind == "integer":
+        return int(raw) if _INTEGER.fullmatch(raw) else None
+    if kind == "boolean":
+        return {"true": True, "false": False}.get(raw)
+    return None
+
+
+def _query_schemas(parameters: list[dict[str, Any]]) -> dict[str, dict[str, Any]] | None:
+    """The query parameters' schemas if the short path can read them all: optional scalars (string, integer,
+    boolean; no arrays, objects or serialisation styles) named like Python parameters. None otherwise."""
+    schemas: dict[str, dict[str, Any]] = {}
+    for parameter in parameters:
+        if parameter.get("in") != "query":
+            continue
+        name, schema = parameter["name"], parameter.get("schema", {})
+        if parameter.get("required") or "style" in parameter or "explode" in parameter or "content" in parameter:
+            return None
+        if schema.get("type") not in {"string", "integer", "boolean"} or keyword.iskeyword(name):
+            return None
+        schemas[name] = schema
+    return schemas
 
 
 def _segments(template: str) -> list[str | None]:
@@ -127,10 +189,13 @@ def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRout
     routes = []
     for template, item in resolved.get("paths", {}).items():
         operation = item.get("get")
-        if operation is None or "{" not in template or "requestBody" in operation:
+        if operation is None or "requestBody" in operation:
             continue
         parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
-        if any(p.get("in") != "path" for p in parameters):
+        if any(p.get("in") not in {"path", "query"} for p in parameters):
+            continue
+        query = _query_schemas(parameters)
+        if query is None or ("{" not in template and not query):
             continue
         if any(_overlap(template, other) for other in templates if other != template):
             continue
@@ -146,7 +211,7 @@ def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRout
             FastRoute(
                 operation_id=operation["operationId"],
                 pattern=_pattern(template),
-                parameter_schemas={p["name"]: p.get("schema", {}) for p in parameters},
+                parameter_schemas={p["name"]: p.get("schema", {}) for p in parameters if p.get("in") == "path"},
                 handler=handler,
                 scopes=scopes,
                 response_schemas={
@@ -157,6 +222,7 @@ def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRout
                     if media.endswith("json") and (schema := content.get("schema")) is not None
                 },
                 read_only=getattr(handler, _READ_ONLY, False),
+                query_schemas=query,
             )
         )
     return routes
@@ -173,7 +239,7 @@ class FastReadMiddleware:
         self.validate_responses = validate_responses
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET" or scope.get("query_string"):
+        if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
         for route in self.routes:
@@ -183,6 +249,11 @@ class FastReadMiddleware:
         else:
             await self.app(scope, receive, send)
             return
+        query = route.query_arguments(scope.get("query_string", b""))
+        if query is None:
+            await self.app(scope, receive, send)
+            return
+        arguments = {**arguments, **query}
         context = await self._context(scope, route)
         if context is None:
             await self.app(scope, receive, send)

@@ -210,7 +210,7 @@ def latency(settings: Settings, samples: int, *, nudged: bool) -> tuple[float, f
         thread.start()
         loop_ready.wait()
         original_notify = wakeup.notify
-        if not nudged:  # a worker in another process: only polling finds the row
+        if not nudged:  # as a worker in another process: polling (SQLite) or PostgreSQL's NOTIFY finds the row
             wakeup.notify = lambda: None
         try:
             results = []
@@ -269,7 +269,7 @@ def main() -> None:
     print(
         "| database | deliveries/s (1 worker process; rounds' median) | floor: wrk to the receiver, req/s "
         "| ratio to the floor (median; spread) | commit→first attempt p50 / p95, embedded worker "
-        "| same, worker in another process (polling) |"
+        "| same, worker in another process (PostgreSQL: woken by NOTIFY; SQLite: polling) |"
     )
     print("| --- | ---: | ---: | --- | ---: | ---: |")
     for label, found, p50, p95, poll_p50, poll_p95 in rows:
@@ -281,7 +281,8 @@ def main() -> None:
         )
     print(
         "\nTargets: at least 200 deliveries/s per worker; p50 at most 200 ms with an idle queue. "
-        f"Workers poll every {DEFAULT_POLL_SECONDS} s; the embedded one is also woken by the commit."
+        f"Workers poll every {DEFAULT_POLL_SECONDS} s; the embedded one is also woken by the commit, and on PostgreSQL "
+        "every worker by the database's NOTIFY at commit."
     )
     for found in comparisons:
         print(rounds.result_line(found))

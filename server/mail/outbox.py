@@ -67,6 +67,8 @@ def enqueue(
         # Wake the embedded worker once the message is committed instead of at its next poll.
         session.info["_og_mail_wakeup"] = True
         sa_event.listen(session, "after_commit", _after_commit, once=True)
+    if status == "queued":
+        wakeup.notify_in_transaction(session)  # workers in other processes (PostgreSQL)
     return message
 
 

@@ -264,10 +264,11 @@ def _enabled_endpoints(session: Session, principal: Principal) -> list[WebhookEn
 
 
 def _wake_worker_after_commit(session: Session) -> None:
-    """Nudge this process's worker once the transaction commits (others find the rows by polling)."""
+    """Nudge this process's worker once the transaction commits, and on PostgreSQL every other process's."""
     if not session.info.get("webhooks_wake"):
         session.info["webhooks_wake"] = True
         sa_event.listen(session, "after_commit", _after_commit, once=True)
+    wakeup.notify_in_transaction(session)  # and the workers of other processes (PostgreSQL)
 
 
 def _after_commit(session: Session, *_args: Any) -> None:

@@ -44,6 +44,7 @@ class Worker:
         timeout: float = sender.TIMEOUT_SECONDS,
         rng: random.Random | None = None,
         mail: mail_dispatch.Providers | None = None,
+        listen_url: str | None = None,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self._server_key = server_key
@@ -58,10 +59,13 @@ class Worker:
         self._last_purge = 0.0
         # The outbox rides on the same loop: messages are due after commit just like deliveries.
         self._mail = mail
+        # PostgreSQL: woken by the database's notification when another process commits work (server.webhooks.wakeup).
+        self._listen_url = listen_url
 
     @classmethod
     def from_settings(cls, settings: Settings, **options: Any) -> "Worker":
         options.setdefault("mail", mail_dispatch.Providers.from_settings(settings))
+        options.setdefault("listen_url", wakeup.listen_url(settings.database_url))
         return cls(server_key=settings.secret_key, allow_loopback=settings.webhooks_allow_loopback, **options)
 
     async def aclose(self) -> None:
@@ -86,6 +90,7 @@ class Worker:
     async def run_forever(self, stop: asyncio.Event) -> None:
         nudge = asyncio.Event()
         wakeup.register(nudge)
+        listener = asyncio.create_task(wakeup.listen(self._listen_url, nudge, stop)) if self._listen_url else None
         try:
             while not stop.is_set():
                 try:
@@ -101,6 +106,10 @@ class Worker:
                 nudge.clear()
         finally:
             wakeup.unregister(nudge)
+            if listener is not None:
+                listener.cancel()
+                with suppress(asyncio.CancelledError):
+                    await listener
 
     async def send_mail(self) -> int:
         """Send the outbox's due messages (email, WhatsApp); returns how many were attempted."""

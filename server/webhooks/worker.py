@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -28,6 +29,7 @@ log = logging.getLogger("og.webhooks")
 DEFAULT_BATCH = 64
 DEFAULT_LEASE = timedelta(seconds=60)  # > the 15 s request timeout: a live worker always finishes inside it
 DEFAULT_POLL_SECONDS = 0.25
+PER_ORIGIN = 16  # requests in flight to one scheme://host:port at a time
 PURGE_EVERY_SECONDS = 3600
 
 
@@ -76,7 +78,8 @@ class Worker:
         jobs = await asyncio.to_thread(self._claim)
         if not jobs:
             return 0
-        outcomes = await asyncio.gather(*(self._send(job) for job in jobs))
+        per_origin: dict[str, asyncio.Semaphore] = {}
+        outcomes = await asyncio.gather(*(self._send_limited(job, per_origin) for job in jobs))
         await asyncio.to_thread(self._record, list(zip(jobs, outcomes, strict=True)))
         return len(jobs)
 
@@ -116,6 +119,15 @@ class Worker:
         if self._mail is None or (self._mail.email is None and self._mail.whatsapp is None):
             return 0
         return await asyncio.to_thread(mail_dispatch.dispatch_due, self._mail, on_failure=mail_failure_handlers())
+
+    async def _send_limited(self, job: queue.Job, per_origin: dict[str, asyncio.Semaphore]) -> sender.Outcome:
+        """At most PER_ORIGIN requests of a batch in flight to one origin (as a receiver would wish), waiting here
+        rather than in the connection pool: httpcore's pool walks every queued request against every connection
+        on each hand-over, so 64 requests queued on one pool spent two thirds of the worker's CPU there."""
+        parts = urlsplit(job.url)
+        limit = per_origin.setdefault(f"{parts.scheme}://{parts.netloc}", asyncio.Semaphore(PER_ORIGIN))
+        async with limit:
+            return await self._send(job)
 
     async def _send(self, job: queue.Job) -> sender.Outcome:
         return await sender.send(

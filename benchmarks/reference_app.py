@@ -139,11 +139,17 @@ def _announce(session: Session, account: str, event_type: str, document: dict[st
         "environment": ENVIRONMENT,
         "data": {"object": document},
     }
-    event = Event(
-        id=event_id, account_id=account, environment=ENVIRONMENT, type=event_type, created_at=now, updated_at=now
+    session.add(
+        Event(
+            id=event_id,
+            account_id=account,
+            environment=ENVIRONMENT,
+            type=event_type,
+            created_at=now,
+            updated_at=now,
+            payload=payload,
+        )
     )
-    event.payload = payload
-    session.add(event)
     endpoints = session.exec(
         select(WebhookEndpoint).where(
             col(WebhookEndpoint.account_id) == account,

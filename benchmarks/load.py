@@ -6,9 +6,12 @@
 
 Servers: `og-server serve` (uvicorn, one worker) in production configuration — response validation off (the
 default), authentication and rate limits on, limits raised for the load with OG_RATE_LIMIT_MULTIPLIER, the JSON
-access log written to a file, the embedded webhook and QC workers idle beside it — and the bare reference
-(benchmarks/reference_app.py) on the same uvicorn and database. Both run pinned to CPU 0; wrk drives them from
-CPU 1. Every scenario gets its own API key (a fresh rate-limit budget) and a warm-up before its first round; then
+access log written to a file, the embedded webhook worker idle beside it, the QC thread off (OG_QC_IN_PROCESS=0, as
+when a separate worker runs QC: `track_create` leaves a pending QC job per upload, and an in-process QC thread would
+analyse them, the twin's too, on the measured core during the next measurements) — and the bare twins
+(benchmarks/reference_app.py: each scenario's own, doing the same queries, writes and JSON) on the same uvicorn,
+database and file store. All run pinned to CPU 0; wrk drives them
+from CPU 1. Every scenario gets its own API key (a fresh rate-limit budget) and a warm-up before its first round; then
 every scenario and its reference are measured back to back in `--rounds` short rounds, the order alternating (A B,
 B A, …; benchmarks/rounds.py), each round with its own short warm-up, and the report keeps the median of the rounds'
 ratios and their spread (docs/benchmarks.md). All servers run side by side for the whole run. `errors` counts
@@ -18,14 +21,18 @@ Runs on SQLite; with --postgres (and --redis) on PostgreSQL and Redis instead.
 """
 
 import argparse
+import io
 import json
+import math
 import os
 import secrets
 import statistics
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import wave
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
@@ -43,9 +50,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SERVER_CPU, LOAD_CPU = 0, 1
 LOAD_MULTIPLIER = "1000"  # business plan: 600/min x 1000 = 10,000 req/s sustained, far above one worker's pace
 SEEDED_RELEASES = 50
-REFERENCE = "bare_reference"
+REFERENCE = "bare_reference"  # release_get's twin (the name predates the twin per scenario)
 SMARTLINK_REFERENCE = "bare_reference_smartlink"
 SMARTLINK_PAGE_REFERENCE = "bare_reference_smartlink_page"
+SMARTLINK_CLICK_REFERENCE = "bare_reference_smartlink_click"
 SMARTLINK_SLUG = "bench"
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Mobile/15E148 Safari/604.1"
 FAN = {"User-Agent": BROWSER, "Referer": "https://www.instagram.com/"}  # a counted view, not a bot's
@@ -60,6 +68,41 @@ RELEASE_BODY = {
     "language": "en",
 }
 
+# The track upload: a small 16-bit mono WAV (0.1 s of a 440 Hz tone, 8.9 KB) in a multipart body with the track's
+# metadata, the API's `createTrack` form. The same bytes every time: after the first upload the stored copy and the
+# file row are reused (content addressing), by the API and its twin alike.
+MULTIPART_BOUNDARY = "og-bench-5f1c0a"
+TRACK_METADATA = {"title": "Northern Lights (Intro)", "primary_artists": ["Aurora Vale"]}
+# A literal public address: registering a host name would time the resolver (the API checks where it points).
+WEBHOOK_BODY = {"url": "https://93.184.215.14/og-bench", "enabled_events": ["payout.status_changed"]}
+
+
+def small_wav() -> bytes:
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(44100)
+        frames = (round(8000 * math.sin(2 * math.pi * 440 * n / 44100)) for n in range(4410))
+        out.writeframes(b"".join(struct.pack("<h", frame) for frame in frames))
+    return buffer.getvalue()
+
+
+def track_upload() -> tuple[bytes, str]:
+    """The multipart body of a track with its audio, and its Content-Type."""
+    head = (
+        f"--{MULTIPART_BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="metadata"\r\n'
+        "Content-Type: application/json\r\n\r\n"
+        f"{json.dumps(TRACK_METADATA)}\r\n"
+        f"--{MULTIPART_BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="audio"; filename="intro.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
+    body = head + small_wav() + f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={MULTIPART_BOUNDARY}"
+
+
 # Capabilities whose operations answer 501 today; each becomes a scenario when it lands.
 PENDING: dict[str, tuple[str, str, str]] = {}
 
@@ -73,6 +116,9 @@ class Fixture:
     keys: dict[str, str]  # scenario name -> API key secret (production, business plan)
     exhausted_key: str  # a sandbox key whose budget the 429 scenario keeps exhausted
     account_id: str = ""  # the account holding the year of earnings lines (benchmarks/earnings_seed.py)
+    # A second account for the webhook endpoints `webhook_endpoint_create` registers by the thousand: on the first,
+    # every event of `release_create` and `track_create` would read them all for its fan-out.
+    hooks_account_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -89,10 +135,19 @@ def _bearer(secret: str, **extra: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {secret}", **extra}
 
 
+_JSON = {"Content-Type": "application/json"}
+
+
+def _upload(path: str, headers: dict[str, str]) -> HttpRequest:
+    body, content_type = track_upload()
+    return HttpRequest("POST", path, {**headers, "Content-Type": content_type}, body)
+
+
 SCENARIOS = [
     Scenario(
         REFERENCE,
-        "bare Starlette: the release, its tracks and deliveries by id + JSON (no auth, no validation)",
+        "bare Starlette: the release, its tracks and deliveries by id, the API's release document (no auth, no "
+        "validation)",
         "reference",
         frozenset({200}),
         lambda f: [HttpRequest("GET", f"/releases/{rid}") for rid in f.release_ids],
@@ -112,6 +167,16 @@ SCENARIOS = [
         "app",
         frozenset({200}),
         lambda f: [HttpRequest("GET", "/api/v1/releases?limit=20", _bearer(f.keys["release_list"]))],
+        "release_list_bare",
+    ),
+    Scenario(
+        "release_list_bare",
+        "bare Starlette: the same page query (21 newest releases), tracks and deliveries of the page in one query "
+        "each, the API's list document with its cursor",
+        "reference",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", f"/accounts/{f.account_id}/releases?limit=20")],
+        "release_list_bare",
     ),
     Scenario(
         "release_create",
@@ -120,12 +185,19 @@ SCENARIOS = [
         frozenset({201}),
         lambda f: [
             HttpRequest(
-                "POST",
-                "/api/v1/releases",
-                _bearer(f.keys["release_create"], **{"Content-Type": "application/json"}),
-                json.dumps(RELEASE_BODY),
+                "POST", "/api/v1/releases", _bearer(f.keys["release_create"], **_JSON), json.dumps(RELEASE_BODY)
             )
         ],
+        "release_create_bare",
+    ),
+    Scenario(
+        "release_create_bare",
+        "bare Starlette: INSERT the release, its document, INSERT release.created + the webhook fan-out SELECT, one "
+        "transaction (no validation, no idempotency)",
+        "reference",
+        frozenset({201}),
+        lambda f: [HttpRequest("POST", f"/accounts/{f.account_id}/releases", _JSON, json.dumps(RELEASE_BODY))],
+        "release_create_bare",
     ),
     Scenario(
         "persons_get",
@@ -133,11 +205,63 @@ SCENARIOS = [
         "app",
         frozenset({200}),
         lambda f: [HttpRequest("GET", f"/api/v1/persons/{f.person_id}", _bearer(f.keys["persons_get"]))],
+        "persons_get_bare",
+    ),
+    Scenario(
+        "persons_get_bare",
+        "bare Starlette: the person by id, the API's person document",
+        "reference",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", f"/persons/{f.person_id}")],
+        "persons_get_bare",
+    ),
+    Scenario(
+        "track_create",
+        "POST /api/v1/tracks, multipart: metadata + a 9 KB WAV (no release; QC left pending)",
+        "app",
+        frozenset({201}),
+        lambda f: [_upload("/api/v1/tracks", _bearer(f.keys["track_create"]))],
+        "track_create_bare",
+    ),
+    Scenario(
+        "track_create_bare",
+        "bare Starlette: Starlette's form parser, the file staged, hashed and stored, INSERT track, file row by "
+        "digest, UPDATE track, INSERT track.created + fan-out SELECT (no media sniffing check, no schema)",
+        "reference",
+        frozenset({201}),
+        lambda f: [_upload(f"/accounts/{f.account_id}/tracks", {})],
+        "track_create_bare",
+    ),
+    Scenario(
+        "webhook_endpoint_create",
+        "POST /api/v1/webhook-endpoints (an https URL on a literal public address)",
+        "app",
+        frozenset({201}),
+        lambda f: [
+            HttpRequest(
+                "POST",
+                "/api/v1/webhook-endpoints",
+                _bearer(f.keys["webhook_endpoint_create"], **_JSON),
+                json.dumps(WEBHOOK_BODY),
+            )
+        ],
+        "webhook_endpoint_create_bare",
+    ),
+    Scenario(
+        "webhook_endpoint_create_bare",
+        "bare Starlette: a new secret encrypted under the server key, INSERT the endpoint, its document with the "
+        "secret (no URL checks)",
+        "reference",
+        frozenset({201}),
+        lambda f: [
+            HttpRequest("POST", f"/accounts/{f.hooks_account_id}/webhook-endpoints", _JSON, json.dumps(WEBHOOK_BODY))
+        ],
+        "webhook_endpoint_create_bare",
     ),
     # The public smart-link page: link by slug, one INSERT of the hit, JSON; its bare twin does the same read and write.
     Scenario(
         SMARTLINK_REFERENCE,
-        "bare Starlette: smart link by slug + hit INSERT + JSON (no rate limit, no validation)",
+        "bare Starlette: smart link by slug + hit INSERT + the public document (no rate limit, no validation)",
         "reference",
         frozenset({200}),
         lambda f: [HttpRequest("GET", f"/smartlinks/{SMARTLINK_SLUG}", FAN)],
@@ -157,7 +281,15 @@ SCENARIOS = [
         "app",
         frozenset({302}),  # wrk never follows redirects
         lambda f: [HttpRequest("GET", f"/api/v1/smartlinks/{SMARTLINK_SLUG}/go/spotify", FAN)],
-        SMARTLINK_REFERENCE,
+        SMARTLINK_CLICK_REFERENCE,
+    ),
+    Scenario(
+        SMARTLINK_CLICK_REFERENCE,
+        "bare Starlette: smart link by slug, its destination, click INSERT, 302 (no rate limit, no validation)",
+        "reference",
+        frozenset({302}),
+        lambda f: [HttpRequest("GET", f"/smartlinks/{SMARTLINK_SLUG}/go/spotify", FAN)],
+        SMARTLINK_CLICK_REFERENCE,
     ),
     # The fan's HTML page: link, release and tracks read, one hit INSERT, the Jinja2 template rendered; its bare
     # twin does the same reads, write and render in one plain Starlette route.
@@ -187,11 +319,43 @@ SCENARIOS = [
     ),
     Scenario(
         "earnings_summary_bare",
-        "bare Starlette: the same GROUP BY over the same lines + JSON",
+        "bare Starlette: the account's currency, the same GROUP BY over the same lines, the summary document",
         "reference",
         frozenset({200}),
         lambda f: [HttpRequest("GET", f"/earnings/summary/{f.account_id}")],
         "earnings_summary_bare",
+    ),
+    Scenario(
+        "earnings_list",
+        "GET /api/v1/earnings (a page of 20 of the 3,000 lines)",
+        "app",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", "/api/v1/earnings?limit=20", _bearer(f.keys["earnings_list"]))],
+        "earnings_list_bare",
+    ),
+    Scenario(
+        "earnings_list_bare",
+        "bare Starlette: the same page query (21 newest lines), the API's list document with its cursor",
+        "reference",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", f"/accounts/{f.account_id}/earnings?limit=20")],
+        "earnings_list_bare",
+    ),
+    Scenario(
+        "balance",
+        "GET /api/v1/balance over the year of lines",
+        "app",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", "/api/v1/balance", _bearer(f.keys["balance"]))],
+        "balance_bare",
+    ),
+    Scenario(
+        "balance_bare",
+        "bare Starlette: the balance's queries (server.services.balance.compute: the account, 3 sums) + JSON",
+        "reference",
+        frozenset({200}),
+        lambda f: [HttpRequest("GET", f"/accounts/{f.account_id}/balance")],
+        "balance_bare",
     ),
     Scenario(
         "rate_limited",
@@ -364,8 +528,12 @@ def server_env(backend: Backend, data_dir: Path, **extra: str) -> dict[str, str]
     return env
 
 
-def seed_keys(env: dict[str, str]) -> tuple[str, dict[str, str], str]:
-    """A business account with production access and one key per scenario, plus an exhaustible sandbox key."""
+HOOKS_SCENARIOS = frozenset({"webhook_endpoint_create"})  # their keys belong to the second account (Fixture)
+
+
+def seed_keys(env: dict[str, str]) -> tuple[str, dict[str, str], str, str]:
+    """A business account with production access and one key per scenario, plus an exhaustible sandbox key; and a
+    second such account for the webhook endpoints (`Fixture.hooks_account_id`), with the keys of HOOKS_SCENARIOS."""
     code = """
 import json, sys
 from server.config import Settings
@@ -380,18 +548,28 @@ upgrade_to_head(settings.database_url)
 with session_scope() as session:
     account, _u, _p = accounts.create_account(session, name="Bench", email="bench@example.com", password="x" * 16,
                                               plan="business", production_access=True, mock_data=False)
-    keys = {name: api_keys.create_key(session, account=account, environment="production", name=name,
-                                      scopes=list(SCOPES)).secret for name in sys.argv[1:]}
+    hooks, _u, _p = accounts.create_account(session, name="Bench hooks", email="hooks@example.com",
+                                            password="x" * 16, plan="business", production_access=True,
+                                            mock_data=False)
+    hooks_names = set(json.loads(sys.argv[1]))
+    keys = {name: api_keys.create_key(session, account=hooks if name in hooks_names else account,
+                                      environment="production", name=name, scopes=list(SCOPES)).secret
+            for name in sys.argv[2:]}
     sandbox = api_keys.create_key(session, account=account, environment="sandbox", name="exhausted",
                                   scopes=list(SCOPES)).secret
-print(json.dumps({"account": account.id, "keys": keys, "sandbox": sandbox}))
+print(json.dumps({"account": account.id, "hooks": hooks.id, "keys": keys, "sandbox": sandbox}))
 """
     names = [s.name for s in SCENARIOS if s.server == "app"] + ["seed"]
     done = subprocess.run(
-        [sys.executable, "-c", code, *names], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code, json.dumps(sorted(HOOKS_SCENARIOS)), *names],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     data = json.loads(done.stdout.strip().splitlines()[-1])
-    return data["account"], data["keys"], data["sandbox"]
+    return data["account"], data["keys"], data["sandbox"], data["hooks"]
 
 
 def seed_catalogue(base_url: str, key: str) -> tuple[list[str], str]:
@@ -409,6 +587,10 @@ def seed_catalogue(base_url: str, key: str) -> tuple[list[str], str]:
             "destinations": [{"service": "spotify", "url": "https://open.spotify.com/album/4aawyAB9vmqN3uQ7FjRGTy"}],
         }
         client.post("/api/v1/smartlinks", json=link).raise_for_status()
+        # The upload's file row and stored copy exist before the load: 16 first uploads of the same bytes at once
+        # would race for the one row (a unique digest per account), which no user's uploads do.
+        body, content_type = track_upload()
+        client.post("/api/v1/tracks", content=body, headers={"Content-Type": content_type}).raise_for_status()
         return release_ids, person.json()["id"]
 
 
@@ -596,15 +778,22 @@ def run_backend(
     steps = rounds.schedule(pairs, rounds_)
     with tempfile.TemporaryDirectory(prefix="og-bench-") as tmp, ExitStack() as servers:
         workdir = Path(tmp)
-        env = server_env(backend, workdir / "data", OG_RATE_LIMIT_MULTIPLIER=LOAD_MULTIPLIER)
-        account, keys, sandbox_key = seed_keys(env)
+        env = server_env(backend, workdir / "data", OG_RATE_LIMIT_MULTIPLIER=LOAD_MULTIPLIER, OG_QC_IN_PROCESS="0")
+        account, keys, sandbox_key, hooks_account = seed_keys(env)
         subprocess.run([sys.executable, "-m", "benchmarks.earnings_seed", account], env=env, cwd=ROOT, check=True)
         serve = [sys.executable, "-m", "server.cli", "serve", "--no-seed"]
         app = servers.enter_context(running(serve, env, workdir / "app.log"))
         release_ids, person_id = seed_catalogue(app.base_url, keys["seed"])
-        fixture = Fixture(release_ids, person_id, keys, sandbox_key, account)
+        fixture = Fixture(release_ids, person_id, keys, sandbox_key, account, hooks_account)
         extra["pending"] = pending_operations(app.base_url, keys["seed"])
-        reference_command = [sys.executable, "-m", "uvicorn", "benchmarks.reference_app:app", "--no-access-log"]
+        reference_command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "benchmarks.reference_app:from_env",
+            "--no-access-log",
+        ]
         running_on = {
             "app": app,
             "reference": servers.enter_context(
@@ -764,6 +953,7 @@ def targets(results: list[Measurement]) -> list[str]:
             f"- Target smartlink_page ≥0.70 of bare_reference_smartlink_page: {page.ratio:.2f} "
             f"({_verdict(page, page.ratio >= 0.7)})."
         )
+    out += wave_two(results)
     errors = sum(m.errors for m in results)
     out.append(f"- Target no errors under load: {errors} ({'met' if errors == 0 else 'NOT met'}).")
     rss = max(m.server_rss_mb for m in results)
@@ -771,6 +961,32 @@ def targets(results: list[Measurement]) -> list[str]:
     unstable = [m.name for m in results if m.unstable]
     if unstable:
         out.append(f"- Unstable (spread wider than the bound): {', '.join(unstable)}.")
+    return out
+
+
+# Issue 22's targets, against each scenario's own twin in the same run: reads ≥ 0.8, writes ≥ 0.6, and every
+# scenario's p99 no worse than its twin's (p99_ratio ≤ 1).
+READS = ("release_get", "persons_get", "release_list", "earnings_list", "balance")
+WRITES = ("release_create", "track_create", "webhook_endpoint_create")
+READ_TARGET, WRITE_TARGET, P99_TARGET = 0.8, 0.6, 1.0
+
+
+def wave_two(results: list[Measurement]) -> list[str]:
+    """Issue 22's lines: each read and write against its floor, and every scenario's p99 against its twin's."""
+    out = []
+    for m in results:
+        if m.reference == m.name:
+            continue
+        goal = READ_TARGET if m.name in READS else WRITE_TARGET if m.name in WRITES else None
+        if goal is not None:
+            out.append(
+                f"- Target (issue 22) {m.name} ≥{goal:.2f} of {m.reference}: {m.ratio:.2f} "
+                f"({_verdict(m, m.ratio >= goal)}; CPU ratio {m.cpu_ratio:.2f})."
+            )
+        out.append(
+            f"- Target (issue 22) {m.name} p99 ≤ its twin's (p99 ratio ≤{P99_TARGET:.0f}): {m.p99_ratio:.2f} "
+            f"({_verdict(m, m.p99_ratio <= P99_TARGET)}; p99 {m.p99_ms:.1f} ms)."
+        )
     return out
 
 

@@ -61,7 +61,7 @@ class HttpRequest:
     method: str
     path: str
     headers: dict[str, str] = field(default_factory=dict)
-    body: str | None = None
+    body: str | bytes | None = None  # bytes: sent as they are (a multipart upload)
 
 
 @dataclass(frozen=True)
@@ -92,11 +92,16 @@ def _lua_string(value: str) -> str:
     return json.dumps(value)  # a JSON string literal is a valid Lua string literal for the characters we send
 
 
+def _lua_bytes(value: bytes) -> str:
+    """Any bytes as a Lua string literal: printable ASCII as it is, everything else as a decimal escape (`\\ddd`)."""
+    return '"' + "".join(chr(b) if 32 <= b < 127 and b not in (34, 92) else f"\\{b:03d}" for b in value) + '"'
+
+
 def write_script(path: Path, requests: list[HttpRequest]) -> None:
     rows = []
     for r in requests:
         headers = "{" + ", ".join(f"[{_lua_string(k)}] = {_lua_string(v)}" for k, v in r.headers.items()) + "}"
-        body = _lua_string(r.body) if r.body is not None else "nil"
+        body = "nil" if r.body is None else _lua_bytes(r.body) if isinstance(r.body, bytes) else _lua_string(r.body)
         rows.append(f"  {{{_lua_string(r.method)}, {_lua_string(r.path)}, {headers}, {body}}}")
     path.write_text("REQUESTS = {\n" + ",\n".join(rows) + "\n}\n" + _SCRIPT)
 

@@ -49,7 +49,7 @@ def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tm
         "benchmarks.suite",
         "--quick",
         "--scenarios",
-        "release_get,rate_limited,smartlink_click,smartlink_page",
+        "release_get,rate_limited,smartlink_click,smartlink_page,track_create",
     ]
     # Its own process group: if it hangs, the servers it started are stopped with it.
     process = subprocess.Popen(
@@ -75,10 +75,12 @@ def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tm
         "bare_reference",
         "release_get",
         "rate_limited",
-        "bare_reference_smartlink",
+        "bare_reference_smartlink_click",
         "smartlink_click",
         "bare_reference_smartlink_page",
         "smartlink_page",
+        "track_create_bare",
+        "track_create",
     }
     for scenario in scenarios.values():
         assert set(scenario) >= FIELDS
@@ -91,13 +93,18 @@ def test_quick_run_writes_every_scenario_with_its_ratio_to_the_bare_reference(tm
     assert scenarios["rate_limited"]["statuses"].get("429", 0) > 0.9 * scenarios["rate_limited"]["requests"]
     # Interleaved rounds (issue 24): --quick runs two, each scenario beside its reference in both.
     assert document["rounds"] == 2
-    for name in ("release_get", "rate_limited", "smartlink_click", "smartlink_page"):
+    for name in ("release_get", "rate_limited", "smartlink_click", "smartlink_page", "track_create"):
         _assert_rounds(scenarios[name], scenarios[scenarios[name]["reference"]])
     assert scenarios["release_get"]["reference"] == "bare_reference"
-    # A smart-link click is a 302 (wrk does not follow it), compared with the bare smart-link route.
+    # A smart-link click is a 302 (wrk does not follow it), compared with its own twin (which redirects too).
     click = scenarios["smartlink_click"]
     assert click["statuses"] == {"302": click["requests"]}
-    assert click["reference"] == "bare_reference_smartlink"
+    assert click["reference"] == "bare_reference_smartlink_click"
+    # The upload's multipart body (binary, in the Lua script) reaches both servers whole: every answer is a 201.
+    for name in ("track_create", "track_create_bare"):
+        assert scenarios[name]["statuses"] == {"201": scenarios[name]["requests"]}, name
+    assert scenarios["track_create"]["reference"] == "track_create_bare"
+    assert "p99_ratio" in scenarios["track_create"]
     # The fans' HTML page is compared with its own twin (same reads, hit INSERT and template render).
     page = scenarios["smartlink_page"]
     assert page["statuses"] == {"200": page["requests"]}

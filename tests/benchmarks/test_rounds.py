@@ -34,11 +34,13 @@ def test_a_twin_selected_alone_is_measured_once_per_round_and_zero_rounds_is_ref
 
 
 def test_every_selected_scenario_is_paired_with_the_reference_it_names() -> None:
-    pairs = load.pairs_for({"release_get", "smartlink_view", "earnings_summary"})
+    pairs = load.pairs_for({"release_get", "smartlink_view", "earnings_summary", "release_list", "balance"})
     assert pairs == [
         ("release_get", "bare_reference"),
+        ("release_list", "release_list_bare"),
         ("smartlink_view", "bare_reference_smartlink"),
         ("earnings_summary", "earnings_summary_bare"),
+        ("balance", "balance_bare"),
     ]
     # A twin that some selected scenario needs is measured beside it, not on its own as well.
     assert load.pairs_for({"bare_reference", "release_get"}) == [("release_get", "bare_reference")]
@@ -163,3 +165,32 @@ def test_a_components_result_line_is_lifted_out_of_its_output() -> None:
     assert results[0]["ratio"] == results[0]["ratio_median"] == 1.1
     assert results[0]["calls"] == 10
     assert rest == "| a | b |\n| --- | --- |\nTarget met"
+
+
+def _measured(name: str, rps: list[float], *, p99: float = 10.0) -> load.Measurement:
+    scenario = next(s for s in load.SCENARIOS if s.name == name)
+    reference = [_round(n, name, 1000) for n in range(len(rps))]
+    figures = [_round(n, name, value, p99=p99) for n, value in enumerate(rps)]
+    return load.aggregate(scenario, figures, reference, "SQLite", seconds=3, connections=16, bound=0.2)
+
+
+def test_issue_22s_targets_judge_reads_writes_and_p99_against_each_twin() -> None:
+    steady_read = _measured("release_list", [500] * 5)  # 0.50 of its twin: below the reads' 0.8
+    good_read = _measured("balance", [850] * 5, p99=8.0)
+    steady_write = _measured("track_create", [650] * 5, p99=25.0)  # 0.65: above the writes' 0.6, p99 2.5x the twin's
+    shaky_write = _measured("release_create", [300, 450, 600, 750, 900])
+    lines = load.wave_two([steady_read, good_read, steady_write, shaky_write])
+    assert "- Target (issue 22) release_list ≥0.80 of release_list_bare: 0.50 (NOT met; CPU ratio 1.00)." in lines
+    assert "- Target (issue 22) balance ≥0.80 of balance_bare: 0.85 (met; CPU ratio 1.00)." in lines
+    assert "- Target (issue 22) balance p99 ≤ its twin's (p99 ratio ≤1): 0.80 (met; p99 8.0 ms)." in lines
+    assert "- Target (issue 22) track_create ≥0.60 of track_create_bare: 0.65 (met; CPU ratio 1.00)." in lines
+    assert "- Target (issue 22) track_create p99 ≤ its twin's (p99 ratio ≤1): 2.50 (NOT met; p99 25.0 ms)." in lines
+    shaky = [line for line in lines if line.startswith("- Target (issue 22) release_create")]
+    assert len(shaky) == 2
+    assert all("unstable" in line and "not judged" in line for line in shaky)
+    # In the report, after the first wave's lines.
+    report = load.markdown(
+        [steady_read, good_read], {"rounds": 5, "round_warmup": 1, "spread_bound": 0.2}, Backend("SQLite", "")
+    )
+    assert "| release_list — GET /api/v1/releases (a page of 20) | release_list_bare |" in report
+    assert "release_list ≥0.80 of release_list_bare: 0.50 (NOT met" in report

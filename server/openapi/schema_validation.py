@@ -14,6 +14,7 @@ import jsonschema_rs
 from server.problems import FieldError
 
 _CACHE: dict[int, tuple[dict[str, Any], Any]] = {}
+_CACHE_LIMIT = 4096
 _LOCK = threading.Lock()
 
 
@@ -28,6 +29,10 @@ def compiled(schema: dict[str, Any]) -> Any:
     validator = jsonschema_rs.Draft202012Validator(own, validate_formats=True)
     with _LOCK:
         _CACHE[id(schema)] = (schema, validator)
+        # A safety net, never reached by the spec's own schemas (a few hundred): a caller that builds a schema per
+        # request must not grow the process without bound. The oldest entries go first.
+        while len(_CACHE) > _CACHE_LIMIT:
+            del _CACHE[next(iter(_CACHE))]
     return validator
 
 

@@ -4,7 +4,6 @@ spec that no domain enum stands for."""
 
 import json
 from enum import StrEnum
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,8 @@ from server.domain.smartlinks import SmartLinkStatus
 from server.domain.splits import ShareStatus, SplitStatus
 from server.domain.tracks import QcStatus
 from server.domain.webhook_endpoints import AttemptOutcome, EndpointStatus
-
-SPEC = Path(__file__).resolve().parents[2] / "spec" / "dist" / "openapi.json"
+from tests.server import spec_document
+from tests.server.spec_document import resolve
 
 # Each domain enum and the JSON pointers (into the bundled spec) of the enums it must equal.
 ENUMS: dict[type[StrEnum], tuple[str, ...]] = {
@@ -52,15 +51,7 @@ NOT_DOMAIN_STATES = {
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(SPEC.read_text())
-    return document
-
-
-def resolve(document: dict[str, Any], pointer: str) -> Any:
-    node: Any = document
-    for part in pointer.lstrip("/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
+    return spec_document.load()
 
 
 def differences(document: dict[str, Any], enum: type[StrEnum], pointer: str) -> tuple[set[str], set[str]]:

@@ -13,7 +13,6 @@ from dataclasses import MISSING, fields, is_dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import pytest
@@ -28,8 +27,8 @@ from server.domain.releases import (
     ReleaseTracksUpdate,
 )
 from server.domain.splits import SplitCreate
-
-SPEC = Path(__file__).resolve().parents[2] / "spec" / "dist" / "openapi.json"
+from tests.server import spec_document
+from tests.server.spec_document import resolve
 
 # Each input and the request-body schema it stands for.
 INPUTS: dict[type, str] = {
@@ -56,15 +55,7 @@ DECIMAL_AMOUNT = "#/components/schemas/DecimalAmount"
 
 @pytest.fixture(scope="module")
 def spec() -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(SPEC.read_text())
-    return document
-
-
-def resolve(document: dict[str, Any], ref: str) -> Any:
-    node: Any = document
-    for part in ref.removeprefix("#/").split("/"):
-        node = node[part.replace("~1", "/").replace("~0", "~")]
-    return node
+    return spec_document.load()
 
 
 def _alternatives(annotation: Any) -> list[Any]:

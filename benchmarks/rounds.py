@@ -21,6 +21,8 @@ from typing import Any
 # fraction of their median is `unstable`. 0.20 = the middle half of the rounds lies within ±10 % of the median.
 SPREAD_BOUND = 0.20
 RESULT_MARKER = "BENCH_RESULT "
+# A component's own figures (what it measured, by its own shape), collected by the suite as the component's `metrics`.
+METRICS_MARKER = "BENCH_METRICS "
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,21 @@ def comparison(
 
 def result_line(result: dict[str, Any]) -> str:
     return RESULT_MARKER + json.dumps(result, separators=(",", ":"))
+
+
+def metrics_line(metrics: dict[str, Any]) -> str:
+    return METRICS_MARKER + json.dumps(metrics, separators=(",", ":"))
+
+
+def parse_metrics(output: str) -> tuple[dict[str, Any] | None, str]:
+    """The `BENCH_METRICS` document in a component's output (None: it prints none), and the output without it."""
+    found, kept = None, []
+    for line in output.splitlines():
+        if line.startswith(METRICS_MARKER):
+            found = json.loads(line.removeprefix(METRICS_MARKER))
+        else:
+            kept.append(line)
+    return found, "\n".join(kept).strip()
 
 
 def parse_results(output: str) -> tuple[list[dict[str, Any]], str]:

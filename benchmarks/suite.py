@@ -32,8 +32,9 @@ from benchmarks.priority import raise_priority
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def components(redis_url: str | None) -> list[tuple[str, list[str]]]:
-    """(name, module arguments) of each component micro-benchmark, in report order."""
+def components(redis_url: str | None, postgres_url: str | None = None) -> list[tuple[str, list[str]]]:
+    """(name, module arguments) of each component micro-benchmark, in report order; those that need PostgreSQL
+    only when it is given."""
     return [
         ("auth", ["benchmarks.auth"]),
         ("limiter", ["benchmarks.limiter", *(["--redis", redis_url] if redis_url else [])]),
@@ -42,6 +43,7 @@ def components(redis_url: str | None) -> list[tuple[str, list[str]]]:
         ("webhooks", ["benchmarks.webhooks"]),
         ("sdk_overhead", ["benchmarks.sdk_overhead"]),
         ("sdk_typescript_overhead", ["benchmarks.sdk_typescript_overhead"]),
+        *([("earnings_scale", ["benchmarks.earnings_scale", "--postgres", postgres_url])] if postgres_url else []),
     ]
 
 
@@ -74,6 +76,7 @@ def run_component(name: str, module_args: list[str], spread_bound: float = round
         env={**os.environ, "OG_BENCH_SPREAD_BOUND": str(spread_bound)},
     )
     comparisons, output = rounds.parse_results(done.stdout)
+    metrics, output = rounds.parse_metrics(output)
     return {
         "name": name,
         "command": "python -m " + " ".join(module_args),
@@ -85,6 +88,8 @@ def run_component(name: str, module_args: list[str], spread_bound: float = round
         # Each comparison against a floor: name, reference, ratio_of, ratio (= ratio_median), ratio_spread,
         # unstable, rounds (benchmarks/rounds.py).
         "comparisons": comparisons,
+        # The component's own figures when it prints them (benchmarks/earnings_scale.py: ms per operation and size).
+        **({"metrics": metrics} if metrics is not None else {}),
     }
 
 
@@ -170,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_components:
         document["components"] = []
         sections += ["", "## Component micro-benchmarks"]
-        for name, module_args in components(args.redis):
+        for name, module_args in components(args.redis, args.postgres):
             component = run_component(name, module_args, args.spread_bound)
             document["components"].append(component)
             status = "" if component["ok"] else " — FAILED"

@@ -191,9 +191,15 @@ class _SplitIndex:
         return None
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the lines, skipping those already stored (same dedupe key); the ids of the rows actually inserted.
+
+    RETURNING of an `ON CONFLICT DO NOTHING` insert names only the rows it inserted (both backends), so a line
+    another transaction stored first, even concurrently, is never counted as ours.
+    """
     table = EarningsLine.__table__  # type: ignore[attr-defined]
     dialect = dialect_of(session)
+    inserted: set[str] = set()
     for chunk in _chunks(rows):
         if dialect == "postgresql":
             statement: Any = pg_insert(table).on_conflict_do_nothing(constraint="uq_earnings_lines_dedupe")
@@ -201,7 +207,8 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
             statement = sqlite_insert(table).on_conflict_do_nothing(
                 index_elements=["account_id", "environment", "dedupe_key"]
             )
-        session.execute(statement, list(chunk))
+        inserted.update(session.execute(statement.returning(table.c.id), list(chunk)).scalars())
+    return inserted
 
 
 def import_for_tenant(
@@ -265,11 +272,7 @@ def import_for_tenant(
         )
     if not rows:
         return result
-    _insert_ignoring_duplicates(session, rows)
-    ours = {row["id"] for row in rows}
-    inserted_ids: set[str] = set()
-    for chunk in _chunks(sorted(ours)):
-        inserted_ids.update(session.exec(select(EarningsLine.id).where(col(EarningsLine.id).in_(chunk))).all())
+    inserted_ids = _insert_ignoring_duplicates(session, rows)
     inserted = [row for row in rows if row["id"] in inserted_ids]
     result.imported = len(inserted)
     result.duplicates = len(rows) - len(inserted)

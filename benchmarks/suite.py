@@ -12,7 +12,9 @@
    TypeScript SDK overhead), each run as its own process; their Markdown tables are folded into the report and,
    parsed into rows, into the JSON document. Those that compare against a floor (SDK against a raw call, QC against
    decoding, webhook delivery against wrk posting to the same receiver) measure in interleaved rounds too and print a
-   `BENCH_RESULT` line each (benchmarks/rounds.py), collected as the component's `comparisons`.
+   `BENCH_RESULT` line each (benchmarks/rounds.py), collected as the component's `comparisons`. With PostgreSQL,
+   the earnings scale benchmark too (benchmarks/earnings_scale.py), whose `BENCH_METRICS` line (its times per
+   operation and history size) becomes the component's `metrics`.
 
 --quick is the harness's smoke run: two rounds of 1 s per load scenario on SQLite, no components.
 """

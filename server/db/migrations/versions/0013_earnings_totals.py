@@ -7,7 +7,7 @@ Create Date: 2026-12-05 23:30:00.000000
 Creates the totals the importer keeps in the same transaction as the lines (`server.db.models.earnings`) and fills
 them from the lines that exist: one pass over the lines per total, summed exactly by the database (NUMERIC on
 PostgreSQL, integer units of 1e-10 on SQLite, where the Money column is a decimal string). Also the index the list's
-newest-first page needs.
+newest-first page needs, and one for the balance's sum of a tenant's payouts.
 """
 
 from collections.abc import Sequence
@@ -231,9 +231,13 @@ def upgrade() -> None:
     _backfill()
     with op.batch_alter_table("earnings_lines", schema=None) as batch_op:
         batch_op.create_index("ix_earnings_lines_tenant_id", ["account_id", "environment", "id"], unique=False)
+    with op.batch_alter_table("payouts", schema=None) as batch_op:
+        batch_op.create_index("ix_payouts_tenant_currency", ["account_id", "environment", "currency"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("payouts", schema=None) as batch_op:
+        batch_op.drop_index("ix_payouts_tenant_currency")
     with op.batch_alter_table("earnings_lines", schema=None) as batch_op:
         batch_op.drop_index("ix_earnings_lines_tenant_id")
     op.drop_table("earnings_summary_totals")

@@ -1,6 +1,7 @@
 """Earnings reads against the size of the account's history, on PostgreSQL; prints a Markdown table (issue 22).
 
-    python -m benchmarks.earnings_scale --postgres URL [--json PATH] [--sizes 10000,100000,1000000] [--repeat 7]
+    python -m benchmarks.earnings_scale --postgres URL [--json PATH] [--sizes 10000,100000,1000000]
+                                           [--repeat 15] [--scan-repeat 3]
 
 In a scratch database (created from the admin URL, dropped at the end), one production account per size is seeded
 through the real importer (`earnings.import_for_tenant`: dedupe, FX, split allocation, and the maintained totals in
@@ -10,12 +11,13 @@ lines. Autovacuum is off for the scratch tables, so the first measurement runs o
 never been gathered (a plan must not depend on luck); the second runs after ANALYZE.
 
 Each operation is timed as a request runs it (a fresh session, the service call) and reported as the median of
-`--repeat` runs after one warm-up: `balance` (`balance.compute`), `summary_period` and `summary_store`
-(`earnings.summarize`, read from the totals), `list_page` (the first page of 20 of `GET /earnings`), and, as the
-"before", the same answers computed from the lines (`*_scan`: the balance's former queries over every line and
-allocation, the summaries through their lines query). The growth is each operation's time at the largest size over
-its time at the smallest; the goal for the maintained reads is at most 1.5x. Every size also checks that the totals
-answer exactly what the lines answer (the run fails otherwise).
+`--repeat` runs (`--scan-repeat` for the scans) after one warm-up, the sizes taking turns in each repetition (so the
+machine's other load falls on every size alike): `balance` (`balance.compute`), `summary_period` and
+`summary_store` (`earnings.summarize`, read from the totals), `list_page` (the first page of 20 of
+`GET /earnings`), and, as the "before", the same answers computed from the lines (`*_scan`: the balance's former
+queries over every line and allocation, the summaries through their lines query). The growth is each operation's
+time at the largest size over its time at the smallest; the goal for the maintained reads is at most 1.5x. Every
+size also checks that the totals answer exactly what the lines answer (the run fails otherwise).
 """
 
 import argparse
@@ -261,23 +263,18 @@ def check_exact(account_id: str, size: int) -> bool:
     return same and line_count == size
 
 
-def time_operation(run: Callable[[Session], Any], repeat: int) -> float | None:
-    """Median milliseconds of `run` in a fresh session each time (as a request does), after one warm-up; None when
-    it hits the server's statement timeout (a request would get 503), and then it is not run again."""
-    samples = []
-    for index in range(repeat + 1):
-        try:
-            with session_scope() as session:
-                started = time.perf_counter()
-                run(session)
-                elapsed = time.perf_counter() - started
-        except OperationalError as exc:
-            if isinstance(exc.orig, psycopg.errors.QueryCanceled):
-                return None
-            raise
-        if index:
-            samples.append(elapsed * 1000)
-    return statistics.median(samples)
+def time_once(run: Callable[[Session], Any]) -> float | None:
+    """Milliseconds of one `run` in a fresh session (as a request does); None when it hits the server's statement
+    timeout (a request would get 503)."""
+    try:
+        with session_scope() as session:
+            started = time.perf_counter()
+            run(session)
+            return (time.perf_counter() - started) * 1000
+    except OperationalError as exc:
+        if isinstance(exc.orig, psycopg.errors.QueryCanceled):
+            return None
+        raise
 
 
 def plans(run: Callable[[Session], Any]) -> list[str]:
@@ -306,12 +303,26 @@ def plans(run: Callable[[Session], Any]) -> list[str]:
 Timings = dict[str, dict[str, float | None]]  # operation → size → median ms (None: timed out)
 
 
-def measure(accounts_by_size: dict[int, str], repeat: int) -> Timings:
+def measure(accounts_by_size: dict[int, str], repeat: int, scan_repeat: int) -> Timings:
+    """Median ms per operation and size. The sizes take turns within each repetition (one warm-up first), so the
+    machine's other load falls on every size alike; an operation that timed out at a size is not run there again."""
+    by_size = {size: operations(account_id) for size, account_id in accounts_by_size.items()}
     ms: Timings = {}
-    for size, account_id in accounts_by_size.items():
-        for name, run in operations(account_id).items():
-            found = time_operation(run, repeat)
-            ms.setdefault(name, {})[str(size)] = None if found is None else round(found, 3)
+    for name in [*MAINTAINED, *SCANS]:
+        samples: dict[int, list[float]] = {size: [] for size in by_size}
+        timed_out: set[int] = set()
+        for index in range((repeat if name in MAINTAINED else scan_repeat) + 1):
+            for size, ops in by_size.items():
+                if size in timed_out:
+                    continue
+                found = time_once(ops[name])
+                if found is None:
+                    timed_out.add(size)
+                elif index:
+                    samples[size].append(found)
+        ms[name] = {
+            str(size): None if size in timed_out else round(statistics.median(samples[size]), 3) for size in by_size
+        }
     return ms
 
 
@@ -359,7 +370,7 @@ def scratch_database(admin_url: str) -> Iterator[str]:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def run(admin_url: str, sizes: list[int], repeat: int) -> tuple[str, dict[str, Any]]:
+def run(admin_url: str, sizes: list[int], repeat: int, scan_repeat: int) -> tuple[str, dict[str, Any]]:
     with tempfile.TemporaryDirectory() as directory, scratch_database(admin_url) as url:
         settings = Settings(
             data_dir=Path(directory),
@@ -384,15 +395,16 @@ def run(admin_url: str, sizes: list[int], repeat: int) -> tuple[str, dict[str, A
         accounts_by_size = {size: account_id for size, (account_id, _seconds) in seeded.items()}
         biggest = operations(accounts_by_size[sizes[-1]])
         plan_text = {name: plans(biggest[name]) for name in MAINTAINED}
-        cold = measure(accounts_by_size, repeat)
+        cold = measure(accounts_by_size, repeat, scan_repeat)
         with session_scope() as session:
             session.exec(text("ANALYZE"))  # type: ignore[call-overload]
         # After ANALYZE: without statistics the scans may not finish within the statement timeout.
         exact = {str(size): check_exact(account_id, size) for size, account_id in accounts_by_size.items()}
-        analyzed = measure(accounts_by_size, repeat)
+        analyzed = measure(accounts_by_size, repeat, scan_repeat)
     metrics = {
         "sizes": sizes,
         "repeat": repeat,
+        "scan_repeat": scan_repeat,
         "ms": cold,
         "growth": growth(cold, sizes),
         "within_goal": {name: (growth(cold, sizes)[name] or math.inf) <= GOAL for name in MAINTAINED},
@@ -404,7 +416,8 @@ def run(admin_url: str, sizes: list[int], repeat: int) -> tuple[str, dict[str, A
         "plans_without_statistics": plan_text,
     }
     report = [
-        f"Earnings reads by history size on PostgreSQL, median of {repeat} (load average {load_before:.2f}; seeding "
+        f"Earnings reads by history size on PostgreSQL, median of {repeat} runs ({scan_repeat} for the scans), the "
+        f"sizes taking turns (load average {load_before:.2f} at the start; seeding "
         + ", ".join(f"{size:,} lines {seconds:.0f} s" for size, (_a, seconds) in seeded.items())
         + ").",
         "",
@@ -427,10 +440,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", required=True, help="admin URL: a scratch database is created and dropped")
     parser.add_argument("--json", type=Path, help="also write the results as JSON to this path")
     parser.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated line counts, ascending")
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=15, help="timed runs of each maintained read, per size")
+    parser.add_argument("--scan-repeat", type=int, default=3, help="timed runs of each scan (seconds each at 10^6)")
     args = parser.parse_args(argv)
     sizes = sorted(int(size) for size in args.sizes.split(","))
-    report, document = run(args.postgres, sizes, args.repeat)
+    report, document = run(args.postgres, sizes, args.repeat, args.scan_repeat)
     print(report)
     print(rounds.metrics_line(document["metrics"]))
     if args.json:

@@ -19,7 +19,7 @@ from server.db.engine import session_scope
 from server.db.migrate import upgrade_to_head
 from server.db.models.api_keys import ApiKey
 from server.db.types import utcnow
-from server.problems import ApiProblem
+from server.domain.errors import DomainError
 from server.scopes import SCOPES
 from server.services import accounts, api_keys
 
@@ -72,7 +72,7 @@ def main() -> None:
             with db.engine().begin() as connection:
                 api_keys.authenticate(connection, issued.secret)
             revoked = "NOT refused (bug)"
-        except ApiProblem as problem:
+        except DomainError as problem:
             revoked = f"refused at once ({problem.code})"
     samples.sort()
     print("| measurement | value |")

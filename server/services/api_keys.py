@@ -154,7 +154,7 @@ def verify(connection: Connection, secret: str, *, now: datetime | None = None) 
 
 def verify_on_loop(engine: Engine, secret: str) -> tuple[Principal, bool]:
     """`verify` for the event loop on SQLite (`server.db.engine.reads_inline`): the same query and rules, the row read
-    through the thread's own connection (`server.db.loop_reads`: a third of the CPU of a pooled Core connection)."""
+    through the thread's own connection (`server.db.loop_reads`: ≈ 17 µs of CPU instead of ≈ 75 through the pool)."""
     digest = _digest(secret)
     return _verified(loop_reads.first(engine, _LOOKUP, {"digest": digest}), digest, utcnow())
 

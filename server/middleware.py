@@ -267,7 +267,7 @@ class RequestDeadlineMiddleware:
                 state["started"] = True
             await send(message)
 
-        task = asyncio.get_running_loop().create_task(self.app(scope, receive, send_unless_abandoned))
+        task = asyncio.ensure_future(self.app(scope, receive, send_unless_abandoned))
         done = await _ends_within(task, self.seconds)
         while not done and state["started"]:  # a response under way (a download) is never cut
             done = await _ends_within(task, self.seconds)

@@ -16,6 +16,7 @@ import statistics
 import time
 from typing import Any
 
+from benchmarks import rounds
 from server.principal import Principal
 from server.ratelimit.limiter import RateLimiter
 from server.ratelimit.middleware import RateLimitMiddleware
@@ -83,6 +84,8 @@ def main() -> None:
         print(f"| {name} | {cost:.1f} µs | ≤{target:.0f} µs | {'yes' if cost <= target else 'no'} |")
     if not args.redis:
         print("\n(Redis not measured: pass --redis URL or set OG_TEST_REDIS_URL.)")
+    keys = {"in-process": "in_process_added_us", "Redis (loopback)": "redis_added_us"}
+    print(rounds.metrics_line({keys[name]: round(cost, 2) for name, cost, _target in rows}))
 
 
 if __name__ == "__main__":

@@ -249,8 +249,8 @@ SCENARIOS = [
     ),
     Scenario(
         "webhook_endpoint_create_bare",
-        "bare Starlette: a new secret encrypted under the server key, INSERT the endpoint, its document with the "
-        "secret (no URL checks)",
+        "bare Starlette: the service's URL rules, a new secret encrypted under the server key, INSERT the endpoint, "
+        "its document with the secret",
         "reference",
         frozenset({201}),
         lambda f: [

@@ -29,8 +29,10 @@ The routes, each with the scenario it is the twin of (benchmarks/load.py):
   form parser; the file staged, hashed and committed to the same file store; INSERT the track, SELECT the file row
   by digest (INSERT it when new), UPDATE the track with its audio, the track document, INSERT `track.created`, the
   fan-out SELECT, one transaction.
-- `POST /accounts/{account}/webhook-endpoints` (`webhook_endpoint_create`): a new signing secret encrypted under the
-  server key, INSERT the endpoint, its document with the secret.
+- `POST /accounts/{account}/webhook-endpoints` (`webhook_endpoint_create`): the service's URL rules
+  (`server.services.webhook_endpoints.url_errors`: parsed, https, no credentials or fragment, a public address) and
+  its event list normalisation, a new signing secret encrypted under the server key, INSERT the endpoint, its
+  document with the secret.
 - `GET /accounts/{account}/earnings?limit=20` (`earnings_list`): one newest-first page of the account's earnings
   lines, the list document with its cursor.
 - `GET /accounts/{account}/balance` (`balance`): the balance's queries (the account, earned settled and unsettled in
@@ -93,6 +95,7 @@ from server.representations import smart_links as smartlinks_doc
 from server.representations import tracks as tracks_doc
 from server.representations import webhook_endpoints as endpoints_doc
 from server.services import balance as balance_queries
+from server.services import webhook_endpoints
 from server.storage import LocalFileStore, for_settings
 from server.timefmt import rfc3339
 from server.web import pages, smartlink_page
@@ -336,6 +339,9 @@ class Twins:
         return await run_in_threadpool(self._create_webhook_endpoint, request.path_params["account"], fields)
 
     def _create_webhook_endpoint(self, account: str, fields: dict[str, Any]) -> Response:
+        # The service's own URL rules (https, no credentials, a public address: domain rules, not HTTP ones).
+        if webhook_endpoints.url_errors(fields["url"], allow_loopback=self.settings.webhooks_allow_loopback):
+            return Response(status_code=422)
         secret = signing_secrets.generate()
         with Session(self.engine) as session:
             endpoint = WebhookEndpoint(
@@ -343,7 +349,7 @@ class Twins:
                 account_id=account,
                 environment=ENVIRONMENT,
                 url=fields["url"],
-                enabled_events=list(fields["enabled_events"]),
+                enabled_events=webhook_endpoints.normalised_events(fields["enabled_events"]),
                 description=fields.get("description"),
                 secret_ciphertext=signing_secrets.encrypt(secret, self.settings.secret_key),
                 meta=dict(fields.get("metadata") or {}),

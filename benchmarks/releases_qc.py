@@ -252,6 +252,12 @@ def main() -> int:
         print(f"| Upload 500 MB: time (loopback) | {upload['seconds']:.1f} s | — |")
     print(f"\nCPUs: {os.cpu_count()}; load average at end: {os.getloadavg()[0]:.1f}")
     print(rounds.result_line(comparison))
+    if upload is not None:
+        metrics |= {
+            "upload_rss_growth_mb": round(upload["growth_mb"], 1),
+            "upload_seconds": round(upload["seconds"], 1),
+        }
+    print(rounds.metrics_line(metrics))
     return 0
 
 

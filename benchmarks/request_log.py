@@ -18,6 +18,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+from benchmarks import rounds
 from server.config import Settings
 from server.db import engine as db
 from server.db.migrate import upgrade_to_head
@@ -120,6 +121,7 @@ def main() -> None:
     print(f"| median added cost per request (record) | {cost:.1f} µs | ≤10 µs | {'yes' if cost <= 10 else 'no'} |")
     met = "yes" if rate >= 10_000 else "no"
     print(f"| writer throughput (SQLite, batched) | {rate:,.0f} entries/s | ≥10,000 | {met} |")
+    print(rounds.metrics_line({"record_added_us": round(cost, 2), "writer_entries_per_s": round(rate)}))
 
 
 if __name__ == "__main__":

@@ -8,7 +8,9 @@ a scenario whose spread is wider than the bound is `unstable` rather than silent
 
 Nothing here measures: the functions take figures from whoever measured (wrk runs, timed calls, CPU seconds), so the
 logic is tested with fake measurements (tests/benchmarks/test_rounds.py). Components print their comparison as one
-`BENCH_RESULT {json}` line (`result_line`), which the suite lifts into its JSON document.
+`BENCH_RESULT {json}` line (`result_line`), which the suite lifts into its JSON document, and its key figures as one
+`BENCH_METRICS {json}` line (`metrics_line`), which become the component's `metrics` (issue 22: runs compared by a
+program, not by parsing Markdown).
 """
 
 import json
@@ -21,7 +23,6 @@ from typing import Any
 # fraction of their median is `unstable`. 0.20 = the middle half of the rounds lies within ±10 % of the median.
 SPREAD_BOUND = 0.20
 RESULT_MARKER = "BENCH_RESULT "
-# A component's own figures (what it measured, by its own shape), collected by the suite as the component's `metrics`.
 METRICS_MARKER = "BENCH_METRICS "
 
 
@@ -136,29 +137,30 @@ def result_line(result: dict[str, Any]) -> str:
 
 
 def metrics_line(metrics: dict[str, Any]) -> str:
+    """A component's key figures by name (`{"deliveries_per_s": 257.0, …}`), for the suite's `components[].metrics`."""
     return METRICS_MARKER + json.dumps(metrics, separators=(",", ":"))
-
-
-def parse_metrics(output: str) -> tuple[dict[str, Any] | None, str]:
-    """The `BENCH_METRICS` document in a component's output (None: it prints none), and the output without it."""
-    found, kept = None, []
-    for line in output.splitlines():
-        if line.startswith(METRICS_MARKER):
-            found = json.loads(line.removeprefix(METRICS_MARKER))
-        else:
-            kept.append(line)
-    return found, "\n".join(kept).strip()
 
 
 def parse_results(output: str) -> tuple[list[dict[str, Any]], str]:
     """The `BENCH_RESULT` documents in a component's output, and the output without those lines."""
-    found, kept = [], []
+    found, _metrics, kept = parse_output(output)
+    return found, kept
+
+
+def parse_output(output: str) -> tuple[list[dict[str, Any]], dict[str, Any], str]:
+    """A component's output taken apart: its `BENCH_RESULT` comparisons, its `BENCH_METRICS` figures (merged, a
+    later line winning), and the rest of the output (the Markdown a reader sees)."""
+    found: list[dict[str, Any]] = []
+    metrics: dict[str, Any] = {}
+    kept = []
     for line in output.splitlines():
         if line.startswith(RESULT_MARKER):
             found.append(json.loads(line.removeprefix(RESULT_MARKER)))
+        elif line.startswith(METRICS_MARKER):
+            metrics.update(json.loads(line.removeprefix(METRICS_MARKER)))
         else:
             kept.append(line)
-    return found, "\n".join(kept).strip()
+    return found, metrics, "\n".join(kept).strip()
 
 
 def describe(spread_: dict[str, float]) -> str:

@@ -127,6 +127,11 @@ def main() -> int:
         + f", spread {rounds.describe(result['ratio_spread'])} (target ratio ≤ {TARGET}x: {verdict})"
     )
     print(rounds.result_line(result))
+    print(
+        rounds.metrics_line(
+            {"raw_median_ms": round(raw_median * 1000, 4), "sdk_median_ms": round(sdk_median * 1000, 4), "ratio": ratio}
+        )
+    )
     return 0
 
 

@@ -98,6 +98,7 @@ def main() -> int:
     )
     print(f"Target ≤ {TARGET}x on the rounds' median: {verdict} ({ratio:.2f}x).")
     print(rounds.result_line(comparison))
+    print(rounds.metrics_line({"ratio": ratio}))
     return 0
 
 

@@ -77,8 +77,7 @@ def run_component(name: str, module_args: list[str], spread_bound: float = round
         timeout=1800,
         env={**os.environ, "OG_BENCH_SPREAD_BOUND": str(spread_bound)},
     )
-    comparisons, output = rounds.parse_results(done.stdout)
-    metrics, output = rounds.parse_metrics(output)
+    comparisons, metrics, output = rounds.parse_output(done.stdout)
     return {
         "name": name,
         "command": "python -m " + " ".join(module_args),
@@ -90,8 +89,10 @@ def run_component(name: str, module_args: list[str], spread_bound: float = round
         # Each comparison against a floor: name, reference, ratio_of, ratio (= ratio_median), ratio_spread,
         # unstable, rounds (benchmarks/rounds.py).
         "comparisons": comparisons,
-        # The component's own figures when it prints them (benchmarks/earnings_scale.py: ms per operation and size).
-        **({"metrics": metrics} if metrics is not None else {}),
+        # The component's key figures by name (each component's `BENCH_METRICS` line): what a program compares
+        # between runs, e.g. webhooks' deliveries_per_s, floor_per_s and first_attempt_p50_ms, earnings_scale's ms
+        # per operation and history size.
+        "metrics": metrics,
     }
 
 

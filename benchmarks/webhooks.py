@@ -286,6 +286,20 @@ def main() -> None:
     )
     for found in comparisons:
         print(rounds.result_line(found))
+    by_database = {
+        label: {
+            "deliveries_per_s": round(found["deliveries_per_s"], 1),
+            "floor_per_s": round(found["floor_per_s"], 1),
+            "ratio": found["ratio_median"],
+            "first_attempt_p50_ms": round(p50, 1),
+            "first_attempt_p95_ms": round(p95, 1),
+            "other_process_first_attempt_p50_ms": round(poll_p50, 1),
+            "other_process_first_attempt_p95_ms": round(poll_p95, 1),
+        }
+        for label, found, p50, p95, poll_p50, poll_p95 in rows
+    }
+    # The first database's (SQLite's) figures at the top, as the example reads them; every database's below.
+    print(rounds.metrics_line({**next(iter(by_database.values()), {}), "by_database": by_database}))
 
 
 if __name__ == "__main__":

@@ -1,12 +1,11 @@
 """Structured logging: one JSON object per line, every line carrying the request id."""
 
-import contextlib
 import json
 import logging
-import queue
 import re
 import sys
 import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -58,13 +57,16 @@ class TextFormatter(logging.Formatter):
         return redact(base)
 
 
-# Lines waiting for the writer thread; past this, new lines are dropped (and counted) rather than waited for.
+# Lines held for the writer thread (waiting or being written); past this, new lines are dropped (and counted) rather
+# than waited for.
 QUEUE_LINES = 10_000
+# How long the writer lets lines gather after the first of a batch before writing them all at once.
+GATHER_SECONDS = 0.02
 
 
 class NonBlockingStreamHandler(logging.Handler):
     """Formats each record in the thread that logs (so it keeps its request id) and hands the line to a writer
-    thread through a bounded queue; a full queue drops the line and counts it.
+    thread through a bounded buffer; a full buffer drops the line and counts it.
 
     Why (issue 23): a plain StreamHandler writes under the handler's lock. When whatever reads the process's stderr
     stops reading (a full pipe, a stalled log shipper), the write blocks, and then every thread that logs waits on
@@ -72,13 +74,27 @@ class NonBlockingStreamHandler(logging.Handler):
     each failed request logs, so the server stopped answering after a few requests and never came back. Logging
     must cost a request a bounded time whatever the log's reader does; losing lines is the lesser harm, and the
     loss is reported by a line once the stream drains again.
+
+    Why in batches (issue 22): waking the writer for every line (a queue's `put`) cost each request a thread
+    switch and a write system call, about a tenth of a millisecond of CPU on the cheapest reads. The writer is woken
+    by the first line of a batch only, lets lines gather for `GATHER_SECONDS` and writes them with one call: lines
+    reach the stream at most that much later, in the same order.
     """
 
     def __init__(self, stream: Any, capacity: int = QUEUE_LINES) -> None:
         super().__init__()
         self.stream = stream
+        self.capacity = capacity
         self.dropped = 0
-        self._lines: queue.Queue[str | None] = queue.Queue(capacity)
+        # All under _mutex (not the handler's lock: logging.shutdown holds that one while it flushes).
+        self._mutex = threading.Lock()
+        self._lines: list[str] = []  # waiting for the writer
+        self._held = 0  # waiting or being written: what the capacity bounds
+        self._accepted = 0  # lines accepted so far, and of those written (or lost to a broken stream): for flush
+        self._written = 0
+        self._closing = False
+        self._wake = threading.Event()
+        self._progress = threading.Condition(threading.Lock())
         self._thread = threading.Thread(target=self._write, name="og-log-writer", daemon=True)
         self._thread.start()
 
@@ -88,18 +104,25 @@ class NonBlockingStreamHandler(logging.Handler):
         except Exception:
             self.handleError(record)
             return
-        try:
-            self._lines.put_nowait(line)
-        except queue.Full:
-            self.dropped += 1  # under the handler's lock (Handler.handle)
+        with self._mutex:
+            if self._held >= self.capacity:
+                self.dropped += 1
+                return
+            self._held += 1
+            self._accepted += 1
+            self._lines.append(line)
+        if not self._wake.is_set():  # a plain read: only the batch's first line wakes the writer
+            self._wake.set()
 
     def _write(self) -> None:
-        while (line := self._lines.get()) is not None:
-            self.acquire()  # the handler's lock, held by emit only for a non-blocking put
-            try:
+        while True:
+            self._wake.wait()
+            time.sleep(GATHER_SECONDS)
+            with self._mutex:
+                self._wake.clear()
+                lines, self._lines = self._lines, []
                 dropped, self.dropped = self.dropped, 0
-            finally:
-                self.release()
+                closing = self._closing
             if dropped:
                 notice = logging.makeLogRecord(
                     {
@@ -110,32 +133,40 @@ class NonBlockingStreamHandler(logging.Handler):
                         "args": (dropped,),
                     }
                 )
-                line = self.format(notice) + "\n" + line
-            try:
-                self.stream.write(line + "\n")
-                self.stream.flush()
-            except (OSError, ValueError):  # a closed or broken stream: nothing left to tell
-                pass
-            finally:
-                self._lines.task_done()
+                text = "\n".join([self.format(notice), *lines]) + "\n"
+            else:
+                text = "\n".join(lines) + "\n" if lines else ""
+            if text:
+                try:
+                    self.stream.write(text)
+                    self.stream.flush()
+                except (OSError, ValueError):  # a closed or broken stream: nothing left to tell
+                    pass
+            with self._mutex:
+                self._held -= len(lines)
+            with self._progress:
+                self._written += len(lines)
+                self._progress.notify_all()
+            if closing:
+                return
 
     def flush(self) -> None:
-        """Wait (at most a few seconds) until the lines queued so far are written."""
-        drained = threading.Event()
-
-        def wait_for_the_writer() -> None:
-            self._lines.join()
-            drained.set()
-
-        threading.Thread(target=wait_for_the_writer, daemon=True).start()
-        drained.wait(FLUSH_SECONDS)
+        """Wait (at most a few seconds) until the lines accepted so far are written."""
+        with self._mutex:
+            accepted = self._accepted
+        if not self._thread.is_alive():
+            return
+        self._wake.set()
+        with self._progress:
+            self._progress.wait_for(lambda: self._written >= accepted, FLUSH_SECONDS)
 
     def close(self) -> None:
         if self._thread.is_alive():
             self.flush()
-            with contextlib.suppress(queue.Full):  # else the writer is stuck on the stream (a daemon thread)
-                self._lines.put_nowait(None)
-            self._thread.join(FLUSH_SECONDS)
+            with self._mutex:
+                self._closing = True
+            self._wake.set()
+            self._thread.join(FLUSH_SECONDS)  # else the writer is stuck on the stream (a daemon thread)
         super().close()
 
 

@@ -268,9 +268,9 @@ class RequestDeadlineMiddleware:
             await send(message)
 
         task = asyncio.ensure_future(self.app(scope, receive, send_unless_abandoned))
-        done, _ = await asyncio.wait({task}, timeout=self.seconds)
+        done = await _ends_within(task, self.seconds)
         while not done and state["started"]:  # a response under way (a download) is never cut
-            done, _ = await asyncio.wait({task}, timeout=self.seconds)
+            done = await _ends_within(task, self.seconds)
         if done:
             task.result()  # re-raise what the app raised, as without this middleware
             return
@@ -306,3 +306,25 @@ class RequestDeadlineMiddleware:
 
 
 REQUEST_TIMEOUT_RETRY_AFTER = 5
+
+
+async def _ends_within(task: "asyncio.Task[None]", seconds: float) -> bool:
+    """Whether `task` ends within `seconds` (it goes on either way): `asyncio.wait` for one task, with one future and
+    one timer instead of its sets and per-call bookkeeping (every request waits here; issue 22)."""
+    if task.done():
+        return True
+    loop = asyncio.get_running_loop()
+    waiter: asyncio.Future[None] = loop.create_future()
+
+    def wake(_: object = None) -> None:
+        if not waiter.done():
+            waiter.set_result(None)
+
+    timer = loop.call_later(seconds, wake)
+    task.add_done_callback(wake)
+    try:
+        await waiter
+    finally:
+        timer.cancel()
+        task.remove_done_callback(wake)
+    return task.done()

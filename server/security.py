@@ -52,8 +52,7 @@ def _touch_api_key(key_id: str) -> None:
 async def _authenticate_api_key_inline(token: str) -> Principal:
     """On SQLite the lookup runs on the event loop (`reads_inline`); only the occasional `last_used_at` write,
     which may wait for the writer's lock, goes to a thread."""
-    with engine().connect() as connection:
-        principal, stale = api_keys.verify(connection, token)
+    principal, stale = api_keys.verify_on_loop(engine(), token)
     if stale:
         await run_in_threadpool(_touch_api_key, principal.credential_id)
     return principal

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, bindparam
+from sqlalchemy import Connection, Engine, Table, bindparam
 from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, or_
 
+from server.db import loop_reads
 from server.db.models.accounts import Account
 from server.db.models.api_keys import ApiKey
 from server.db.types import utcnow
@@ -27,6 +28,7 @@ from server.scopes import SCOPES, effective, missing
 from server.services import events
 
 PREFIXES = {"sandbox": "og_test_", "production": "og_live_"}
+_PREFIX_TUPLE = tuple(PREFIXES.values())
 ROTATION_GRACE = timedelta(days=7)  # the product page's promise: a rotated key keeps working for 7 days
 _ALPHABET = string.ascii_letters + string.digits
 _SECRET_LENGTH = 40  # ≈238 random bits
@@ -146,11 +148,24 @@ def touch(connection: Connection, key_id: str, *, now: datetime | None = None) -
 
 def verify(connection: Connection, secret: str, *, now: datetime | None = None) -> tuple[Principal, bool]:
     """`authenticate` without the write: the principal, and whether `last_used_at` is due to be touched."""
-    now = now or utcnow()
-    if not secret.startswith(tuple(PREFIXES.values())):
+    digest = _digest(secret)
+    return _verified(connection.execute(_LOOKUP, {"digest": digest}).first(), digest, now or utcnow())
+
+
+def verify_on_loop(engine: Engine, secret: str) -> tuple[Principal, bool]:
+    """`verify` for the event loop on SQLite (`server.db.engine.reads_inline`): the same query and rules, the row read
+    through the thread's own connection (`server.db.loop_reads`: ≈ 17 µs of CPU instead of ≈ 75 through the pool)."""
+    digest = _digest(secret)
+    return _verified(loop_reads.first(engine, _LOOKUP, {"digest": digest}), digest, utcnow())
+
+
+def _digest(secret: str) -> str:
+    if not secret.startswith(_PREFIX_TUPLE):
         raise DomainError("invalid_api_key", "The API key is not valid.")
-    digest = hash_secret(secret)
-    row = connection.execute(_LOOKUP, {"digest": digest}).first()
+    return hash_secret(secret)
+
+
+def _verified(row: Any, digest: str, now: datetime) -> tuple[Principal, bool]:
     if row is None:
         raise DomainError("invalid_api_key", "The API key is not valid.")
     offset = account_clock.offset_seconds(row.environment, row.sandbox_clock_offset_seconds)

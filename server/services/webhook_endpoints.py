@@ -30,7 +30,7 @@ ALL_EVENTS = "*"
 
 def create(session: Session, principal: Principal, fields: dict[str, Any]) -> tuple[WebhookEndpoint, str]:
     """A new endpoint and its secret in plain text (shown once, stored only encrypted)."""
-    errors = _url_errors(fields["url"])
+    errors = url_errors(fields["url"], allow_loopback=settings().webhooks_allow_loopback)
     if errors:
         raise validation_failed(errors)
     secret = signing_secrets.generate()
@@ -39,7 +39,7 @@ def create(session: Session, principal: Principal, fields: dict[str, Any]) -> tu
         account_id=principal.account_id,
         environment=principal.environment,
         url=fields["url"],
-        enabled_events=_normalised_events(fields["enabled_events"]),
+        enabled_events=normalised_events(fields["enabled_events"]),
         description=fields.get("description"),
         secret_ciphertext=signing_secrets.encrypt(secret, settings().secret_key),
         meta=dict(fields.get("metadata") or {}),
@@ -79,13 +79,13 @@ def list_page(
 
 def update(session: Session, principal: Principal, endpoint_id: str, fields: dict[str, Any]) -> WebhookEndpoint:
     endpoint = get(session, principal, endpoint_id)
-    errors = _url_errors(fields["url"]) if "url" in fields else []
+    errors = url_errors(fields["url"], allow_loopback=settings().webhooks_allow_loopback) if "url" in fields else []
     if errors:
         raise validation_failed(errors)
     if "url" in fields:
         endpoint.url = fields["url"]
     if "enabled_events" in fields:
-        endpoint.enabled_events = _normalised_events(fields["enabled_events"])
+        endpoint.enabled_events = normalised_events(fields["enabled_events"])
     if "description" in fields:
         endpoint.description = fields["description"]
     if "metadata" in fields:
@@ -155,13 +155,14 @@ def subscribes(endpoint: WebhookEndpoint, event_type: str) -> bool:
     return ALL_EVENTS in endpoint.enabled_events or event_type in endpoint.enabled_events
 
 
-def _normalised_events(types: list[str]) -> list[str]:
+def normalised_events(types: list[str]) -> list[str]:
     """`*` subsumes every other type: stored alone, so the endpoint reads back as what it receives."""
     return [ALL_EVENTS] if ALL_EVENTS in types else list(types)
 
 
-def _url_errors(url: str) -> list[FieldError]:
-    allow_loopback = settings().webhooks_allow_loopback
+def url_errors(url: str, *, allow_loopback: bool) -> list[FieldError]:
+    """Why `url` cannot receive webhooks (unparsable, credentials, a fragment, not https, loopback unless allowed, a
+    private or reserved address); empty when it can."""
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""

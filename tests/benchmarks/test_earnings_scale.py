@@ -43,7 +43,7 @@ def test_scale_benchmark_reports_every_operation_at_every_size(tmp_path: Path) -
     # The list's first page walks its index backwards, statistics or not.
     assert "ix_earnings_lines_tenant_id" in "\n".join(metrics["plans_without_statistics"]["list_page"])
     # What the suite folds into the component's `metrics`, and the Markdown table it shows.
-    printed, output = rounds.parse_metrics(done.stdout)
+    _comparisons, printed, output = rounds.parse_output(done.stdout)
     assert printed == metrics
     assert "| balance |" in output
     assert "BENCH_METRICS" not in output

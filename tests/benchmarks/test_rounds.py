@@ -167,6 +167,22 @@ def test_a_components_result_line_is_lifted_out_of_its_output() -> None:
     assert rest == "| a | b |\n| --- | --- |\nTarget met"
 
 
+def test_a_components_metrics_lines_become_one_document_and_leave_the_markdown_clean() -> None:
+    output = "\n".join(
+        [
+            "| a | b |",
+            rounds.metrics_line({"deliveries_per_s": 250.5, "floor_per_s": 400.0}),
+            "Target met",
+            rounds.metrics_line({"first_attempt_p50_ms": 7.5, "floor_per_s": 410.0}),
+        ]
+    )
+    results, metrics, rest = rounds.parse_output(output)
+    assert results == []
+    # Several lines merge; a figure printed again is the later one.
+    assert metrics == {"deliveries_per_s": 250.5, "floor_per_s": 410.0, "first_attempt_p50_ms": 7.5}
+    assert rest == "| a | b |\nTarget met"
+
+
 def _measured(name: str, rps: list[float], *, p99: float = 10.0) -> load.Measurement:
     scenario = next(s for s in load.SCENARIOS if s.name == name)
     reference = [_round(n, name, 1000) for n in range(len(rps))]

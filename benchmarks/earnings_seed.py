@@ -8,9 +8,10 @@ through the real importer (dedupe, FX, split allocation), as the DSP feed would.
 
 import random
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
+from server import clock
 from server.config import Settings
 from server.db import engine as db
 from server.db.engine import session_scope
@@ -43,7 +44,7 @@ def seed(account_id: str, lines_per_month: int = 250) -> int:
             for n in range(4)
         ]
         session.add_all(tracks)
-    today = date.today()
+    today = clock.now().date()  # the server's now, as the balance's settlement reads it
     total = 0
     for back in range(12, 0, -1):
         year, month = divmod(today.year * 12 + today.month - 1 - back, 12)
@@ -81,7 +82,7 @@ def seed(account_id: str, lines_per_month: int = 250) -> int:
                 "production",
                 sender="bench",
                 report_id=f"bench-{start:%Y-%m}",
-                reported_at=datetime.now(UTC),
+                reported_at=clock.now(),
                 lines=lines,
                 emit_event=False,
             )

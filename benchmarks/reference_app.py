@@ -74,7 +74,7 @@ from server import clock, config
 from server.config import Settings
 from server.db.engine import engine_of
 from server.db.models.accounts import Account
-from server.db.models.earnings import EarningsLine
+from server.db.models.earnings import EarningsLine, EarningsSummaryTotal
 from server.db.models.events import Event
 from server.db.models.files import File
 from server.db.models.persons import Person
@@ -243,35 +243,33 @@ class Twins:
         )
 
     def earnings_summary(self, request: Request) -> Response:
-        """The earnings summary by period: the account's currency, one GROUP BY month and FX rate over its lines in
-        that currency with exact sums, gross converted per rate group, the API's summary document."""
+        """The earnings summary by period: the account's currency, one GROUP BY month and FX rate over the period
+        totals the importer maintains (as the API reads them) with exact sums, gross converted per rate group, the
+        API's summary document."""
         account_id = request.path_params["account"]
         dialect = self.engine.dialect.name
-        month = (
-            func.strftime("%Y-%m", EarningsLine.sale_period_start)
-            if dialect == "sqlite"
-            else func.to_char(EarningsLine.sale_period_start, "YYYY-MM")
-        )
+        totals = EarningsSummaryTotal
         with Session(self.engine) as session:
             account = session.get(Account, account_id)
             currency = account.default_currency if account else "EUR"
             statement = (
                 sa_select(
-                    month,
-                    EarningsLine.fx_rate,
-                    func.count(),
-                    func.coalesce(func.sum(EarningsLine.units), 0),
-                    exact_sum(dialect, EarningsLine.gross),
-                    exact_sum(dialect, EarningsLine.amount),
+                    totals.group_key,
+                    totals.fx_rate,
+                    func.sum(totals.line_count),
+                    func.sum(totals.units),
+                    exact_sum(dialect, totals.gross),
+                    exact_sum(dialect, totals.amount),
                 )
                 .where(
-                    EarningsLine.account_id == account_id,
-                    EarningsLine.environment == ENVIRONMENT,
-                    EarningsLine.account_currency == literal(currency),
+                    totals.account_id == account_id,
+                    totals.environment == ENVIRONMENT,
+                    totals.account_currency == literal(currency),
+                    totals.dimension == "period",
                 )
-                .group_by(month, EarningsLine.fx_rate)
+                .group_by(totals.group_key, totals.fx_rate)
             )
-            rows = session.execute(statement).all()
+            rows = sorted(session.execute(statement).all(), key=lambda row: (row[0], row[1]))
         sums: dict[str, list[Any]] = {}
         for key, fx, count, units, gross, net in rows:
             group = sums.setdefault(str(key), [0, 0, Decimal(0), Decimal(0)])

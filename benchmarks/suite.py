@@ -12,7 +12,9 @@
    TypeScript SDK overhead), each run as its own process; their Markdown tables are folded into the report and,
    parsed into rows, into the JSON document. Those that compare against a floor (SDK against a raw call, QC against
    decoding, webhook delivery against wrk posting to the same receiver) measure in interleaved rounds too and print a
-   `BENCH_RESULT` line each (benchmarks/rounds.py), collected as the component's `comparisons`.
+   `BENCH_RESULT` line each (benchmarks/rounds.py), collected as the component's `comparisons`. With PostgreSQL,
+   the earnings scale benchmark too (benchmarks/earnings_scale.py), whose `BENCH_METRICS` line (its times per
+   operation and history size) becomes the component's `metrics`.
 
 --quick is the harness's smoke run: two rounds of 1 s per load scenario on SQLite, no components.
 """
@@ -32,8 +34,9 @@ from benchmarks.priority import raise_priority
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def components(redis_url: str | None) -> list[tuple[str, list[str]]]:
-    """(name, module arguments) of each component micro-benchmark, in report order."""
+def components(redis_url: str | None, postgres_url: str | None = None) -> list[tuple[str, list[str]]]:
+    """(name, module arguments) of each component micro-benchmark, in report order; those that need PostgreSQL
+    only when it is given."""
     return [
         ("auth", ["benchmarks.auth"]),
         ("limiter", ["benchmarks.limiter", *(["--redis", redis_url] if redis_url else [])]),
@@ -42,6 +45,7 @@ def components(redis_url: str | None) -> list[tuple[str, list[str]]]:
         ("webhooks", ["benchmarks.webhooks"]),
         ("sdk_overhead", ["benchmarks.sdk_overhead"]),
         ("sdk_typescript_overhead", ["benchmarks.sdk_typescript_overhead"]),
+        *([("earnings_scale", ["benchmarks.earnings_scale", "--postgres", postgres_url])] if postgres_url else []),
     ]
 
 
@@ -86,7 +90,8 @@ def run_component(name: str, module_args: list[str], spread_bound: float = round
         # unstable, rounds (benchmarks/rounds.py).
         "comparisons": comparisons,
         # The component's key figures by name (each component's `BENCH_METRICS` line): what a program compares
-        # between runs, e.g. webhooks' deliveries_per_s, floor_per_s and first_attempt_p50_ms.
+        # between runs, e.g. webhooks' deliveries_per_s, floor_per_s and first_attempt_p50_ms, earnings_scale's ms
+        # per operation and history size.
         "metrics": metrics,
     }
 
@@ -173,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.skip_components:
         document["components"] = []
         sections += ["", "## Component micro-benchmarks"]
-        for name, module_args in components(args.redis):
+        for name, module_args in components(args.redis, args.postgres):
             component = run_component(name, module_args, args.spread_bound)
             document["components"].append(component)
             status = "" if component["ok"] else " — FAILED"

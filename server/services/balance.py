@@ -4,6 +4,10 @@ Everything is summed by the database (see `server.db.sums`), in the caller's ses
 lock the account (`lock_account`), read `available_balance` and insert its payout in one transaction: two
 concurrent requests then see each other's debit and can never overdraw.
 
+The earnings side is read from the totals the importer maintains with the lines (`EarningsReportTotal` per report
+time, `EarningsShareTotal` per report time and split share, see `server.db.models.earnings`), not from the lines:
+the cost grows with the number of reports (and shares in force), not with the number of lines.
+
 - Earnings are *settled* `SETTLEMENT_DELAY` after the store reported them (stores pay the distributor after
   reporting); until then the whole line is pending.
 - Of a settled line, the parts allocated to split shares that are not `accepted` (pending or declined) are held;
@@ -20,7 +24,7 @@ from sqlalchemy import literal, update
 from sqlmodel import Session, col, select
 
 from server.db.models.accounts import Account
-from server.db.models.earnings import EarningsAllocation, EarningsLine
+from server.db.models.earnings import EarningsReportTotal, EarningsShareTotal
 from server.db.models.payouts import Payout
 from server.db.models.splits import SplitShare
 from server.db.sums import dialect_of, exact_sum, read_sum
@@ -71,17 +75,17 @@ def compute(session: Session, account_id: str, environment: str) -> Balance:
     now = utcnow()
     cutoff = now - SETTLEMENT_DELAY
     currency = account_currency(session, account_id)
-    tenant_lines = (
-        col(EarningsLine.account_id) == account_id,
-        col(EarningsLine.environment) == environment,
-        col(EarningsLine.account_currency) == literal(currency),
-    )
-    settled = col(EarningsLine.reported_at) <= cutoff
+    report, share = EarningsReportTotal, EarningsShareTotal
+    settled = col(report.reported_at) <= cutoff
 
     earned_settled, earned_unsettled = Decimal(0), Decimal(0)
     statement = (
-        select(settled.label("settled"), exact_sum(dialect, col(EarningsLine.amount)).label("total"))
-        .where(*tenant_lines)
+        select(settled.label("settled"), exact_sum(dialect, col(report.amount)).label("total"))
+        .where(
+            col(report.account_id) == account_id,
+            col(report.environment) == environment,
+            col(report.account_currency) == literal(currency),
+        )
         .group_by(settled)
     )
     for is_settled, total in session.exec(statement).all():
@@ -91,15 +95,14 @@ def compute(session: Session, account_id: str, environment: str) -> Balance:
             earned_unsettled += read_sum(dialect, total)
 
     held_statement = (
-        select(exact_sum(dialect, col(EarningsAllocation.amount)))
-        .select_from(EarningsAllocation)
-        .join(EarningsLine, col(EarningsLine.id) == col(EarningsAllocation.line_id))
-        .join(SplitShare, col(SplitShare.id) == col(EarningsAllocation.share_id))
+        select(exact_sum(dialect, col(share.amount)))
+        .select_from(share)
+        .join(SplitShare, col(SplitShare.id) == col(share.share_id))
         .where(
-            col(EarningsAllocation.account_id) == account_id,
-            col(EarningsAllocation.environment) == environment,
-            *tenant_lines,
-            settled,
+            col(share.account_id) == account_id,
+            col(share.environment) == environment,
+            col(share.account_currency) == literal(currency),
+            col(share.reported_at) <= cutoff,
             col(SplitShare.acceptance_status) != "accepted",
         )
     )

@@ -22,11 +22,17 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from server.db.models.accounts import Account
-from server.db.models.earnings import EarningsAllocation, EarningsLine
+from server.db.models.earnings import (
+    EarningsAllocation,
+    EarningsLine,
+    EarningsReportTotal,
+    EarningsShareTotal,
+    EarningsSummaryTotal,
+)
 from server.db.models.releases import Release
 from server.db.models.splits import Split, SplitShare
 from server.db.models.tracks import Track
-from server.db.sums import dialect_of, exact_sum, read_sum
+from server.db.sums import add_to_totals, dialect_of, exact_sum, read_sum
 from server.db.types import utcnow
 from server.domain.errors import FieldError, validation_failed
 from server.domain.money import EARNINGS_QUANTUM, money_text
@@ -185,9 +191,15 @@ class _SplitIndex:
         return None
 
 
-def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> None:
+def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert the lines, skipping those already stored (same dedupe key); the ids of the rows actually inserted.
+
+    RETURNING of an `ON CONFLICT DO NOTHING` insert names only the rows it inserted (both backends), so a line
+    another transaction stored first, even concurrently, is never counted as ours.
+    """
     table = EarningsLine.__table__  # type: ignore[attr-defined]
     dialect = dialect_of(session)
+    inserted: set[str] = set()
     for chunk in _chunks(rows):
         if dialect == "postgresql":
             statement: Any = pg_insert(table).on_conflict_do_nothing(constraint="uq_earnings_lines_dedupe")
@@ -195,7 +207,8 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
             statement = sqlite_insert(table).on_conflict_do_nothing(
                 index_elements=["account_id", "environment", "dedupe_key"]
             )
-        session.execute(statement, list(chunk))
+        inserted.update(session.execute(statement.returning(table.c.id), list(chunk)).scalars())
+    return inserted
 
 
 def import_for_tenant(
@@ -259,11 +272,7 @@ def import_for_tenant(
         )
     if not rows:
         return result
-    _insert_ignoring_duplicates(session, rows)
-    ours = {row["id"] for row in rows}
-    inserted_ids: set[str] = set()
-    for chunk in _chunks(sorted(ours)):
-        inserted_ids.update(session.exec(select(EarningsLine.id).where(col(EarningsLine.id).in_(chunk))).all())
+    inserted_ids = _insert_ignoring_duplicates(session, rows)
     inserted = [row for row in rows if row["id"] in inserted_ids]
     result.imported = len(inserted)
     result.duplicates = len(rows) - len(inserted)
@@ -291,6 +300,15 @@ def import_for_tenant(
             )
     for chunk in _chunks(allocations, 1000):
         session.execute(EarningsAllocation.__table__.insert(), list(chunk))  # type: ignore[attr-defined]
+    _add_to_totals(
+        session,
+        account_id=account_id,
+        environment=environment,
+        currency=currency,
+        reported_at=reported_at,
+        inserted=inserted,
+        allocations=allocations,
+    )
 
     if emit_event:
         stores = {row["store"] for row in inserted}
@@ -310,6 +328,82 @@ def import_for_tenant(
         event = events.emit_for(session, account_id, environment, "earnings.imported", document)
         result.event_ids.append(event.id)
     return result
+
+
+SUMMARY_DIMENSIONS = ("release", "track", "period", "store", "territory")
+
+
+def _summary_key(dimension: str, row: dict[str, Any]) -> str:
+    """A line's group key in `dimension`: the same value `_group_key` computes in SQL."""
+    if dimension == "release":
+        return str(row["release_id"])
+    if dimension == "track":
+        return str(row["track_id"] or row["release_id"])
+    if dimension == "period":
+        return f"{row['sale_period_start']:%Y-%m}"
+    return str(row[dimension])
+
+
+def _add_to_totals(
+    session: Session,
+    *,
+    account_id: str,
+    environment: str,
+    currency: str,
+    reported_at: datetime,
+    inserted: Sequence[dict[str, Any]],
+    allocations: Sequence[dict[str, Any]],
+) -> None:
+    """Add the lines this import inserted (never the duplicates it skipped) and their allocations to the totals the
+    balance and the summaries read (`server.db.models.earnings`), in the import's transaction: the totals commit or
+    roll back with the lines."""
+    tenant = {"account_id": account_id, "environment": environment, "account_currency": currency}
+    report_total = {
+        **tenant,
+        "reported_at": reported_at,
+        "line_count": len(inserted),
+        "amount": sum((row["amount"] for row in inserted), Decimal(0)),
+    }
+    add_to_totals(session, EarningsReportTotal.__table__, [report_total], ["line_count", "amount"])  # type: ignore[attr-defined]
+
+    by_share: dict[int, Decimal] = defaultdict(Decimal)
+    for allocation in allocations:
+        by_share[allocation["share_id"]] += allocation["amount"]
+    share_totals = [
+        {**tenant, "reported_at": reported_at, "share_id": share_id, "amount": amount}
+        for share_id, amount in by_share.items()
+    ]
+    add_to_totals(session, EarningsShareTotal.__table__, share_totals, ["amount"])  # type: ignore[attr-defined]
+
+    groups: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in inserted:
+        fx_rate = row["fx_rate"].quantize(QUANTUM)
+        for dimension in SUMMARY_DIMENSIONS:
+            key = (dimension, _summary_key(dimension, row), row["sale_period_start"], row["sale_period_end"], fx_rate)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = {
+                    **tenant,
+                    "dimension": key[0],
+                    "group_key": key[1],
+                    "sale_period_start": key[2],
+                    "sale_period_end": key[3],
+                    "fx_rate": fx_rate,
+                    "line_count": 0,
+                    "units": 0,
+                    "gross": Decimal(0),
+                    "amount": Decimal(0),
+                }
+            group["line_count"] += 1
+            group["units"] += int(row["units"])
+            group["gross"] += row["gross"].quantize(QUANTUM)  # as the line's `Money` column stores it
+            group["amount"] += row["amount"]
+    add_to_totals(
+        session,
+        EarningsSummaryTotal.__table__,  # type: ignore[attr-defined]
+        list(groups.values()),
+        ["line_count", "units", "gross", "amount"],
+    )
 
 
 def _totals_of(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -518,31 +612,28 @@ def _group_key(dialect: str, group_by: str) -> Any:
 def summarize(session: Session, principal: Principal, filters: Filters, group_by: str) -> dict[str, Any]:
     """Sums per group in SQL. Rows are grouped by key *and* FX rate: `net` is the sum of the stored converted
     `amount`s, while `gross` is converted per rate group (a handful of rates per currency and month), so the
-    database does the work over any number of lines and the conversion stays exact.
+    conversion stays exact.
+
+    Read from the maintained totals (`EarningsSummaryTotal`, one row per group, sale period and rate: the cost grows
+    with the months of history, not the lines) whenever they answer exactly, i.e. when the only filters are the
+    period and one on the grouped dimension itself; any other filter needs the lines.
     """
     dialect = dialect_of(session)
     account = session.get(Account, principal.account_id)
     currency = account.default_currency if account else "EUR"
-    key = _group_key(dialect, group_by).cast(String).label("key")
-    statement = (
-        select(  # type: ignore[call-overload]
-            key,
-            col(EarningsLine.fx_rate),
-            func.count().label("line_count"),
-            func.coalesce(func.sum(col(EarningsLine.units)), 0).label("units"),
-            exact_sum(dialect, col(EarningsLine.gross)).label("gross"),
-            exact_sum(dialect, col(EarningsLine.amount)).label("net"),
-        )
-        .where(*_where(principal, filters), col(EarningsLine.account_currency) == literal(currency))
-        .group_by(key, col(EarningsLine.fx_rate))
-    )
+    if _totals_answer(filters, group_by):
+        rows = _summary_rows_from_totals(session, principal, filters, group_by=group_by, currency=currency)
+    else:
+        rows = _summary_rows_from_lines(session, principal, filters, group_by=group_by, currency=currency)
     groups: dict[str, dict[str, Any]] = {}
-    for row in session.exec(statement).all():
-        group = groups.setdefault(row.key, {"line_count": 0, "units": 0, "gross": Decimal(0), "net": Decimal(0)})
-        group["line_count"] += int(row.line_count)
-        group["units"] += int(row.units)
-        group["gross"] += read_sum(dialect, row.gross) * row.fx_rate
-        group["net"] += read_sum(dialect, row.net)
+    # In (key, rate) order: the Decimal additions below round at 28 digits, so a fixed order gives the same digits
+    # whichever way the rows were read.
+    for key, fx_rate, line_count, units, gross, net in sorted(rows, key=lambda r: (r[0], r[1])):
+        group = groups.setdefault(key, {"line_count": 0, "units": 0, "gross": Decimal(0), "net": Decimal(0)})
+        group["line_count"] += int(line_count)
+        group["units"] += int(units)
+        group["gross"] += read_sum(dialect, gross) * fx_rate
+        group["net"] += read_sum(dialect, net)
     labels = _labels(session, group_by, list(groups))
     rendered = [
         {
@@ -573,6 +664,72 @@ def summarize(session: Session, principal: Principal, filters: Filters, group_by
         "groups": rendered,
         "total": total,
     }
+
+
+_GROUPED_FILTER = {"release": "release_id", "track": "track_id", "store": "store", "territory": "territory"}
+
+
+def _totals_answer(filters: Filters, group_by: str) -> bool:
+    """Whether the summary totals hold the exact answer: they are keyed by the grouped dimension, the sale period and
+    the rate, so they can filter on those only."""
+    for dimension, name in _GROUPED_FILTER.items():
+        if getattr(filters, name) and dimension != group_by:
+            return False
+    # A track group's key is the release id for release-level lines: only a track id filters like `track_id = …`.
+    return not (group_by == "track" and filters.track_id and not has_prefix(filters.track_id, "trk"))
+
+
+def _summary_rows_from_totals(
+    session: Session, principal: Principal, filters: Filters, *, group_by: str, currency: str
+) -> list[tuple[Any, ...]]:
+    dialect = dialect_of(session)
+    total = EarningsSummaryTotal
+    where: list[Any] = [
+        col(total.account_id) == principal.account_id,
+        col(total.environment) == principal.environment,
+        col(total.account_currency) == literal(currency),
+        col(total.dimension) == group_by,
+    ]
+    grouped_value = getattr(filters, _GROUPED_FILTER[group_by]) if group_by in _GROUPED_FILTER else None
+    if grouped_value:
+        where.append(col(total.group_key) == grouped_value)
+    if filters.period_start:
+        where.append(col(total.sale_period_start) >= filters.period_start)
+    if filters.period_end:
+        where.append(col(total.sale_period_end) <= filters.period_end)
+    statement = (
+        select(  # type: ignore[call-overload]
+            col(total.group_key),
+            col(total.fx_rate),
+            func.coalesce(func.sum(col(total.line_count)), 0),
+            func.coalesce(func.sum(col(total.units)), 0),
+            exact_sum(dialect, col(total.gross)),
+            exact_sum(dialect, col(total.amount)),
+        )
+        .where(*where)
+        .group_by(col(total.group_key), col(total.fx_rate))
+    )
+    return [tuple(row) for row in session.exec(statement).all()]
+
+
+def _summary_rows_from_lines(
+    session: Session, principal: Principal, filters: Filters, *, group_by: str, currency: str
+) -> list[tuple[Any, ...]]:
+    dialect = dialect_of(session)
+    key = _group_key(dialect, group_by).cast(String)
+    statement = (
+        select(  # type: ignore[call-overload]
+            key,
+            col(EarningsLine.fx_rate),
+            func.count(),
+            func.coalesce(func.sum(col(EarningsLine.units)), 0),
+            exact_sum(dialect, col(EarningsLine.gross)),
+            exact_sum(dialect, col(EarningsLine.amount)),
+        )
+        .where(*_where(principal, filters), col(EarningsLine.account_currency) == literal(currency))
+        .group_by(key, col(EarningsLine.fx_rate))
+    )
+    return [tuple(row) for row in session.exec(statement).all()]
 
 
 def _labels(session: Session, group_by: str, keys: list[str]) -> dict[str, str]:

@@ -38,5 +38,5 @@ def test_a_component_prints_its_figures_for_the_suite(module: str, arguments: li
 
 
 def test_every_listed_component_is_a_module_of_the_harness() -> None:
-    for _name, (module, *_arguments) in suite.components(None):
+    for _name, (module, *_arguments) in suite.components(None, "postgresql://postgres@127.0.0.1/test"):
         assert (ROOT / (module.replace(".", "/") + ".py")).is_file(), module

@@ -17,11 +17,10 @@ from server import config
 from server.app import App
 from server.db.engine import session_scope
 from server.db.models.accounts import Account
-from server.db.models.earnings import EarningsLine
 from server.db.models.releases import Release
 from server.db.types import utcnow
 from server.ids import new_id
-from server.services import payouts
+from server.services import earnings, payouts
 
 WISE_TOKEN = "wise-test-token-7d1f"
 WISE_PROFILE = "217896"
@@ -36,29 +35,31 @@ def fund(account_id: str, environment: str, amount: str) -> None:
         release = Release(id=new_id("rel"), account_id=account_id, environment=environment, title="Funded")
         session.add(release)
         session.flush()
-        line_id = new_id("ern")
-        session.add(
-            EarningsLine(
-                id=line_id,
-                account_id=account_id,
-                environment=environment,
-                store="spotify",
-                territory="DE",
-                sale_period_start=date(2026, 6, 1),
-                sale_period_end=date(2026, 6, 30),
-                reported_at=reported,
-                release_id=release.id,
-                usage_type="stream",
-                units=1000,
-                gross=Decimal(amount),
-                net=Decimal(amount),
-                currency="EUR",
-                fx_rate=Decimal(1),
-                amount=Decimal(amount),
-                account_currency="EUR",
-                source_report_id=f"test-{line_id}",
-                dedupe_key=line_id.ljust(64, "0")[:64],
-            )
+        # Through the importer, the only writer of lines: it keeps the balance's totals with them.
+        line = earnings.ReportLine(
+            line_id=new_id("ern"),
+            store="spotify",
+            territory="DE",
+            sale_period_start=date(2026, 6, 1),
+            sale_period_end=date(2026, 6, 30),
+            isrc=None,
+            upc=None,
+            usage_type="stream",
+            units=1000,
+            gross=Decimal(amount),
+            net=Decimal(amount),
+            currency="EUR",
+            fx_rate=Decimal(1),
+        )
+        earnings.import_for_tenant(
+            session,
+            account_id,
+            environment,
+            sender="test",
+            report_id=f"test-{line.line_id}",
+            reported_at=reported,
+            lines=[earnings.MatchedLine(line, release.id, None)],
+            emit_event=False,
         )
 
 

@@ -24,6 +24,9 @@ class EarningsLine(TenantOwned, table=True):
         Index("ix_earnings_lines_tenant_period", "account_id", "environment", "sale_period_start"),
         Index("ix_earnings_lines_tenant_release", "account_id", "environment", "release_id", "sale_period_start"),
         Index("ix_earnings_lines_tenant_track", "account_id", "environment", "track_id", "sale_period_start"),
+        # The list's keyset page (newest first within one tenant) reads 21 index entries whatever the history; with
+        # only the period index the planner would fetch and sort every line of the tenant.
+        Index("ix_earnings_lines_tenant_id", "account_id", "environment", "id"),
     )
 
     id: str = Field(primary_key=True, max_length=40)  # ern_…
@@ -76,3 +79,71 @@ class EarningsAllocation(SQLModel, table=True):
     split_id: str = Field(foreign_key="splits.id", max_length=40)
     share_id: int = Field(foreign_key="split_shares.id")
     amount: Decimal = Field(sa_type=Money)  # in the line's account_currency; can be negative
+
+
+# --- totals maintained by the importer ---------------------------------------------------------------------------
+#
+# The balance and the summaries read these instead of the lines, so their cost does not grow with the lines. The
+# importer (`server.services.earnings.import_for_tenant`, the only writer of lines) adds each import's newly inserted
+# lines to them in the same transaction, with an upsert that adds to the stored sums (`server.db.sums.add_to_totals`):
+# lines are immutable (a correction is a new negative line), so the totals only ever grow by what is inserted and
+# stay exactly the sum of the lines. Migration 0013 built them from the lines that existed before.
+
+
+class EarningsReportTotal(SQLModel, table=True):
+    """The lines of one tenant per report time (`reported_at`), for the settled/unsettled split of the balance.
+
+    Keyed by the exact report time rather than by day: settlement compares `reported_at` with a moving cutoff, and
+    a day bucket would need the boundary day's lines scanned exactly, a scan as big as that day's reports (a month
+    of one store can be a million lines). One import has one `reported_at`, so there is one row per report: the
+    balance reads as many rows as the tenant has reports, never its lines.
+    """
+
+    __tablename__ = "earnings_report_totals"
+
+    account_id: str = Field(foreign_key="accounts.id", primary_key=True, max_length=40)
+    environment: str = Field(primary_key=True, max_length=12)
+    account_currency: str = Field(primary_key=True, max_length=3)
+    reported_at: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    line_count: int = Field(sa_type=BigInteger)
+    amount: Decimal = Field(sa_type=Money)  # the sum of the lines' `amount`
+
+
+class EarningsShareTotal(SQLModel, table=True):
+    """The allocations of one tenant per report time and split share: the held part of the balance depends on the
+    share's acceptance, which changes after the import, so it is joined at read time (one row per report and share
+    in force)."""
+
+    __tablename__ = "earnings_share_totals"
+
+    account_id: str = Field(foreign_key="accounts.id", primary_key=True, max_length=40)
+    environment: str = Field(primary_key=True, max_length=12)
+    account_currency: str = Field(primary_key=True, max_length=3)
+    reported_at: datetime = Field(sa_type=UTCDateTime, primary_key=True)
+    share_id: int = Field(foreign_key="split_shares.id", primary_key=True)
+    amount: Decimal = Field(sa_type=Money)
+
+
+class EarningsSummaryTotal(SQLModel, table=True):
+    """The lines of one tenant per summary dimension (`release`, `track`, `period`, `store`, `territory`), group key,
+    sale period and FX rate: what `GET /earnings/summary` sums when it has no filter on another dimension.
+
+    A rollup over all dimensions at once would not compress (a report has about one line per track, store, territory
+    and period), so each dimension has its own rows; the sale period stays in the key for the period filters and the
+    FX rate for the per-rate conversion of `gross`.
+    """
+
+    __tablename__ = "earnings_summary_totals"
+
+    account_id: str = Field(foreign_key="accounts.id", primary_key=True, max_length=40)
+    environment: str = Field(primary_key=True, max_length=12)
+    account_currency: str = Field(primary_key=True, max_length=3)
+    dimension: str = Field(primary_key=True, max_length=12)
+    group_key: str = Field(primary_key=True, max_length=40)  # release/track id (or release id), YYYY-MM, store, country
+    sale_period_start: date = Field(primary_key=True)
+    sale_period_end: date = Field(primary_key=True)
+    fx_rate: Decimal = Field(sa_type=Money, primary_key=True)
+    line_count: int = Field(sa_type=BigInteger)
+    units: int = Field(sa_type=BigInteger)
+    gross: Decimal = Field(sa_type=Money)  # in the lines' report currency, converted at `fx_rate` when read
+    amount: Decimal = Field(sa_type=Money)

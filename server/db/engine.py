@@ -6,7 +6,7 @@ from functools import cache
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy import exc as sqlalchemy_exc
 from sqlmodel import Session, create_engine
 
@@ -26,7 +26,11 @@ def engine_for(
         # stays the bound on a wait and what arbitrates between processes sharing the file.
         engine = create_engine(
             url,
-            connect_args={"check_same_thread": False, "timeout": 30, "factory": sqlite_writes.connection_factory()},
+            connect_args={
+                "check_same_thread": False,
+                "timeout": 30,
+                "factory": sqlite_writes.connection_factory(make_url(url).database),
+            },
             pool_size=40,
             max_overflow=10,
         )

@@ -3,10 +3,11 @@
 SQLite has one writer. A connection that finds the write lock taken waits in SQLite's busy handler, which sleeps
 and retries with a growing back-off (1, 2, 5, … up to 100 ms a try) and is unfair: whoever happens to try while the
 lock is free wins it, so a writer that arrived first but is in its 100 ms sleep loses to newcomers, again and again.
-With 16 concurrent writers the median write took 30 ms and the slowest one in a hundred 1.5 s; a writer could wait
-for seconds (docs/benchmark-results.md). Here every connection of an engine takes the engine's `WriteQueue` before
-its first write statement and gives it back when its transaction ends (commit, rollback, close): writers of this
-process then wait in arrival order, each woken by the one before it, and reach SQLite's lock when it is free.
+With 16 concurrent writers the median write took 30-50 ms and the slowest one in a hundred 1.5-2 s; a writer waited
+for seconds (docs/benchmark-results.md). Here every connection takes its database file's `WriteQueue` (one per file
+in the process) before its first write statement and gives it back when its transaction ends (commit, rollback,
+close): writers of this process then wait in arrival order, each handed the lock by the one before it, and reach
+SQLite's lock when it is free.
 
 Reads take nothing: in WAL mode they never wait for the writer, and the read-only handlers that run on the event
 loop (`server.db.engine.reads_inline`) never block on this queue. Other processes sharing the file (a separate
@@ -16,10 +17,12 @@ timeout, then fails as SQLite would ("database is locked"): a connection that wr
 queue through another connection would otherwise wait forever.
 """
 
+import os
 import re
 import sqlite3
 import threading
 from collections import deque
+from functools import cache
 from typing import Any
 
 # The statements that take SQLite's write lock: the DML that pysqlite opens a transaction for, and DDL (migrations).
@@ -139,7 +142,19 @@ class QueuedWritesCursor(sqlite3.Cursor):
             self.connection._release_unless_in_transaction()
 
 
-def connection_factory() -> type[QueuedWritesConnection]:
-    """A connection class for one engine (pysqlite's `factory` connect argument), with that engine's own queue:
-    SQLite's lock is per database file, and an engine is one file."""
+def connection_factory(database: str | None) -> type[QueuedWritesConnection]:
+    """A connection class for pysqlite's `factory` connect argument whose queue is the database file's: SQLite's
+    lock is per file, so two engines on one file (other timeouts, another spelling of its path) share one queue. An
+    in-memory database (each connection's own) or a URI filename (not resolved here) gets a queue per engine."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return _with_new_queue()
+    return _for_file(os.path.realpath(database))
+
+
+@cache
+def _for_file(path: str) -> type[QueuedWritesConnection]:
+    return _with_new_queue()
+
+
+def _with_new_queue() -> type[QueuedWritesConnection]:
     return type("QueuedWritesConnection", (QueuedWritesConnection,), {"queue": WriteQueue()})

@@ -192,7 +192,7 @@ def test_a_writer_that_waits_on_itself_fails_instead_of_hanging(tmp_path: Path) 
     # here, 30 s in the server), "database is locked", as it did when it waited in SQLite's busy handler.
     engine = create_engine(
         f"sqlite:///{tmp_path / 'self.db'}",
-        connect_args={"timeout": 0.2, "factory": connection_factory()},
+        connect_args={"timeout": 0.2, "factory": connection_factory(str(tmp_path / "self.db"))},
     )
     with engine.begin() as connection:
         connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT UNIQUE)"))
@@ -230,6 +230,24 @@ def test_the_queue_hands_over_in_order_and_times_out() -> None:
     assert queue.acquire(timeout=0)
 
 
-def test_each_engine_has_its_own_queue(tmp_path: Path) -> None:
-    assert connection_factory().queue is not connection_factory().queue
-    assert issubclass(connection_factory(), sqlite3.Connection)
+def test_engines_on_one_file_share_its_queue(tmp_path: Path) -> None:
+    database = tmp_path / "shared.db"
+    assert (
+        connection_factory(str(database)).queue is connection_factory(f"{tmp_path}/../{tmp_path.name}/shared.db").queue
+    )
+    assert connection_factory(str(database)).queue is not connection_factory(str(tmp_path / "other.db")).queue
+    assert connection_factory(":memory:").queue is not connection_factory(":memory:").queue
+    assert issubclass(connection_factory(str(database)), sqlite3.Connection)
+    # The server's engines (one per URL and timeouts) on one file: a writer of one waits for the other's.
+    url = f"sqlite:///{database}"
+    first, second = engine_for(url), engine_for(url, connect_timeout=4.0)
+    assert first is not second
+    with first.begin() as connection:
+        connection.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, who TEXT UNIQUE)"))
+    with Session(first) as writer:
+        writer.execute(INSERT, {"who": "first"})
+        assert not _free(second)
+        writer.commit()
+    assert _free(second)
+    first.dispose()
+    second.dispose()

@@ -65,7 +65,7 @@ class WriteQueue:
 
 
 class QueuedWritesConnection(sqlite3.Connection):
-    """A pysqlite connection whose writes go through its engine's `WriteQueue` (`connection_factory`)."""
+    """A pysqlite connection whose writes go through its database file's `WriteQueue` (`connection_factory`)."""
 
     queue: WriteQueue
 

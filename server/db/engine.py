@@ -6,12 +6,13 @@ from functools import cache
 from typing import Any
 
 import psycopg
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, make_url
 from sqlalchemy import exc as sqlalchemy_exc
 from sqlmodel import Session, create_engine
 
 from server import state as app_state
 from server.config import Settings
+from server.db import sqlite_writes
 
 
 @cache
@@ -21,8 +22,17 @@ def engine_for(
     if url.startswith("sqlite"):
         # One pooled connection per thread-pool thread (anyio's default is 40): with SQLAlchemy's default of 5,
         # concurrent requests kept opening and closing overflow connections, PRAGMAs and all (issue 10's profile).
+        # Writers queue in the process, fairly, before SQLite's lock (server/db/sqlite_writes.py); the busy timeout
+        # stays the bound on a wait and what arbitrates between processes sharing the file.
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_size=40, max_overflow=10
+            url,
+            connect_args={
+                "check_same_thread": False,
+                "timeout": 30,
+                "factory": sqlite_writes.connection_factory(make_url(url).database),
+            },
+            pool_size=40,
+            max_overflow=10,
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

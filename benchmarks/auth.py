@@ -13,8 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import rounds
-from server.config import Settings
+from benchmarks import rounds, scratch
 from server.db import engine as db
 from server.db.engine import session_scope
 from server.db.migrate import upgrade_to_head
@@ -30,19 +29,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
         data = Path(directory)
-        settings = Settings(
-            data_dir=data,
-            database_url=f"sqlite:///{data / 'bench.sqlite3'}",
-            redis_url=None,
-            base_url="http://127.0.0.1",
-            validate_responses=False,
-            max_body_bytes=1 << 20,
-            max_upload_bytes=1 << 20,
-            log_level="WARNING",
-            log_json=True,
-            webhooks_allow_loopback=False,
-            secret_key="bench",  # noqa: S106 - a throwaway database
-        )
+        settings = scratch.settings(f"sqlite:///{data / 'bench.sqlite3'}", data)
         db.configure(settings)
         upgrade_to_head(settings.database_url)
         with session_scope() as session:

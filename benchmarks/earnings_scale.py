@@ -41,7 +41,7 @@ from sqlalchemy import event, literal, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from benchmarks import rounds
+from benchmarks import rounds, scratch
 from benchmarks.load import load_average
 from server import clock
 from server.config import Settings
@@ -357,36 +357,11 @@ def table(title: str, ms: Timings, sizes: list[int]) -> str:
     return "\n".join(rows)
 
 
-@contextmanager
-def scratch_database(admin_url: str) -> Iterator[str]:
-    name = f"og_scale_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1) + f"/{name}"
-    finally:
-        db.engine().dispose()
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 def run(admin_url: str, sizes: list[int], repeat: int, scan_repeat: int) -> tuple[str, dict[str, Any]]:
-    with tempfile.TemporaryDirectory() as directory, scratch_database(admin_url) as url:
-        settings = Settings(
-            data_dir=Path(directory),
-            database_url=url,
-            redis_url=None,
-            base_url="http://127.0.0.1",
-            validate_responses=False,
-            max_body_bytes=1 << 20,
-            max_upload_bytes=1 << 20,
-            log_level="WARNING",
-            log_json=True,
-            webhooks_allow_loopback=False,
-            secret_key="bench",  # noqa: S106 - a throwaway database
-        )
+    with tempfile.TemporaryDirectory() as directory, scratch.postgres_database(admin_url, prefix="og_scale") as url:
+        settings = scratch.settings(url, Path(directory))
         db.configure(settings)
-        upgrade_to_head(url)
+        upgrade_to_head(settings.database_url)
         with session_scope() as session:
             for name in TABLES:  # statistics only when we say so: no autovacuum-triggered ANALYZE in between
                 session.exec(text(f"ALTER TABLE {name} SET (autovacuum_enabled = false)"))  # type: ignore[call-overload]
@@ -401,6 +376,7 @@ def run(admin_url: str, sizes: list[int], repeat: int, scan_repeat: int) -> tupl
         # After ANALYZE: without statistics the scans may not finish within the statement timeout.
         exact = {str(size): check_exact(account_id, size) for size, account_id in accounts_by_size.items()}
         analyzed = measure(accounts_by_size, repeat, scan_repeat)
+        db.engine().dispose()  # our connections closed before the database is dropped
     metrics = {
         "sizes": sizes,
         "repeat": repeat,

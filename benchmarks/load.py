@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 
 from benchmarks import rounds, wrk
 from benchmarks.priority import raise_priority
+from benchmarks.scratch import postgres_database
 from benchmarks.wrk import HttpRequest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -857,19 +857,6 @@ def run_backend(
     extra["round_warmup"] = round_warmup
     extra["spread_bound"] = bound
     return results, extra
-
-
-@contextmanager
-def postgres_database(admin_url: str) -> Iterator[str]:
-    """A scratch database on the given server, dropped afterwards."""
-    name = f"og_bench_{secrets.token_hex(4)}"
-    with psycopg.connect(admin_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin_url.rsplit("/", 1)[0] + "/" + name
-    finally:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def markdown(results: list[Measurement], extra: dict[str, Any], backend: Backend) -> str:

@@ -29,9 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psycopg
-
-from benchmarks import rounds, wrk
+from benchmarks import rounds, scratch, wrk
 from benchmarks.wrk import HttpRequest
 from server import clock
 from server.config import Settings
@@ -45,39 +43,20 @@ from server.webhooks.worker import DEFAULT_POLL_SECONDS, Worker
 from tests.webhooks.receiver import running_receiver
 
 
-def _settings(database_url: str, data_dir: Path) -> Settings:
-    return Settings(
-        data_dir=data_dir,
-        database_url=database_url,
-        redis_url=None,
-        base_url="http://127.0.0.1",
-        validate_responses=False,
-        max_body_bytes=1 << 20,
-        max_upload_bytes=1 << 20,
-        log_level="WARNING",
-        log_json=True,
-        webhooks_allow_loopback=True,
-        secret_key="bench",  # noqa: S106 - a scratch database's key
-    )
-
-
 @contextmanager
-def _databases(scratch: Path) -> Iterator[list[tuple[str, str]]]:
-    found = [("SQLite", f"sqlite:///{scratch / 'bench.sqlite3'}")]
+def _databases(scratch_dir: Path) -> Iterator[list[tuple[str, str]]]:
+    """SQLite, and a scratch PostgreSQL database when OG_TEST_POSTGRES_URL names a server."""
+    found = [("SQLite", f"sqlite:///{scratch_dir / 'bench.sqlite3'}")]
     admin_url = os.environ.get("OG_TEST_POSTGRES_URL")
-    name = f"og_bench_{secrets.token_hex(4)}"
-    if admin_url:
-        with psycopg.connect(admin_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        base = admin_url.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-        found.append(("PostgreSQL", f"{base}/{name}"))
-    try:
+    if not admin_url:
         yield found
-    finally:
-        if admin_url:
+        return
+    with scratch.postgres_database(admin_url) as url:
+        found.append(("PostgreSQL", scratch.psycopg_url(url)))
+        try:
+            yield found
+        finally:
             db.engine_for(found[-1][1]).dispose()
-            with psycopg.connect(admin_url, autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _tenant(url: str) -> Principal:
@@ -242,12 +221,12 @@ def main() -> None:
     rows = []
     comparisons = []
     bound = float(os.environ.get("OG_BENCH_SPREAD_BOUND", rounds.SPREAD_BOUND))
-    with tempfile.TemporaryDirectory() as scratch, _databases(Path(scratch)) as databases:
+    with tempfile.TemporaryDirectory() as scratch_dir, _databases(Path(scratch_dir)) as databases:
         for label, url in databases:
-            settings = _settings(url, Path(scratch))
+            settings = scratch.settings(url, Path(scratch_dir), webhooks_allow_loopback=True)
             db.configure(settings)
             upgrade_to_head(url)
-            measured = throughput_rounds(settings, args.events, args.rounds, args.floor_seconds, Path(scratch))
+            measured = throughput_rounds(settings, args.events, args.rounds, args.floor_seconds, Path(scratch_dir))
             comparison = rounds.comparison(
                 "webhooks" if label == "SQLite" else f"webhooks ({label})",
                 "wrk POSTing to the same receiver",

@@ -68,19 +68,25 @@ def _random_lines(rng: random.Random, cat: dict[str, Any], count: int, prefix: s
     return lines
 
 
+def _import_in(
+    session: Session, tenant: Tenant, lines: list[earnings.MatchedLine], reported_at: datetime, report_id: str
+) -> int:
+    """Import `lines` as one report in the caller's transaction; how many were new."""
+    return earnings.import_for_tenant(
+        session,
+        tenant.account_id,
+        tenant.environment,
+        sender="test",
+        report_id=report_id,
+        reported_at=reported_at,
+        lines=lines,
+        emit_event=False,
+    ).imported
+
+
 def _import(tenant: Tenant, lines: list[earnings.MatchedLine], reported_at: datetime, report_id: str) -> int:
     with session_scope() as session:
-        result = earnings.import_for_tenant(
-            session,
-            tenant.account_id,
-            tenant.environment,
-            sender="test",
-            report_id=report_id,
-            reported_at=reported_at,
-            lines=lines,
-            emit_event=False,
-        )
-        return result.imported
+        return _import_in(session, tenant, lines, reported_at, report_id)
 
 
 def _balance_from_lines(session: Session, tenant: Tenant) -> tuple[Decimal, Decimal]:
@@ -218,17 +224,8 @@ def test_a_rolled_back_import_leaves_the_totals_unchanged(client: TestClient, te
 
     def import_then_fail() -> None:
         with session_scope() as session:
-            result = earnings.import_for_tenant(
-                session,
-                tenant.account_id,
-                tenant.environment,
-                sender="test",
-                report_id="lost",
-                reported_at=reported_at,
-                lines=_random_lines(random.Random(2), cat, 10, "lost"),
-                emit_event=False,
-            )
-            assert result.imported == 10
+            lost = _random_lines(random.Random(2), cat, 10, "lost")
+            assert _import_in(session, tenant, lost, reported_at, "lost") == 10
             raise RuntimeError("the caller fails after the import")
 
     before = totals()
@@ -252,16 +249,7 @@ def test_concurrent_imports_into_the_same_totals_add_up(client: TestClient, tena
     def hold_open() -> None:
         try:
             with session_scope() as session:
-                earnings.import_for_tenant(
-                    session,
-                    tenant.account_id,
-                    tenant.environment,
-                    sender="test",
-                    report_id="a",
-                    reported_at=reported_at,
-                    lines=first,
-                    emit_event=False,
-                )
+                _import_in(session, tenant, first, reported_at, "a")
                 first_inserted.set()
                 # Commit only once the other import is under way: it reads and writes the same total rows.
                 second_started.wait(10)

@@ -5,6 +5,7 @@ into the same totals on PostgreSQL lose nothing; and the migration builds the sa
 
 import random
 import threading
+import time
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from alembic import command
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 from starlette.testclient import TestClient
 
@@ -235,6 +237,25 @@ def test_a_rolled_back_import_leaves_the_totals_unchanged(client: TestClient, te
     _assert_balance_exact(tenant)
 
 
+def _a_session_waits_for_a_lock(within_s: float = 10) -> bool:
+    """Whether, within `within_s`, another session of this database waits for a lock (the second import, blocked on
+    the total rows the first holds). Polls with sleep(): a timed wait on a never-set event outlasted the statement
+    timeout under faketime's moved clock (FAKETIME_FORCE_MONOTONIC_FIX=0)."""
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        with session_scope() as session:
+            waiting = session.exec(
+                text(  # type: ignore[call-overload]
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+                )
+            ).one()[0]
+        if waiting:
+            return True
+        time.sleep(0.02)
+    return False
+
+
 def test_concurrent_imports_into_the_same_totals_add_up(client: TestClient, tenant: Tenant, database_url: str) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("SQLite runs one writer at a time: imports cannot overlap")
@@ -245,6 +266,7 @@ def test_concurrent_imports_into_the_same_totals_add_up(client: TestClient, tena
     first, second = _random_lines(rng, cat, 30, "a"), _random_lines(rng, cat, 30, "b")
     first_inserted, second_started = threading.Event(), threading.Event()
     errors: list[BaseException] = []
+    overlapped: list[bool] = []
 
     def hold_open() -> None:
         try:
@@ -253,7 +275,7 @@ def test_concurrent_imports_into_the_same_totals_add_up(client: TestClient, tena
                 first_inserted.set()
                 # Commit only once the other import is under way: it reads and writes the same total rows.
                 second_started.wait(10)
-                threading.Event().wait(0.5)
+                overlapped.append(_a_session_waits_for_a_lock())
         except BaseException as exc:  # reported by the test's thread
             errors.append(exc)
 
@@ -264,6 +286,7 @@ def test_concurrent_imports_into_the_same_totals_add_up(client: TestClient, tena
     _import(tenant, second, reported_at, "b")
     holder.join(20)
     assert not errors
+    assert overlapped == [True], "the second import never waited for the first: the imports did not overlap"
     _assert_balance_exact(tenant)
     with session_scope() as session:
         total = session.exec(

@@ -12,9 +12,9 @@ but the connections: each lookup is its own statement in autocommit, so it reads
 key is refused on the very next request) and holds no snapshot or lock once it has answered. The connections are
 opened with the engine's own bounded waits (connect and statement timeouts), at most `SIZE` per engine beside the
 engine's pool, and closed with the app (`close_all`). Anything unusual — any error, a connection the server dropped
-(a restart) included — closes the connection and answers `FAILED`, and so does every lookup for `COOL_DOWN_SECONDS`
-after: the caller then runs the lookup the ordinary way, whose pool pre-pings and whose failures (database down:
-503) are what they always were.
+(a restart) included, or a lookup taking longer than the connect timeout — closes the connection and answers
+`FAILED`, and so does every lookup for `COOL_DOWN_SECONDS` after: the caller then runs the lookup the ordinary way,
+whose pool pre-pings and whose failures (database down: 503) are what they always were.
 """
 
 import asyncio
@@ -41,6 +41,7 @@ class _Connections:
     def __init__(self, engine: Engine, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.kwargs = driver_connect_args(engine)
+        self.bound = float(self.kwargs.get("connect_timeout") or 5)  # seconds for a whole lookup (see `first`)
         self.slots = asyncio.Semaphore(SIZE)
         self.idle: list[psycopg.AsyncConnection[Any]] = []
         self.skip_until = 0.0
@@ -73,18 +74,35 @@ async def first(engine: Engine, statement: Select[Any], parameters: dict[str, An
     """The statement's first row (its columns by name, as Core returns them), None, or `FAILED`.
 
     `statement` is a module-level constant (plans are kept per statement object) whose parameters are plain values
-    that need no bind processing (strings, numbers)."""
+    that need no bind processing (strings, numbers). The whole lookup — a free connection, opening one, the
+    statement — is bounded by the engine's connect timeout: an indexed read that takes longer (a database that stopped
+    answering on an open connection) is handed to the ordinary path and its bounds, and never holds the few
+    connections here for the other requests."""
     plan = loop_reads.plan(engine, statement)
     pool = _connections(engine)
     if time.monotonic() < pool.skip_until:
         return FAILED
+    try:
+        async with asyncio.timeout(pool.bound):
+            raw = await _first_raw(engine, pool, plan.sql, parameters)
+    except TimeoutError:
+        pool.skip_until = time.monotonic() + COOL_DOWN_SECONDS
+        return FAILED
+    if raw is FAILED or raw is None:
+        return raw
+    return loop_reads.as_row(plan, raw)
+
+
+async def _first_raw(engine: Engine, pool: _Connections, sql: str, parameters: dict[str, Any]) -> Any:
     async with pool.slots:
+        if time.monotonic() < pool.skip_until:  # failed while this lookup waited for a connection
+            return FAILED
         connection = pool.idle.pop() if pool.idle else None
         try:
             if connection is None:
                 connection = await psycopg.AsyncConnection.connect(**pool.kwargs, autocommit=True)
             cursor = connection.cursor()
-            await cursor.execute(plan.sql, parameters)
+            await cursor.execute(sql, parameters)
             raw = await cursor.fetchone()
             await cursor.close()
         except BaseException as exc:  # cancelled mid-statement included: the connection's state is unknown
@@ -98,7 +116,7 @@ async def first(engine: Engine, statement: Select[Any], parameters: dict[str, An
             pool.idle.append(connection)
         else:  # its pool was closed meanwhile (the app stopped, or another event loop took over)
             _close(connection)
-    return None if raw is None else loop_reads.as_row(plan, raw)
+    return raw
 
 
 def close_all() -> None:

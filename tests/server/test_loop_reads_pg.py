@@ -4,6 +4,7 @@ once (a revoked key is refused on the very next request), leave no transaction o
 failure back to the ordinary path (a dropped connection, a database restart)."""
 
 import asyncio
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -121,3 +122,30 @@ def test_requests_are_served_the_ordinary_way_when_the_loops_connection_fails(
     refused = client.get("/api/v1/releases", headers=tenant.headers)
     assert refused.status_code == 401
     assert refused.json()["code"] == "api_key_revoked"
+
+
+def test_a_lookup_that_stops_answering_is_handed_over_within_the_connect_timeout(
+    pg_engine: Engine, settings: Any, tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = db.engine_for(settings.database_url, connect_timeout=2.0)  # the bound of a whole lookup
+    digest = hash_secret(tenant.secret)
+
+    async def no_answer(*_args: Any, **_kwargs: Any) -> None:
+        await asyncio.sleep(60)  # a database that stopped answering on an open connection
+
+    async def lookups() -> tuple[Any, float, Any]:
+        assert await loop_reads_pg.first(engine, _LOOKUP, {"digest": digest}) is not None  # a connection is kept
+        with monkeypatch.context() as patch:
+            patch.setattr(psycopg.AsyncCursor, "execute", no_answer)
+            started = time.monotonic()
+            answers = await asyncio.gather(
+                *(loop_reads_pg.first(engine, _LOOKUP, {"digest": digest}) for _ in range(8))
+            )
+            elapsed = time.monotonic() - started
+        return answers, elapsed, loop_reads_pg._by_engine[engine]
+
+    answers, elapsed, pool = asyncio.run(lookups())
+    assert answers == [loop_reads_pg.FAILED] * 8  # every caller takes the ordinary path, none waits for the others
+    assert elapsed < 4  # one bound (2 s), not one per connection in turn
+    assert not pool.idle  # the connections that got no answer were closed, not kept
+    assert pool.skip_until > time.monotonic()

@@ -18,6 +18,7 @@ from server import state as app_state
 from server.config import Settings
 from server.cors import CorsMiddleware
 from server.db import engine as db
+from server.db import loop_reads_pg
 from server.docs_site import routes as docs_routes
 from server.idempotency import IdempotencyMiddleware
 from server.middleware import RequestDeadlineMiddleware, RequestGuardMiddleware
@@ -102,6 +103,7 @@ def background_work(settings: Settings) -> Any:
             sandbox_worker.stop_in_process()
             qc_worker.stop_in_process()
             await run_in_threadpool(request_log.stop)  # write the request log entries still buffered
+            loop_reads_pg.close_all()  # the event loop's own connections for the API-key lookup
 
     return lifespan
 

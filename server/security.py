@@ -58,6 +58,19 @@ async def _authenticate_api_key_inline(token: str) -> Principal:
     return principal
 
 
+async def _authenticate_api_key_on_loop_pg(token: str) -> Principal:
+    """On PostgreSQL the lookup is one SELECT on a connection the event loop keeps (no thread hop, no pool
+    checkout); if that connection fails the lookup runs the ordinary way in the thread pool. The occasional
+    `last_used_at` write goes to a thread, in its own transaction, as on SQLite."""
+    verified = await api_keys.verify_on_loop_pg(engine(), token)
+    if verified is None:
+        return await run_in_threadpool(_authenticate_api_key, token)
+    principal, stale = verified
+    if stale:
+        await run_in_threadpool(_touch_api_key, principal.credential_id)
+    return principal
+
+
 def _authenticate_access_token(token: str) -> Principal:
     with session_scope() as session:
         return oauth.authenticate_access_token(session, token)
@@ -81,6 +94,8 @@ async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Pri
         try:
             if is_api_key and reads_inline():
                 outcome = await _authenticate_api_key_inline(token)
+            elif is_api_key and engine().dialect.name == "postgresql":
+                outcome = await _authenticate_api_key_on_loop_pg(token)
             else:
                 authenticate = _authenticate_api_key if is_api_key else _authenticate_access_token
                 outcome = await run_in_threadpool(authenticate, token)

@@ -25,7 +25,7 @@ from server.db.types import utcnow
 from server.openapi.specification import raw_document
 from server.request_context import request_id_var
 from server.scopes import SCOPES
-from server.services import oauth
+from server.services import accounts, oauth
 from server.services.oauth import ClientView, EndUser, HttpRequest, Outcome, Server
 from server.web.consent import consent_page, error_page, security_headers
 
@@ -41,8 +41,6 @@ _AUTHORIZATION_FIELDS = (
 )
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")  # base64url of a SHA-256 digest, unpadded
 _hasher = PasswordHasher()
-# Verifying against this when the email is unknown keeps the answer time the same either way.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
 def html_response(html: str, status: int = 200, headers: dict[str, str] | None = None) -> ConnexionResponse:
@@ -170,7 +168,8 @@ async def authorize_oauth(**_params: Any) -> ConnexionResponse:
 def _verify_password(session: Session, email: str, password: str) -> User | None:
     user = session.exec(select(User).where(col(User.email) == email.strip().lower())).first()
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        # An unknown email is verified against a dummy hash: the answer takes as long either way.
+        _hasher.verify(user.password_hash if user else accounts.dummy_hash(), password)
     except (VerificationError, InvalidHashError):
         return None
     return user

@@ -39,17 +39,25 @@ def engine_for(
     # Bounded waits (issue 23 #2): a black-holed or refusing database costs a request at most the connect timeout
     # (libpq's connect_timeout covers TCP and the startup handshake; at least 2 s), a runaway statement at most the
     # statement timeout, and a pool drained by stuck requests at most the pool timeout — then 503.
-    return create_engine(
-        url,
-        pool_pre_ping=True,
-        pool_size=10,
-        max_overflow=10,
-        pool_timeout=pool_timeout,
-        connect_args={
-            "connect_timeout": max(2, round(connect_timeout)),
-            "options": f"-c statement_timeout={round(statement_timeout * 1000)}",
-        },
+    connect_args = {
+        "connect_timeout": max(2, round(connect_timeout)),
+        "options": f"-c statement_timeout={round(statement_timeout * 1000)}",
+    }
+    engine = create_engine(
+        url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=pool_timeout, connect_args=connect_args
     )
+    _, params = engine.dialect.create_connect_args(engine.url)
+    _driver_connect_args[engine] = {**params, **connect_args}
+    return engine
+
+
+# The psycopg.connect() keyword arguments of each PostgreSQL engine (its URL's and the bounded waits above), for the
+# connections the event loop opens itself (server/db/loop_reads_pg.py).
+_driver_connect_args: dict[Engine, dict[str, Any]] = {}
+
+
+def driver_connect_args(engine: Engine) -> dict[str, Any]:
+    return dict(_driver_connect_args[engine])
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:

@@ -38,24 +38,33 @@ _plans: dict[tuple[Engine, Select[Any]], _Plan] = {}
 _plans_lock = threading.Lock()
 
 
-def _plan(engine: Engine, statement: Select[Any]) -> _Plan:
+def plan(engine: Engine, statement: Select[Any]) -> _Plan:
+    """The statement compiled for the engine's dialect, with its result processors (also used by
+    `server.db.loop_reads_pg` for PostgreSQL, whose placeholders are named: `positions` is then empty)."""
     key = (engine, statement)
-    plan = _plans.get(key)
-    if plan is None:
+    found = _plans.get(key)
+    if found is None:
         dialect = engine.dialect
-        if dialect.name != "sqlite":  # positional parameters and an in-process database: SQLite's case only
-            raise ValueError(f"loop_reads is for SQLite, not {dialect.name}")
+        if dialect.name not in ("sqlite", "postgresql"):
+            raise ValueError(f"loop_reads is for SQLite and PostgreSQL, not {dialect.name}")
         compiled = statement.compile(dialect=dialect)
         columns = list(statement.selected_columns)
-        plan = _Plan(
+        found = _Plan(
             sql=str(compiled),
             positions=tuple(compiled.positiontup or ()),
             processors=tuple(column.type.dialect_impl(dialect).result_processor(dialect, None) for column in columns),
             row=namedtuple("Row", [column.key for column in columns]),  # type: ignore[misc]
         )
         with _plans_lock:
-            _plans.setdefault(key, plan)
-    return plan
+            _plans.setdefault(key, found)
+    return found
+
+
+def as_row(plan: _Plan, raw: Any) -> Any:
+    """A driver's row as Core returns it: the columns' result processors applied, the fields named."""
+    return plan.row(
+        *(value if process is None else process(value) for process, value in zip(plan.processors, raw, strict=True))
+    )
 
 
 def first(engine: Engine, statement: Select[Any], parameters: dict[str, Any]) -> Any | None:
@@ -63,7 +72,9 @@ def first(engine: Engine, statement: Select[Any], parameters: dict[str, Any]) ->
 
     `statement` is a module-level constant (plans are kept per statement object) whose parameters are plain values
     that need no bind processing (strings, numbers)."""
-    plan = _plan(engine, statement)
+    if engine.dialect.name != "sqlite":  # positional parameters and an in-process database: SQLite's case only
+        raise ValueError(f"loop_reads.first is for SQLite, not {engine.dialect.name}")
+    compiled = plan(engine, statement)
     connections: dict[Engine, Any] = _local.__dict__.setdefault("connections", {})
     connection = connections.get(engine)
     try:
@@ -73,7 +84,7 @@ def first(engine: Engine, statement: Select[Any], parameters: dict[str, Any]) ->
             connections[engine] = connection
         cursor = connection.cursor()
         try:
-            cursor.execute(plan.sql, [parameters[name] for name in plan.positions])
+            cursor.execute(compiled.sql, [parameters[name] for name in compiled.positions])
             raw = cursor.fetchone()
         finally:
             cursor.close()  # ends the statement: no snapshot or lock is kept
@@ -84,8 +95,4 @@ def first(engine: Engine, statement: Select[Any], parameters: dict[str, Any]) ->
                 dropped.close()
         with engine.connect() as fallback:
             return fallback.execute(statement, parameters).first()
-    if raw is None:
-        return None
-    return plan.row(
-        *(value if process is None else process(value) for process, value in zip(plan.processors, raw, strict=True))
-    )
+    return None if raw is None else as_row(compiled, raw)

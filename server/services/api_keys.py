@@ -13,7 +13,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy import update as sa_update
 from sqlmodel import Session, col, or_
 
-from server.db import loop_reads
+from server.db import loop_reads, loop_reads_pg
 from server.db.models.accounts import Account
 from server.db.models.api_keys import ApiKey
 from server.db.types import utcnow
@@ -157,6 +157,17 @@ def verify_on_loop(engine: Engine, secret: str) -> tuple[Principal, bool]:
     through the thread's own connection (`server.db.loop_reads`: ≈ 17 µs of CPU instead of ≈ 75 through the pool)."""
     digest = _digest(secret)
     return _verified(loop_reads.first(engine, _LOOKUP, {"digest": digest}), digest, utcnow())
+
+
+async def verify_on_loop_pg(engine: Engine, secret: str) -> tuple[Principal, bool] | None:
+    """`verify` for the event loop on PostgreSQL: the same query and rules, the row read through one of the loop's own
+    connections (`server.db.loop_reads_pg`: one round trip, no thread hop, no pool checkout). None when that
+    connection failed: the caller then verifies the ordinary way (`authenticate`), which reports what is wrong."""
+    digest = _digest(secret)
+    row = await loop_reads_pg.first(engine, _LOOKUP, {"digest": digest})
+    if row is loop_reads_pg.FAILED:
+        return None
+    return _verified(row, digest, utcnow())
 
 
 def _digest(secret: str) -> str:

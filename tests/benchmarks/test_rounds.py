@@ -210,3 +210,19 @@ def test_issue_22s_targets_judge_reads_writes_and_p99_against_each_twin() -> Non
     )
     assert "| release_list — GET /api/v1/releases (a page of 20) | release_list_bare |" in report
     assert "release_list ≥0.80 of release_list_bare: 0.50 (NOT met" in report
+
+
+def test_the_rss_target_judges_the_servers_peak_as_well_as_its_rss_after_the_run() -> None:
+    reference = [_round(n, "release_get", 1000) for n in range(3)]
+    measured = load.aggregate(SCENARIO, reference, reference, "SQLite", seconds=3, connections=16)  # RSS 150 MB
+    # Within the target after the run, but the process went over it on the way (start-up, a burst): not met.
+    assert load.rss_target([measured], 226.0) == (
+        "- Target server RSS ≤200 MB per worker: 150 MB after the run, peak 226 MB (NOT met)."
+    )
+    assert load.rss_target([measured], 170.0).endswith("150 MB after the run, peak 170 MB (met).")
+    report = load.markdown(
+        [measured],
+        {"rounds": 3, "round_warmup": 1, "spread_bound": 0.2, "app_rss_mb": 150.0, "app_peak_rss_mb": 226.0},
+        Backend("SQLite", ""),
+    )
+    assert "peak 226 MB (NOT met)" in report

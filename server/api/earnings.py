@@ -5,10 +5,12 @@ from connexion.lifecycle import ConnexionResponse
 from server import principal as caller
 from server.api.responses import json_response
 from server.db.engine import session_scope
+from server.openapi.fast_reads import read_only
 from server.representations.earnings import represent
 from server.services import earnings
 
 
+@read_only
 def list_earnings(
     *,
     limit: int = 20,
@@ -34,6 +36,7 @@ def list_earnings(
         return json_response(page.render(represent))
 
 
+@read_only
 def summarize_earnings(
     *,
     group_by: str = "release",

@@ -4,7 +4,7 @@ from connexion.lifecycle import ConnexionResponse
 
 from server import principal as caller
 from server.api.responses import json_response
-from server.db.engine import session_scope
+from server.db.engine import read_scope
 from server.openapi.fast_reads import read_only
 from server.representations.earnings import represent
 from server.services import earnings
@@ -31,7 +31,7 @@ def list_earnings(
         store=store,
         territory=territory,
     )
-    with session_scope() as session:
+    with read_scope() as session:
         page = earnings.list_page(session, principal, filters, limit=limit, cursor=cursor)
         return json_response(page.render(represent))
 
@@ -56,5 +56,5 @@ def summarize_earnings(
         store=store,
         territory=territory,
     )
-    with session_scope() as session:
+    with read_scope() as session:
         return json_response(earnings.summarize(session, principal, filters, group_by))

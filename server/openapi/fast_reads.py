@@ -68,6 +68,7 @@ class FastRoute:
     read_only: bool
     # Query parameters (name → schema): scalars only, none required (`_query_schemas` says which operations).
     query_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    slashes: int = 0  # the template's, and so every matching path's
 
     def query_arguments(self, query_string: bytes) -> dict[str, Any] | None:
         """The query parameters, typed as connexion passes them (declared defaults included), or None when
@@ -228,6 +229,7 @@ def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRout
                 },
                 read_only=getattr(handler, _READ_ONLY, False),
                 query_schemas=query,
+                slashes=template.count("/"),
             )
         )
     return routes
@@ -242,13 +244,19 @@ class FastReadMiddleware:
         self.app = app
         self.routes = fast_routes(document, handler_package)
         self.validate_responses = validate_responses
+        # By the number of slashes (a parameter matches within one segment): a request tries the few routes its path
+        # could match, not all of them. The templates do not overlap (`fast_routes`), so the order does not matter.
+        self.by_slashes: dict[int, list[FastRoute]] = {}
+        for route in self.routes:
+            self.by_slashes.setdefault(route.slashes, []).append(route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        for route in self.routes:
-            arguments = route.arguments(scope["path"])
+        path = scope["path"]
+        for route in self.by_slashes.get(path.count("/"), ()):
+            arguments = route.arguments(path)
             if arguments is not None:
                 break
         else:

@@ -175,6 +175,14 @@ FLUSH_SECONDS = 5.0
 
 
 def configure(level: str, *, as_json: bool) -> None:
+    # What a record would carry that no line of ours prints (the formatters above write the time, level, logger,
+    # message, request id and extras): the caller's file, line and function (a walk up the stack for every record),
+    # the thread, the process id and name. The logging HOWTO's "Optimization" switches; they took ≈ 13 µs of CPU off
+    # the access line every request logs, a third of its cost on the server (issue 22).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = NonBlockingStreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if as_json else TextFormatter())
     root = logging.getLogger()

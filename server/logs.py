@@ -31,6 +31,10 @@ def redact(text: str) -> str:
     return _URL.sub(replace, text)
 
 
+# `json.dumps(entry, default=str)`, without building an encoder for every line (a `default` makes `dumps` do that).
+_ENCODER = json.JSONEncoder(default=str)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -43,7 +47,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, default=str))
+        return redact(_ENCODER.encode(entry))
 
 
 class TextFormatter(logging.Formatter):

@@ -31,6 +31,10 @@ def redact(text: str) -> str:
     return _URL.sub(replace, text)
 
 
+# `json.dumps(entry, default=str)`, without building an encoder for every line (a `default` makes `dumps` do that).
+_ENCODER = json.JSONEncoder(default=str)
+
+
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -43,7 +47,7 @@ class JsonFormatter(logging.Formatter):
         entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD and not k.startswith("_")})
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return redact(json.dumps(entry, default=str))
+        return redact(_ENCODER.encode(entry))
 
 
 class TextFormatter(logging.Formatter):
@@ -175,6 +179,14 @@ FLUSH_SECONDS = 5.0
 
 
 def configure(level: str, *, as_json: bool) -> None:
+    # What a record would carry that no line of ours prints (the formatters above write the time, level, logger,
+    # message, request id and extras): the caller's file, line and function (a walk up the stack for every record),
+    # the thread, the process id and name. The logging HOWTO's "Optimization" switches; they took ≈ 13 µs of CPU off
+    # the access line every request logs, a third of its cost on the server (issue 22).
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = NonBlockingStreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if as_json else TextFormatter())
     root = logging.getLogger()

@@ -30,6 +30,7 @@ def create_api_key(body: dict[str, Any]) -> ConnexionResponse:
         return json_response(_with_secret(issued), 201)
 
 
+@read_only
 def list_api_keys(limit: int = 20, cursor: str | None = None, status: str | None = None) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:

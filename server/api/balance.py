@@ -4,15 +4,17 @@ from connexion.lifecycle import ConnexionResponse
 
 from server import principal as caller
 from server.api.responses import json_response
-from server.db.engine import session_scope
+from server.db.engine import read_scope
 from server.domain.money import money_text
+from server.openapi.fast_reads import read_only
 from server.services import balance
 from server.timefmt import rfc3339
 
 
+@read_only
 def get_balance() -> ConnexionResponse:
     principal = caller.current()
-    with session_scope() as session:
+    with read_scope() as session:
         current = balance.compute(session, principal.account_id, principal.environment)
     return json_response(
         {

@@ -4,11 +4,13 @@ from connexion.lifecycle import ConnexionResponse
 
 from server import principal as caller
 from server.api.responses import json_response
-from server.db.engine import session_scope
+from server.db.engine import read_scope
+from server.openapi.fast_reads import read_only
 from server.representations.earnings import represent
 from server.services import earnings
 
 
+@read_only
 def list_earnings(
     *,
     limit: int = 20,
@@ -29,11 +31,12 @@ def list_earnings(
         store=store,
         territory=territory,
     )
-    with session_scope() as session:
+    with read_scope() as session:
         page = earnings.list_page(session, principal, filters, limit=limit, cursor=cursor)
         return json_response(page.render(represent))
 
 
+@read_only
 def summarize_earnings(
     *,
     group_by: str = "release",
@@ -53,5 +56,5 @@ def summarize_earnings(
         store=store,
         territory=territory,
     )
-    with session_scope() as session:
+    with read_scope() as session:
         return json_response(earnings.summarize(session, principal, filters, group_by))

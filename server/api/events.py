@@ -15,6 +15,7 @@ from server.representations.webhook_endpoints import represent_attempt
 from server.services import event_log, webhook_deliveries
 
 
+@read_only
 def list_events(
     limit: int = 20,
     cursor: str | None = None,

@@ -10,12 +10,14 @@ from server.api.params import timestamp
 from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.domain.payouts import PayoutRequest
+from server.openapi.fast_reads import read_only
 from server.representations.payouts import represent
 from server.services import payouts
 
 __all__ = ["get_balance", "get_payout", "list_payouts", "request_payout"]
 
 
+@read_only
 def list_payouts(
     limit: int = 20,
     cursor: str | None = None,

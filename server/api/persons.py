@@ -7,7 +7,7 @@ from connexion.lifecycle import ConnexionResponse
 from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response, no_content
-from server.db.engine import session_scope
+from server.db.engine import read_scope, session_scope
 from server.domain.persons import PersonCreate, PersonUpdate
 from server.openapi.fast_reads import read_only
 from server.representations.persons import represent
@@ -41,7 +41,7 @@ def list_persons(
 @read_only
 def get_person(id: str) -> ConnexionResponse:
     principal = caller.current()
-    with session_scope() as session:
+    with read_scope() as session:
         return json_response(represent(persons.get(session, principal, id)))
 
 

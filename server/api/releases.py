@@ -7,7 +7,7 @@ from connexion.lifecycle import ConnexionResponse
 from server import principal as caller
 from server.api.params import timestamp
 from server.api.responses import json_response, no_content
-from server.db.engine import session_scope
+from server.db.engine import read_scope, session_scope
 from server.domain.releases import (
     ReleaseCreate,
     ReleaseDetailsUpdate,
@@ -37,7 +37,7 @@ def list_releases(
     created_lt: str | None = None,
 ) -> ConnexionResponse:
     principal = caller.current()
-    with session_scope() as session:
+    with read_scope() as session:
         page = releases.list_page(
             session,
             principal,
@@ -53,7 +53,7 @@ def list_releases(
 @read_only
 def get_release(id: str) -> ConnexionResponse:
     principal = caller.current()
-    with session_scope() as session:
+    with read_scope() as session:
         return json_response(represent(session, releases.get(session, principal, id)))
 
 

@@ -13,6 +13,7 @@ from server.api.responses import json_response
 from server.db.engine import session_scope
 from server.db.models.persons import Person
 from server.db.models.splits import SplitShare
+from server.openapi.fast_reads import read_only
 from server.principal import Principal
 from server.problems import ApiProblem, not_found
 from server.representations.outbox_messages import represent as represent_message
@@ -30,6 +31,7 @@ from server.services import (
 from server.timefmt import rfc3339
 
 
+@read_only
 def list_sandbox_outbox(
     limit: int = 20, cursor: str | None = None, person_id: str | None = None, kind: str | None = None
 ) -> ConnexionResponse:
@@ -75,6 +77,7 @@ def _clock(state: sandbox_clock.ClockState) -> dict[str, Any]:
     }
 
 
+@read_only
 def get_sandbox_clock() -> ConnexionResponse:
     principal = _sandbox_caller()
     return json_response(_clock(sandbox_clock.state(principal.account_id)))

@@ -40,6 +40,7 @@ def delete_smart_link(id: str) -> ConnexionResponse:
     return no_content()
 
 
+@read_only
 def list_smart_links(limit: int = 20, cursor: str | None = None, release_id: str | None = None) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:

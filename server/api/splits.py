@@ -28,6 +28,7 @@ def create_split(body: dict[str, Any]) -> ConnexionResponse:
     return json_response(document, 201)
 
 
+@read_only
 def list_splits(
     limit: int = 20,
     cursor: str | None = None,
@@ -51,6 +52,7 @@ def get_split(id: str) -> ConnexionResponse:
         return json_response(represent(split, splits.shares_of(session, [split]).get(split.id, [])))
 
 
+@read_only
 def list_release_splits(
     releaseId: str,  # noqa: N803 - connexion passes path parameters under their spec names
     limit: int = 20,

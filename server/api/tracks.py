@@ -34,6 +34,7 @@ def create_track(body: Any = None) -> ConnexionResponse:
     return json_response(document, 201)
 
 
+@read_only
 def list_tracks(
     limit: int = 20,
     cursor: str | None = None,

@@ -25,6 +25,7 @@ def create_webhook_endpoint(body: dict[str, Any]) -> ConnexionResponse:
     return json_response(document, 201)
 
 
+@read_only
 def list_webhook_endpoints(limit: int = 20, cursor: str | None = None, status: str | None = None) -> ConnexionResponse:
     principal = caller.current()
     with session_scope() as session:
@@ -61,6 +62,7 @@ def rotate_webhook_endpoint_secret(id: str, body: dict[str, Any] | None = None) 
     return json_response(document)
 
 
+@read_only
 def list_webhook_attempts(
     id: str,
     limit: int = 20,

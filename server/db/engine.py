@@ -134,6 +134,16 @@ def session_scope() -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """A unit of work that only reads (the handlers marked `read_only`): the session closes without a commit, and
+    returning its connection to the pool rolls back, which ends a read the same way. The commit cost a plain read
+    about 25 µs of CPU for nothing to commit (issue 22). Anything written here is rolled back: writes belong in
+    `session_scope`."""
+    with Session(engine(), expire_on_commit=False) as session:
+        yield session
+
+
 def unavailable(exc: BaseException) -> bool:
     """Whether `exc` says the database could not be reached or did not answer in time (refused, black-holed, pool
     exhausted, statement timeout, server gone, SQLite busy) rather than that a query is wrong."""

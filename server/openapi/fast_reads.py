@@ -68,6 +68,7 @@ class FastRoute:
     read_only: bool
     # Query parameters (name → schema): scalars only, none required (`_query_schemas` says which operations).
     query_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    slashes: int = 0  # the template's, and so every matching path's
 
     def query_arguments(self, query_string: bytes) -> dict[str, Any] | None:
         """The query parameters, typed as connexion passes them (declared defaults included), or None when
@@ -177,13 +178,16 @@ def _scopes_by_kind(document: dict[str, Any], security: list[dict[str, list[str]
 
 def _handler_takes_exactly(handler: Callable[..., Any], names: set[str]) -> bool:
     parameters = inspect.signature(handler).parameters.values()
-    return {p.name for p in parameters} == names and all(p.kind is p.POSITIONAL_OR_KEYWORD for p in parameters)
+    # Called with keyword arguments only, as connexion calls it.
+    return {p.name for p in parameters} == names and all(
+        p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in parameters
+    )
 
 
 def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRoute]:
-    """The operations this path may serve: GETs whose parameters are all in the path, whose security is bearer
-    scopes or explicitly none, whose handler takes exactly those parameters, and whose template no other path
-    could also claim."""
+    """The operations this path may serve: GETs whose parameters are in the path or optional scalars in the query
+    (or none at all, if the operation needs a credential), whose security is bearer scopes or explicitly none,
+    whose handler takes exactly those parameters by name, and whose template no other path could also claim."""
     resolved = resolve_refs(document)
     templates = list(resolved.get("paths", {}))
     routes = []
@@ -195,11 +199,13 @@ def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRout
         if any(p.get("in") not in {"path", "query"} for p in parameters):
             continue
         query = _query_schemas(parameters)
-        if query is None or ("{" not in template and not query):
+        security = operation.get("security", resolved.get("security", []))
+        # A public GET without parameters (health checks, the OAuth metadata) answers for the server, not for a
+        # caller, and reads the request itself: connexion's.
+        if query is None or ("{" not in template and not query and not security):
             continue
         if any(_overlap(template, other) for other in templates if other != template):
             continue
-        security = operation.get("security", resolved.get("security", []))
         scopes = _scopes_by_kind(resolved, security) if security else None
         if security and not scopes:
             continue
@@ -223,6 +229,7 @@ def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRout
                 },
                 read_only=getattr(handler, _READ_ONLY, False),
                 query_schemas=query,
+                slashes=template.count("/"),
             )
         )
     return routes
@@ -237,13 +244,19 @@ class FastReadMiddleware:
         self.app = app
         self.routes = fast_routes(document, handler_package)
         self.validate_responses = validate_responses
+        # By the number of slashes (a parameter matches within one segment): a request tries the few routes its path
+        # could match, not all of them. The templates do not overlap (`fast_routes`), so the order does not matter.
+        self.by_slashes: dict[int, list[FastRoute]] = {}
+        for route in self.routes:
+            self.by_slashes.setdefault(route.slashes, []).append(route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":
             await self.app(scope, receive, send)
             return
-        for route in self.routes:
-            arguments = route.arguments(scope["path"])
+        path = scope["path"]
+        for route in self.by_slashes.get(path.count("/"), ()):
+            arguments = route.arguments(path)
             if arguments is not None:
                 break
         else:

@@ -39,7 +39,7 @@ class PublicOperations:
 
     def __init__(self, document: dict[str, Any]) -> None:
         default_security = document.get("security", [])
-        self._routes: list[tuple[int, re.Pattern[str], set[str]]] = []
+        routes: list[tuple[int, str, re.Pattern[str], set[str]]] = []
         for template, item in document.get("paths", {}).items():
             public = {
                 method.upper()
@@ -47,11 +47,16 @@ class PublicOperations:
                 if isinstance(operation, dict) and operation.get("security", default_security) == []
             }
             # Literal segments win over templates: fewer parameters first.
-            self._routes.append((template.count("{"), template_regex(template), public))
-        self._routes.sort(key=lambda route: route[0])
+            routes.append((template.count("{"), template, template_regex(template), public))
+        routes.sort(key=lambda route: route[0])
+        # By the number of slashes: a template's parameter matches within one segment, so only templates with as
+        # many as the path can match it (every request asks; scanning all sixty templates cost up to 12 µs).
+        self._by_slashes: dict[int, list[tuple[re.Pattern[str], set[str]]]] = {}
+        for _count, template, pattern, public in routes:
+            self._by_slashes.setdefault(template.count("/"), []).append((pattern, public))
 
     def is_public(self, method: str, path: str) -> bool:
-        for _count, pattern, public in self._routes:
+        for pattern, public in self._by_slashes.get(path.count("/"), ()):
             if pattern.match(path):
                 return method.upper() in public or (method.upper() == "HEAD" and "GET" in public)
         return False

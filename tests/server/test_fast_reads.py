@@ -16,6 +16,7 @@ from server.domain.errors import DomainError
 from server.openapi.fast_reads import FastReadMiddleware, fast_routes
 from server.openapi.specification import raw_document
 from tests.conftest import Tenant, TenantFactory
+from tests.server.money_helpers import catalogue, line, report, send_dsp
 from tests.server.releases_helpers import create_person, create_release, create_track, ok
 from tests.server.test_smartlinks import _create as create_smart_link
 
@@ -46,6 +47,13 @@ def _parameters(client: TestClient, tenant: Tenant) -> dict[str, dict[str, str]]
     link = create_smart_link(client, tenant)
     share = {"person_id": person["id"], "role": "artist", "share_bps": 10000}
     split = client.post("/api/v1/splits", json={"release_id": release["id"], "shares": [share]}, headers=tenant.headers)
+    # Earnings lines, so that the earnings list, summary and the balance answer with figures.
+    isrcs = [t["isrc"] for t in catalogue(client, tenant)["tracks"]]
+    lines = [
+        line(isrcs[0], "1.10", sale_period="2026-08", territory="DE", gross="1.30"),
+        line(isrcs[1], "0.25", sale_period="2026-09", territory="US", currency="USD", fx_rate="0.5", gross="0.60"),
+    ]
+    assert send_dsp(client, report(lines, dsp="spotify")).status_code == 200
     return {
         "getRelease": {"id": release["id"]},
         "getTrack": {"id": track["id"]},
@@ -73,6 +81,10 @@ def _parameters(client: TestClient, tenant: Tenant) -> dict[str, dict[str, str]]
                 "listEvents",
                 "listWebhookEndpoints",
                 "listApiKeys",
+                "listEarnings",
+                "summarizeEarnings",
+                "getBalance",
+                "getSandboxClock",
             )
         },
     }
@@ -92,7 +104,9 @@ def _paths() -> dict[str, str]:
 def _normalised(response: Any) -> tuple[int, Any, str, list[str]]:
     body: Any = response.json() if response.content else None
     if isinstance(body, dict):
-        body = {k: v for k, v in body.items() if k not in {"request_id"}}
+        # The moment of answering (the balance's `updated_at`, the sandbox clock's `now`) may differ by a second.
+        now = {"balance": "updated_at", "sandbox_clock": "now"}.get(body.get("object", ""))
+        body = {k: "*" if k == now else v for k, v in body.items() if k not in {"request_id"}}
     names = sorted(name for name in response.headers if name not in {"content-length"})
     volatile = {name: "*" for name in names if name in _VOLATILE}
     return response.status_code, body, response.headers.get("content-type", ""), [volatile.get(n, n) for n in names]
@@ -102,16 +116,29 @@ def test_the_short_path_takes_the_plain_reads_and_nothing_else() -> None:
     served = set(_paths())
     assert {"getRelease", "getTrack", "getPerson", "getEvent", "getApiKey", "getWebhookEndpoint"} <= served
     # Lists too: their query parameters are optional scalars.
-    assert {"listReleases", "listPersons", "listEvents", "listReleaseSplits"} <= served
+    assert {"listReleases", "listPersons", "listEvents", "listReleaseSplits", "listEarnings"} <= served
+    # A GET without parameters that needs a credential, and one whose handler takes keyword-only arguments.
+    assert {"getBalance", "summarizeEarnings"} <= served
     # Writes have bodies, the OAuth endpoints and health checks have security of their own, the smart-link stats
     # take parameters named like Python keywords (`from`, `to`): all of them stay with connexion.
-    assert not served & {"createRelease", "authorizeOauth", "getOauthMetadata", "getHealth", "getSmartLinkStats"}
+    assert not served & {
+        "createRelease",
+        "authorizeOauth",
+        "getOauthMetadata",
+        "getHealth",
+        "getReadiness",
+        "getSmartLinkStats",
+    }
     # Only handlers marked read-only may run on the event loop (SQLite); the rest keep the thread pool.
     routes = {r.operation_id: r for r in fast_routes(raw_document(), "server.api")}
     assert routes["getRelease"].read_only
     assert routes["getPerson"].read_only
     assert routes["listReleases"].read_only
-    assert not routes["getPublicSmartLink"].read_only  # it records the view
+    assert routes["listEarnings"].read_only
+    assert routes["summarizeEarnings"].read_only
+    assert routes["getBalance"].read_only
+    # Every read the short path serves is read-only but the public smart-link ones, which record the visit.
+    assert {r.operation_id for r in routes.values() if not r.read_only} == {"getPublicSmartLink", "followSmartLink"}
 
 
 def test_both_paths_answer_alike_for_owners_strangers_and_bad_requests(
@@ -155,11 +182,19 @@ def _queries(client: TestClient, path: str, tenant: Tenant, template: str) -> li
     schemas = next(r.query_schemas for r in routes.values() if r.pattern.fullmatch(path))
     if not schemas:
         return []
+    if "limit" not in schemas:  # not a list (the earnings summary): its own parameters below, and odd ones
+        return ["unknown=x", "group_by=release&group_by=store", *_filter_queries(schemas)]
     first = ok(client.get(path, params={"limit": 1}, headers=tenant.headers))
     queries = ["limit=1", "limit=100", "limit=0", "limit=101", "limit=abc", "limit=+1", "limit=01", "limit=1&limit=2"]
     queries += ["limit=", "limit=1&unknown=x", "cursor=not%20a%20cursor", "cursor=abc", "LIMIT=1", "limit=1%00"]
     if first.get("next_cursor"):
         queries.append("limit=1&cursor=" + first["next_cursor"])
+    return queries + _filter_queries(schemas)
+
+
+def _filter_queries(schemas: dict[str, Any]) -> list[str]:
+    """Query strings for a list's or a summary's filters: fine values and ones connexion or the handler refuses."""
+    queries: list[str] = []
     if "created_gte" in schemas:
         queries += [
             "created_gte=2020-01-01T00:00:00Z",
@@ -173,6 +208,20 @@ def _queries(client: TestClient, path: str, tenant: Tenant, template: str) -> li
     for name in ("release_id", "track_id", "person_id", "event_id"):
         if name in schemas:
             queries += [f"{name}=not-an-id", f"{name}=rel_{'0' * 26}"]
+    if "period_start" in schemas:  # dates: plain, not dates, and a range the handler refuses
+        queries += [
+            "period_start=2026-01-01",
+            "period_start=2026-01-01&period_end=2026-12-31",
+            "period_start=20260101",
+            "period_start=2026-02-30",
+            "period_end=2026-13-01",
+            "period_start=2026-06-01&period_end=2026-01-01",
+        ]
+    for name, good in (("store", "spotify"), ("territory", "DE")):
+        if name in schemas:
+            queries += [f"{name}={good}", f"{name}={good.upper() if name == 'store' else good.lower()}"]
+    if "group_by" in schemas:
+        queries += [f"group_by={value}" for value in schemas["group_by"]["enum"]] + ["group_by=month", "group_by="]
     return queries
 
 

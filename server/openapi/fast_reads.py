@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.db.engine import reads_inline
 from server.openapi.resolver import find_handler
+from server.openapi.routes import by_slashes
 from server.openapi.schema_validation import field_errors
 from server.problems import DomainError
 from server.scopes import missing
@@ -68,7 +69,7 @@ class FastRoute:
     read_only: bool
     # Query parameters (name → schema): scalars only, none required (`_query_schemas` says which operations).
     query_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
-    slashes: int = 0  # the template's, and so every matching path's
+    template: str = ""  # the path template, e.g. `/api/v1/releases/{id}`
 
     def query_arguments(self, query_string: bytes) -> dict[str, Any] | None:
         """The query parameters, typed as connexion passes them (declared defaults included), or None when
@@ -229,7 +230,7 @@ def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRout
                 },
                 read_only=getattr(handler, _READ_ONLY, False),
                 query_schemas=query,
-                slashes=template.count("/"),
+                template=template,
             )
         )
     return routes
@@ -244,11 +245,9 @@ class FastReadMiddleware:
         self.app = app
         self.routes = fast_routes(document, handler_package)
         self.validate_responses = validate_responses
-        # By the number of slashes (a parameter matches within one segment): a request tries the few routes its path
-        # could match, not all of them. The templates do not overlap (`fast_routes`), so the order does not matter.
-        self.by_slashes: dict[int, list[FastRoute]] = {}
-        for route in self.routes:
-            self.by_slashes.setdefault(route.slashes, []).append(route)
+        # A request tries only the routes its path could match; the templates do not overlap (`fast_routes`), so
+        # their order does not matter.
+        self.by_slashes = by_slashes((route.template, route) for route in self.routes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "GET":

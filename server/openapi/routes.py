@@ -5,13 +5,27 @@ its own document (server/state.py); `install` sets the process default, read out
 """
 
 import re
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from server import state as app_state
 from server.state import RouteTable
 
 _METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
 _default: list[RouteTable] = [RouteTable()]
+
+
+T = TypeVar("T")
+
+
+def by_slashes(entries: Iterable[tuple[str, T]]) -> dict[int, list[T]]:
+    """Entries grouped by their path template's number of slashes, in their order. A template's parameter matches
+    within one segment, so a path can only match templates with as many slashes as it has: a request tries the few
+    of its group, not all of them (scanning all sixty templates cost up to 12 µs, on every request)."""
+    grouped: dict[int, list[T]] = {}
+    for template, entry in entries:
+        grouped.setdefault(template.count("/"), []).append(entry)
+    return grouped
 
 
 def template_regex(template: str) -> re.Pattern[str]:

@@ -2,7 +2,6 @@
 (`server.db.loop_reads`, issue 22). It must answer exactly what SQLAlchemy answers, see every committed change at once
 (a revoked key is refused on the very next request), hold no lock between lookups, and survive a broken connection."""
 
-from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +15,7 @@ from server.db.types import utcnow
 from server.services import api_keys
 from server.services.api_keys import _LOOKUP, hash_secret
 from tests.conftest import Tenant, TenantFactory
+from tests.server.loop_reads_helpers import assert_same_row, core_row, give_every_lookup_column_a_value
 
 
 @pytest.fixture
@@ -26,27 +26,11 @@ def sqlite_engine(app: Any, settings: Any) -> Engine:
     return db.engine()
 
 
-def _core_row(engine: Engine, digest: str) -> Any:
-    with engine.connect() as connection:
-        return connection.execute(_LOOKUP, {"digest": digest}).first()
-
-
 def test_the_row_is_the_one_core_returns_field_for_field(sqlite_engine: Engine, make_tenant: TenantFactory) -> None:
     tenant = make_tenant(environment="production", production_access=True)
-    now = utcnow()
-    with session_scope() as session:  # every column type of the lookup with a value: datetimes, JSON, booleans
-        session.execute(
-            update(ApiKey)
-            .where(ApiKey.id == tenant.key_id)  # type: ignore[arg-type]
-            .values(last_used_at=now, expires_at=now + timedelta(days=3), previous_expires_at=now)
-        )
+    give_every_lookup_column_a_value(tenant.key_id)
     digest = hash_secret(tenant.secret)
-    ours, core = loop_reads.first(sqlite_engine, _LOOKUP, {"digest": digest}), _core_row(sqlite_engine, digest)
-    assert ours is not None
-    assert core is not None
-    assert ours._asdict() == core._asdict()
-    assert [type(value) for value in ours] == [type(value) for value in core]
-    assert ours.expires_at.tzinfo is not None
+    assert_same_row(loop_reads.first(sqlite_engine, _LOOKUP, {"digest": digest}), core_row(sqlite_engine, digest))
     assert loop_reads.first(sqlite_engine, _LOOKUP, {"digest": "0" * 64}) is None
 
 

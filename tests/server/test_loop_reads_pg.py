@@ -6,7 +6,6 @@ failure back to the ordinary path (a dropped connection, a database restart)."""
 import asyncio
 import time
 from collections.abc import Iterator
-from datetime import timedelta
 from typing import Any
 
 import psycopg
@@ -22,6 +21,7 @@ from server.db.types import utcnow
 from server.services import api_keys
 from server.services.api_keys import _LOOKUP, hash_secret
 from tests.conftest import Tenant, TenantFactory
+from tests.server.loop_reads_helpers import assert_same_row, core_row, give_every_lookup_column_a_value
 
 
 @pytest.fixture
@@ -33,31 +33,15 @@ def pg_engine(app: Any, settings: Any) -> Iterator[Engine]:
     loop_reads_pg.close_all()
 
 
-def _core_row(engine: Engine, digest: str) -> Any:
-    with engine.connect() as connection:
-        return connection.execute(_LOOKUP, {"digest": digest}).first()
-
-
 def _first(engine: Engine, digest: str) -> Any:
     return asyncio.run(loop_reads_pg.first(engine, _LOOKUP, {"digest": digest}))
 
 
 def test_the_row_is_the_one_core_returns_field_for_field(pg_engine: Engine, make_tenant: TenantFactory) -> None:
     tenant = make_tenant(environment="production", production_access=True)
-    now = utcnow()
-    with session_scope() as session:  # every column type of the lookup with a value: datetimes, JSON, booleans
-        session.execute(
-            update(ApiKey)
-            .where(ApiKey.id == tenant.key_id)  # type: ignore[arg-type]
-            .values(last_used_at=now, expires_at=now + timedelta(days=3), previous_expires_at=now)
-        )
+    give_every_lookup_column_a_value(tenant.key_id)
     digest = hash_secret(tenant.secret)
-    ours, core = _first(pg_engine, digest), _core_row(pg_engine, digest)
-    assert ours is not None
-    assert core is not None
-    assert ours._asdict() == core._asdict()
-    assert [type(value) for value in ours] == [type(value) for value in core]
-    assert ours.expires_at.tzinfo is not None
+    assert_same_row(_first(pg_engine, digest), core_row(pg_engine, digest))
     assert _first(pg_engine, "0" * 64) is None
 
 

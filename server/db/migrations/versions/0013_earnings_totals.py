@@ -128,8 +128,10 @@ def _read_sum(dialect: str, value: Any) -> Decimal:
     return Decimal(str(value)).quantize(_QUANTUM)
 
 
-def _copy(statement: Any, table: str, names: Sequence[str], money: Sequence[str]) -> None:
-    """Insert the grouped rows of `statement` (columns in `names` order) into `table`, its exact sums read back."""
+def _copy(statement: Any, table: str, money: Sequence[str]) -> None:
+    """Insert the grouped rows of `statement` into `table` (each selected column labelled with its target column's
+    name), its exact sums read back."""
+    names = list(statement.selected_columns.keys())
     connection = op.get_bind()
     dialect = connection.dialect.name
     target = sa.table(
@@ -177,20 +179,21 @@ def _backfill() -> None:
     lines = _lines.c
     tenant = (lines.account_id, lines.environment, lines.account_currency)
     _copy(
-        sa.select(*tenant, lines.reported_at, sa.func.count(), _exact_sum(dialect, lines.amount)).group_by(
-            *tenant, lines.reported_at
-        ),
+        sa.select(
+            *tenant,
+            lines.reported_at,
+            sa.func.count().label("line_count"),
+            _exact_sum(dialect, lines.amount).label("amount"),
+        ).group_by(*tenant, lines.reported_at),
         "earnings_report_totals",
-        ["account_id", "environment", "account_currency", "reported_at", "line_count", "amount"],
         ["amount"],
     )
     shares = _allocations.c
     _copy(
-        sa.select(*tenant, lines.reported_at, shares.share_id, _exact_sum(dialect, shares.amount))
+        sa.select(*tenant, lines.reported_at, shares.share_id, _exact_sum(dialect, shares.amount).label("amount"))
         .select_from(_allocations.join(_lines, lines.id == shares.line_id))
         .group_by(*tenant, lines.reported_at, shares.share_id),
         "earnings_share_totals",
-        ["account_id", "environment", "account_currency", "reported_at", "share_id", "amount"],
         ["amount"],
     )
     for dimension in _DIMENSIONS:
@@ -199,29 +202,15 @@ def _backfill() -> None:
         _copy(
             sa.select(
                 *tenant,
-                sa.literal(dimension),
-                key,
+                sa.literal(dimension).label("dimension"),
+                key.label("group_key"),
                 *period,
-                sa.func.count(),
-                sa.func.sum(lines.units),
-                _exact_sum(dialect, lines.gross),
-                _exact_sum(dialect, lines.amount),
+                sa.func.count().label("line_count"),
+                sa.func.sum(lines.units).label("units"),
+                _exact_sum(dialect, lines.gross).label("gross"),
+                _exact_sum(dialect, lines.amount).label("amount"),
             ).group_by(*tenant, key, *period),
             "earnings_summary_totals",
-            [
-                "account_id",
-                "environment",
-                "account_currency",
-                "dimension",
-                "group_key",
-                "sale_period_start",
-                "sale_period_end",
-                "fx_rate",
-                "line_count",
-                "units",
-                "gross",
-                "amount",
-            ],
             ["gross", "amount"],
         )
 

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert
+from sqlalchemy import Table, delete
 from sqlmodel import Session, col, select
 
 from server import state as app_state
 from server.db import engine as db
+from server.db.bulk import insert_rows
 from server.db.models.api_keys import ApiKey
 from server.db.models.dashboard import RequestLogEntry
 from server.db.types import utcnow
@@ -88,7 +89,7 @@ class _Recorder:
                 rows = [self.buffer.popleft() for _ in range(min(BATCH, len(self.buffer)))]
                 try:
                     with db.engine().begin() as connection:
-                        connection.execute(insert(_TABLE), rows)
+                        insert_rows(connection, _TABLE, rows)  # multi-row statements: see server/db/bulk.py
                 except Exception:
                     self.buffer.extendleft(reversed(rows))  # keep them for the next try
                     raise

@@ -1,0 +1,124 @@
+"""Multi-row inserts (`server.db.bulk.insert_rows`, the request log's writer) store what SQLAlchemy's own
+`executemany` stores, value for value, on both backends — JSON documents and their absence, datetimes in UTC,
+unicode, quotes and percent signs — and are all or nothing with the caller's transaction."""
+
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, cast
+
+import pytest
+from sqlalchemy import Engine, Table, delete, insert, select, text
+
+from server.db import bulk
+from server.db import engine as db
+from server.db.models.dashboard import RequestLogEntry
+from server.services import request_log
+
+TABLE = cast(Table, RequestLogEntry.__table__)  # type: ignore[attr-defined]
+COLUMNS = [c.name for c in TABLE.columns if c.name != "id"]
+
+
+@pytest.fixture
+def engine(app: Any, settings: Any) -> Engine:
+    db.configure(settings)
+    with db.engine().begin() as connection:
+        connection.execute(delete(TABLE))
+    return db.engine()
+
+
+def _rows(marker: str, count: int) -> list[dict[str, Any]]:
+    base = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    rows = []
+    for n in range(count):
+        problem = (
+            {"type": "about:blank", "code": "not_found", "detail": "Kein „Release“ mit 100 % — 'quoted'", "n": n}
+            if n % 3 == 0
+            else None
+        )
+        rows.append(
+            {
+                "account_id": f"acc_{marker}",
+                "environment": "sandbox" if n % 2 else "production",
+                "credential_id": f"key_{n}",
+                "credential_kind": "api_key",
+                "method": "GET",
+                "path": f"/api/v1/persons/per_{n}?q=100%25&name=Zoë's",
+                "status": 404 if problem else 200,
+                "error_code": "not_found" if problem else None,
+                "request_id": f"req_{marker}_{n}",
+                "duration_ms": 0.5 + n / 7,
+                "problem": problem,
+                # Not UTC on the way in: stored as the same instant, read back in UTC, on both paths.
+                "created_at": (base + timedelta(seconds=n)).astimezone(timezone(timedelta(hours=2))),
+            }
+        )
+    return rows
+
+
+def _stored(engine: Engine, marker: str) -> list[dict[str, Any]]:
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(*(TABLE.c[name] for name in COLUMNS)).where(TABLE.c.account_id == f"acc_{marker}")
+        )
+        return sorted((dict(row._mapping) for row in found), key=lambda row: row["credential_id"])
+
+
+def _raw(engine: Engine, marker: str) -> list[tuple[Any, ...]]:
+    """The stored values as the driver returns them, no column type applied (SQLite: datetimes and JSON as text, the
+    form its comparisons and indexes see)."""
+    other = [name for name in COLUMNS if name not in {"account_id", "request_id"}]
+    with engine.connect() as connection:
+        return [
+            tuple(row)
+            for row in connection.execute(
+                text(f"SELECT {', '.join(other)} FROM request_log WHERE account_id = :a ORDER BY id"),
+                {"a": f"acc_{marker}"},
+            )
+        ]
+
+
+def test_rows_are_stored_as_sqlalchemy_stores_them(engine: Engine) -> None:
+    count = 250  # several statements: a dozen columns make about 80 rows per statement
+    with engine.begin() as connection:
+        connection.execute(insert(TABLE), _rows("core", count))
+        bulk.insert_rows(connection, TABLE, _rows("bulk", count))
+    # Absent problems included: the JSON type's default stores JSON `null`, not SQL NULL, on both paths.
+    assert _raw(engine, "bulk") == _raw(engine, "core")
+    ours = _stored(engine, "bulk")
+    assert len(ours) == count
+    assert ours[0]["created_at"] == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert ours[0]["problem"]["detail"] == "Kein „Release“ mit 100 % — 'quoted'"
+
+
+def test_a_failed_transaction_leaves_no_row(engine: Engine) -> None:
+    def insert_then_fail() -> None:
+        with engine.begin() as connection:
+            bulk.insert_rows(connection, TABLE, _rows("rolled_back", 200))
+            raise RuntimeError("the caller fails after the insert")
+
+    with pytest.raises(RuntimeError):
+        insert_then_fail()
+    assert _stored(engine, "rolled_back") == []
+
+
+def test_rows_of_different_shapes_are_refused_before_anything_is_written(engine: Engine) -> None:
+    rows = _rows("shapes", 3)
+    del rows[2]["error_code"]
+    with pytest.raises(ValueError, match="same columns"), engine.begin() as connection:
+        bulk.insert_rows(connection, TABLE, rows)
+    assert _stored(engine, "shapes") == []
+
+
+def test_the_request_log_writer_flushes_through_it(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = bulk.insert_rows
+
+    def counting(connection: Any, table: Table, rows: Any) -> None:
+        calls.append(len(rows))
+        original(connection, table, rows)
+
+    monkeypatch.setattr(request_log, "insert_rows", counting)
+    for row in _rows("writer", 5):
+        request_log._current_recorder().buffer.append(row)
+    assert request_log.flush() == 5
+    assert calls == [5]
+    assert [row["request_id"] for row in _stored(engine, "writer")] == [f"req_writer_{n}" for n in range(5)]

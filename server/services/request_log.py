@@ -72,7 +72,9 @@ class _Recorder:
                 self._purge_now_and_then()
             except Exception as exc:  # the log is best effort: a database hiccup must not kill the thread
                 if not db.unavailable(exc):
-                    log.exception("writing the request log failed; retrying")
+                    # One line, not the traceback: the error's text would carry the whole multi-row statement and
+                    # its parameters (the logged requests' paths and ids).
+                    log.error("writing the request log failed; retrying: %s", db.describe(exc))
                 elif not self.database_down:  # once per outage, not every flush
                     self.database_down = True
                     log.warning("request log: database unavailable (%s); entries kept and retried", db.describe(exc))

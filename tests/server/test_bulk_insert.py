@@ -2,12 +2,16 @@
 `executemany` stores, value for value, on both backends — JSON documents and their absence, datetimes in UTC,
 unicode, quotes and percent signs — and are all or nothing with the caller's transaction."""
 
-from datetime import UTC, datetime, timedelta, timezone
+import logging
+import time
+from datetime import UTC, timedelta, timezone
 from typing import Any, cast
 
 import pytest
 from sqlalchemy import Engine, Table, delete, insert, select, text
+from sqlalchemy.exc import IntegrityError
 
+from server import clock
 from server.db import bulk
 from server.db import engine as db
 from server.db.models.dashboard import RequestLogEntry
@@ -15,6 +19,8 @@ from server.services import request_log
 
 TABLE = cast(Table, RequestLogEntry.__table__)  # type: ignore[attr-defined]
 COLUMNS = [c.name for c in TABLE.columns if c.name != "id"]
+# Within the request log's retention: the writer thread purges older entries.
+BASE = (clock.now() - timedelta(hours=1)).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -26,7 +32,7 @@ def engine(app: Any, settings: Any) -> Engine:
 
 
 def _rows(marker: str, count: int) -> list[dict[str, Any]]:
-    base = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    base = BASE
     rows = []
     for n in range(count):
         problem = (
@@ -85,7 +91,8 @@ def test_rows_are_stored_as_sqlalchemy_stores_them(engine: Engine) -> None:
     assert _raw(engine, "bulk") == _raw(engine, "core")
     ours = _stored(engine, "bulk")
     assert len(ours) == count
-    assert ours[0]["created_at"] == datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    assert ours[0]["created_at"] == BASE
+    assert ours[0]["created_at"].tzinfo == UTC
     assert ours[0]["problem"]["detail"] == "Kein „Release“ mit 100 % — 'quoted'"
 
 
@@ -122,3 +129,31 @@ def test_the_request_log_writer_flushes_through_it(engine: Engine, monkeypatch: 
     assert request_log.flush() == 5
     assert calls == [5]
     assert [row["request_id"] for row in _stored(engine, "writer")] == [f"req_writer_{n}" for n in range(5)]
+
+
+def test_a_failed_flush_logs_one_line_without_the_statement_and_keeps_the_rows(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def failing(connection: Any, table: Table, rows: Any) -> None:
+        raise IntegrityError("INSERT INTO request_log (path) VALUES (?)", ["/api/v1/secret-ish"], Exception("boom"))
+
+    monkeypatch.setattr(request_log, "insert_rows", failing)
+    recorder = request_log._current_recorder()
+    recorder.buffer.extend(_rows("failing", 3))
+    with caplog.at_level(logging.ERROR, logger="og.request_log"):
+        recorder.ensure_started()
+        deadline = time.monotonic() + 10
+        while not caplog.records and time.monotonic() < deadline:
+            recorder.wake.set()  # no timed wait: under a moved clock (faketime) those may not return
+            time.sleep(0.01)
+    monkeypatch.undo()  # the database works again: the writer's last flush on stopping writes what it kept
+    recorder.stopping.set()
+    recorder.wake.set()
+    assert recorder.thread is not None
+    recorder.thread.join(timeout=10)
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages
+    assert messages[0] == "writing the request log failed; retrying: Exception: boom"
+    assert not any("INSERT" in m or "/api/v1/" in m for m in messages)
+    assert all(record.exc_info is None for record in caplog.records)
+    assert len(_stored(engine, "failing")) == 3

@@ -44,8 +44,15 @@ def insert_rows(connection: Connection, table: Table, rows: Sequence[dict[str, A
     )
     one_row = "(" + ", ".join([placeholder] * len(columns)) + ")"
     per_statement = max(1, _MAX_PARAMETERS // len(columns))
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
+    start = 0
+    while start < len(rows):
+        # Full statements, then the rest in powers of two: at most eight statement texts per table, as the driver
+        # keeps each text it saw prepared on each pooled connection (every row count of the last statement of a batch
+        # made one more, about 50 KB each on SQLite).
+        left = len(rows) - start
+        size = per_statement if left >= per_statement else 1 << (left.bit_length() - 1)
+        chunk = rows[start : start + size]
+        start += size
         parameters: list[Any] = []
         for row in chunk:
             for name, process in zip(names, processors, strict=True):

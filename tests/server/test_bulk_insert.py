@@ -8,7 +8,7 @@ from datetime import UTC, timedelta, timezone
 from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, Table, delete, insert, select, text
+from sqlalchemy import Engine, Table, delete, event, insert, select, text
 from sqlalchemy.exc import IntegrityError
 
 from server import clock
@@ -157,3 +157,23 @@ def test_a_failed_flush_logs_one_line_without_the_statement_and_keeps_the_rows(
     assert not any("INSERT" in m or "/api/v1/" in m for m in messages)
     assert all(record.exc_info is None for record in caplog.records)
     assert len(_stored(engine, "failing")) == 3
+
+
+def test_batches_of_any_size_use_a_few_statement_texts(engine: Engine) -> None:
+    """The driver keeps every statement text it has run prepared, per pooled connection: one text per batch size
+    would grow the server's memory with each new size."""
+    texts: set[str] = set()
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        texts.add(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        with engine.begin() as connection:
+            for size in range(1, 200):
+                bulk.insert_rows(connection, TABLE, _rows(f"size{size}", size))
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    inserts = {text_ for text_ in texts if text_.startswith("INSERT")}
+    assert len(inserts) <= 8
+    assert len(_stored(engine, "size199")) == 199

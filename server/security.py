@@ -49,20 +49,16 @@ def _touch_api_key(key_id: str) -> None:
         api_keys.touch(connection, key_id)
 
 
-async def _authenticate_api_key_inline(token: str) -> Principal:
-    """On SQLite the lookup runs on the event loop (`reads_inline`); only the occasional `last_used_at` write,
-    which may wait for the writer's lock, goes to a thread."""
-    principal, stale = api_keys.verify_on_loop(engine(), token)
-    if stale:
-        await run_in_threadpool(_touch_api_key, principal.credential_id)
-    return principal
-
-
-async def _authenticate_api_key_on_loop_pg(token: str) -> Principal:
-    """On PostgreSQL the lookup is one SELECT on a connection the event loop keeps (no thread hop, no pool
-    checkout); if that connection fails the lookup runs the ordinary way in the thread pool. The occasional
-    `last_used_at` write goes to a thread, in its own transaction, as on SQLite."""
-    verified = await api_keys.verify_on_loop_pg(engine(), token)
+async def _authenticate_api_key_on_loop(token: str) -> Principal:
+    """The lookup on the event loop, no thread hop: on SQLite through the loop thread's own connection
+    (`reads_inline`), on PostgreSQL as one SELECT on a connection the loop keeps (no pool checkout; if that connection
+    fails, the lookup runs the ordinary way in the thread pool). Only the occasional `last_used_at` write, which may
+    wait for a lock, goes to a thread, in its own transaction."""
+    verified = (
+        api_keys.verify_on_loop(engine(), token)
+        if reads_inline()
+        else await api_keys.verify_on_loop_pg(engine(), token)
+    )
     if verified is None:
         return await run_in_threadpool(_authenticate_api_key, token)
     principal, stale = verified
@@ -92,10 +88,8 @@ async def resolve_credential(scope: MutableMapping[str, Any], token: str) -> Pri
     if outcome is None:
         is_api_key = token.startswith(API_KEY_PREFIXES)
         try:
-            if is_api_key and reads_inline():
-                outcome = await _authenticate_api_key_inline(token)
-            elif is_api_key and engine().dialect.name == "postgresql":
-                outcome = await _authenticate_api_key_on_loop_pg(token)
+            if is_api_key and (reads_inline() or engine().dialect.name == "postgresql"):
+                outcome = await _authenticate_api_key_on_loop(token)
             else:
                 authenticate = _authenticate_api_key if is_api_key else _authenticate_access_token
                 outcome = await run_in_threadpool(authenticate, token)

@@ -22,7 +22,7 @@ from server.db import loop_reads_pg
 from server.docs_site import routes as docs_routes
 from server.idempotency import IdempotencyMiddleware
 from server.middleware import RequestDeadlineMiddleware, RequestGuardMiddleware
-from server.openapi import routes, specification
+from server.openapi import indexed_routing, routes, specification
 from server.openapi.fast_reads import FastReadMiddleware
 from server.openapi.resolver import HANDLER_PACKAGE, TagResolver
 from server.openapi.validators import VALIDATOR_MAP
@@ -57,6 +57,19 @@ class App(connexion.AsyncApp):  # type: ignore[misc]
     the work it starts), whatever other apps the process holds."""
 
     state: AppState
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # connexion assembles its middlewares and their routers at the first request; ours then try only the routes
+        # a path can match (server/openapi/indexed_routing.py).
+        assemble = self.middleware._build_middleware_stack
+
+        def assemble_indexed() -> tuple[Any, list[Any]]:
+            outer, stack = assemble()
+            indexed_routing.install(stack)
+            return outer, stack
+
+        self.middleware._build_middleware_stack = assemble_indexed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         token = app_state.set_current(self.state)

@@ -193,6 +193,7 @@ def build_app(
             document=document,
             handler_package=handler_package,
             validate_responses=settings.validate_responses,
+            fast_writes=settings.fast_writes,
         )
     # Public pages (the fans' smart-link page, artwork, static files) beside connexion's API pipeline, like the
     # short path above; inside exception handling, after the guard and the rate limit.

@@ -73,6 +73,8 @@ class Settings:
     whapi_api_url: str = "https://gate.whapi.cloud"
     # Serve plain path-only GETs beside connexion (server/openapi/fast_reads.py); off only to compare the two paths.
     fast_reads: bool = True
+    # Serve plain JSON writes there too (server/openapi/fast_writes.py); needs fast_reads; off only to compare.
+    fast_writes: bool = True
     # Database timeouts (seconds): establishing a connection (TCP and handshake), one statement (PostgreSQL's
     # statement_timeout), waiting for a pooled connection. Past them a request answers 503 database_unavailable
     # instead of hanging (issue 23 #2).
@@ -126,6 +128,7 @@ class Settings:
             whapi_webhook_tokens=_list(os.environ.get("OG_WHAPI_WEBHOOK_TOKENS")),
             dsp_sync_secrets=tuple((os.environ.get("OG_DSP_SYNC_SECRETS") or "").replace(",", " ").split()),
             fast_reads=_flag("OG_FAST_READS", True),
+            fast_writes=_flag("OG_FAST_WRITES", True),
             db_connect_timeout=float(os.environ.get("OG_DB_CONNECT_TIMEOUT") or 5),
             db_statement_timeout=float(os.environ.get("OG_DB_STATEMENT_TIMEOUT") or 30),
             db_pool_timeout=float(os.environ.get("OG_DB_POOL_TIMEOUT") or 10),

@@ -16,6 +16,9 @@ problem documents) therefore still come from connexion. It sits inside connexion
 problem the handler raises (a 404 for an unknown id) is rendered by the same handlers as on the long path. With
 response validation on (tests, development) it checks the body against the spec as connexion would.
 tests/server/test_fast_reads.py compares both paths response for response.
+
+With `fast_writes` the same middleware also serves plain JSON writes: the rules for them, and what they hand on, are
+in `server.openapi.fast_writes` (docs/adr/0006).
 """
 
 import inspect
@@ -34,12 +37,22 @@ from connexion.lifecycle import ConnexionResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.db.engine import reads_inline
+from server.openapi.fast_writes import (
+    IDEMPOTENCY_KEY,
+    WRITE_METHODS,
+    HandOffError,
+    WriteShape,
+    read_json_body,
+    replaying,
+    write_shape,
+)
 from server.openapi.resolver import find_handler
 from server.openapi.routes import by_slashes
 from server.openapi.schema_validation import field_errors
+from server.openapi.validators import RAW_BODY_KEY
 from server.problems import DomainError
 from server.scopes import missing
 from server.security import API_KEY_PREFIXES, resolve_credential
@@ -70,6 +83,12 @@ class FastRoute:
     # Query parameters (name → schema): scalars only, none required (`_query_schemas` says which operations).
     query_schemas: dict[str, dict[str, Any]] = field(default_factory=dict)
     template: str = ""  # the path template, e.g. `/api/v1/releases/{id}`
+    # A write's method and body schema (server/openapi/fast_writes.py); None for a read.
+    write: WriteShape | None = None
+
+    @property
+    def method(self) -> str:
+        return "GET" if self.write is None else self.write.method
 
     def query_arguments(self, query_string: bytes) -> dict[str, Any] | None:
         """The query parameters, typed as connexion passes them (declared defaults included), or None when
@@ -185,13 +204,16 @@ def _handler_takes_exactly(handler: Callable[..., Any], names: set[str]) -> bool
     )
 
 
-def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRoute]:
+def fast_routes(document: dict[str, Any], handler_package: str, *, writes: bool = False) -> list[FastRoute]:
     """The operations this path may serve: GETs whose parameters are in the path or optional scalars in the query
     (or none at all, if the operation needs a credential), whose security is bearer scopes or explicitly none,
-    whose handler takes exactly those parameters by name, and whose template no other path could also claim."""
+    whose handler takes exactly those parameters by name, and whose template no other path could also claim.
+    With `writes`, also the plain JSON writes `fast_writes.write_shape` accepts, under the same rules."""
     resolved = resolve_refs(document)
     templates = list(resolved.get("paths", {}))
     routes = []
+    if writes:
+        routes += _write_routes(resolved, templates, handler_package)
     for template, item in resolved.get("paths", {}).items():
         operation = item.get("get")
         if operation is None or "requestBody" in operation:
@@ -221,13 +243,7 @@ def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRout
                 parameter_schemas={p["name"]: p.get("schema", {}) for p in parameters if p.get("in") == "path"},
                 handler=handler,
                 scopes=scopes,
-                response_schemas={
-                    int(status): schema
-                    for status, response in operation.get("responses", {}).items()
-                    if status.isdigit()
-                    for media, content in response.get("content", {}).items()
-                    if media.endswith("json") and (schema := content.get("schema")) is not None
-                },
+                response_schemas=_response_schemas(operation),
                 read_only=getattr(handler, _READ_ONLY, False),
                 query_schemas=query,
                 template=template,
@@ -236,25 +252,77 @@ def fast_routes(document: dict[str, Any], handler_package: str) -> list[FastRout
     return routes
 
 
+def _write_routes(resolved: dict[str, Any], templates: list[str], handler_package: str) -> list[FastRoute]:
+    routes = []
+    for template, item in resolved.get("paths", {}).items():
+        for method in WRITE_METHODS:
+            operation = item.get(method.lower())
+            accepted = operation and write_shape(resolved, method, item, operation)
+            if not accepted or any(_overlap(template, other) for other in templates if other != template):
+                continue
+            shape, names = accepted
+            scopes = _scopes_by_kind(resolved, operation.get("security", resolved.get("security", [])))
+            handler = find_handler(operation["tags"][0], operation["operationId"], handler_package)
+            if not scopes or handler is None or not all(n.isidentifier() for n in names):
+                continue
+            if not _handler_takes_exactly(handler, names):
+                continue
+            parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+            routes.append(
+                FastRoute(
+                    operation_id=operation["operationId"],
+                    pattern=_pattern(template),
+                    parameter_schemas={p["name"]: p.get("schema", {}) for p in parameters if p.get("in") == "path"},
+                    handler=handler,
+                    scopes=scopes,
+                    response_schemas=_response_schemas(operation),
+                    read_only=False,  # a write runs in the thread pool, as connexion runs it
+                    template=template,
+                    write=shape,
+                )
+            )
+    return routes
+
+
+def _response_schemas(operation: dict[str, Any]) -> dict[int, dict[str, Any]]:
+    return {
+        int(status): schema
+        for status, response in operation.get("responses", {}).items()
+        if status.isdigit()
+        for media, content in response.get("content", {}).items()
+        if media.endswith("json") and (schema := content.get("schema")) is not None
+    }
+
+
 class FastReadMiddleware:
     """Serves the happy path of the operations `fast_routes` found; everything else goes on to connexion."""
 
     def __init__(
-        self, app: ASGIApp, *, document: dict[str, Any], handler_package: str, validate_responses: bool
+        self,
+        app: ASGIApp,
+        *,
+        document: dict[str, Any],
+        handler_package: str,
+        validate_responses: bool,
+        fast_writes: bool = False,
     ) -> None:
         self.app = app
-        self.routes = fast_routes(document, handler_package)
+        self.routes = fast_routes(document, handler_package, writes=fast_writes)
         self.validate_responses = validate_responses
-        # A request tries only the routes its path could match; the templates do not overlap (`fast_routes`), so
-        # their order does not matter.
-        self.by_slashes = by_slashes((route.template, route) for route in self.routes)
+        # A request tries only the routes of its method its path could match; the templates do not overlap
+        # (`fast_routes`), so their order does not matter.
+        self.by_method = {
+            method: by_slashes((route.template, route) for route in self.routes if route.method == method)
+            for method in {route.method for route in self.routes}
+        }
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] != "GET":
+        candidates = self.by_method.get(scope["method"]) if scope["type"] == "http" else None
+        if candidates is None:
             await self.app(scope, receive, send)
             return
         path = scope["path"]
-        for route in self.by_slashes.get(path.count("/"), ()):
+        for route in candidates.get(path.count("/"), ()):
             arguments = route.arguments(path)
             if arguments is not None:
                 break
@@ -266,10 +334,23 @@ class FastReadMiddleware:
             await self.app(scope, receive, send)
             return
         arguments = {**arguments, **query}
+        if route.write is not None and IDEMPOTENCY_KEY in Headers(scope=scope):
+            await self.app(scope, receive, send)  # a retry may be a replay: the idempotency middleware's
+            return
         context = await self._context(scope, route)
         if context is None:
             await self.app(scope, receive, send)
             return
+        if route.write is not None:
+            received: list[Message] = []
+            try:
+                body = await read_json_body(route.write, Headers(scope=scope), receive, received)
+            except HandOffError:
+                await self.app(scope, replaying(received, receive), send)
+                return
+            if body is not None:
+                scope[RAW_BODY_KEY], arguments["body"] = body  # the bytes for `raw_body()`, as the validator keeps
+            receive = replaying(received, receive)
         _context.set(context)
         _scope.set(scope)
         _receive.set(receive)

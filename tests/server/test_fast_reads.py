@@ -119,7 +119,8 @@ def test_the_short_path_takes_the_plain_reads_and_nothing_else() -> None:
     assert {"listReleases", "listPersons", "listEvents", "listReleaseSplits", "listEarnings"} <= served
     # A GET without parameters that needs a credential, and one whose handler takes keyword-only arguments.
     assert {"getBalance", "summarizeEarnings"} <= served
-    # Writes have bodies, the OAuth endpoints and health checks have security of their own, the smart-link stats
+    # Writes are not reads (plain JSON writes have a short path of their own, tests/server/test_fast_writes.py), the
+    # OAuth endpoints and health checks have security of their own, the smart-link stats
     # take parameters named like Python keywords (`from`, `to`): all of them stay with connexion.
     assert not served & {
         "createRelease",

@@ -237,16 +237,14 @@ def fast_routes(document: dict[str, Any], handler_package: str, *, writes: bool 
         if handler is None or not all(n.isidentifier() for n in names) or not _handler_takes_exactly(handler, names):
             continue
         routes.append(
-            FastRoute(
-                operation_id=operation["operationId"],
-                pattern=_pattern(template),
-                parameter_schemas={p["name"]: p.get("schema", {}) for p in parameters if p.get("in") == "path"},
-                handler=handler,
-                scopes=scopes,
-                response_schemas=_response_schemas(operation),
+            _route(
+                template,
+                parameters,
+                operation,
+                handler,
+                scopes,
                 read_only=getattr(handler, _READ_ONLY, False),
                 query_schemas=query,
-                template=template,
             )
         )
     return routes
@@ -268,20 +266,29 @@ def _write_routes(resolved: dict[str, Any], templates: list[str], handler_packag
             if not _handler_takes_exactly(handler, names):
                 continue
             parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
-            routes.append(
-                FastRoute(
-                    operation_id=operation["operationId"],
-                    pattern=_pattern(template),
-                    parameter_schemas={p["name"]: p.get("schema", {}) for p in parameters if p.get("in") == "path"},
-                    handler=handler,
-                    scopes=scopes,
-                    response_schemas=_response_schemas(operation),
-                    read_only=False,  # a write runs in the thread pool, as connexion runs it
-                    template=template,
-                    write=shape,
-                )
-            )
+            # A write runs in the thread pool, as connexion runs it: never read-only.
+            routes.append(_route(template, parameters, operation, handler, scopes, read_only=False, write=shape))
     return routes
+
+
+def _route(
+    template: str,
+    parameters: list[dict[str, Any]],
+    operation: dict[str, Any],
+    handler: Callable[..., Any],
+    scopes: dict[str, list[str]] | None,
+    **details: Any,
+) -> FastRoute:
+    return FastRoute(
+        operation_id=operation["operationId"],
+        pattern=_pattern(template),
+        parameter_schemas={p["name"]: p.get("schema", {}) for p in parameters if p.get("in") == "path"},
+        handler=handler,
+        scopes=scopes,
+        response_schemas=_response_schemas(operation),
+        template=template,
+        **details,
+    )
 
 
 def _response_schemas(operation: dict[str, Any]) -> dict[int, dict[str, Any]]:

@@ -10,12 +10,13 @@ from datetime import datetime
 from sqlalchemy import JSON
 from sqlmodel import Field
 
-from server.db.models.base import TenantOwned
+from server.db.models.base import TenantOwned, tenant_list_index
 from server.db.types import UTCDateTime
 
 
 class ApiKey(TenantOwned, table=True):
     __tablename__ = "api_keys"
+    __table_args__ = (tenant_list_index("api_keys"),)
 
     id: str = Field(primary_key=True, max_length=40)
     name: str = Field(max_length=100)

@@ -7,14 +7,17 @@ from typing import Any
 from sqlalchemy import JSON, Index, Text
 from sqlmodel import Field
 
-from server.db.models.base import TenantOwned
+from server.db.models.base import TenantOwned, tenant_list_index
 from server.db.types import UTCDateTime
 
 
 class OutboundMessage(TenantOwned, table=True):
     __tablename__ = "outbound_messages"
     # The worker's claim query: due messages in send order.
-    __table_args__ = (Index("ix_outbound_messages_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbound_messages_due", "status", "next_attempt_at"),
+        tenant_list_index("outbound_messages"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)  # msg_…
     channel: str = Field(max_length=12)  # email | whatsapp

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import JSON, Index
 from sqlmodel import Field
 
-from server.db.models.base import TenantOwned
+from server.db.models.base import TenantOwned, tenant_list_index
 from server.db.types import Money, UTCDateTime, utcnow
 
 
@@ -17,6 +17,7 @@ class Payout(TenantOwned, table=True):
         # The balance's debited sum: one tenant's payouts in its currency. Without it a database with no statistics
         # may pick the environment index and read every account's payouts.
         Index("ix_payouts_tenant_currency", "account_id", "environment", "currency"),
+        tenant_list_index("payouts"),
     )
 
     id: str = Field(primary_key=True, max_length=40)  # pay_…

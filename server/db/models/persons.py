@@ -5,12 +5,13 @@ from datetime import datetime
 from sqlalchemy import JSON
 from sqlmodel import Field
 
-from server.db.models.base import TenantOwned
+from server.db.models.base import TenantOwned, tenant_list_index
 from server.db.types import UTCDateTime
 
 
 class Person(TenantOwned, table=True):
     __tablename__ = "persons"
+    __table_args__ = (tenant_list_index("persons"),)
 
     id: str = Field(primary_key=True, max_length=40)  # per_…
     name: str = Field(max_length=200)  # display (artist or company) name

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from server.db.models.base import TenantOwned
+from server.db.models.base import TenantOwned, tenant_list_index
 from server.db.types import UTCDateTime
 
 
@@ -16,6 +16,7 @@ class Release(TenantOwned, table=True):
         # A UPC names one product on the whole platform (per environment); NULL (not yet assigned) never conflicts.
         UniqueConstraint("environment", "upc", name="uq_releases_environment_upc"),
         Index("ix_releases_tenant_status", "account_id", "environment", "status"),
+        tenant_list_index("releases"),
     )
 
     id: str = Field(primary_key=True, max_length=40)  # rel_…

@@ -6,12 +6,13 @@ from typing import Any
 from sqlalchemy import JSON, Index
 from sqlmodel import Field, SQLModel
 
-from server.db.models.base import BigIntId, TenantOwned
+from server.db.models.base import BigIntId, TenantOwned, tenant_list_index
 from server.db.types import UTCDateTime, utcnow
 
 
 class SmartLink(TenantOwned, table=True):
     __tablename__ = "smartlinks"
+    __table_args__ = (tenant_list_index("smartlinks"),)
 
     id: str = Field(primary_key=True, max_length=40)  # sl_…
     release_id: str = Field(foreign_key="releases.id", max_length=40, index=True)

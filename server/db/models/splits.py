@@ -5,7 +5,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field
 
-from server.db.models.base import TenantOwned
+from server.db.models.base import TenantOwned, tenant_list_index
 from server.db.types import UTCDateTime
 
 _ACTIVE = text("status = 'active'")
@@ -31,6 +31,7 @@ class Split(TenantOwned, table=True):
             sqlite_where=_ACTIVE,
         ),
         Index("uq_splits_active_track", "track_id", unique=True, postgresql_where=_ACTIVE, sqlite_where=_ACTIVE),
+        tenant_list_index("splits"),
     )
 
     id: str = Field(primary_key=True, max_length=40)  # spl_…

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, UniqueConstraint
 from sqlmodel import Field
 
-from server.db.models.base import TenantOwned
+from server.db.models.base import TenantOwned, tenant_list_index
 from server.db.types import UTCDateTime
 
 
@@ -20,6 +20,7 @@ class Track(TenantOwned, table=True):
         UniqueConstraint("environment", "isrc", name="uq_tracks_environment_isrc"),
         # Tracklist order. Not unique on purpose: reordering swaps positions inside one transaction.
         Index("ix_tracks_release_position", "release_id", "disc_number", "track_number"),
+        tenant_list_index("tracks"),
     )
 
     id: str = Field(primary_key=True, max_length=40)  # trk_…

@@ -7,12 +7,13 @@ from datetime import datetime
 from sqlalchemy import JSON, Index, Text, UniqueConstraint, text
 from sqlmodel import Field
 
-from server.db.models.base import BigIntId, TenantOwned, Timestamps
+from server.db.models.base import BigIntId, TenantOwned, Timestamps, tenant_list_index
 from server.db.types import UTCDateTime
 
 
 class WebhookEndpoint(TenantOwned, table=True):
     __tablename__ = "webhook_endpoints"
+    __table_args__ = (tenant_list_index("webhook_endpoints"),)
 
     id: str = Field(primary_key=True, max_length=40)  # we_…
     url: str = Field(max_length=2048)

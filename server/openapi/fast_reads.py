@@ -341,17 +341,18 @@ class FastReadMiddleware:
             await self.app(scope, receive, send)
             return
         arguments = {**arguments, **query}
-        if route.write is not None and IDEMPOTENCY_KEY in Headers(scope=scope):
+        headers = Headers(scope=scope)
+        if route.write is not None and IDEMPOTENCY_KEY in headers:
             await self.app(scope, receive, send)  # a retry may be a replay: the idempotency middleware's
             return
-        context = await self._context(scope, route)
+        context = await self._context(scope, route, headers)
         if context is None:
             await self.app(scope, receive, send)
             return
         if route.write is not None:
             received: list[Message] = []
             try:
-                body = await read_json_body(route.write, Headers(scope=scope), receive, received)
+                body = await read_json_body(route.write, headers, receive, received)
             except HandOffError:
                 await self.app(scope, replaying(received, receive), send)
                 return
@@ -372,11 +373,11 @@ class FastReadMiddleware:
         )
         await response(scope, receive, send)
 
-    async def _context(self, scope: Scope, route: FastRoute) -> dict[str, Any] | None:
+    async def _context(self, scope: Scope, route: FastRoute, headers: Headers) -> dict[str, Any] | None:
         """connexion's request context for an authorised caller, or None to leave the request to connexion."""
         if route.scopes is None:
             return {}
-        scheme, _, token = (Headers(scope=scope).get("authorization") or "").partition(" ")
+        scheme, _, token = (headers.get("authorization") or "").partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token:
             return None

@@ -1,13 +1,11 @@
 """The short path for plain reads answers exactly like connexion's long path, and only takes what it is sure of."""
 
-import asyncio
 import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-from starlette.types import Message, Receive, Scope, Send
 
 from server.app import create_app
 from server.config import Settings
@@ -18,6 +16,7 @@ from server.openapi.specification import raw_document
 from tests.conftest import Tenant, TenantFactory
 from tests.server.money_helpers import catalogue, line, report, send_dsp
 from tests.server.releases_helpers import create_person, create_release, create_track, ok
+from tests.server.short_path_helpers import Next, run
 from tests.server.test_smartlinks import _create as create_smart_link
 
 # Headers whose values differ between any two responses (ids, clocks, budgets): compared by name only.
@@ -226,39 +225,6 @@ def _filter_queries(schemas: dict[str, Any]) -> list[str]:
     return queries
 
 
-class _Next:
-    """Stands for connexion: records whether the short path handed the request on."""
-
-    def __init__(self) -> None:
-        self.called = False
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.called = True
-        await send({"type": "http.response.start", "status": 599, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
-def _run(middleware: FastReadMiddleware, path: str, headers: dict[str, str], query: bytes = b"") -> int:
-    scope: Scope = {
-        "type": "http",
-        "method": "GET",
-        "path": path,
-        "query_string": query,
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-    }
-    statuses: list[int] = []
-
-    async def receive() -> Message:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-
-    asyncio.run(middleware(scope, receive, send))
-    return statuses[0]
-
-
 def test_the_short_path_serves_the_happy_path_itself_and_hands_on_the_rest(
     client: TestClient, settings: Settings, tenant: Tenant, make_tenant: TenantFactory
 ) -> None:
@@ -276,17 +242,17 @@ def test_the_short_path_serves_the_happy_path_itself_and_hands_on_the_rest(
         ("/api/v1/releases", tenant.headers, b"limit=1&limit=2", False),
         ("/api/v1/releases", tenant.headers, b"expand=tracks", False),
     ]:
-        following = _Next()
+        following = Next()
         middleware = FastReadMiddleware(
             following, document=raw_document(), handler_package="server.api", validate_responses=True
         )
-        status = _run(middleware, url, headers, query)
+        status = run(middleware, "GET", url, headers, query=query)
         assert following.called is not served
         assert status == (200 if served else 599)
     # A problem the handler raises goes to connexion's exception middleware, which sits outside.
     middleware = FastReadMiddleware(
-        _Next(), document=raw_document(), handler_package="server.api", validate_responses=True
+        Next(), document=raw_document(), handler_package="server.api", validate_responses=True
     )
     with pytest.raises(DomainError) as raised:
-        _run(middleware, path[:-4] + "zzzz", tenant.headers)
+        run(middleware, "GET", path[:-4] + "zzzz", tenant.headers)
     assert raised.value.status == 404

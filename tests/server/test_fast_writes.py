@@ -1,7 +1,6 @@
 """The short path for plain JSON writes (server/openapi/fast_writes.py) answers exactly like connexion's long path,
 serves only the happy path, and hands everything else on with the body as it came."""
 
-import asyncio
 import dataclasses
 import json
 import re
@@ -10,7 +9,6 @@ from typing import Any
 
 import pytest
 from starlette.testclient import TestClient
-from starlette.types import Message, Receive, Scope, Send
 
 from server.app import create_app
 from server.config import Settings
@@ -19,6 +17,7 @@ from server.openapi.fast_reads import FastReadMiddleware, fast_routes
 from server.openapi.specification import raw_document
 from tests.conftest import Tenant, TenantFactory
 from tests.server.releases_helpers import create_person, create_release, ok
+from tests.server.short_path_helpers import Next, run
 
 # Headers whose values differ between any two responses (ids, clocks, budgets): compared by name only.
 _VOLATILE = {"x-request-id", "x-ratelimit-remaining", "x-ratelimit-reset", "ratelimit", "date", "location"}
@@ -201,50 +200,6 @@ def test_a_write_with_an_idempotency_key_is_replayed_by_connexion(client: TestCl
     assert other.json()["code"] == "idempotency_key_reused"
 
 
-class _Next:
-    """Stands for connexion: records whether the short path handed the request on, and the body it then read."""
-
-    def __init__(self) -> None:
-        self.called = False
-        self.body = b""
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        self.called = True
-        while True:
-            message = await receive()
-            self.body += message.get("body", b"")
-            if not message.get("more_body", False):
-                break
-        await send({"type": "http.response.start", "status": 599, "headers": []})
-        await send({"type": "http.response.body", "body": b""})
-
-
-def _run(middleware: FastReadMiddleware, method: str, path: str, headers: dict[str, str], body: bytes) -> int:
-    scope: Scope = {
-        "type": "http",
-        "method": method,
-        "path": path,
-        "query_string": b"",
-        "headers": [(k.lower().encode(), v.encode()) for k, v in headers.items()],
-    }
-    statuses: list[int] = []
-    # The body in three pieces, as a client may send it.
-    pieces = [body[:3], body[3:7], body[7:]]
-    messages: list[Message] = [
-        {"type": "http.request", "body": piece, "more_body": i < len(pieces) - 1} for i, piece in enumerate(pieces)
-    ]
-
-    async def receive() -> Message:
-        return messages.pop(0) if messages else {"type": "http.disconnect"}
-
-    async def send(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            statuses.append(message["status"])
-
-    asyncio.run(middleware(scope, receive, send))
-    return statuses[0]
-
-
 def test_the_short_path_serves_the_happy_path_and_hands_on_the_rest_with_its_body(
     client: TestClient, settings: Settings, tenant: Tenant, make_tenant: TenantFactory
 ) -> None:
@@ -261,7 +216,7 @@ def test_the_short_path_serves_the_happy_path_and_hands_on_the_rest_with_its_bod
         (json_headers, good + b" x", False),
         ({**tenant.headers, "Content-Type": "application/xml"}, good, False),
     ]:
-        following = _Next()
+        following = Next()
         middleware = FastReadMiddleware(
             following,
             document=raw_document(),
@@ -269,7 +224,7 @@ def test_the_short_path_serves_the_happy_path_and_hands_on_the_rest_with_its_bod
             validate_responses=True,
             fast_writes=True,
         )
-        status = _run(middleware, "POST", "/api/v1/persons", headers, body)
+        status = run(middleware, "POST", "/api/v1/persons", headers, body=body)
         assert following.called is not served, (headers, body)
         assert status == (201 if served else 599)
         if not served:

@@ -6,21 +6,15 @@ failure and stops asking Redis for a short cool-down so requests never wait on a
 """
 
 import asyncio
-import contextlib
+import hashlib
 import logging
 import time
 from collections.abc import Callable
 from typing import Protocol
 
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from server.ratelimit import gcra
 from server.ratelimit.policies import Policy
+from server.ratelimit.redis_wire import RedisReplyError, RedisWire
 
 log = logging.getLogger("og.ratelimit")
 
@@ -90,6 +84,7 @@ if candidate - now <= capacity then
 end
 return {0, string.format('%.0f', tat), string.format('%.0f', now)}
 """
+GCRA_SHA = hashlib.sha1(GCRA_SCRIPT.encode()).hexdigest()  # noqa: S324  (Redis names scripts by their SHA-1)
 
 
 class RedisStore:
@@ -110,47 +105,32 @@ class RedisStore:
         self.cooldown = cooldown
         self.fallback = fallback or MemoryStore(clock or system_clock)
         self.failures = 0  # a counter for metrics: decisions taken without Redis because it failed
-        self._client: aioredis.Redis | None = None
+        self._wire = RedisWire(url, timeout=timeout)  # checks the URL now: a bad one fails at start-up
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._script: object = None
         self._skip_until = 0.0
 
-    def _connected(self) -> aioredis.Redis:
-        # redis.asyncio connections belong to the event loop that opened them (tests run several loops).
+    def _connected(self) -> RedisWire:
+        # A connection belongs to the event loop that opened it (tests run several loops).
         loop = asyncio.get_running_loop()
-        if self._client is None or self._loop is not loop:
-            self._client = aioredis.Redis.from_url(
-                self.url,
-                socket_timeout=self.timeout,
-                socket_connect_timeout=self.timeout,
-                # A restart leaves every pooled connection dead. One retry on a fresh connection (connection and
-                # timeout errors only) hides a restart that is already over; the health check pings a connection
-                # idle for over 5 s before use. Without them each stale connection failed once and opened a
-                # fallback window of its own (issue 23 #3).
-                retry=Retry(NoBackoff(), 1),
-                retry_on_error=[RedisConnectionError, RedisTimeoutError],
-                health_check_interval=5,
-                decode_responses=False,
-            )
+        if self._loop is not loop:
+            self._wire = RedisWire(self.url, timeout=self.timeout)
             self._loop = loop
-            self._script = self._client.register_script(GCRA_SCRIPT)
-        return self._client
+        return self._wire
 
     async def decide(self, key: str, policy: Policy) -> gcra.Decision:
         if time.monotonic() < self._skip_until:
             self.failures += 1
             return await self.fallback.decide(key, policy)
         try:
-            self._connected()
+            wire = self._connected()
             now = "" if self.clock is None else str(self.clock())
-            async with asyncio.timeout(self.timeout * 2):  # belt and braces: never hang a request on Redis
-                allowed, tat, now_us = await self._script(  # type: ignore[operator]
-                    keys=[key], args=[policy.interval_us, policy.burst, now]
-                )
-        except (RedisError, OSError, TimeoutError) as exc:
+            # One retry on a fresh connection when an open one turns out dead (a restart already over: issue 23
+            # #3), each attempt bounded by the timeout: at most twice the timeout in all.
+            allowed, tat, now_us = await _run_script(wire, key, policy.interval_us, policy.burst, now)
+        except (RedisReplyError, OSError, TimeoutError, ValueError) as exc:
             self.failures += 1
             self._skip_until = time.monotonic() + self.cooldown
-            await self._drop_connections()  # after the window, start afresh: one outage costs one window
+            await self._wire.aclose()  # after the window, start afresh: one outage costs one window
             log.error(
                 "rate-limit store unavailable, failing open to per-process limits for %.0f s: %r",
                 self.cooldown,
@@ -160,12 +140,19 @@ class RedisStore:
             return await self.fallback.decide(key, policy)
         return gcra.decision_from(policy, allowed=allowed == 1, tat=int(tat), now=int(now_us))
 
-    async def _drop_connections(self) -> None:
-        if self._client is not None:
-            with contextlib.suppress(RedisError, OSError, TimeoutError):
-                await self._client.connection_pool.disconnect()
-
     async def aclose(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        await self._wire.aclose()
+
+
+async def _run_script(wire: RedisWire, key: str, *args: str | int) -> list[bytes | int]:
+    """The GCRA script by its SHA-1; sent whole once when this Redis does not know it yet (`NOSCRIPT`: a new or
+    restarted server, or `SCRIPT FLUSH`), which also makes Redis keep it for the `EVALSHA`s after."""
+    try:
+        reply = await wire.call(b"EVALSHA", GCRA_SHA, 1, key, *args)
+    except RedisReplyError as error:
+        if not str(error).startswith("NOSCRIPT"):
+            raise
+        reply = await wire.call(b"EVAL", GCRA_SCRIPT, 1, key, *args)
+    if not isinstance(reply, list) or len(reply) != 3:
+        raise ValueError(f"unexpected reply to the rate-limit script: {reply!r}")
+    return reply

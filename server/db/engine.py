@@ -20,8 +20,10 @@ def engine_for(
     url: str, connect_timeout: float = 5.0, statement_timeout: float = 30.0, pool_timeout: float = 10.0
 ) -> Engine:
     if url.startswith("sqlite"):
-        # One pooled connection per thread-pool thread (anyio's default is 40): with SQLAlchemy's default of 5,
-        # concurrent requests kept opening and closing overflow connections, PRAGMAs and all (issue 10's profile).
+        # A pooled connection per worker thread of a hop (anyio's for connexion, 40 by default; the short path's own,
+        # server/worker_threads.py, as many): with SQLAlchemy's default of 5, concurrent requests kept opening and
+        # closing overflow connections, PRAGMAs and all (issue 10's profile). Past 50 sessions at once a request
+        # waits for a connection to come back (the pool's timeout bounds the wait).
         # Writers queue in the process, fairly, before SQLite's lock (server/db/sqlite_writes.py); the busy timeout
         # stays the bound on a wait and what arbitrates between processes sharing the file.
         engine = create_engine(

@@ -34,11 +34,11 @@ from connexion.context import _context, _receive, _scope
 from connexion.exceptions import NonConformingResponseBody
 from connexion.json_schema import resolve_refs
 from connexion.lifecycle import ConnexionResponse
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from server import worker_threads
 from server.db.engine import reads_inline
 from server.openapi.fast_writes import (
     IDEMPOTENCY_KEY,
@@ -365,7 +365,7 @@ class FastReadMiddleware:
         if route.read_only and reads_inline():
             result: ConnexionResponse = route.handler(**arguments)
         else:
-            result = await run_in_threadpool(route.handler, **arguments)
+            result = await worker_threads.run(route.handler, **arguments)
         if self.validate_responses:
             _validate(route, result)
         response = Response(

@@ -124,9 +124,10 @@ class RedisStore:
         try:
             wire = self._connected()
             now = "" if self.clock is None else str(self.clock())
-            # One retry on a fresh connection when an open one turns out dead (a restart already over: issue 23
-            # #3), each attempt bounded by the timeout: at most twice the timeout in all.
-            allowed, tat, now_us = await _run_script(wire, key, policy.interval_us, policy.burst, now)
+            # Each step (connecting, a command) is bounded by the timeout, and a dead open connection is replaced
+            # once (a restart already over: issue 23 #3); the whole decision, by twice the timeout.
+            async with asyncio.timeout(self.timeout * 2):
+                allowed, tat, now_us = await _run_script(wire, key, policy.interval_us, policy.burst, now)
         except (RedisReplyError, OSError, TimeoutError, ValueError) as exc:
             self.failures += 1
             self._skip_until = time.monotonic() + self.cooldown

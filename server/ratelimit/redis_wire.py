@@ -222,6 +222,6 @@ class RedisWire:
                 connection.transport.close()
         if self._opening is not None:
             self._opening.cancel()
-            with contextlib.suppress(BaseException):
+            with contextlib.suppress(asyncio.CancelledError, Exception):  # it was being given up either way
                 await self._opening
             self._opening = None

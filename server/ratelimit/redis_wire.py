@@ -77,12 +77,10 @@ def address(url: str) -> Address:
 
 
 def command(*parts: bytes | str | int) -> bytes:
-    """One command in Redis' protocol (RESP): an array of bulk strings."""
-    out = [b"*%d\r\n" % len(parts)]
-    for part in parts:
-        raw = part if isinstance(part, bytes) else str(part).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
-    return b"".join(out)
+    """One command in Redis' protocol (RESP): an array of bulk strings, packed by hiredis."""
+    # hiredis' stub types the argument as a one-element tuple; it takes any number of parts.
+    packed: bytes = hiredis.pack_command(parts)  # type: ignore[arg-type]
+    return packed
 
 
 class _Connection(asyncio.Protocol):

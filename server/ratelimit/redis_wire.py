@@ -162,8 +162,9 @@ class RedisWire:
             connection = await self._open()
         assert connection is not None
         idle = asyncio.get_running_loop().time() - connection.last_active >= self.idle_seconds
+        payload = command(*parts)
         try:
-            return await connection.send(command(*parts), self.timeout)
+            return await connection.send(payload, self.timeout)
         except ConnectionError:
             if fresh:
                 raise
@@ -171,7 +172,7 @@ class RedisWire:
             if fresh or not idle:
                 raise
         connection = await self._open()
-        return await connection.send(command(*parts), self.timeout)
+        return await connection.send(payload, self.timeout)
 
     async def _open(self) -> _Connection:
         """A new connection, shared by every caller that needs one at the same time."""
